@@ -1,0 +1,55 @@
+# Terril: the two commands a newcomer needs, on a fresh Debian 12 machine as root:
+#   make demo   - install everything, then run the demo (local stack, simulated fleet, summary)
+#   make test   - install everything, then run the test suite against real Mosquitto and InfluxDB
+
+PYTHON ?= python3
+VENV   ?= .venv
+APT_PACKAGES = mosquitto mosquitto-clients influxdb influxdb-client python3-venv python3-pip ca-certificates
+PY     = $(VENV)/bin/python
+STAMP  = $(VENV)/.terril-installed
+
+.PHONY: setup system-packages venv demo test bench clean help
+
+help:
+	@echo "make demo   - set up and run the demo"
+	@echo "make test   - set up and run the tests"
+	@echo "make bench  - set up and run the benchmarks under bench/"
+	@echo "make setup  - only install (Debian packages, virtual environment)"
+
+setup: system-packages venv
+
+# Debian packages: Mosquitto, InfluxDB and Python's venv. Installed only when something is missing.
+system-packages:
+	@missing=""; \
+	for b in mosquitto mosquitto_passwd influxd; do \
+	  command -v $$b >/dev/null 2>&1 || [ -x /usr/sbin/$$b ] || [ -x /usr/bin/$$b ] || missing="$$missing $$b"; \
+	done; \
+	$(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian packages (missing:$$missing)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	  else \
+	    echo "Missing:$$missing. As root, run: apt-get install $(APT_PACKAGES)"; exit 1; \
+	  fi; \
+	fi
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip 2>/dev/null || true
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/terril demo
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/ingest.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,122 @@
+"""From decoded readings to InfluxDB points: device/channel -> site/meter through the registry.
+
+Pure: :class:`Pipeline.process` takes (topic, payload, receive time) and returns
+the points to store or the rejection to quarantine. The MQTT service and
+``terril decode`` both use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from collector.decoders import all_decoders, candidates, get_decoder
+from collector.decoders.native import split_topic
+from collector.quarantine import Rejection
+from terril.errors import DecodeError
+from terril.readings import Decoded, Point
+from terril.registry import Device, Registry
+
+READING_MEASUREMENT = "reading"
+STATUS_MEASUREMENT = "device_status"
+#: Terril's own topics (collector status, alerts); ids never start with "_", so no device publishes there.
+OWN_PREFIX = "terril/_"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one message became: points to store, or a rejection."""
+
+    points: tuple[Point, ...] = ()
+    rejection: Rejection | None = None
+    readings: int = 0
+
+
+class Pipeline:
+    """Decode and map messages for one registry."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._by_key: dict[tuple[str, str], Device] = {}
+        for d in registry.devices:
+            self._by_key[(d.format, d.topic or d.id)] = d
+        self._formats = sorted({d.format for d in registry.devices} | {"native"})
+        unknown = [f for f in self._formats if get_decoder(f) is None]
+        self.unknown_formats = unknown
+
+    def subscriptions(self) -> list[str]:
+        """Topic filters of every format the registry uses (and native)."""
+        decoders = all_decoders()
+        filters: list[str] = []
+        for name in self._formats:
+            dec = decoders.get(name)
+            if dec is not None:
+                for f in dec.topic_filters:
+                    if f not in filters:
+                        filters.append(f)
+        return filters
+
+    def process(self, topic: str, payload: bytes, received_ns: int) -> Outcome:
+        """Decode, resolve the device, map channels to meters, build points."""
+        if topic.startswith(OWN_PREFIX):
+            return Outcome()  # the collectors' own status and alert topics: not device data
+        found = candidates(topic, self._formats)
+        if not found:
+            return Outcome(rejection=Rejection("unknown_format", "no decoder claims this topic", topic, payload,
+                                               received_ns))
+        device: Device | None = None
+        decoder = found[0]
+        key = None
+        for dec in found:
+            key = dec.device_key(topic)
+            if key is not None and (dec.name, key) in self._by_key:
+                decoder, device = dec, self._by_key[(dec.name, key)]
+                break
+        if device is None:
+            # a known device declared with another format?
+            for dec in found:
+                k = dec.device_key(topic)
+                for (fmt, dkey), d in self._by_key.items():
+                    if dkey == k:
+                        return Outcome(rejection=Rejection("format_mismatch",
+                                                           f"device {d.id!r} is declared as {fmt!r}", topic, payload,
+                                                           received_ns, dec.name, k or ""))
+            return Outcome(rejection=Rejection("unknown_device", f"no registry device for key {str(key)[:64]!r}",
+                                               topic, payload, received_ns, decoder.name, (key or "")[:64]))
+        try:
+            decoded = decoder.decode(topic, payload, received_ns)
+        except DecodeError as err:
+            return Outcome(rejection=Rejection(err.reason, err.detail, topic, payload, received_ns, decoder.name,
+                                               device.id))
+        if decoder.name == "native":
+            parts = split_topic(topic)
+            if parts is not None and parts[0] != device.site:
+                return Outcome(rejection=Rejection("site_mismatch", f"device {device.id!r} belongs to site "
+                                                   f"{device.site!r}", topic, payload, received_ns, decoder.name,
+                                                   device.id))
+        return self._points(decoded, device, topic, payload, received_ns, decoder.name)
+
+    def _points(self, decoded: Decoded, device: Device, topic: str, payload: bytes, received_ns: int,
+                fmt: str) -> Outcome:
+        grouped: dict[tuple[str, int], dict[str, float | int | bool | str]] = {}
+        meters = {}
+        for r in decoded.readings:
+            meter = self.registry.channel_meter(device.id, r.channel)
+            if meter is None:
+                return Outcome(rejection=Rejection("unknown_channel", f"device {device.id!r} has no channel "
+                                                   f"{str(r.channel)[:64]!r}", topic, payload, received_ns, fmt,
+                                                   device.id))
+            t = r.time_ns if r.time_ns is not None else r.received_ns
+            fields = grouped.setdefault((meter.id, t), {})
+            fields[r.quantity] = r.value
+            meters[meter.id] = meter
+        points = []
+        for (meter_id, t), fields in grouped.items():
+            meter = meters[meter_id]
+            fields["received_ns"] = received_ns
+            points.append(Point(READING_MEASUREMENT,
+                                {"site": meter.site, "meter": meter.id, "carrier": meter.carrier, "device": device.id},
+                                fields, t))
+        for a in decoded.availability:
+            points.append(Point(STATUS_MEASUREMENT, {"site": device.site, "device": device.id},
+                                {"online": a.online}, a.received_ns))
+        return Outcome(points=tuple(points), readings=len(decoded.readings))

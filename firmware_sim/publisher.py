@@ -1,0 +1,138 @@
+"""Publishing a message plan over MQTT: as fast as the broker takes it (backfill) or paced (real time).
+
+QoS 1 throughout; the publisher waits until the broker has acknowledged every
+message before it reports, so the report's counts are what the broker accepted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import paho.mqtt.client as mqtt
+
+from firmware_sim.simple import Message
+from terril.endpoints import MqttEndpoint, make_mqtt_client, unique_client_id
+from terril.errors import MqttError
+from terril.timeutil import NS_PER_S
+
+
+@dataclass
+class PublishReport:
+    """What was published: messages, readings per meter, and the time span."""
+
+    messages: int = 0
+    readings: int = 0
+    readings_by_meter: Counter[str] = field(default_factory=Counter)
+    points_by_meter: Counter[str] = field(default_factory=Counter)
+    first_ns: int | None = None
+    last_ns: int | None = None
+    elapsed_s: float = 0.0
+
+
+class Publisher:
+    """A connected QoS-1 publisher with a bounded in-flight window."""
+
+    def __init__(self, endpoint: MqttEndpoint, client_id: str | None = None, max_inflight: int = 500) -> None:
+        self._client = make_mqtt_client(endpoint, client_id or unique_client_id("terril-sim"))
+        self._client.max_inflight_messages_set(max_inflight)
+        self._client.max_queued_messages_set(0)
+        self._window = threading.BoundedSemaphore(max_inflight * 4)
+        self._acked = 0
+        self._lock = threading.Lock()
+        self._connected = threading.Event()
+        self._client.on_connect = self._on_connect
+        self._client.on_publish = self._on_publish
+        self.endpoint = endpoint
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties=None):  # noqa: ANN001
+        if not reason_code.is_failure:
+            self._connected.set()
+        else:
+            self._refused = reason_code
+
+    def _on_publish(self, client, userdata, mid, reason_code=None, properties=None):  # noqa: ANN001
+        with self._lock:
+            self._acked += 1
+        self._window.release()
+
+    def connect(self, timeout_s: float = 10.0) -> None:
+        self._refused = None
+        try:
+            self._client.connect(self.endpoint.host, self.endpoint.port, keepalive=30)
+        except OSError as err:
+            raise MqttError(f"cannot reach the MQTT broker at {self.endpoint.url}: {err}",
+                            hint="is the broker running? `terril stack status`") from err
+        self._client.loop_start()
+        if not self._connected.wait(timeout_s):
+            self._client.loop_stop()
+            raise MqttError(f"the broker at {self.endpoint.url} refused the simulator: {self._refused}",
+                            hint="check the simulator's MQTT credentials")
+
+    def publish(self, topic: str, payload: bytes, retain: bool = False, qos: int = 1) -> None:
+        self._window.acquire()
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS and info.rc != mqtt.MQTT_ERR_NO_CONN:
+            self._window.release()
+            raise MqttError(f"publish failed on {topic[:80]}: {mqtt.error_string(info.rc)}")
+        if qos == 0:
+            self._window.release()
+
+    def wait_all_acked(self, expected: int, timeout_s: float = 120.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._acked >= expected:
+                    return True
+            time.sleep(0.02)
+        return False
+
+    @property
+    def acked(self) -> int:
+        with self._lock:
+            return self._acked
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+def publish_plan(publisher: Publisher, plan: Iterable[Message], *, speed: float | None = None,
+                 progress: Callable[[int], None] | None = None) -> PublishReport:
+    """Publish every message of ``plan`` at QoS 1.
+
+    ``speed`` None publishes as fast as the broker takes it (backfill); a number paces
+    the plan in simulated time, ``speed`` simulated seconds per wall-clock second.
+    """
+    report = PublishReport()
+    start_wall = time.monotonic()
+    sim_start: int | None = None
+    base = publisher.acked
+    for msg in plan:
+        if speed is not None:
+            if sim_start is None:
+                sim_start = msg.time_ns
+            due = start_wall + (msg.time_ns - sim_start) / NS_PER_S / speed
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        publisher.publish(msg.topic, msg.payload, retain=msg.retain)
+        report.messages += 1
+        report.readings += len(msg.readings)
+        meters_in_msg = set()
+        for meter, _q, _v in msg.readings:
+            report.readings_by_meter[meter] += 1
+            meters_in_msg.add(meter)
+        for meter in meters_in_msg:
+            report.points_by_meter[meter] += 1
+        report.first_ns = msg.time_ns if report.first_ns is None else min(report.first_ns, msg.time_ns)
+        report.last_ns = msg.time_ns if report.last_ns is None else max(report.last_ns, msg.time_ns)
+        if progress is not None:
+            progress(1)
+    if not publisher.wait_all_acked(base + report.messages):
+        raise MqttError(f"the broker acknowledged only {publisher.acked - base} of {report.messages} messages")
+    report.elapsed_s = time.monotonic() - start_wall
+    return report

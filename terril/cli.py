@@ -1,0 +1,455 @@
+"""The ``terril`` command: wires the components together (the only kernel module that imports them).
+
+Every error a user can cause ends as one clear message on stderr with what to do
+next and a non-zero exit code; unexpected errors are written to a crash file,
+never shown as a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from terril import __version__
+from terril.errors import ConfigError, TerrilError
+
+console = Console(width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+
+app = typer.Typer(help="Terril: energy monitoring for public buildings (Terril : suivi énergétique des bâtiments publics).",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+stack_app = typer.Typer(help="Local stack: Mosquitto and InfluxDB as child processes.", no_args_is_help=True)
+registry_app = typer.Typer(help="The registry of sites, meters, devices and PV arrays.", no_args_is_help=True)
+export_app = typer.Typer(help="Export stored data.", no_args_is_help=True)
+settings_app = typer.Typer(help="Settings (environment TERRIL_*, config file, flags).", no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+app.add_typer(registry_app, name="registry")
+app.add_typer(export_app, name="export")
+app.add_typer(settings_app, name="settings")
+
+RegistryOpt = Annotated[Optional[Path], typer.Option("--registry", envvar="TERRIL_REGISTRY",
+                                                     help="Registry file (default: the Loos-en-Gohelle demo registry).")]
+DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", envvar="TERRIL_DATA_DIR",
+                                                    help="Data folder of the local stack (default: per-user folder).")]
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", envvar="TERRIL_CONFIG", help="Settings file (TOML).")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"terril {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Show the version and exit.")] = False,
+          verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More log output.")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _settings(config: Path | None = None, data_dir: Path | None = None, registry: Path | None = None):  # noqa: ANN202
+    from terril.settings import load_settings
+
+    return load_settings(config, data_dir=data_dir, registry=registry)
+
+
+def _registry(settings):  # noqa: ANN001, ANN202
+    from terril.registry import load_registry
+
+    return load_registry(settings.registry)
+
+
+# ---------------------------------------------------------------- stack
+@stack_app.command("up")
+def stack_up_cmd(data_dir: DataDirOpt = None, config: ConfigOpt = None,
+                 mqtt_port: Annotated[Optional[int], typer.Option(help="MQTT port (default: free port).")] = None,
+                 influx_port: Annotated[Optional[int], typer.Option(help="InfluxDB HTTP port (default: free port).")] = None,
+                 json_out: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False) -> None:
+    """Start Mosquitto and InfluxDB as child processes and wait until both answer (harmless if running)."""
+    from terril.stack import stack_status, stack_up
+
+    settings = _settings(config, data_dir)
+    with err_console.status("Starting Mosquitto and InfluxDB…"):
+        state, started = stack_up(settings.data_dir, mqtt_port=mqtt_port, influx_port=influx_port,
+                                  database=settings.influx.database)
+    status = stack_status(settings.data_dir)
+    if json_out:
+        print(json.dumps(status))
+        return
+    word = "started" if started else "already running"
+    console.print(f"[green]Local stack {word}[/green] in {state.data_dir}")
+    console.print(f"  MQTT     {state.mqtt_url}  (accounts in {state.root / 'secrets'})")
+    console.print(f"  InfluxDB {state.influx_url}  database {state.database!r}")
+    console.print("Stop it with `terril stack down`.")
+
+
+@stack_app.command("down")
+def stack_down_cmd(data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+    """Stop exactly the processes `terril stack up` started."""
+    from terril.stack import stack_down
+
+    settings = _settings(config, data_dir)
+    stopped = stack_down(settings.data_dir)
+    console.print(f"Stopped: {', '.join(stopped)}" if stopped else "Nothing was running.")
+
+
+@stack_app.command("status")
+def stack_status_cmd(data_dir: DataDirOpt = None, config: ConfigOpt = None,
+                     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Say whether the local stack runs, and where."""
+    from terril.stack import stack_status
+
+    settings = _settings(config, data_dir)
+    status = stack_status(settings.data_dir)
+    if json_out:
+        print(json.dumps(status))
+        return
+    if status["running"]:
+        console.print(f"[green]running[/green]  MQTT {status['mqtt_url']}  InfluxDB {status['influx_url']}")
+    else:
+        console.print(f"[yellow]not running[/yellow] (data folder {status['data_dir']}); start it with `terril stack up`")
+    if not status["running"]:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- registry
+@registry_app.command("check")
+def registry_check_cmd(file: Annotated[Path, typer.Argument(help="Registry file (TOML) to check.")]) -> None:
+    """List every error of a registry file with its location and reason; exit 2 if any."""
+    from terril.errors import RegistryError
+    from terril.registry import load_registry
+
+    try:
+        reg = load_registry(file)
+    except RegistryError as err:
+        err_console.print(f"[red]{err.message}[/red]")
+        for p in err.problems:
+            err_console.print(f"  {p.location}: {p.reason}")
+        raise typer.Exit(2) from None
+    console.print(f"[green]OK[/green] {file}: {len(reg.sites)} sites, {len(reg.meters)} meters, "
+                  f"{len(reg.devices)} devices, {len(reg.pv_arrays)} PV arrays")
+
+
+@registry_app.command("show")
+def registry_show_cmd(registry: RegistryOpt = None) -> None:
+    """Show the sites of a registry with their meters."""
+    from terril.registry import load_registry
+
+    reg = load_registry(registry)
+    table = Table(title=f"{reg.town.name} — {reg.source}")
+    for col in ("site", "name", "kind", "m²", "meters", "PV kWp"):
+        table.add_column(col)
+    for s in reg.sites:
+        kwp = sum(a.kwp for a in reg.pv_arrays if a.site == s.id)
+        table.add_row(s.id, s.name, s.kind, f"{s.floor_area_m2:.0f}",
+                      ", ".join(m.carrier for m in reg.meters_of_site(s.id)), f"{kwp:g}" if kwp else "")
+    console.print(table)
+
+
+# ---------------------------------------------------------------- settings
+@settings_app.command("show")
+def settings_show_cmd(config: ConfigOpt = None, data_dir: DataDirOpt = None, registry: RegistryOpt = None) -> None:
+    """Print the resolved settings tree, secrets masked."""
+    from terril.settings import describe_settings
+
+    print(json.dumps(describe_settings(_settings(config, data_dir, registry)), indent=2))
+
+
+# ---------------------------------------------------------------- collect
+@app.command("collect")
+def collect_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+    """Run the collector: MQTT -> decode -> InfluxDB, until SIGTERM or Ctrl-C."""
+    from collector.mapping import Pipeline
+    from collector.service import Collector
+    from terril.endpoints import influx_endpoint, mqtt_endpoint
+
+    settings = _settings(config, data_dir, registry)
+    reg = _registry(settings)
+    pipeline = Pipeline(reg)
+    if pipeline.unknown_formats:
+        raise ConfigError(f"{reg.source}: devices use unknown payload formats: {', '.join(pipeline.unknown_formats)}")
+    influx = influx_endpoint(settings).client(settings.influx.timeout_s, settings.collector.gzip_level)
+    influx.ping()
+    influx.create_database()
+    collector = Collector(pipeline, mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector)
+    err_console.print(f"Collecting for {len(reg.devices)} devices of {reg.town.name} → {influx.url} "
+                      f"(db {influx.database}). Ctrl-C to stop.")
+    collector.run_forever()
+    s = collector.stats
+    err_console.print(f"Stopped: {s.messages_received} messages, {s.points_written} points written, "
+                      f"{sum(s.quarantined.values())} quarantined.")
+
+
+# ---------------------------------------------------------------- simulate
+class SimMode(str, Enum):
+    backfill = "backfill"
+    realtime = "realtime"
+
+
+def _period(start: str | None, end: str | None, days: int) -> tuple[int, int]:
+    from terril.timeutil import PARIS, local_midnight_ns, parse_time_arg
+
+    if end is None:
+        end_ns = local_midnight_ns(dt.datetime.now(PARIS).date())
+    else:
+        end_ns = parse_time_arg(end, end_of_day=True)
+    start_ns = parse_time_arg(start) if start else end_ns - days * 86_400 * 10**9
+    if start_ns >= end_ns:
+        raise ConfigError(f"--start must be before --end (got {start} .. {end})")
+    return start_ns, end_ns
+
+
+def _simulate(settings, reg, start_ns: int, end_ns: int, seed: int, speed: float | None):  # noqa: ANN001, ANN202
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from firmware_sim.publisher import Publisher, publish_plan
+    from firmware_sim.simple import native_plan
+    from terril.endpoints import mqtt_endpoint
+
+    plan = list(native_plan(reg, start_ns, end_ns, seed))
+    publisher = Publisher(mqtt_endpoint(settings, "simulator"))
+    publisher.connect()
+    try:
+        for d in reg.devices:
+            publisher.publish(f"terril/{d.site}/{d.id}/status", b"online", retain=True)
+        publisher.wait_all_acked(len(reg.devices))
+        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=err_console, transient=False) as progress:
+            task = progress.add_task("Publishing simulated telemetry", total=len(plan))
+            report = publish_plan(publisher, plan, speed=speed, progress=lambda n: progress.advance(task, n))
+    finally:
+        publisher.close()
+    return report
+
+
+@app.command("simulate")
+def simulate_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None,
+                 start: Annotated[Optional[str], typer.Option(help="Start: YYYY-MM-DD (Europe/Paris) or RFC 3339.")] = None,
+                 end: Annotated[Optional[str], typer.Option(help="End (exclusive): YYYY-MM-DD or RFC 3339; default today 00:00.")] = None,
+                 days: Annotated[int, typer.Option(min=1, max=3660, help="Days before --end when --start is not given.")] = 7,
+                 mode: Annotated[SimMode, typer.Option(help="backfill: as fast as possible; realtime: paced by --speed.")] = SimMode.backfill,
+                 speed: Annotated[float, typer.Option(min=0.001, help="Realtime mode: simulated seconds per second (1 = real time; 20000 = a day in ~4 s).")] = 1.0,
+                 seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 0) -> None:
+    """Publish simulated native telemetry for every device of the registry over MQTT."""
+    settings = _settings(config, data_dir, registry)
+    reg = _registry(settings)
+    start_ns, end_ns = _period(start, end, days)
+    report = _simulate(settings, reg, start_ns, end_ns, seed, None if mode == SimMode.backfill else speed)
+    console.print(f"Published {report.messages} messages ({report.readings} readings) for {len(reg.devices)} devices "
+                  f"in {report.elapsed_s:.1f} s.")
+
+
+# ---------------------------------------------------------------- export
+class ExportFormat(str, Enum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+@export_app.command("readings")
+def export_readings_cmd(site: Annotated[str, typer.Option(help="Site id.")],
+                        start: Annotated[str, typer.Option(help="Start: YYYY-MM-DD (Europe/Paris midnight) or RFC 3339.")],
+                        end: Annotated[str, typer.Option(help="End (exclusive): YYYY-MM-DD (end of that day) or RFC 3339.")],
+                        meter: Annotated[Optional[str], typer.Option(help="Only this meter.")] = None,
+                        format: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl.")] = ExportFormat.csv,
+                        output: Annotated[Optional[Path], typer.Option("-o", "--output", help="File (default: stdout).")] = None,
+                        data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+    """Export the stored points of a site (or one meter) exactly as stored, one per row or line."""
+    from terril.endpoints import influx_endpoint
+    from terril.export import write_export
+    from terril.ids import validate_id
+    from terril.timeutil import parse_time_arg
+
+    validate_id(site, "site")
+    if meter is not None:
+        validate_id(meter, "meter")
+    try:
+        start_ns = parse_time_arg(start)
+        end_ns = parse_time_arg(end, end_of_day=True)
+    except ValueError as err:
+        raise ConfigError(f"bad --start/--end: {err}") from err
+    settings = _settings(config, data_dir)
+    with influx_endpoint(settings).client(settings.influx.timeout_s) as client:
+        if output is None:
+            n = write_export(client, sys.stdout, site, start_ns, end_ns, meter, format.value)
+        else:
+            with open(output, "w", encoding="utf-8", newline="") as f:
+                n = write_export(client, f, site, start_ns, end_ns, meter, format.value)
+    err_console.print(f"{n} points exported" + (f" to {output}" if output else ""))
+
+
+# ---------------------------------------------------------------- decode
+@app.command("decode")
+def decode_cmd(topic: Annotated[str, typer.Option(help="MQTT topic the payload was published on.")],
+               format: Annotated[str, typer.Option("--format", help="Decoder name, or auto.")] = "auto") -> None:
+    """Decode one payload read on stdin: one JSON line per canonical reading (exit 3 if rejected)."""
+    from collector.decoders import all_decoders, candidates, get_decoder
+    from terril.errors import DecodeError
+    from terril.timeutil import format_rfc3339_ns, now_ns
+
+    payload = sys.stdin.buffer.read()
+    if format == "auto":
+        try:
+            from collector.decoders.detect import detect_format  # type: ignore[import-not-found]
+
+            name = detect_format(topic, payload)
+        except ImportError:
+            found = candidates(topic)
+            name = found[0].name if found else None
+        decoder = get_decoder(name) if name else None
+        if decoder is None:
+            print(json.dumps({"error": "unknown_format", "detail": "no decoder recognises this topic and payload"}))
+            raise typer.Exit(3)
+    else:
+        decoder = get_decoder(format)
+        if decoder is None:
+            raise ConfigError(f"unknown format {format!r}; known: {', '.join(sorted(all_decoders()))}")
+    try:
+        decoded = decoder.decode(topic, payload, now_ns())
+    except DecodeError as err:
+        print(json.dumps({"error": err.reason, "detail": err.detail}))
+        raise typer.Exit(3) from None
+    for r in decoded.readings:
+        print(json.dumps({"device": r.device, "channel": r.channel, "quantity": r.quantity, "value": r.value,
+                          "time": format_rfc3339_ns(r.time_ns) if r.time_ns is not None else None,
+                          "format": r.format}))
+    for a in decoded.availability:
+        print(json.dumps({"device": a.device, "channel": None, "quantity": "online", "value": a.online,
+                          "time": None, "format": a.format}))
+
+
+# ---------------------------------------------------------------- demo
+@app.command("demo")
+def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days to simulate (ending today 00:00).")] = 7,
+             seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+             keep_stack: Annotated[bool, typer.Option("--keep-stack", help="Leave Mosquitto and InfluxDB running.")] = False,
+             registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+    """Start the local stack, simulate N days of the demo fleet through MQTT, collect them, and summarise."""
+    from analytics.jobs.summary import query_site_summaries
+    from collector.mapping import Pipeline
+    from collector.service import Collector
+    from terril.endpoints import influx_endpoint, mqtt_endpoint
+    from terril.stack import stack_down, stack_up
+    from terril.timeutil import format_rfc3339_ns
+
+    settings = _settings(config, data_dir, registry)
+    reg = _registry(settings)
+    with err_console.status("Starting the local stack (Mosquitto, InfluxDB)…"):
+        state, started = stack_up(settings.data_dir, database=settings.influx.database)
+    err_console.print(f"Local stack {'started' if started else 'already running'}: MQTT {state.mqtt_url}, "
+                      f"InfluxDB {state.influx_url}")
+    start_ns, end_ns = _period(None, None, days)
+    influx = influx_endpoint(settings).client(settings.influx.timeout_s)
+    mqtt_settings = settings.mqtt.model_copy(update={"client_id": "terril-demo-collector"})
+    collector = Collector(Pipeline(reg), mqtt_endpoint(settings, "collector"), influx, mqtt_settings, settings.collector)
+    collector.start()
+    try:
+        if not collector.wait_connected(15):
+            raise TerrilError("the collector could not connect to the local broker", hint="see `terril stack status`")
+        t0 = time.monotonic()
+        report = _simulate(settings, reg, start_ns, end_ns, seed, None)
+        with err_console.status("Waiting for the collector to store everything…"):
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                if collector.stats.messages_acked >= report.messages and collector.pending() == 0:
+                    break
+                time.sleep(0.1)
+        elapsed = time.monotonic() - t0
+    finally:
+        collector.stop()
+    if collector.fatal is not None:
+        raise collector.fatal  # type: ignore[misc]
+    summaries = query_site_summaries(influx, reg, start_ns, end_ns)
+    table = Table(title=f"{reg.town.name}: {days} simulated days "
+                        f"({format_rfc3339_ns(start_ns)[:10]} → {format_rfc3339_ns(end_ns - 1)[:10]})")
+    for col, just in (("site", "left"), ("name", "left"), ("meters", "right"), ("points stored", "right"),
+                      ("kWh consumed", "right"), ("kWh PV produced", "right"), ("water m³", "right")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    total_points = 0
+    for s in summaries:
+        total_points += s.points
+        table.add_row(s.site, s.name, str(s.meters), f"{s.points:,}".replace(",", " "),
+                      f"{s.consumed_kwh:,.0f}".replace(",", " "),
+                      f"{s.produced_kwh:,.0f}".replace(",", " ") if s.produced_kwh else "",
+                      f"{s.water_m3:.1f}" if s.water_m3 else "")
+    table.add_row("total", "", str(sum(s.meters for s in summaries)), f"{total_points:,}".replace(",", " "),
+                  f"{sum(s.consumed_kwh for s in summaries):,.0f}".replace(",", " "),
+                  f"{sum(s.produced_kwh for s in summaries):,.0f}".replace(",", " "),
+                  f"{sum(s.water_m3 for s in summaries):.1f}", style="bold")
+    console.print(table)
+    expected = sum(report.points_by_meter.values())
+    verdict = "[green]all stored[/green]" if expected == total_points else "[red]MISMATCH[/red]"
+    quarantined = sum(collector.stats.quarantined.values())
+    console.print(f"Published {report.messages:,} messages ({expected:,} points); stored {total_points:,}: {verdict}; "
+                  f"quarantined {quarantined}; {elapsed:.1f} s end to end.".replace(",", " "))
+    first_site = summaries[0].site if summaries else "SITE"
+    day_a = format_rfc3339_ns(start_ns)[:10]
+    console.print("\nNext steps / pour aller plus loin:")
+    console.print(f"  terril export readings --site {first_site} --start {format_rfc3339_ns(start_ns)} "
+                  f"--end {format_rfc3339_ns(end_ns)} --format csv")
+    console.print("  terril registry show          # the demo fleet")
+    console.print("  terril stack status           # where Mosquitto and InfluxDB listen")
+    console.print(f"  (data from {day_a} is kept in {state.data_dir}; `terril stack up` brings it back)")
+    if not keep_stack:
+        stack_down(settings.data_dir)
+        console.print("Local stack stopped (use --keep-stack to leave it running).")
+    if expected != total_points:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- entry point
+def main() -> None:
+    """Entry point: run the CLI, turning every error into a message, never a traceback."""
+    try:
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
+    except TerrilError as err:
+        err_console.print(f"[red]error:[/red] {err.message}", highlight=False)
+        if getattr(err, "problems", None):
+            for p in err.problems:  # type: ignore[attr-defined]
+                err_console.print(f"  {p.location}: {p.reason}", highlight=False)
+        if err.hint:
+            err_console.print(f"hint: {err.hint}", highlight=False)
+        sys.exit(err.exit_code)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as err:  # click usage errors and anything unexpected
+        # usage errors (click's, or the copy typer vendors): shown as click shows them
+        if type(err).__name__ in {"UsageError", "BadParameter", "MissingParameter", "NoSuchOption", "BadOptionUsage",
+                                  "BadArgumentUsage", "ClickException", "FileError"} and hasattr(err, "show"):
+            err.show()
+            sys.exit(getattr(err, "exit_code", 2))
+        crash_dir = Path(os.environ.get("TERRIL_DATA_DIR") or Path.home() / ".local/share/terril") / "logs"
+        try:
+            crash_dir.mkdir(parents=True, exist_ok=True)
+            crash = crash_dir / f"crash-{int(time.time())}.txt"
+            crash.write_text(traceback.format_exc(), encoding="utf-8")
+            where = f"details in {crash}"
+        except OSError:
+            where = "no crash file could be written"
+        err_console.print(f"[red]internal error:[/red] {type(err).__name__}: {str(err)[:200]} ({where}); "
+                          "please report it", highlight=False)
+        sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The exception tree of Terril, in one place.
+
+Every error a user may see derives from :class:`TerrilError`; the CLI turns it
+into one clear message and a non-zero exit code, never a traceback. Library
+errors (httpx, paho, pydantic, OS) are translated at exactly one boundary each,
+with ``raise ... from err``.
+"""
+
+from __future__ import annotations
+
+
+class TerrilError(Exception):
+    """Base of every error Terril raises on purpose.
+
+    ``hint`` says what the user should do next.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(TerrilError):
+    """A setting, a config file or a registry is invalid; start-up stops."""
+
+    exit_code = 2
+
+
+class RegistryError(ConfigError):
+    """The registry file is invalid. ``problems`` lists every error found."""
+
+    def __init__(self, message: str, problems: list["RegistryProblem"] | None = None, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.problems = problems or []
+
+
+class IdentifierError(TerrilError):
+    """An identifier (site, meter, device, topic segment) does not match the strict pattern."""
+
+    exit_code = 2
+
+
+class StackError(TerrilError):
+    """The local stack (Mosquitto, InfluxDB child processes) cannot start, stop or be reached."""
+
+
+class MissingBinaryError(StackError):
+    """A program from a Debian package is not installed."""
+
+
+class InfluxError(TerrilError):
+    """InfluxDB refused a request or could not be reached."""
+
+    def __init__(self, message: str, *, status: int | None = None, body: str = "", hint: str | None = None,
+                 retry_after_s: float | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.body = body
+        self.retry_after_s = retry_after_s
+
+
+class InfluxUnavailableError(InfluxError):
+    """Network failure, 5xx or 429: worth retrying later."""
+
+
+class InfluxRejectedError(InfluxError):
+    """400/422: the data itself was refused (bad line, type conflict, retention)."""
+
+
+class InfluxTooLargeError(InfluxError):
+    """413: the batch must be split."""
+
+
+class InfluxAuthError(InfluxError):
+    """401/403 or missing database: a configuration error, retrying will not help."""
+
+    exit_code = 2
+
+
+class MqttError(TerrilError):
+    """The MQTT broker refused the connection or could not be reached."""
+
+
+class DecodeError(TerrilError):
+    """A payload cannot be decoded. ``reason`` is a stable code used for quarantine."""
+
+    exit_code = 3
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class RegistryProblem:
+    """One problem found in a registry: where (file, location) and why."""
+
+    __slots__ = ("file", "location", "reason")
+
+    def __init__(self, file: str, location: str, reason: str) -> None:
+        self.file = file
+        self.location = location
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.location}: {self.reason}"
+
+    def __repr__(self) -> str:
+        return f"RegistryProblem({self.file!r}, {self.location!r}, {self.reason!r})"

@@ -1,0 +1,98 @@
+"""InfluxDB line protocol: formatting points with the escaping rules of each element.
+
+Separate escape sets for measurement, tag keys/values, field keys and string field
+values (InfluxDB 1.x does not unescape ``\\`` in names and tags, so backslashes and
+control characters there are refused rather than silently altered); tags sorted; ints with the ``i`` suffix; NaN and ±Inf fields dropped; a
+line needs at least one field (a point left without fields is skipped and counted).
+Written here rather than taken from the ``influxdb`` client because that client is
+unmaintained and its formatter silently accepts newlines inside tag values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from terril.readings import Point
+
+_MEASUREMENT_ESC = str.maketrans({",": r"\,", " ": r"\ "})
+_KEY_ESC = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
+
+
+def _representable(value: str) -> bool:
+    """InfluxDB 1.x cannot round-trip backslashes or control characters in names and tags."""
+    return "\\" not in value and value.isprintable()
+
+
+class LineProtocolError(ValueError):
+    """A point cannot be written as line protocol (no finite field, bad key)."""
+
+
+def _escape_tag(value: str) -> str:
+    if not _representable(value):
+        raise LineProtocolError(f"tag or key {value[:40]!r} holds a backslash or control character")
+    return value.translate(_KEY_ESC)
+
+
+def _escape_measurement(value: str) -> str:
+    if not _representable(value):
+        raise LineProtocolError(f"measurement {value[:40]!r} holds a backslash or control character")
+    return value.translate(_MEASUREMENT_ESC)
+
+
+def _escape_string_field(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _field_value(value: object) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value}i"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return repr(value)
+    if isinstance(value, str):
+        return f'"{_escape_string_field(value)}"'
+    raise LineProtocolError(f"unsupported field type {type(value).__name__}")
+
+
+def format_point(point: Point) -> str:
+    """One point as one line of line protocol (no trailing newline).
+
+    Raises :class:`LineProtocolError` when no field is finite, or a key or value is unusable
+    (empty keys, empty tag values are dropped as InfluxDB requires).
+    """
+    if not point.measurement:
+        raise LineProtocolError("empty measurement")
+    parts = [_escape_measurement(point.measurement)]
+    for key in sorted(point.tags):
+        value = point.tags[key]
+        if not key:
+            raise LineProtocolError("empty tag key")
+        if value == "":
+            continue  # InfluxDB rejects empty tag values; an absent tag is the same series
+        parts.append(f",{_escape_tag(key)}={_escape_tag(value)}")
+    fields = []
+    for key, value in point.fields.items():
+        if not key:
+            raise LineProtocolError("empty field key")
+        text = _field_value(value)
+        if text is not None:
+            fields.append(f"{_escape_tag(key)}={text}")
+    if not fields:
+        raise LineProtocolError("no finite field value")
+    return f"{''.join(parts)} {','.join(fields)} {int(point.time_ns)}"
+
+
+def format_points(points: Iterable[Point]) -> tuple[bytes, int]:
+    """Many points as a line-protocol body. Returns ``(body, skipped)``, skipped = points with no finite field."""
+    lines = []
+    skipped = 0
+    for p in points:
+        try:
+            lines.append(format_point(p))
+        except LineProtocolError:
+            skipped += 1
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b"", skipped

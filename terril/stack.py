@@ -1,0 +1,440 @@
+"""The embedded local stack: Mosquitto and InfluxDB from Debian's packages, as child processes.
+
+``terril stack up`` writes configs under ``<data_dir>/stack``, picks free (or the
+configured) loopback ports, creates MQTT accounts with random passwords (stored
+0600 under ``stack/secrets``, never printed), starts both servers in their own
+session so they outlive the command, and waits until both answer. ``down`` stops
+exactly the processes it started (their PIDs are checked against the config path
+on their command line). Nothing depends on system services.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+
+from terril.errors import MissingBinaryError, StackError
+
+#: program -> Debian package that provides it
+BINARIES = {
+    "mosquitto": "mosquitto",
+    "mosquitto_passwd": "mosquitto",
+    "influxd": "influxdb",
+}
+_SEARCH_DIRS = ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin")
+
+#: MQTT accounts the stack creates: role -> user name
+MQTT_ROLES = {"admin": "terril-admin", "collector": "terril-collector", "simulator": "terril-simulator"}
+
+
+def find_binary(name: str) -> str:
+    """Absolute path of ``name``; raises MissingBinaryError naming the Debian package to install."""
+    found = shutil.which(name)
+    if found is None:
+        for d in _SEARCH_DIRS:
+            candidate = Path(d) / name
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                found = str(candidate)
+                break
+    if found is None:
+        package = BINARIES.get(name, name)
+        raise MissingBinaryError(f"{name} not found: install the Debian package '{package}' "
+                                 f"(apt-get install {package}), or run `make setup`")
+    return found
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class StackState:
+    """What ``stack up`` started, saved as ``<data_dir>/stack/state.json``."""
+
+    data_dir: str
+    mqtt_port: int
+    influx_port: int
+    influx_rpc_port: int
+    mosquitto_pid: int | None = None
+    influxd_pid: int | None = None
+    database: str = "terril"
+    started_at: float = field(default_factory=time.time)
+
+    @property
+    def root(self) -> Path:
+        return Path(self.data_dir) / "stack"
+
+    @property
+    def mqtt_url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.mqtt_port}"
+
+    @property
+    def influx_url(self) -> str:
+        return f"http://127.0.0.1:{self.influx_port}"
+
+    @property
+    def mosquitto_conf(self) -> Path:
+        return self.root / "mosquitto" / "mosquitto.conf"
+
+    @property
+    def influx_conf(self) -> Path:
+        return self.root / "influxdb" / "influxdb.conf"
+
+    def secret_file(self, role: str) -> Path:
+        return self.root / "secrets" / f"mqtt-{role}.password"
+
+    def mqtt_credentials(self, role: str) -> tuple[str, str]:
+        """(user, password) of a stack account: ``admin``, ``collector`` or ``simulator``."""
+        try:
+            return MQTT_ROLES[role], self.secret_file(role).read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise StackError(f"no MQTT password for role {role!r} in {self.root / 'secrets'}",
+                             hint="run `terril stack up` again to regenerate the stack configuration") from err
+
+
+def _state_path(data_dir: Path) -> Path:
+    return data_dir / "stack" / "state.json"
+
+
+def read_state(data_dir: str | os.PathLike[str]) -> StackState | None:
+    """The saved state of the stack in ``data_dir``, if any."""
+    path = _state_path(Path(data_dir))
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return StackState(**raw)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _write_state(state: StackState) -> None:
+    path = _state_path(Path(state.data_dir))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(state), indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _pid_is_ours(pid: int | None, marker: Path) -> bool:
+    """True when ``pid`` is alive and its command line names our config file."""
+    if not pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        if stat.read_text().split(") ", 1)[1].startswith("Z"):
+            return False  # zombie
+    except (OSError, IndexError):
+        pass
+    return str(marker).encode() in cmdline
+
+
+def _write_secret(path: Path, value: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(value + "\n")
+
+
+def _write_mosquitto_config(state: StackState, extra_acl: str = "") -> None:
+    root = state.root / "mosquitto"
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    passwd = root / "passwd"
+    acl = root / "acl"
+    lines = []
+    for role, user in MQTT_ROLES.items():
+        secret_path = state.secret_file(role)
+        if not secret_path.exists():
+            _write_secret(secret_path, secrets.token_urlsafe(24))
+        lines.append(f"{user}:{secret_path.read_text(encoding='utf-8').strip()}")
+    fd = os.open(passwd, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    # hash the clear-text file in place: passwords never appear on a command line
+    result = subprocess.run([find_binary("mosquitto_passwd"), "-U", str(passwd)], capture_output=True, text=True,
+                            timeout=30)
+    if result.returncode != 0:
+        raise StackError(f"mosquitto_passwd failed: {result.stderr.strip()[:200]}")
+    acl.write_text(
+        "# generated by terril stack up: do not edit\n"
+        f"user {MQTT_ROLES['admin']}\ntopic readwrite #\n\n"
+        f"user {MQTT_ROLES['collector']}\ntopic read #\ntopic readwrite terril/_collector/#\n\n"
+        f"user {MQTT_ROLES['simulator']}\ntopic write #\ntopic read terril/_collector/#\n\n"
+        + extra_acl,
+        encoding="utf-8",
+    )
+    user = getpass.getuser()
+    state.mosquitto_conf.write_text(
+        "# generated by terril stack up: do not edit\n"
+        "per_listener_settings false\n"
+        f"user {user}\n"
+        f"listener {state.mqtt_port} 127.0.0.1\n"
+        "allow_anonymous false\n"
+        f"password_file {passwd}\n"
+        f"acl_file {acl}\n"
+        "persistence true\n"
+        f"persistence_location {root / 'data'}/\n"
+        "autosave_interval 30\n"
+        "max_inflight_messages 0\n"
+        "max_queued_messages 2000000\n"
+        "max_packet_size 2000000\n"
+        "log_dest stderr\n"
+        "log_type error\nlog_type warning\nlog_type notice\n"
+        "connection_messages false\n",
+        encoding="utf-8",
+    )
+
+
+def _write_influx_config(state: StackState) -> None:
+    root = state.root / "influxdb"
+    for sub in ("meta", "data", "wal"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    state.influx_conf.write_text(
+        "# generated by terril stack up: do not edit\n"
+        "reporting-enabled = false\n"
+        f'bind-address = "127.0.0.1:{state.influx_rpc_port}"\n\n'
+        f'[meta]\n  dir = "{root / "meta"}"\n  retention-autocreate = true\n  logging-enabled = false\n\n'
+        f'[data]\n  dir = "{root / "data"}"\n  wal-dir = "{root / "wal"}"\n  index-version = "inmem"\n'
+        "  query-log-enabled = false\n\n"
+        "[monitor]\n  store-enabled = false\n\n"
+        f'[http]\n  enabled = true\n  bind-address = "127.0.0.1:{state.influx_port}"\n  auth-enabled = false\n'
+        "  log-enabled = false\n  pprof-enabled = false\n  max-row-limit = 0\n\n"
+        '[logging]\n  level = "warn"\n  suppress-logo = true\n',
+        encoding="utf-8",
+    )
+
+
+def _spawn(cmd: list[str], log: Path) -> int:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, close_fds=True)
+    return proc.pid
+
+
+def mqtt_ready(state: StackState, timeout_s: float = 1.0) -> bool:
+    """True when Mosquitto accepts an authenticated MQTT connection."""
+    import paho.mqtt.client as mqtt
+
+    user, password = state.mqtt_credentials("admin")
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"terril-ready-{os.getpid()}",
+                         protocol=mqtt.MQTTv5)
+    client.username_pw_set(user, password)
+    try:
+        client.connect("127.0.0.1", state.mqtt_port, keepalive=5)
+    except OSError:
+        return False
+    ok = {"rc": None}
+
+    def on_connect(c, u, f, rc, p=None):  # noqa: ANN001
+        ok["rc"] = rc
+
+    client.on_connect = on_connect
+    deadline = time.monotonic() + timeout_s
+    while ok["rc"] is None and time.monotonic() < deadline:
+        client.loop(timeout=0.05)
+    client.disconnect()
+    return ok["rc"] is not None and not ok["rc"].is_failure
+
+
+def influx_ready(state: StackState) -> bool:
+    """True when InfluxDB answers ``/ping``."""
+    try:
+        return httpx.get(f"{state.influx_url}/ping", timeout=1.0).status_code == 204
+    except httpx.HTTPError:
+        return False
+
+
+def _wait(check, what: str, pid: int, log: Path, timeout_s: float) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        if not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z"):
+            tail = log.read_text(errors="replace")[-600:] if log.exists() else ""
+            raise StackError(f"{what} exited during start-up; last log lines:\n{tail.strip()}", hint=f"see {log}")
+        time.sleep(0.05)
+    raise StackError(f"{what} did not answer within {timeout_s:.0f} s", hint=f"see {log}")
+
+
+def start_mosquitto(state: StackState, timeout_s: float = 15.0) -> None:
+    """Start (or restart) Mosquitto for ``state`` and wait until it accepts connections."""
+    log = state.root / "logs" / "mosquitto.log"
+    state.mosquitto_pid = _spawn([find_binary("mosquitto"), "-c", str(state.mosquitto_conf)], log)
+    _write_state(state)
+    _wait(lambda: mqtt_ready(state), "Mosquitto", state.mosquitto_pid, log, timeout_s)
+
+
+def start_influxd(state: StackState, timeout_s: float = 30.0) -> None:
+    """Start (or restart) InfluxDB for ``state``, wait for ``/ping`` and create the database."""
+    log = state.root / "logs" / "influxd.log"
+    state.influxd_pid = _spawn([find_binary("influxd"), "run", "-config", str(state.influx_conf)], log)
+    _write_state(state)
+    _wait(lambda: influx_ready(state), "InfluxDB", state.influxd_pid, log, timeout_s)
+    from terril.influx import InfluxClient
+
+    with InfluxClient(state.influx_url, state.database) as client:
+        client.create_database()
+
+
+def _terminate(pid: int | None, marker: Path, timeout_s: float = 10.0) -> bool:
+    if not _pid_is_ours(pid, marker):
+        return False
+    assert pid is not None
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        if not _pid_is_ours(pid, marker):
+            return True
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return True
+
+
+def stop_mosquitto(state: StackState) -> bool:
+    """Stop the Mosquitto that ``state`` started. True if it was running."""
+    stopped = _terminate(state.mosquitto_pid, state.mosquitto_conf)
+    state.mosquitto_pid = None
+    _write_state(state)
+    return stopped
+
+
+def stop_influxd(state: StackState) -> bool:
+    """Stop the InfluxDB that ``state`` started. True if it was running."""
+    stopped = _terminate(state.influxd_pid, state.influx_conf)
+    state.influxd_pid = None
+    _write_state(state)
+    return stopped
+
+
+def kill_influxd(state: StackState) -> None:
+    """SIGKILL InfluxDB (fault tests)."""
+    if _pid_is_ours(state.influxd_pid, state.influx_conf):
+        os.kill(state.influxd_pid, signal.SIGKILL)  # type: ignore[arg-type]
+
+
+def is_running(state: StackState) -> dict[str, bool]:
+    """Which of our processes are alive."""
+    return {
+        "mosquitto": _pid_is_ours(state.mosquitto_pid, state.mosquitto_conf),
+        "influxdb": _pid_is_ours(state.influxd_pid, state.influx_conf),
+    }
+
+
+def stack_up(data_dir: str | os.PathLike[str], *, mqtt_port: int | None = None, influx_port: int | None = None,
+             database: str = "terril", timeout_s: float = 30.0) -> tuple[StackState, bool]:
+    """Start the stack in ``data_dir`` (idempotent). Returns ``(state, started_now)``.
+
+    Ports: the configured ones, else those of the previous run when still free, else free ones.
+    """
+    for name in BINARIES:
+        find_binary(name)
+    data = Path(data_dir).expanduser().resolve()
+    previous = read_state(data)
+    if previous is not None:
+        alive = is_running(previous)
+        if all(alive.values()) and mqtt_ready(previous) and influx_ready(previous):
+            return previous, False
+        # partly running: stop what is left so that both start from the same config
+        stop_mosquitto(previous)
+        stop_influxd(previous)
+
+    def pick(wanted: int | None, old: int | None) -> int:
+        if wanted:
+            return wanted
+        if old:
+            try:
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", old))
+                return old
+            except OSError:
+                pass
+        return free_port()
+
+    state = StackState(
+        data_dir=str(data),
+        mqtt_port=pick(mqtt_port, previous.mqtt_port if previous else None),
+        influx_port=pick(influx_port, previous.influx_port if previous else None),
+        influx_rpc_port=pick(None, previous.influx_rpc_port if previous else None),
+        database=database,
+    )
+    if len({state.mqtt_port, state.influx_port, state.influx_rpc_port}) < 3:
+        state.influx_rpc_port = free_port()
+    state.root.mkdir(parents=True, exist_ok=True)
+    _write_mosquitto_config(state)
+    _write_influx_config(state)
+    _write_state(state)
+    try:
+        start_influxd(state, timeout_s)
+        start_mosquitto(state, timeout_s)
+    except BaseException:
+        stop_mosquitto(state)
+        stop_influxd(state)
+        raise
+    return state, True
+
+
+def stack_down(data_dir: str | os.PathLike[str]) -> list[str]:
+    """Stop exactly the processes ``stack up`` started in ``data_dir``. Returns what was stopped."""
+    state = read_state(Path(data_dir).expanduser().resolve())
+    if state is None:
+        return []
+    stopped = []
+    if stop_mosquitto(state):
+        stopped.append("mosquitto")
+    if stop_influxd(state):
+        stopped.append("influxdb")
+    return stopped
+
+
+def stack_status(data_dir: str | os.PathLike[str]) -> dict[str, object]:
+    """Machine-readable status: running, URLs, PIDs, data folder."""
+    data = Path(data_dir).expanduser().resolve()
+    state = read_state(data)
+    if state is None:
+        return {"running": False, "mqtt_url": None, "influx_url": None, "data_dir": str(data),
+                "mosquitto": False, "influxdb": False}
+    alive = is_running(state)
+    return {
+        "running": all(alive.values()),
+        "mqtt_url": state.mqtt_url,
+        "influx_url": state.influx_url,
+        "database": state.database,
+        "data_dir": str(data),
+        "mosquitto": alive["mosquitto"],
+        "influxdb": alive["influxdb"],
+        "mosquitto_pid": state.mosquitto_pid if alive["mosquitto"] else None,
+        "influxd_pid": state.influxd_pid if alive["influxdb"] else None,
+        "logs": str(state.root / "logs"),
+    }
