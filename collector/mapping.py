@@ -29,6 +29,7 @@ class Outcome:
     points: tuple[Point, ...] = ()
     rejection: Rejection | None = None
     readings: int = 0
+    ignored: int = 0  # readings of channels the registry does not map, on devices set to ignore them
 
 
 class Pipeline:
@@ -99,15 +100,20 @@ class Pipeline:
                 fmt: str) -> Outcome:
         grouped: dict[tuple[str, int], dict[str, float | int | bool | str]] = {}
         meters = {}
+        ignored = 0
         for r in decoded.readings:
-            meter = self.registry.channel_meter(device.id, r.channel)
-            if meter is None:
+            ch = self.registry.channel_of(device.id, r.channel)
+            if ch is None:
+                if device.unmapped_channels == "ignore":
+                    ignored += 1
+                    continue
                 return Outcome(rejection=Rejection("unknown_channel", f"device {device.id!r} has no channel "
                                                    f"{str(r.channel)[:64]!r}", topic, payload, received_ns, fmt,
                                                    device.id))
+            meter = self.registry.meter_by_id[ch.meter]
             t = r.time_ns if r.time_ns is not None else r.received_ns
             fields = grouped.setdefault((meter.id, t), {})
-            fields[r.quantity] = r.value
+            fields[ch.rename.get(r.quantity, r.quantity)] = r.value
             meters[meter.id] = meter
         points = []
         for (meter_id, t), fields in grouped.items():
@@ -119,4 +125,4 @@ class Pipeline:
         for a in decoded.availability:
             points.append(Point(STATUS_MEASUREMENT, {"site": device.site, "device": device.id},
                                 {"online": a.online}, a.received_ns))
-        return Outcome(points=tuple(points), readings=len(decoded.readings))
+        return Outcome(points=tuple(points), readings=len(decoded.readings) - ignored, ignored=ignored)

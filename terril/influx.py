@@ -89,6 +89,23 @@ def _classify(response: httpx.Response, what: str) -> InfluxError:
     return InfluxError(f"InfluxDB answered {status} for {what}: {message}", status=status, body=body)
 
 
+def _json_lines(response: httpx.Response) -> Iterator[bytes]:
+    """Split a (chunked) query response on ``\\n`` only.
+
+    httpx's ``iter_lines`` also splits on Unicode line boundaries (U+0085, U+2028...),
+    which InfluxDB leaves raw inside JSON strings.
+    """
+    buffer = b""
+    for chunk in response.iter_bytes():
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            if line.strip():
+                yield line
+    if buffer.strip():
+        yield buffer
+
+
 class InfluxClient:
     """A small synchronous client for one database.
 
@@ -172,9 +189,7 @@ class InfluxClient:
             if response.status_code >= 300:
                 response.read()
                 raise _classify(response, what)
-            for line in response.iter_lines():
-                if not line.strip():
-                    continue
+            for line in _json_lines(response):
                 doc = json.loads(line)
                 if "error" in doc:
                     raise InfluxRejectedError(f"InfluxDB query error: {doc['error']}", status=200, body=line[:500])

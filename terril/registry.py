@@ -96,12 +96,31 @@ class Meter(_Entry):
 
 
 class Channel(_Entry):
-    """One channel of a device feeding one meter (``main``, a phase, an inverter serial, a PV input ...)."""
+    """One channel of a device feeding one meter (``main``, a phase, an inverter serial, a PV input ...).
+
+    ``rename`` stores a quantity of this channel under another canonical name, e.g. a Linky
+    tariff register ``{ channel = "HCHC", meter = "x", rename = { energy_import_wh = "energy_import_offpeak_wh" } }``,
+    so that two registers of one meter do not overwrite each other.
+    """
 
     channel: str = Field("main", min_length=1, max_length=64)
     meter: Identifier
+    rename: dict[str, str] = Field(default_factory=dict)
 
     _v_meter = field_validator("meter")(classmethod(lambda cls, v: _check_id(v)))
+
+    @field_validator("rename")
+    @classmethod
+    def _v_rename(cls, v: dict[str, str]) -> dict[str, str]:
+        from terril.quantities import QUANTITIES
+
+        for key, target in v.items():
+            for name in (key, target):
+                if name not in QUANTITIES:
+                    raise ValueError(f"{name!r} is not a canonical quantity")
+            if QUANTITIES[key].unit != QUANTITIES[target].unit:
+                raise ValueError(f"cannot rename {key!r} to {target!r}: units differ")
+        return v
 
 
 class Device(_Entry):
@@ -114,6 +133,8 @@ class Device(_Entry):
     channels: tuple[Channel, ...] = Field(min_length=1)
     interval_s: float = Field(900.0, gt=0, le=86_400)
     model: str = ""
+    #: readings of channels not listed in ``channels``: "quarantine" the message, or "ignore" them (counted)
+    unmapped_channels: Literal["quarantine", "ignore"] = "quarantine"
 
     _v_id = field_validator("id", "site")(classmethod(lambda cls, v: _check_id(v)))
 
@@ -218,14 +239,19 @@ class Registry:
 
     def channel_meter(self, device_id: str, channel: str | None) -> Meter | None:
         """The meter fed by ``channel`` of ``device_id``; ``None`` channel means the device's first channel."""
+        found = self.channel_of(device_id, channel)
+        return self.meter_by_id[found.meter] if found is not None else None
+
+    def channel_of(self, device_id: str, channel: str | None) -> Channel | None:
+        """The registry channel of ``device_id`` named ``channel`` (``None``: the device's first channel)."""
         device = self.device_by_id.get(device_id)
         if device is None:
             return None
         if channel is None:
-            return self.meter_by_id[device.channels[0].meter]
+            return device.channels[0]
         for ch in device.channels:
             if ch.channel == channel:
-                return self.meter_by_id[ch.meter]
+                return ch
         return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from terril.lineprotocol import LineProtocolError, format_point, format_points
@@ -61,6 +61,8 @@ _case = iter(range(10**9))
 @pytest.mark.integration
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tag=tag_text, text=field_text, number=finite, integer=st.integers(-(2**63), 2**63 - 1))
+@example(tag="0", text="\x85\u2028 NEL and LINE SEPARATOR stay inside the string", number=0.0, integer=0)
+@example(tag='"; DROP SERIES FROM /.*/', text='"; DROP SERIES FROM /.*/', number=1e308, integer=-(2**63))
 def test_hostile_values_round_trip_through_real_influxdb(influx_db, tag, text, number, integer):
     case = str(next(_case))
     point = Point("hostile", {"site": tag, "case": case}, {"text": text, "number": number, "integer": integer},
