@@ -11,6 +11,9 @@ unmaintained and its formatter silently accepts newlines inside tag values.
 from __future__ import annotations
 
 import math
+import numbers
+
+import numpy as np
 from collections.abc import Iterable
 
 from terril.readings import Point
@@ -45,14 +48,15 @@ def _escape_string_field(value: str) -> str:
 
 
 def _field_value(value: object) -> str | None:
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return f"{value}i"
-    if isinstance(value, float):
-        if not math.isfinite(value):
+    if isinstance(value, numbers.Integral):
+        return f"{int(value)}i"
+    if isinstance(value, numbers.Real):
+        f = float(value)
+        if not math.isfinite(f):
             return None
-        return repr(value)
+        return repr(f)  # float's repr, never numpy's "np.float64(...)"
     if isinstance(value, str):
         return f'"{_escape_string_field(value)}"'
     raise LineProtocolError(f"unsupported field type {type(value).__name__}")

@@ -80,3 +80,10 @@ def test_hostile_values_round_trip_through_real_influxdb(influx_db, tag, text, n
     assert stored_integer == integer
     # the hostile tag created exactly one series and altered no other
     assert len(influx_db.query('SHOW SERIES FROM "hostile" WHERE "case" = $case', params={"case": case})[0].values) == 1
+
+
+def test_numpy_scalars_are_written_as_plain_numbers():
+    import numpy as np
+
+    p = Point("m", {}, {"f": np.float64(1.5), "i": np.int64(7), "b": np.bool_(True), "g": np.float32(0.25)}, 1)
+    assert format_point(p) == "m f=1.5,i=7i,b=true,g=0.25 1"

@@ -1,0 +1,140 @@
+"""Consumption rollups and the data-quality ledger, from raw counters to InfluxDB.
+
+For each meter: read the raw counter readings of the window (plus the last reading
+before it, so the first interval is known), derive interval consumption with counter
+events flagged (:func:`analytics.consumption.counter_to_deltas`), sum it into local
+Europe/Paris hours, days and months, and write ``consumption_hourly/daily/monthly``,
+``counter_event`` and ``data_quality`` (docs/schema.md). Rewriting a window overwrites
+the same points, so a recomputation after late data is idempotent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analytics.consumption import IntervalConsumption, counter_to_deltas, rollup, rollup_consumption
+from analytics.jobs.io import query_last_before, query_meter_series, write_points
+from analytics.quality import quality_ledger
+from terril.influx import InfluxClient
+from terril.readings import Point
+from terril.registry import Meter, Registry
+from terril.timeutil import PARIS, local_midnight_ns, ns_to_datetime
+
+#: carrier -> [(raw counter field, derived field, factor kind)]
+COUNTERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "electricity": (("energy_import_wh", "consumption_wh"), ("energy_export_wh", "export_wh")),
+    "heat": (("energy_import_wh", "consumption_wh"),),
+    "gas": (("volume_m3", "volume_m3"),),
+    "water": (("volume_m3", "volume_m3"),),
+    "pv": (("energy_produced_wh", "production_wh"),),
+}
+PERIODS = (("hour", "consumption_hourly"), ("day", "consumption_daily"), ("month", "consumption_monthly"))
+
+
+@dataclass
+class MeterRollup:
+    """What the rollup of one meter produced (kept for the drift job of the same run)."""
+
+    meter: Meter
+    consumption: IntervalConsumption | None = None
+    daily_start_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    daily_main: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kWh/day of the main counter
+    daily_coverage: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    reading_times_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    points_written: int = 0
+    events: int = 0
+
+
+def month_start_ns(time_ns: int) -> int:
+    """Local (Europe/Paris) midnight of the first day of the month containing ``time_ns``."""
+    d = ns_to_datetime(time_ns).astimezone(PARIS).date()
+    return local_midnight_ns(dt.date(d.year, d.month, 1))
+
+
+def expected_interval_s(registry: Registry, meter_id: str) -> float:
+    for d in registry.devices:
+        if any(ch.meter == meter_id for ch in d.channels):
+            return d.interval_s
+    return 900.0
+
+
+def rollup_meter(client: InfluxClient, registry: Registry, meter: Meter, start_ns: int, end_ns: int) -> MeterRollup:
+    """Recompute and write the rollups of one meter for [month start of ``start_ns``, ``end_ns``)."""
+    out = MeterRollup(meter)
+    specs = COUNTERS.get(meter.carrier)
+    if not specs:
+        return out
+    win_start = month_start_ns(start_ns)
+    raw_fields = [raw for raw, _ in specs]
+    times, series = query_meter_series(client, meter.id, raw_fields, win_start, end_ns)
+    out.reading_times_ns = times
+    interval_s = expected_interval_s(registry, meter.id)
+    points: list[Point] = []
+    tags = {"site": meter.site, "meter": meter.id, "carrier": meter.carrier}
+    per_bucket: dict[tuple[str, int], dict[str, float | int]] = {}
+    for i, (raw, derived) in enumerate(specs):
+        values = series[raw]
+        ok = np.isfinite(values)
+        t, v = times[ok], values[ok]
+        prev = query_last_before(client, meter.id, raw, win_start)
+        if prev is not None:
+            t = np.r_[np.int64(prev[0]), t]
+            v = np.r_[prev[1], v]
+        if t.size < 2:
+            continue
+        stuck = max(4, int(round(7_200 / interval_s))) if (meter.carrier == "electricity" and i == 0) else None
+        ic = counter_to_deltas(t, v, multiplier=meter.multiplier, rollover_wh=meter.rollover_wh,
+                               stuck_intervals=stuck)
+        if i == 0:
+            out.consumption = ic
+            out.events = len(ic.events)
+            for e in ic.events:
+                if e.time_ns >= win_start:
+                    points.append(Point("counter_event", {**tags, "kind": e.kind},
+                                        {"before": e.before, "after": e.after, "detail": f"{raw} {e.kind}"}, e.time_ns))
+        # coverage counts only intervals no longer than two expected intervals (a gap is not covered)
+        ok = (ic.end_ns - ic.start_ns) <= int(2 * interval_s * 1e9)
+        for period, _measurement in PERIODS:
+            ro = rollup_consumption(ic, period)
+            if ro.sums.size:
+                bounds = np.r_[ro.bucket_start_ns, ro.bucket_end_ns[-1:]]
+                covered = (rollup(ic.start_ns[ok], ic.end_ns[ok], np.zeros(int(ok.sum())), period,
+                                  boundaries_ns=bounds).coverage if ok.any() else np.zeros(ro.sums.size))
+            for k in range(ro.sums.size):
+                b0 = int(ro.bucket_start_ns[k])
+                if b0 < win_start or b0 >= end_ns:
+                    continue
+                fields = per_bucket.setdefault((period, b0), {})
+                fields[derived] = float(ro.sums[k])
+                if i == 0:
+                    fields["coverage_pct"] = round(100.0 * float(covered[k]), 3)
+                    fields["estimated_pct"] = (round(100.0 * float(ro.estimated_sums[k] / ro.sums[k]), 3)
+                                               if ro.sums[k] > 0 else 0.0)
+                    if derived == "volume_m3" and meter.carrier == "gas":
+                        fields["consumption_wh"] = float(ro.sums[k]) * (meter.gas_kwh_per_m3 or 11.2) * 1000.0
+                if i == 0 and period == "day":
+                    main = fields.get("consumption_wh", fields.get("production_wh", fields.get("volume_m3", np.nan)))
+                    out.daily_start_ns = np.r_[out.daily_start_ns, b0]
+                    scale = 1.0 if derived == "volume_m3" and meter.carrier == "water" else 1 / 1000.0
+                    out.daily_main = np.r_[out.daily_main, float(main) * scale]
+                    out.daily_coverage = np.r_[out.daily_coverage, float(covered[k])]
+    measurement = dict(PERIODS)
+    for (period, b0), fields in sorted(per_bucket.items()):
+        points.append(Point(measurement[period], tags, fields, b0))
+    if out.consumption is not None and out.consumption.start_ns.size:
+        ledger = quality_ledger(meter.id, out.consumption, expected_interval_s=interval_s,
+                                first_ns=max(win_start, int(out.consumption.start_ns[0])), last_ns=end_ns)
+        for q in ledger.days():
+            if q.day_start_ns < win_start or q.day_start_ns >= end_ns:
+                continue
+            points.append(Point("data_quality", {"site": meter.site, "meter": meter.id}, {
+                "coverage_pct": round(q.coverage_pct, 3), "gaps": q.gap_count, "longest_gap_s": q.longest_gap_s,
+                "resets": q.resets + q.rollovers + q.replacements, "spikes": q.spikes,
+                "stuck_intervals": q.stuck_intervals,
+                "estimated_pct": 0.0 if not np.isfinite(q.estimated_share_pct) else round(q.estimated_share_pct, 3),
+            }, q.day_start_ns))
+    out.points_written = write_points(client, points)
+    return out

@@ -1,0 +1,164 @@
+"""Data quality: a per-meter, per-local-day ledger of coverage, gaps and counter events.
+
+Definitions (``docs/analytics.md`` § Data quality):
+
+* an interval between consecutive readings is a **gap** when it is longer than
+  ``gap_factor × expected_interval_s``;
+* **coverage** is the share of the local day covered by intervals that are not gaps;
+* gaps are counted on the day they start; the **longest gap** of a day is the longest
+  part of any gap inside that day;
+* events (reset, rollover, replacement, spike) are counted on the day of the reading that
+  revealed them; stuck intervals on the day they start;
+* the **estimated share** is the estimated part of the day's consumption.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from analytics.consumption import NS_PER_S, IntervalConsumption, calendar_boundaries_ns, rollup
+from terril.timeutil import PARIS
+
+
+@dataclass(frozen=True, slots=True)
+class DayQuality:
+    """Quality of one meter on one local day.
+
+    Attributes
+    ----------
+    meter : str
+        Meter id.
+    day_start_ns : int
+        Local midnight. [UTC ns]
+    coverage_pct : float
+        Share of the day covered by non-gap intervals. [%]
+    gap_count : int
+        Gaps starting that day.
+    longest_gap_s : float
+        Longest gap portion inside the day. [s]
+    resets, rollovers, replacements, spikes : int
+        Counter events revealed that day.
+    stuck_intervals : int
+        Intervals of stuck runs starting that day.
+    estimated_share_pct : float
+        Estimated part of the day's consumption (NaN when nothing was consumed). [%]
+    """
+
+    meter: str
+    day_start_ns: int
+    coverage_pct: float
+    gap_count: int
+    longest_gap_s: float
+    resets: int
+    rollovers: int
+    replacements: int
+    spikes: int
+    stuck_intervals: int
+    estimated_share_pct: float
+
+
+@dataclass(frozen=True, eq=False)
+class QualityLedger:
+    """Vectorised ledger: one entry per local day, fields as in :class:`DayQuality`."""
+
+    meter: str
+    day_start_ns: np.ndarray
+    coverage_pct: np.ndarray
+    gap_count: np.ndarray
+    longest_gap_s: np.ndarray
+    resets: np.ndarray
+    rollovers: np.ndarray
+    replacements: np.ndarray
+    spikes: np.ndarray
+    stuck_intervals: np.ndarray
+    estimated_share_pct: np.ndarray
+
+    def days(self) -> tuple[DayQuality, ...]:
+        """The ledger as one :class:`DayQuality` per day."""
+        return tuple(
+            DayQuality(self.meter, int(self.day_start_ns[i]), float(self.coverage_pct[i]), int(self.gap_count[i]),
+                       float(self.longest_gap_s[i]), int(self.resets[i]), int(self.rollovers[i]),
+                       int(self.replacements[i]), int(self.spikes[i]), int(self.stuck_intervals[i]),
+                       float(self.estimated_share_pct[i]))
+            for i in range(self.day_start_ns.size)
+        )
+
+
+def quality_ledger(
+    meter: str,
+    consumption: IntervalConsumption,
+    *,
+    expected_interval_s: float,
+    gap_factor: float = 2.0,
+    tz: dt.tzinfo = PARIS,
+    first_ns: int | None = None,
+    last_ns: int | None = None,
+) -> QualityLedger:
+    """Daily quality ledger of one meter.
+
+    Parameters
+    ----------
+    meter : str
+        Meter id.
+    consumption : IntervalConsumption
+        From :func:`analytics.consumption.counter_to_deltas`.
+    expected_interval_s : float
+        Nominal reading interval. [s]
+    gap_factor : float
+        An interval longer than this many nominal intervals is a gap. [1]
+    tz : tzinfo
+        Calendar time zone.
+    first_ns, last_ns : int, optional
+        Span of days to report (default: the data's span). [UTC ns]
+    """
+    s, e = consumption.start_ns, consumption.end_ns
+    lo = first_ns if first_ns is not None else (int(s[0]) if s.size else 0)
+    hi = last_ns if last_ns is not None else (int(e[-1]) if e.size else lo)
+    days = calendar_boundaries_ns(lo, hi, "day", tz)
+    nd = days.size - 1
+    z = np.zeros(nd)
+    if s.size == 0:
+        zi = np.zeros(nd, dtype=np.int64)
+        return QualityLedger(meter, days[:-1].copy(), z, zi, z.copy(), zi, zi, zi, zi, zi, np.full(nd, np.nan))
+    dur_s = (e - s) / NS_PER_S
+    gap = dur_s > gap_factor * expected_interval_s
+    ok = ~gap
+    cov = rollup(s[ok], e[ok], np.zeros(ok.sum()), "day", tz, boundaries_ns=days).coverage if ok.any() else z
+    ro = rollup(s, e, consumption.deltas, "day", tz, estimated=consumption.estimated, boundaries_ns=days)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est_share = np.where(ro.sums > 0, 100.0 * ro.estimated_sums / ro.sums, np.nan)
+
+    def day_of(t: np.ndarray) -> np.ndarray:
+        return np.searchsorted(days, t, side="right") - 1
+
+    def count(t: np.ndarray) -> np.ndarray:
+        d = day_of(np.asarray(t, dtype=np.int64))
+        d = d[(d >= 0) & (d < nd)]
+        return np.bincount(d, minlength=nd).astype(np.int64)
+
+    gap_count = count(s[gap])
+    longest = np.zeros(nd)
+    for a, b in zip(s[gap].tolist(), e[gap].tolist()):
+        for k in range(max(int(day_of(np.array([a]))[0]), 0), min(int(day_of(np.array([b - 1]))[0]), nd - 1) + 1):
+            part = (min(b, int(days[k + 1])) - max(a, int(days[k]))) / NS_PER_S
+            longest[k] = max(longest[k], part)
+
+    def ev(kind: str) -> np.ndarray:
+        return count(np.array([x.time_ns for x in consumption.events if x.kind == kind], dtype=np.int64))
+
+    return QualityLedger(
+        meter=meter,
+        day_start_ns=days[:-1].copy(),
+        coverage_pct=100.0 * np.asarray(cov),
+        gap_count=gap_count,
+        longest_gap_s=longest,
+        resets=ev("reset"),
+        rollovers=ev("rollover"),
+        replacements=ev("replacement"),
+        spikes=ev("spike"),
+        stuck_intervals=count(s[consumption.stuck]),
+        estimated_share_pct=est_share,
+    )

@@ -1,0 +1,115 @@
+"""Analytics jobs against the real InfluxDB: rollups over DST days, a counter reset, incremental re-runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from analytics.jobs.alerts import query_alerts, set_state
+from analytics.jobs.analyze import analyze
+from analytics.jobs.io import write_points
+from terril.readings import Point
+from terril.registry import parse_registry
+from terril.timeutil import NS_PER_S, local_midnight_ns
+
+pytestmark = pytest.mark.integration
+
+
+def _registry():
+    return parse_registry({
+        "sites": [{"id": "ecole", "name": "École", "kind": "primary_school", "latitude": 50.46, "longitude": 2.79,
+                   "floor_area_m2": 1000, "school_week": "four_days"},
+                  {"id": "meteo", "name": "Météo", "kind": "weather", "latitude": 50.46, "longitude": 2.79}],
+        "meters": [{"id": "ecole-elec", "site": "ecole", "carrier": "electricity"},
+                   {"id": "meteo-t", "site": "meteo", "carrier": "weather"}],
+        "devices": [{"id": "ecole-linky", "site": "ecole", "interval_s": 900, "channels": [{"meter": "ecole-elec"}]},
+                    {"id": "meteo-st", "site": "meteo", "interval_s": 900, "channels": [{"meter": "meteo-t"}]}],
+    })
+
+
+def _counter_points(start_ns: int, end_ns: int, reset_at_ns: int | None, received_ns: int) -> list[Point]:
+    """A constant 1 kW load: +250 Wh every 15 min; the register drops to 0 at ``reset_at_ns``."""
+    pts = []
+    value = 5_000_000.0
+    for t in range(start_ns, end_ns, 900 * NS_PER_S):
+        if reset_at_ns is not None and t == reset_at_ns:
+            value = 0.0
+        pts.append(Point("reading", {"site": "ecole", "meter": "ecole-elec", "carrier": "electricity",
+                                     "device": "ecole-linky"}, {"energy_import_wh": value, "received_ns": received_ns}, t))
+        pts.append(Point("reading", {"site": "meteo", "meter": "meteo-t", "carrier": "weather", "device": "meteo-st"},
+                         {"temp_air_c": 8.0 + 4 * np.sin(t / 3.6e12), "received_ns": received_ns}, t))
+        value += 250.0
+    return pts
+
+
+def _daily(client):
+    rows = client.query("SELECT consumption_wh, coverage_pct FROM consumption_daily WHERE meter = 'ecole-elec'")
+    return {int(r[0]): (r[1], r[2]) for s in rows for r in s.values}
+
+
+def test_dst_days_reset_and_incremental_rerun(influx_db, tmp_path):
+    reg = _registry()
+    d0 = dt.date(2026, 3, 27)
+    start = local_midnight_ns(d0)
+    end = local_midnight_ns(dt.date(2026, 4, 1))
+    reset = local_midnight_ns(dt.date(2026, 3, 30)) + 12 * 3600 * NS_PER_S
+    all_points = _counter_points(start, end, reset, received_ns=10)
+    gap_lo = local_midnight_ns(dt.date(2026, 3, 28)) + 10 * 3600 * NS_PER_S
+    gap_hi = gap_lo + 4 * 3600 * NS_PER_S
+    in_gap = [p for p in all_points if gap_lo <= p.time_ns < gap_hi and p.tags["meter"] == "ecole-elec"]
+    write_points(influx_db, [p for p in all_points if p not in in_gap])
+    report = analyze(influx_db, reg, tmp_path, end_ns=end + 1)
+    assert report.meters_rolled_up == 1 and report.counter_events >= 1
+
+    daily = _daily(influx_db)
+    kwh = {dt.date(2026, 3, 27) + dt.timedelta(days=i): daily[local_midnight_ns(dt.date(2026, 3, 27)
+                                                                                 + dt.timedelta(days=i))][0] / 1000
+           for i in range(1, 4)}
+    assert kwh[dt.date(2026, 3, 28)] == pytest.approx(24.0)
+    assert kwh[dt.date(2026, 3, 29)] == pytest.approx(23.0)      # spring forward: a 23-hour day
+    # the reset interval books the post-reset value (0 Wh), never a negative or giant delta
+    assert kwh[dt.date(2026, 3, 30)] == pytest.approx(23.75)
+    events = influx_db.query("SELECT * FROM counter_event")
+    assert [r["kind"] for s in events for r in s.records()] == ["reset"]
+    assert all(0 <= v[0] <= 24_000 for v in daily.values())
+    monthly = influx_db.query("SELECT consumption_wh FROM consumption_monthly")
+    assert monthly[0].values[0][1] / 1000 == pytest.approx(sum(v[0] for v in daily.values()) / 1000)
+    weather = influx_db.query("SELECT hdd_meteo_k_d FROM weather_daily")
+    assert weather and len(weather[0].values) >= 4
+
+    # nothing new: nothing recomputed
+    assert analyze(influx_db, reg, tmp_path, end_ns=end + 1).nothing_new
+    day28 = local_midnight_ns(dt.date(2026, 3, 28))
+    assert daily[day28][1] < 100.0  # the gap on 28 March shows in the coverage
+    assert _quality(influx_db)[day28] == 1
+    # the missing readings arrive late (a gateway's backlog): only that window is recomputed
+    late = [Point(p.measurement, p.tags, {**p.fields, "received_ns": 20}, p.time_ns) for p in in_gap]
+    write_points(influx_db, late)
+    again = analyze(influx_db, reg, tmp_path, end_ns=end + 1)
+    assert not again.nothing_new and again.meters_rolled_up == 1
+    assert _daily(influx_db)[day28] == (24_000, 100)
+    assert _quality(influx_db)[day28] == 0
+
+
+def _quality(client):
+    rows = client.query("SELECT gaps FROM data_quality WHERE meter = 'ecole-elec'")
+    return {int(r[0]): r[1] for s in rows for r in s.values}
+
+def test_alert_life_cycle(influx_db, tmp_path):
+    reg = _registry()
+    start = local_midnight_ns(dt.date(2026, 5, 1))
+    end = start + 3 * 86_400 * NS_PER_S
+    pts = [p for p in _counter_points(start, end, None, 1) if p.tags["meter"] == "ecole-elec"
+           or p.time_ns < start + 86_400 * NS_PER_S]  # the weather meter falls silent after a day
+    write_points(influx_db, pts)
+    analyze(influx_db, reg, tmp_path, end_ns=end)
+    silent = [a for a in query_alerts(influx_db) if a.kind == "silent"]
+    assert len(silent) == 1 and silent[0].meter == "meteo-t" and silent[0].state == "open"
+    acked = set_state(influx_db, silent[0].alert_id, "acknowledged")
+    assert acked.state == "acknowledged"
+    # a re-run keeps the same alert (same id) and its acknowledged state
+    analyze(influx_db, reg, tmp_path, since_ns=start, end_ns=end)
+    again = [a for a in query_alerts(influx_db) if a.kind == "silent"]
+    assert [(a.alert_id, a.state) for a in again] == [(silent[0].alert_id, "acknowledged")]
