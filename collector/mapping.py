@@ -15,11 +15,16 @@ from collector.quarantine import Rejection
 from terril.errors import DecodeError
 from terril.readings import Decoded, Point
 from terril.registry import Device, Registry
+from terril.timeutil import MIN_TIME_NS, NS_PER_S, local_midnight_ns
 
 READING_MEASUREMENT = "reading"
 STATUS_MEASUREMENT = "device_status"
 #: Terril's own topics (collector status, alerts); ids never start with "_", so no device publishes there.
 OWN_PREFIX = "terril/_"
+#: Sane window: a device time more than this ahead of the receive time is quarantined (implausible_time) [ns]
+MAX_FUTURE_NS = 86_400 * NS_PER_S
+#: ... and so is a PV reading more than this before its array's commissioning date [ns]
+MAX_BEFORE_COMMISSIONING_NS = 86_400 * NS_PER_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,11 @@ class Pipeline:
         self._formats = sorted({d.format for d in registry.devices} | {"native"})
         unknown = [f for f in self._formats if get_decoder(f) is None]
         self.unknown_formats = unknown
+        # earliest plausible device time per meter: the commissioning of its PV array(s)
+        self._earliest_ns: dict[str, int] = {}
+        for a in registry.pv_arrays:
+            t = local_midnight_ns(a.commissioned) - MAX_BEFORE_COMMISSIONING_NS
+            self._earliest_ns[a.meter] = min(t, self._earliest_ns.get(a.meter, t))
 
     def subscriptions(self) -> list[str]:
         """Topic filters of every format the registry uses (and native)."""
@@ -69,8 +79,15 @@ class Pipeline:
         key = None
         for dec in found:
             key = dec.device_key(topic)
-            if key is not None and (dec.name, key) in self._by_key:
-                decoder, device = dec, self._by_key[(dec.name, key)]
+            if key is None:
+                continue
+            if dec.name == "native":
+                # every device may speak native JSON on its own topic (e.g. a gateway's backlog)
+                device = self.registry.device_by_id.get(key)
+            else:
+                device = self._by_key.get((dec.name, key))
+            if device is not None:
+                decoder = dec
                 break
         if device is None:
             # a known device declared with another format?
@@ -112,6 +129,12 @@ class Pipeline:
                                                    device.id))
             meter = self.registry.meter_by_id[ch.meter]
             t = r.time_ns if r.time_ns is not None else r.received_ns
+            # the future rule needs a sane receive clock (tests and replays may pass toy receive times)
+            if r.time_ns is not None and ((received_ns >= MIN_TIME_NS and r.time_ns > received_ns + MAX_FUTURE_NS)
+                                          or r.time_ns < self._earliest_ns.get(meter.id, r.time_ns)):
+                return Outcome(rejection=Rejection("implausible_time", f"device time {r.time_ns} ns is more than "
+                                                   "1 day after reception or before the meter was commissioned",
+                                                   topic, payload, received_ns, fmt, device.id))
             fields = grouped.setdefault((meter.id, t), {})
             fields[ch.rename.get(r.quantity, r.quantity)] = r.value
             meters[meter.id] = meter

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import paho.mqtt.client as mqtt
 
-from firmware_sim.simple import Message
+from firmware_sim.runner import Outgoing
 from terril.endpoints import MqttEndpoint, make_mqtt_client, unique_client_id
 from terril.errors import MqttError
 from terril.timeutil import NS_PER_S
@@ -22,15 +22,20 @@ from terril.timeutil import NS_PER_S
 
 @dataclass
 class PublishReport:
-    """What was published: messages, readings per meter, and the time span."""
+    """What was published, and the reading points the collector should store for it."""
 
     messages: int = 0
-    readings: int = 0
-    readings_by_meter: Counter[str] = field(default_factory=Counter)
     points_by_meter: Counter[str] = field(default_factory=Counter)
+    receive_time_points: int = 0  # points the collector stamps with its receive time (no device time)
     first_ns: int | None = None
     last_ns: int | None = None
     elapsed_s: float = 0.0
+    _keys: set[tuple[str, int]] = field(default_factory=set, repr=False)
+
+    @property
+    def expected_points(self) -> int:
+        """Distinct points expected in InfluxDB (a repeated (meter, time) overwrites the same point)."""
+        return len(self._keys) + self.receive_time_points
 
 
 class Publisher:
@@ -100,12 +105,13 @@ class Publisher:
         self._client.loop_stop()
 
 
-def publish_plan(publisher: Publisher, plan: Iterable[Message], *, speed: float | None = None,
-                 progress: Callable[[int], None] | None = None) -> PublishReport:
-    """Publish every message of ``plan`` at QoS 1.
+def publish_plan(publisher: Publisher, plan: Iterable[Outgoing], *, speed: float | None = None,
+                 progress: Callable[[int], None] | None = None, rate: float | None = None) -> PublishReport:
+    """Publish every message of ``plan`` at QoS 1 and wait until the broker acknowledged them all.
 
-    ``speed`` None publishes as fast as the broker takes it (backfill); a number paces
-    the plan in simulated time, ``speed`` simulated seconds per wall-clock second.
+    ``speed`` None and ``rate`` None publish as fast as the broker takes it (backfill);
+    ``speed`` paces the plan in simulated time (``speed`` simulated seconds per second);
+    ``rate`` paces it at ``rate`` messages per second (load mode).
     """
     report = PublishReport()
     start_wall = time.monotonic()
@@ -116,23 +122,26 @@ def publish_plan(publisher: Publisher, plan: Iterable[Message], *, speed: float 
             if sim_start is None:
                 sim_start = msg.time_ns
             due = start_wall + (msg.time_ns - sim_start) / NS_PER_S / speed
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+        elif rate is not None:
+            due = start_wall + report.messages / rate
+        else:
+            due = 0.0
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
         publisher.publish(msg.topic, msg.payload, retain=msg.retain)
         report.messages += 1
-        report.readings += len(msg.readings)
-        meters_in_msg = set()
-        for meter, _q, _v in msg.readings:
-            report.readings_by_meter[meter] += 1
-            meters_in_msg.add(meter)
-        for meter in meters_in_msg:
+        for meter, t in msg.points:
+            if t is None:
+                report.receive_time_points += 1
+            else:
+                report._keys.add((meter, t))
             report.points_by_meter[meter] += 1
         report.first_ns = msg.time_ns if report.first_ns is None else min(report.first_ns, msg.time_ns)
         report.last_ns = msg.time_ns if report.last_ns is None else max(report.last_ns, msg.time_ns)
         if progress is not None:
             progress(1)
-    if not publisher.wait_all_acked(base + report.messages):
+    if not publisher.wait_all_acked(base + report.messages, timeout_s=300):
         raise MqttError(f"the broker acknowledged only {publisher.acked - base} of {report.messages} messages")
     report.elapsed_s = time.monotonic() - start_wall
     return report

@@ -342,6 +342,15 @@ def parse_registry(data: dict[str, Any], source: str = "<memory>") -> Registry:
                 problem(f"{where}.channels[{j}].meter", f"meter {ch.meter!r} is already fed by device {fed_by[ch.meter]!r}")
             else:
                 fed_by[ch.meter] = d.id
+    keys: dict[tuple[str, str], str] = {}
+    for d in parsed["devices"]:
+        if d.format == "native" and d.topic is None:
+            continue
+        key = (d.format, d.topic or d.id)
+        if key in keys:
+            problem(f"devices[{raw_index('devices', d)}] (id {d.id!r}).topic",
+                    f"device {keys[key]!r} already uses topic {key[1]!r} in format {key[0]!r}")
+        keys[key] = d.id
     for a in parsed["pv_arrays"]:
         where = f"pv_arrays[{raw_index('pv_arrays', a)}] (id {a.id!r})"
         if a.site not in sites:
