@@ -295,6 +295,191 @@ def simulate_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, conf
                   f"{len(reg.devices)} devices in {report.elapsed_s:.1f} s." + (f" Ground truth: {truth}" if truth else ""))
 
 
+# ---------------------------------------------------------------- analytics
+alerts_app = typer.Typer(help="Alerts: drift, base load, silent and stuck meters (alertes).", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+
+
+def _publish_alerts(settings, reg, client) -> int:  # noqa: ANN001
+    """Publish open alerts as retained MQTT messages; returns how many (0 when no broker answers)."""
+    from analytics.jobs.analyze import publish_alerts
+    from firmware_sim.publisher import Publisher
+    from terril.endpoints import mqtt_endpoint
+    from terril.errors import MqttError, StackError
+
+    try:
+        publisher = Publisher(mqtt_endpoint(settings, "collector"), max_inflight=100)
+        publisher.connect(timeout_s=5)
+    except (MqttError, StackError) as err:
+        err_console.print(f"[yellow]warning:[/yellow] alerts not published over MQTT: {err}")
+        return 0
+    try:
+        n = publish_alerts(lambda topic, payload: publisher.publish(topic, payload, retain=True), client, reg)
+        publisher.wait_all_acked(n, timeout_s=30)
+        return n
+    finally:
+        publisher.close()
+
+
+@app.command("analyze")
+def analyze_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None,
+                since: Annotated[Optional[str], typer.Option(help="Recompute from this date (YYYY-MM-DD) instead of incrementally.")] = None,
+                until: Annotated[Optional[str], typer.Option(help="Analyse up to this instant (default: now).")] = None,
+                site: Annotated[Optional[str], typer.Option(help="Only this site.")] = None,
+                publish: Annotated[bool, typer.Option(help="Publish open alerts as retained MQTT messages.")] = True,
+                json_out: Annotated[bool, typer.Option("--json", help="Print the run's report as JSON.")] = False) -> None:
+    """One analytics run: rollups, data quality, degree days, baselines, drift and alerts (incremental)."""
+    from dataclasses import asdict
+
+    from analytics.jobs.analyze import analyze
+    from terril.endpoints import influx_endpoint
+    from terril.ids import validate_id
+    from terril.timeutil import format_rfc3339_ns, parse_time_arg
+
+    if site is not None:
+        validate_id(site, "site")
+    settings = _settings(config, data_dir, registry)
+    reg = _registry(settings)
+    try:
+        since_ns = parse_time_arg(since) if since else None
+        until_ns = parse_time_arg(until, end_of_day=True) if until else None
+    except ValueError as err:
+        raise ConfigError(f"bad --since/--until: {err}") from err
+    with influx_endpoint(settings).client(settings.influx.timeout_s) as client:
+        with err_console.status("Analysing…") as status:
+            report = analyze(client, reg, Path(settings.data_dir), since_ns=since_ns, end_ns=until_ns, site=site,
+                             progress=lambda what: status.update(f"Analysing: {what}"))
+        published = _publish_alerts(settings, reg, client) if publish and not report.nothing_new else 0
+    if json_out:
+        print(json.dumps(asdict(report), default=str))
+        return
+    if report.nothing_new:
+        console.print("Nothing new since the last run (use --since DATE to recompute).")
+        return
+    console.print(f"Analysed from {format_rfc3339_ns(report.window_start_ns or 0)[:10]}: "
+                  f"{report.meters_rolled_up} meters rolled up ({report.rollup_points} points), "
+                  f"{report.counter_events} counter events, {report.weather_days} weather days.")
+    console.print(f"Baselines fitted: {len(report.baselines_fitted)}; not fitted: {len(report.baselines_skipped)}"
+                  + (f" (e.g. {next(iter(report.baselines_skipped.items()))[0]}: "
+                     f"{next(iter(report.baselines_skipped.items()))[1]})" if report.baselines_skipped else ""))
+    console.print(f"Alerts open: {report.alerts_open} (new: {report.alerts_new})"
+                  + (f"; {published} meters' alerts published on terril/_alerts/#" if published else ""))
+
+
+def _alerts_table(alerts, lang: str = "fr") -> Table:  # noqa: ANN001
+    from terril.timeutil import format_rfc3339_ns
+
+    table = Table(title="Alertes" if lang == "fr" else "Alerts")
+    for col in ("id", "site", "meter", "kind" if lang == "en" else "type", "state" if lang == "en" else "état",
+                "onset" if lang == "en" else "début", "kWh/day" if lang == "en" else "kWh/j", "%", "€"):
+        table.add_column(col)
+    for a in alerts:
+        def num(v: float, fmt: str) -> str:
+            return "" if v != v else format(v, fmt)
+        table.add_row(a.alert_id, a.site, a.meter, a.title_fr if lang == "fr" else a.title_en, a.state,
+                      format_rfc3339_ns(a.onset_ns)[:10], num(a.magnitude_kwh_per_day, ".1f"),
+                      num(a.magnitude_pct, ".0f"), num(a.cost_eur, ".0f"))
+    return table
+
+
+class AlertState(str, Enum):
+    open = "open"
+    acknowledged = "acknowledged"
+    resolved = "resolved"
+
+
+@alerts_app.command("list")
+def alerts_list_cmd(state: Annotated[Optional[AlertState], typer.Option(help="Only alerts in this state.")] = None,
+                    site: Annotated[Optional[str], typer.Option(help="Only this site.")] = None,
+                    lang: Annotated[str, typer.Option(help="fr or en.")] = "fr",
+                    json_out: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+                    data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+    """List alerts (newest first)."""
+    from analytics.jobs.alerts import query_alerts
+    from terril.endpoints import influx_endpoint
+
+    settings = _settings(config, data_dir)
+    with influx_endpoint(settings).client(settings.influx.timeout_s) as client:
+        alerts = query_alerts(client, state=state.value if state else None, site=site)
+    if json_out:
+        for a in alerts:
+            print(json.dumps(a.as_json(), ensure_ascii=False))
+        return
+    if not alerts:
+        console.print("Aucune alerte." if lang == "fr" else "No alerts.")
+        return
+    console.print(_alerts_table(alerts, lang))
+
+
+def _set_alert_state(alert_id: str, state: str, settings) -> None:  # noqa: ANN001
+    from analytics.jobs.alerts import set_state
+    from terril.endpoints import influx_endpoint
+    from terril.ids import validate_id
+
+    validate_id(alert_id, "alert")
+    with influx_endpoint(settings).client(settings.influx.timeout_s) as client:
+        try:
+            rec = set_state(client, alert_id, state)
+        except LookupError:
+            raise ConfigError(f"no alert with id {alert_id!r}", hint="see `terril alerts list`") from None
+        _publish_alerts(settings, _registry(settings), client)
+    console.print(f"{rec.alert_id}: {rec.title_fr} / {rec.title_en} — {rec.meter} → {state}")
+
+
+@alerts_app.command("ack")
+def alerts_ack_cmd(alert_id: Annotated[str, typer.Argument(help="Alert id (see `terril alerts list`).")],
+                   registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+    """Acknowledge an alert (it stays visible until resolved)."""
+    _set_alert_state(alert_id, "acknowledged", _settings(config, data_dir, registry))
+
+
+@alerts_app.command("resolve")
+def alerts_resolve_cmd(alert_id: Annotated[str, typer.Argument(help="Alert id (see `terril alerts list`).")],
+                       registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+    """Resolve an alert."""
+    _set_alert_state(alert_id, "resolved", _settings(config, data_dir, registry))
+
+
+@app.command("run")
+def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None,
+            analyze_every: Annotated[float, typer.Option(min=10, help="Seconds between incremental analytics runs.")] = 900.0) -> None:
+    """The service: the collector, plus the analytics every --analyze-every seconds, until SIGTERM."""
+    import threading
+
+    from analytics.jobs.analyze import analyze
+    from collector.mapping import Pipeline
+    from collector.service import Collector
+    from terril.endpoints import influx_endpoint, mqtt_endpoint
+
+    settings = _settings(config, data_dir, registry)
+    reg = _registry(settings)
+    influx = influx_endpoint(settings).client(settings.influx.timeout_s, settings.collector.gzip_level)
+    influx.ping()
+    influx.create_database()
+    collector = Collector(Pipeline(reg), mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector)
+    stop = threading.Event()
+    log = logging.getLogger("terril.run")
+
+    def scheduler() -> None:
+        with influx_endpoint(settings).client(settings.influx.timeout_s) as client:
+            while not stop.wait(analyze_every):
+                try:
+                    report = analyze(client, reg, Path(settings.data_dir))
+                    if not report.nothing_new:
+                        _publish_alerts(settings, reg, client)
+                        log.info("analytics: %d meters, %d alerts open", report.meters_rolled_up, report.alerts_open)
+                except TerrilError as err:
+                    log.warning("analytics run failed, will retry: %s", err)
+
+    thread = threading.Thread(target=scheduler, name="terril-analytics", daemon=True)
+    thread.start()
+    err_console.print(f"Terril running: collector for {len(reg.devices)} devices, analytics every {analyze_every:g} s.")
+    try:
+        collector.run_forever()
+    finally:
+        stop.set()
+
+
 # ---------------------------------------------------------------- export
 class ExportFormat(str, Enum):
     csv = "csv"
@@ -395,6 +580,7 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days to sim
                       f"InfluxDB {state.influx_url}")
     start_ns, end_ns = _period(None, None, days)
     influx = influx_endpoint(settings).client(settings.influx.timeout_s)
+    influx.create_database()
     mqtt_settings = settings.mqtt.model_copy(update={"client_id": "terril-demo-collector"})
     collector = Collector(Pipeline(reg), mqtt_endpoint(settings, "collector"), influx, mqtt_settings, settings.collector)
     collector.start()
@@ -405,7 +591,7 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days to sim
         report = _simulate(settings, reg, start_ns, end_ns, seed, None)
         with err_console.status("Waiting for the collector to store everything…"):
             deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and collector.fatal is None:
                 # every telemetry message and every device's retained status message
                 if collector.stats.messages_acked >= report.messages + len(reg.devices) and collector.pending() == 0:
                     break

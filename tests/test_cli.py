@@ -87,3 +87,27 @@ def test_demo_then_export_returns_exactly_the_published_points(stack, cli_env):
     lines = [json.loads(x) for x in jl.stdout.splitlines()]
     assert lines and all(x["meter"] == "pf-cdte-pv" and "energy_produced_wh" in x for x in lines)
     assert len(lines) == 24 * 12  # a 5-minute inverter over one day
+
+
+@pytest.mark.integration
+def test_analyze_and_alerts_commands(stack, cli_env, tmp_path):
+    env = dict(cli_env, TERRIL_INFLUX__URL=stack.influx_url, TERRIL_INFLUX__DATABASE="cli_analyze")
+    demo = _run("demo", "--days", "2", "--seed", "5", "--keep-stack", env=env)
+    assert demo.returncode == 0, demo.stderr
+    result = _run("analyze", "--json", "--no-publish", env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["nothing_new"] is False
+    assert report["meters_rolled_up"] == 52  # every metered carrier; the weather meter goes to weather_daily
+    assert report["weather_days"] >= 2
+    assert "mairie-elec" in report["baselines_skipped"]  # two days cannot make a baseline, and it says why
+    assert "baseline.period_too_short" in report["baselines_skipped"]["mairie-elec"]
+    again = json.loads(_run("analyze", "--json", "--no-publish", env=env).stdout)
+    assert again["nothing_new"] is True
+    listing = _run("alerts", "list", "--json", env=env)
+    assert listing.returncode == 0
+    assert all(json.loads(line)["state"] in ("open", "acknowledged", "resolved") for line in listing.stdout.splitlines())
+    bad = _run("alerts", "ack", "nope!", env=env)
+    assert bad.returncode == 2 and "invalid alert id" in bad.stderr
+    missing = _run("alerts", "ack", "0123456789ab", env=env)
+    assert missing.returncode == 2 and "no alert with id" in missing.stderr

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from analytics.jobs.alerts import AlertRecord, alert_point, alerts_payloads, merge_alerts, query_alerts
@@ -123,6 +123,12 @@ def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_n
     existing = query_alerts(client)
     merged = merge_alerts(existing, found)
     known = {a.alert_id for a in existing}
+    # a silent or stuck meter that is no longer found is back to normal: its open alert resolves itself
+    still = {a.alert_id for a in merged}
+    analysed = {m.id for m in meters}
+    merged += [replace(a, state="resolved") for a in existing
+               if a.kind in ("silent", "stuck") and a.state != "resolved" and a.alert_id not in still
+               and a.meter in analysed]
     report.alerts_new = sum(1 for a in merged if a.alert_id not in known)
     write_points(client, [alert_point(a) for a in merged])
     current = query_alerts(client, site=site)

@@ -42,6 +42,8 @@ from terril.registry import Meter, Registry
 PRICE_EUR = {"electricity": 0.20, "gas": 0.10, "heat": 0.11, "water": 4.0, "pv": 0.20}
 CO2_KG = {"electricity": 0.052, "gas": 0.227, "heat": 0.113, "water": 0.0, "pv": 0.052}
 DAY_NS = 86_400 * 10**9
+#: Days of night-load history before the base-load watch starts.
+MIN_BASELOAD_DAYS = 60
 
 
 @dataclass
@@ -102,8 +104,9 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
             types = day_types(dates, site.school_week)
             names = ("school_day", "holiday", "weekend", "wednesday", "public_holiday")
             regs = np.column_stack([getattr(types, n).astype(float) for n in names])
-            model = fit_daily(temp[:n_base], kwh[:n_base], regressors=regs[:n_base], regressor_names=names,
-                              dates=dates[:n_base], is_electricity=meter.carrier == "electricity")
+            with np.errstate(invalid="ignore", divide="ignore"):
+                model = fit_daily(temp[:n_base], kwh[:n_base], regressors=regs[:n_base], regressor_names=names,
+                                  dates=dates[:n_base], is_electricity=meter.carrier == "electricity")
             if not model.qualifies:
                 report.skipped[meter.id] = ",".join(model.reasons)
             else:
@@ -122,11 +125,12 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
                             f["residual_wh"] = float(resid[i]) * 1000
                         points.append(Point("baseline_daily", {"site": meter.site, "meter": meter.id,
                                                                "carrier": meter.carrier}, f, int(t[i])))
-        if meter.carrier == "electricity":
+        if meter.carrier == "electricity" and site.heating_carrier != "electricity":
+            # night base load; not on electrically heated buildings, whose night load follows the weather
             th, sh = query_meter_series(client, meter.id, ["consumption_wh"], start_ns, end_ns, "consumption_hourly")
-            if th.size >= 24 * 40:
+            if th.size >= 24 * (MIN_BASELOAD_DAYS + 7):
                 days, load = daily_load_statistic(th, sh["consumption_wh"])  # Wh in one hour = mean W
-                n_base = min(baseline_days, max(30, days.size // 2))
+                n_base = min(baseline_days, max(MIN_BASELOAD_DAYS, days.size // 2))
                 if np.isfinite(load[:n_base]).sum() >= 10 and days.size > n_base:
                     report.alerts.extend(_record(a, meter) for a in
                                          detect_baseload_drift(meter.id, days, load, n_base))
@@ -136,9 +140,12 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
                                                                    "carrier": meter.carrier},
                                                 {"base_load_w": float(load[i])}, int(days[i])))
         roll = rollups.get(meter.id) if rollups else None
-        if roll is not None and roll.consumption is not None:
-            report.alerts.extend(_record(a, meter) for a in detect_stuck(meter.id, roll.consumption,
-                                                                           min_intervals=None))
+        has_pv = any(a.site == meter.site for a in registry.pv_arrays)
+        if roll is not None and roll.consumption is not None and not has_pv:
+            # a frozen import register is expected while PV covers the load: no stuck watch on PV sites.
+            # Only a register frozen now raises an alert; past episodes stay in data_quality/counter_event.
+            report.alerts.extend(_record(a, meter) for a in detect_stuck(meter.id, roll.consumption)
+                                 if a.state == "open")
     write_points(client, points)
     return report
 
@@ -168,7 +175,8 @@ def run_silent(client: InfluxClient, registry: Registry, start_ns: int, end_ns: 
         interval = expected_interval_s(registry, meter.id)
         for a in detect_silent(meter.id, t, expected_interval_s=interval, missing_intervals=missing_intervals,
                                now_ns=now + int(interval * 1e9) - 1):
-            out.append(_record(a, meter))
+            if a.state == "open":  # past gaps are in the data-quality ledger
+                out.append(_record(a, meter))
     return out
 
 

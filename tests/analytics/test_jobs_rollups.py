@@ -113,3 +113,17 @@ def test_alert_life_cycle(influx_db, tmp_path):
     analyze(influx_db, reg, tmp_path, since_ns=start, end_ns=end)
     again = [a for a in query_alerts(influx_db) if a.kind == "silent"]
     assert [(a.alert_id, a.state) for a in again] == [(silent[0].alert_id, "acknowledged")]
+
+
+def test_a_silent_meter_that_speaks_again_resolves_its_alert(influx_db, tmp_path):
+    reg = _registry()
+    start = local_midnight_ns(dt.date(2026, 5, 1))
+    end = start + 2 * 86_400 * NS_PER_S
+    pts = _counter_points(start, end, None, 1)
+    write_points(influx_db, [p for p in pts if p.tags["meter"] == "ecole-elec" or p.time_ns < start + 86_400 * NS_PER_S])
+    analyze(influx_db, reg, tmp_path, end_ns=end)
+    assert [a.state for a in query_alerts(influx_db) if a.kind == "silent"] == ["open"]
+    write_points(influx_db, [Point(p.measurement, p.tags, {**p.fields, "received_ns": 2}, p.time_ns) for p in pts
+                             if p.tags["meter"] == "meteo-t" and p.time_ns >= start + 86_400 * NS_PER_S])
+    analyze(influx_db, reg, tmp_path, end_ns=end)
+    assert [a.state for a in query_alerts(influx_db) if a.kind == "silent"] == ["resolved"]
