@@ -300,6 +300,17 @@ alerts_app = typer.Typer(help="Alerts: drift, base load, silent and stuck meters
 app.add_typer(alerts_app, name="alerts")
 
 
+def _register_component_commands() -> None:
+    """Sub-commands that live with their component (the CLI only wires them)."""
+    from analytics.pv.cli import pv_app, rollout_app
+
+    app.add_typer(rollout_app, name="rollout")
+    app.add_typer(pv_app, name="pv")
+
+
+_register_component_commands()
+
+
 def _publish_alerts(settings, reg, client) -> int:  # noqa: ANN001
     """Publish open alerts as retained MQTT messages; returns how many (0 when no broker answers)."""
     from analytics.jobs.analyze import publish_alerts

@@ -1,0 +1,19 @@
+"""PV: performance of the arrays, their faults, the technology comparison and the rollout.
+
+* :mod:`analytics.pv.performance` — pure functions over numpy arrays: plane-of-array
+  irradiance from the weather station's global horizontal irradiance (pvlib), expected output,
+  IEC 61724 yields and performance ratio (plain and temperature-corrected), availability,
+  self-consumption and self-sufficiency, losses in kWh and €.
+* :mod:`analytics.pv.faults` — inverter offline in daylight, string loss, soiling/degradation
+  trend, clipping; alerts in the form of :class:`analytics.drift.Alert`.
+* :mod:`analytics.pv.technology` — the test platform's technology comparison with bootstrap
+  uncertainty, ranking, and a stated "ready to scale" rule.
+* :mod:`analytics.pv.rollout` — the rollout register (experimentation → pilot → deployment →
+  massification), its funnel and KPIs over time, CO₂ factor with source and vintage.
+* :mod:`analytics.pv.jobs` — the I/O edge: read ``reading`` from InfluxDB, write ``pv_daily``,
+  ``pv_site_daily``, ``rollout`` and PV alerts.
+* :mod:`analytics.pv.report` and :mod:`analytics.pv.cli` — the PV report and the
+  ``terril rollout status`` / ``terril pv report`` commands.
+
+Formulas and their sources: ``docs/pv.md``.
+"""

@@ -1,0 +1,420 @@
+"""PV faults: inverter offline in daylight, string loss, soiling/degradation trend, clipping.
+
+Each detector is a pure function over one array's bucket or daily series and returns
+:class:`analytics.drift.Alert` values (the same form as the consumption drift alerts), with
+kinds ``pv_offline``, ``pv_string_loss``, ``pv_degradation`` and ``pv_clipping``. The rules and
+their default thresholds are written in ``docs/pv.md`` § Faults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from analytics.drift import Alert, Evidence
+
+NS_PER_S = 1_000_000_000
+NS_PER_DAY = 86_400 * NS_PER_S
+S_PER_H = 3600.0
+
+
+# ------------------------------------------------------------------------------ inverter offline
+
+@dataclass(frozen=True, slots=True)
+class OfflineSettings:
+    """Inverter-offline rule.
+
+    Attributes
+    ----------
+    daylight_fraction_of_p0 : float
+        A bucket is daylight when the expected mean power exceeds this fraction of P0. [1]
+    down_fraction : float
+        A daylight bucket is down when it produced less than this fraction of expectation,
+        or when no reading covers it. [1]
+    min_outage_s : float
+        Daylight time down, in a row (nights do not break a run), that raises the alert. [s]
+    """
+
+    daylight_fraction_of_p0: float = 0.05
+    down_fraction: float = 0.1
+    min_outage_s: float = 2 * 3600.0
+
+
+def detect_offline(meter: str, bucket_start_ns: npt.ArrayLike, bucket_end_ns: npt.ArrayLike,
+                   production_wh: npt.ArrayLike, expected_wh: npt.ArrayLike, kwp: float,
+                   settings: OfflineSettings = OfflineSettings()) -> tuple[Alert, ...]:
+    """Inverter offline: a run of daylight buckets without production.
+
+    Parameters
+    ----------
+    meter : str
+        The array's PV meter id.
+    bucket_start_ns, bucket_end_ns : array of int
+        Bucket bounds. [UTC ns]
+    production_wh : array of float
+        Production per bucket; NaN where no reading covers the bucket (counted as down). [Wh]
+    expected_wh : array of float
+        Expected production per bucket; NaN where the weather is unknown (not judged). [Wh]
+    kwp : float
+        P0. [kWp]
+
+    Returns
+    -------
+    tuple of Alert
+        One per outage; ``onset_ns`` is the first down daylight bucket, ``detected_ns`` the end
+        of the bucket where the daylight outage reached ``min_outage_s``; ``state`` is ``open``
+        when the last daylight bucket is still down, else ``closed``. Magnitude: expected
+        energy lost per day of outage (kWh/day) and −100 %.
+    """
+    s = np.asarray(bucket_start_ns, dtype=np.int64)
+    e = np.asarray(bucket_end_ns, dtype=np.int64)
+    p = np.asarray(production_wh, dtype=float)
+    x = np.asarray(expected_wh, dtype=float)
+    dur_s = (e - s) / NS_PER_S
+    day = np.isfinite(x) & (x > settings.daylight_fraction_of_p0 * kwp * 1000.0 * dur_s / S_PER_H)
+    idx = np.flatnonzero(day)
+    if idx.size == 0:
+        return ()
+    down = ~(np.isfinite(p[idx]) & (p[idx] >= settings.down_fraction * x[idx]))
+    alerts: list[Alert] = []
+    k = 0
+    while k < idx.size:
+        if not down[k]:
+            k += 1
+            continue
+        j = k
+        while j + 1 < idx.size and down[j + 1]:
+            j += 1
+        run = idx[k:j + 1]
+        cum = np.cumsum(dur_s[run])
+        hit = np.flatnonzero(cum >= settings.min_outage_s)
+        if hit.size:
+            first, last = int(run[0]), int(run[-1])
+            lost = float(np.sum(np.clip(x[run] - np.nan_to_num(p[run]), 0.0, None)))
+            span_days = max((int(e[last]) - int(s[first])) / NS_PER_DAY, 1.0)
+            open_ = j == idx.size - 1
+            alerts.append(Alert(
+                kind="pv_offline", meter=meter, onset_ns=int(s[first]), detected_ns=int(e[run[hit[0]]]),
+                magnitude_kwh_per_day=lost / 1000.0 / span_days, magnitude_pct=-100.0,
+                evidence=Evidence(s[run].copy(), np.nan_to_num(p[run]) - x[run], cum / 3600.0),
+                state="open" if open_ else "closed"))
+        k = j + 1
+    return tuple(alerts)
+
+
+# ------------------------------------------------------------------------------ string loss
+
+@dataclass(frozen=True, slots=True)
+class StringLossSettings:
+    """String-loss rule on the daily performance index ``PI = actual / expected``.
+
+    Attributes
+    ----------
+    min_irradiation_wh_m2 : float
+        A day is usable ("sunny enough") when its POA irradiation is at least this. [Wh/m²]
+    min_availability_pct : float
+        Days with an outage are left to the offline detector. [%]
+    baseline_days : int
+        Usable days before the tested day whose median PI is the reference.
+    min_baseline_days : int
+        Fewer usable days: no judgement.
+    drop_pct : float
+        A day is low when its PI is below the reference by more than this. [%]
+    confirm_days : int
+        Consecutive low usable days that raise the alert (the alert is dated on the last).
+    """
+
+    min_irradiation_wh_m2: float = 1500.0
+    min_availability_pct: float = 95.0
+    baseline_days: int = 30
+    min_baseline_days: int = 10
+    drop_pct: float = 10.0
+    confirm_days: int = 3
+
+
+def usable_days(production_wh: npt.ArrayLike, expected_wh: npt.ArrayLike, irradiation_wh_m2: npt.ArrayLike,
+                availability: npt.ArrayLike, min_irradiation_wh_m2: float, min_availability_pct: float) -> np.ndarray:
+    """Days fit for a performance judgement: finite data, enough sun, no outage."""
+    p = np.asarray(production_wh, dtype=float)
+    x = np.asarray(expected_wh, dtype=float)
+    h = np.asarray(irradiation_wh_m2, dtype=float)
+    a = np.asarray(availability, dtype=float)
+    return (np.isfinite(p) & np.isfinite(x) & (x > 0) & np.isfinite(h) & (h >= min_irradiation_wh_m2)
+            & np.isfinite(a) & (a >= min_availability_pct))
+
+
+def detect_string_loss(meter: str, day_start_ns: npt.ArrayLike, production_wh: npt.ArrayLike,
+                       expected_wh: npt.ArrayLike, irradiation_wh_m2: npt.ArrayLike, availability: npt.ArrayLike,
+                       settings: StringLossSettings = StringLossSettings()) -> tuple[Alert, ...]:
+    """String loss: a persistent drop of the daily PI against the array's own recent median.
+
+    The reference is the median PI of the ``baseline_days`` usable days before the tested
+    day, frozen while an alert is open; the alert is raised on the ``confirm_days``-th
+    consecutive usable day whose PI is more than ``drop_pct`` below it, with onset on the first
+    of them, and closed after ``confirm_days`` consecutive usable days back within ``drop_pct/2``.
+    Comparing the array to itself cancels the bias of the irradiance model.
+
+    Returns
+    -------
+    tuple of Alert
+        Magnitude: mean energy missing per usable day (kWh/day) and the median relative drop (%, negative).
+    """
+    t = np.asarray(day_start_ns, dtype=np.int64)
+    p = np.asarray(production_wh, dtype=float)
+    x = np.asarray(expected_wh, dtype=float)
+    ok = usable_days(p, x, irradiation_wh_m2, availability, settings.min_irradiation_wh_m2,
+                     settings.min_availability_pct)
+    idx = np.flatnonzero(ok)
+    pi = p[idx] / x[idx]
+    alerts: list[Alert] = []
+    low_run: list[int] = []
+    ok_run = 0
+    ref = float("nan")
+    episode: list[int] | None = None
+    thr = settings.drop_pct / 100.0
+
+    def close(state: str) -> None:
+        assert episode is not None
+        members = np.asarray(episode)
+        ratio = pi[members] / ref
+        missing = (x[idx[members]] * ref - p[idx[members]]) / 1000.0
+        alerts.append(Alert(
+            kind="pv_string_loss", meter=meter, onset_ns=int(t[idx[members[0]]]),
+            detected_ns=int(t[idx[members[settings.confirm_days - 1]]]) + NS_PER_DAY,
+            magnitude_kwh_per_day=-float(np.mean(missing)), magnitude_pct=float(np.median(ratio) - 1.0) * 100.0,
+            evidence=Evidence(t[idx[members]].copy(), -missing, ratio), state=state))
+
+    for k in range(idx.size):
+        if episode is None:
+            past = pi[max(0, k - settings.baseline_days):k]
+            # the reference ignores the days already in the current low run
+            past = past[:past.size - len(low_run)] if low_run else past
+            if past.size < settings.min_baseline_days:
+                continue
+            ref_k = float(np.median(past))
+            if pi[k] < (1.0 - thr) * ref_k:
+                if not low_run:
+                    ref = ref_k
+                low_run.append(k)
+                if len(low_run) >= settings.confirm_days:
+                    episode = list(low_run)
+                    low_run = []
+                    ok_run = 0
+            else:
+                low_run = []
+        else:
+            if pi[k] >= (1.0 - thr / 2.0) * ref:
+                ok_run += 1
+                if ok_run >= settings.confirm_days:
+                    close("closed")
+                    episode = None
+                    ok_run = 0
+            else:
+                ok_run = 0
+                episode.append(k)
+    if episode is not None:
+        close("open")
+    return tuple(alerts)
+
+
+# ------------------------------------------------------------------------------ trend
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """Relative trend of the performance index.
+
+    Attributes
+    ----------
+    rate_pct_per_year : float
+        Theil-Sen slope divided by the median PI. [%/yr]
+    low_pct_per_year, high_pct_per_year : float
+        95 % confidence interval of the slope (Sen). [%/yr]
+    days : int
+        Usable days used.
+    span_days : float
+        Time between the first and last of them. [d]
+    """
+
+    rate_pct_per_year: float
+    low_pct_per_year: float
+    high_pct_per_year: float
+    days: int
+    span_days: float
+
+
+def pi_trend(day_start_ns: npt.ArrayLike, pi: npt.ArrayLike) -> Trend:
+    """Theil-Sen trend of a daily performance index (robust to outliers), relative to its median."""
+    from scipy.stats import theilslopes
+
+    t = np.asarray(day_start_ns, dtype=np.int64)
+    y = np.asarray(pi, dtype=float)
+    ok = np.isfinite(y)
+    t, y = t[ok], y[ok]
+    if y.size < 10:
+        return Trend(float("nan"), float("nan"), float("nan"), int(y.size), 0.0)
+    years = (t - t[0]) / NS_PER_DAY / 365.25
+    slope, _, lo, hi = theilslopes(y, years, 0.95)
+    med = float(np.median(y))
+    return Trend(100.0 * slope / med, 100.0 * lo / med, 100.0 * hi / med, int(y.size),
+                 float((t[-1] - t[0]) / NS_PER_DAY))
+
+
+def yoy_rate(day_start_ns: npt.ArrayLike, pi: npt.ArrayLike, n_boot: int = 500, seed: int = 0) -> Trend:
+    """Year-on-year degradation rate: median of ``PI(d + 365) / PI(d) − 1`` over usable day pairs.
+
+    Comparing each day with the same day a year later removes the seasonal pattern that a
+    straight-line fit mistakes for a trend (the RdTools year-on-year method, Jordan et al. 2018).
+    The interval is a bootstrap of the median over pairs. Needs ≥ 30 pairs.
+    """
+    t = np.asarray(day_start_ns, dtype=np.int64)
+    y = np.asarray(pi, dtype=float)
+    day = np.round((t - t[0]) / NS_PER_DAY).astype(int) if t.size else np.zeros(0, int)
+    pos = {int(d): i for i, d in enumerate(day)}
+    ratios = [y[pos[d + 365]] / y[i] - 1.0 for i, d in enumerate(day.tolist())
+              if d + 365 in pos and np.isfinite(y[i]) and np.isfinite(y[pos[d + 365]]) and y[i] > 0]
+    span = float(day[-1] - day[0]) if day.size else 0.0
+    r = np.asarray(ratios, dtype=float)
+    if r.size < 30:
+        return Trend(float("nan"), float("nan"), float("nan"), int(r.size), span)
+    rng = np.random.default_rng(seed)
+    boot = np.median(r[rng.integers(0, r.size, size=(n_boot, r.size))], axis=1)
+    lo, hi = np.percentile(boot, [2.5, 97.5])
+    return Trend(100.0 * float(np.median(r)), 100.0 * float(lo), 100.0 * float(hi), int(r.size), span)
+
+
+@dataclass(frozen=True, slots=True)
+class TrendSettings:
+    """Soiling and degradation rules (a trend alert needs its whole confidence interval beyond the threshold).
+
+    Attributes
+    ----------
+    degradation_threshold_pct_per_year : float
+        Long-term loss rate that is abnormal (typical crystalline modules lose 0.5–0.8 %/yr). [%/yr]
+    degradation_min_span_days : float
+        Span of data needed for a degradation verdict. [d]
+    soiling_window_days : float
+        Recent window for soiling. [d]
+    soiling_threshold_pct_per_year : float
+        Recent loss rate that is abnormal (−30 %/yr = −5 % over 60 days; a tighter threshold
+        mistakes the seasonal bias of the irradiance model for soiling). [%/yr]
+    min_irradiation_wh_m2, min_availability_pct : float
+        Usable days, as for the string loss.
+    """
+
+    degradation_threshold_pct_per_year: float = -1.5
+    degradation_min_span_days: float = 400.0
+    soiling_window_days: float = 60.0
+    soiling_threshold_pct_per_year: float = -30.0
+    min_irradiation_wh_m2: float = 1500.0
+    min_availability_pct: float = 95.0
+
+
+def detect_trend(meter: str, day_start_ns: npt.ArrayLike, production_wh: npt.ArrayLike, expected_wh: npt.ArrayLike,
+                 irradiation_wh_m2: npt.ArrayLike, availability: npt.ArrayLike,
+                 settings: TrendSettings = TrendSettings()) -> tuple[Alert, ...]:
+    """Degradation (whole history, year-on-year) and soiling (recent window, Theil-Sen) as ``pv_degradation`` alerts.
+
+    An alert needs the upper bound of the slope's 95 % interval below the threshold. Its
+    magnitude is the rate (``magnitude_pct``, %/yr) and the energy per day it costs at the end of
+    the window against the start (kWh/day). ``evidence.statistic`` holds the PI relative to its
+    median; onset is the first day of the window, detection the day after its last day.
+    """
+    t = np.asarray(day_start_ns, dtype=np.int64)
+    p = np.asarray(production_wh, dtype=float)
+    x = np.asarray(expected_wh, dtype=float)
+    ok = usable_days(p, x, irradiation_wh_m2, availability, settings.min_irradiation_wh_m2, settings.min_availability_pct)
+    if not ok.any():
+        return ()
+    alerts: list[Alert] = []
+    windows = [(t[ok][0], settings.degradation_threshold_pct_per_year, settings.degradation_min_span_days)]
+    windows.append((t[ok][-1] - int(settings.soiling_window_days * NS_PER_DAY),
+                    settings.soiling_threshold_pct_per_year, 0.6 * settings.soiling_window_days))
+    for w_i, (start, threshold, min_span) in enumerate(windows):
+        sel = ok & (t >= start)
+        # degradation: year-on-year (seasonality-free); soiling: Theil-Sen over the recent window
+        tr = yoy_rate(t[sel], p[sel] / x[sel]) if w_i == 0 else pi_trend(t[sel], p[sel] / x[sel])
+        if not np.isfinite(tr.rate_pct_per_year) or tr.span_days < min_span:
+            continue
+        if tr.high_pct_per_year < threshold:
+            pi = p[sel] / x[sel]
+            med = float(np.median(pi))
+            mean_expected_kwh = float(np.mean(x[sel])) / 1000.0
+            lost = -tr.rate_pct_per_year / 100.0 * tr.span_days / 365.25 * mean_expected_kwh * med
+            alerts.append(Alert(kind="pv_degradation", meter=meter, onset_ns=int(t[sel][0]),
+                                detected_ns=int(t[sel][-1]) + NS_PER_DAY, magnitude_kwh_per_day=-lost,
+                                magnitude_pct=tr.rate_pct_per_year,
+                                evidence=Evidence(t[sel].copy(), p[sel] - x[sel] * med, pi / med), state="open"))
+    # the soiling window is inside the history: keep one alert if both fire on the same data
+    if len(alerts) == 2 and alerts[0].onset_ns == alerts[1].onset_ns:
+        alerts = alerts[:1]
+    return tuple(alerts)
+
+
+# ------------------------------------------------------------------------------ clipping
+
+@dataclass(frozen=True, slots=True)
+class ClippingSettings:
+    """Clipping rule.
+
+    Attributes
+    ----------
+    plateau_fraction : float
+        A bucket is clipped when its mean power is at least this fraction of the inverter's AC
+        limit (the registry's ``inverter_ac_kw``) and the unclipped expectation is above it. [1]
+    min_loss_pct : float
+        Clipped energy (expected above the limit) that raises the alert, in percent of the
+        production of the window. [%]
+    """
+
+    plateau_fraction: float = 0.97
+    min_loss_pct: float = 1.0
+
+
+def detect_clipping(meter: str, bucket_start_ns: npt.ArrayLike, bucket_end_ns: npt.ArrayLike,
+                    production_wh: npt.ArrayLike, expected_unclipped_wh: npt.ArrayLike, inverter_ac_kw: float | None,
+                    settings: ClippingSettings = ClippingSettings()) -> tuple[Alert, ...]:
+    """Clipping: production held at the inverter's limit while more was available.
+
+    Parameters
+    ----------
+    production_wh : array of float
+        Production per bucket. [Wh]
+    expected_unclipped_wh : array of float
+        Expected AC production per bucket without the inverter limit. [Wh]
+    inverter_ac_kw : float or None
+        AC limit; without it, the highest observed mean power is taken as the limit. [kW]
+
+    Returns
+    -------
+    tuple of Alert
+        At most one for the window: onset the first clipped bucket, detection the end of the
+        window, magnitude the clipped energy per day (kWh/day, negative) and its share of
+        production (%, negative).
+    """
+    s = np.asarray(bucket_start_ns, dtype=np.int64)
+    e = np.asarray(bucket_end_ns, dtype=np.int64)
+    p = np.asarray(production_wh, dtype=float)
+    x = np.asarray(expected_unclipped_wh, dtype=float)
+    if p.size == 0 or not np.isfinite(p).any():
+        return ()
+    hours = (e - s) / NS_PER_S / S_PER_H
+    power_w = p / hours
+    limit_w = inverter_ac_kw * 1000.0 if inverter_ac_kw is not None else float(np.nanmax(power_w))
+    if not limit_w > 0:
+        return ()
+    clipped = np.isfinite(power_w) & (power_w >= settings.plateau_fraction * limit_w) & np.isfinite(x) & (x > limit_w * hours)
+    if not clipped.any():
+        return ()
+    lost_wh = float(np.sum(x[clipped] - p[clipped].clip(None, limit_w * hours[clipped])))
+    produced = float(np.nansum(p))
+    share = 100.0 * lost_wh / produced if produced > 0 else float("inf")
+    if share < settings.min_loss_pct:
+        return ()
+    days = max((int(e[-1]) - int(s[0])) / NS_PER_DAY, 1.0)
+    first = int(np.flatnonzero(clipped)[0])
+    return (Alert(kind="pv_clipping", meter=meter, onset_ns=int(s[first]), detected_ns=int(e[-1]),
+                  magnitude_kwh_per_day=-lost_wh / 1000.0 / days, magnitude_pct=-share,
+                  evidence=Evidence(s[clipped].copy(), p[clipped] - x[clipped], power_w[clipped] / limit_w),
+                  state="open"),)
