@@ -302,10 +302,13 @@ app.add_typer(alerts_app, name="alerts")
 
 def _register_component_commands() -> None:
     """Sub-commands that live with their component (the CLI only wires them)."""
+    from analytics.cli_reports import import_cmd, report_app
     from analytics.pv.cli import pv_app, rollout_app
 
     app.add_typer(rollout_app, name="rollout")
     app.add_typer(pv_app, name="pv")
+    app.add_typer(report_app, name="report")
+    app.command("import")(import_cmd)
 
 
 _register_component_commands()

@@ -1,0 +1,50 @@
+"""Regenerate the example reports in ``docs/examples/`` from the fleet simulator.
+
+``python -m analytics.reports.examples [--out docs/examples]``: the demo registry's schools
+over a simulated baseline year (2023-08-19..2024-08-18) and reporting year
+(2024-09-01..2025-08-31), seed 1; the windows of école Curie (2024-08-19, expected −10 % gas)
+fall between them. Also the Décret tertiaire report for 2025. Files are reproducible: the
+generation time is fixed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from analytics.reports.inputs import simulated_input_bundle
+from analytics.reports.render import write_report
+from analytics.reports.savings_report import build_savings_report, compute_savings
+from analytics.savings import Period
+from terril.registry import load_registry
+
+SCHOOLS = ("ecole-basly", "ecole-ferry", "ecole-pasteur", "ecole-curie")
+BASELINE = Period(dt.date(2023, 8, 19), dt.date(2024, 8, 18))
+REPORTING = Period(dt.date(2024, 9, 1), dt.date(2025, 8, 31))
+GENERATED_AT = dt.datetime(2025, 9, 15, 9, 0, tzinfo=dt.timezone.utc)
+SEED = 1
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path("docs/examples"))
+    args = ap.parse_args(argv)
+    reg = load_registry()
+    bundle = simulated_input_bundle(reg, SCHOOLS, BASELINE.start, REPORTING.end, seed=SEED)
+    result = compute_savings(bundle, reg, SCHOOLS, BASELINE, REPORTING)
+    for lang in ("fr", "en"):
+        report = build_savings_report(result, reg, lang, generated_at=GENERATED_AT)
+        for fmt in ("pdf", "xlsx"):
+            path = write_report(report, args.out / f"savings-schools-{lang}.{fmt}", fmt)
+            print(path)
+    try:
+        from analytics.reports.tertiaire_report import write_tertiaire_examples
+    except ImportError:
+        return
+    for path in write_tertiaire_examples(reg, args.out, GENERATED_AT, SEED):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

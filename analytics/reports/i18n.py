@@ -1,0 +1,370 @@
+"""French and English labels for reports, and locale-aware number and date formatting.
+
+One dictionary, :data:`LABELS`, maps a stable key to its French and English text; every
+user-facing string of a report comes from it through :func:`t` (an unknown key raises
+``KeyError``, so a typo fails the tests instead of printing a raw key). Other report
+builders (PV) add their own namespaced keys with :func:`add_labels` at import.
+
+Formatting: French ``12 345,6`` (space as thousands separator, comma as decimal mark,
+``18/11/2026``); English ``12,345.6`` and ISO dates ``2026-11-18``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+
+LANGS: tuple[str, ...] = ("fr", "en")
+
+_MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+              "septembre", "octobre", "novembre", "décembre")
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+
+#: key -> {"fr": ..., "en": ...}; placeholders in ``str.format`` style.
+LABELS: dict[str, dict[str, str]] = {
+    # --- common
+    "yes": {"fr": "oui", "en": "yes"},
+    "no": {"fr": "non", "en": "no"},
+    "none": {"fr": "—", "en": "—"},
+    "page": {"fr": "page {n}/{total}", "en": "page {n}/{total}"},
+    "generated_at": {"fr": "généré le {when}", "en": "generated {when}"},
+    "metadata.title": {"fr": "Reproductibilité", "en": "Reproducibility"},
+    "metadata.intro": {
+        "fr": "Ces informations permettent de refaire exactement ce rapport : mêmes données "
+              "(empreinte SHA-256), mêmes paramètres de modèle, même version du logiciel.",
+        "en": "These facts let anyone reproduce this report exactly: same data (SHA-256 "
+              "fingerprint), same model parameters, same software version.",
+    },
+    "metadata.key": {"fr": "Élément", "en": "Item"},
+    "metadata.value": {"fr": "Valeur", "en": "Value"},
+    "metadata.data_range": {"fr": "Période des données", "en": "Data range"},
+    "metadata.input_sha256": {"fr": "Empreinte des données (SHA-256)", "en": "Input data hash (SHA-256)"},
+    "metadata.model_parameters": {"fr": "Paramètres des modèles", "en": "Model parameters"},
+    "metadata.software_version": {"fr": "Version du logiciel", "en": "Software version"},
+    "metadata.generated_at": {"fr": "Généré le", "en": "Generated at"},
+    "contents.title": {"fr": "Sommaire des tableaux", "en": "Tables"},
+    "contents.sheet": {"fr": "Feuille", "en": "Sheet"},
+    "contents.table": {"fr": "Tableau", "en": "Table"},
+    "contents.notes": {"fr": "Notes", "en": "Notes"},
+    # --- savings report
+    "savings.title": {"fr": "Économies d'énergie mesurées", "en": "Measured energy savings"},
+    "savings.subtitle": {"fr": "{scope} — période de suivi du {start} au {end}",
+                         "en": "{scope} — reporting period {start} to {end}"},
+    "savings.scope.portfolio": {"fr": "Patrimoine de {town}", "en": "{town} portfolio"},
+    "savings.scope.site": {"fr": "{site}", "en": "{site}"},
+    "savings.summary.title": {"fr": "En résumé", "en": "In short"},
+    "savings.summary.lead": {
+        "fr": "Sur la période de suivi, les bâtiments étudiés ont consommé {actual} kWh. "
+              "Sans les actions menées, et avec la météo réellement observée, ils auraient "
+              "consommé {baseline} kWh. L'énergie évitée est de {avoided} kWh ({pct} %), soit "
+              "environ {eur} € et {co2} kg de CO₂ évités.",
+        "en": "Over the reporting period the buildings used {actual} kWh. Without the actions "
+              "taken, and with the weather actually observed, they would have used {baseline} kWh. "
+              "Avoided energy: {avoided} kWh ({pct} %), about {eur} € and {co2} kg CO₂e avoided.",
+    },
+    "savings.summary.uncertainty": {
+        "fr": "Incertitude (ASHRAE Guideline 14, corrigée de l'autocorrélation) : ± {u68} kWh à 68 %, "
+              "± {u90} kWh à 90 %. {verdict}",
+        "en": "Uncertainty (ASHRAE Guideline 14, autocorrelation-corrected): ± {u68} kWh at 68 %, "
+              "± {u90} kWh at 90 %. {verdict}",
+    },
+    "savings.verdict.significant": {
+        "fr": "Les économies sont significatives : elles dépassent nettement l'incertitude.",
+        "en": "The savings are significant: they clearly exceed the uncertainty.",
+    },
+    "savings.verdict.not_significant": {
+        "fr": "Les économies ne se distinguent pas de zéro : elles restent dans la marge d'incertitude.",
+        "en": "The savings cannot be told apart from zero: they lie within the uncertainty.",
+    },
+    "savings.verdict.increase": {
+        "fr": "Attention : la consommation dépasse significativement la référence ajustée.",
+        "en": "Warning: consumption is significantly above the adjusted baseline.",
+    },
+    "savings.summary.normalised": {
+        "fr": "Ramenées à une année climatique type ({dju} DJU), les économies seraient de {norm} kWh par an.",
+        "en": "Normalised to a typical weather year ({dju} heating degree-days), savings would be {norm} kWh per year.",
+    },
+    "savings.summary.excluded": {
+        "fr": "Compteurs exclus du total (modèle non qualifié) : {meters}.",
+        "en": "Meters left out of the total (model not qualified): {meters}.",
+    },
+    "savings.kpi.actual": {"fr": "Consommé", "en": "Used"},
+    "savings.kpi.baseline": {"fr": "Référence ajustée", "en": "Adjusted baseline"},
+    "savings.kpi.avoided": {"fr": "Énergie évitée", "en": "Avoided energy"},
+    "savings.kpi.eur": {"fr": "Dépense évitée", "en": "Cost avoided"},
+    "savings.kpi.co2": {"fr": "CO₂ évité", "en": "CO₂e avoided"},
+    "savings.fig.kpis": {"fr": "Chiffres clés", "en": "Key figures"},
+    "savings.fig.per_building": {"fr": "Énergie évitée par bâtiment", "en": "Avoided energy per building"},
+    "savings.fig.baseline_vs_actual": {"fr": "Référence ajustée et consommation réelle (par semaine)",
+                                       "en": "Adjusted baseline and actual consumption (weekly)"},
+    "savings.fig.cumulative": {"fr": "Économies cumulées et incertitude à 90 %",
+                               "en": "Cumulative savings with 90 % uncertainty band"},
+    "savings.fig.cusum": {"fr": "CUSUM (réel − attendu) sur la référence et le suivi",
+                          "en": "CUSUM (actual − expected) over baseline and reporting"},
+    "savings.axis.kwh_week": {"fr": "kWh par semaine", "en": "kWh per week"},
+    "savings.axis.kwh": {"fr": "kWh", "en": "kWh"},
+    "savings.legend.baseline": {"fr": "référence ajustée", "en": "adjusted baseline"},
+    "savings.legend.actual": {"fr": "réel", "en": "actual"},
+    "savings.legend.savings": {"fr": "économies cumulées", "en": "cumulative savings"},
+    "savings.legend.band90": {"fr": "incertitude 90 %", "en": "90 % uncertainty"},
+    "savings.legend.reporting_start": {"fr": "début du suivi", "en": "reporting starts"},
+    "savings.table.per_building": {"fr": "Économies par bâtiment et par énergie",
+                                   "en": "Savings per building and carrier"},
+    "savings.table.per_meter": {"fr": "Économies par compteur", "en": "Savings per meter"},
+    "savings.table.model": {"fr": "Modèle de référence et qualité d'ajustement", "en": "Baseline model and fit statistics"},
+    "savings.table.monthly": {"fr": "Économies mensuelles", "en": "Monthly savings"},
+    "savings.table.measures": {"fr": "Actions d'économie : réalisé et attendu", "en": "Measures: realised vs expected"},
+    "savings.table.adjustments": {"fr": "Ajustements non périodiques", "en": "Non-routine adjustments"},
+    "savings.table.factors": {"fr": "Tarifs et facteurs d'émission utilisés", "en": "Tariffs and emission factors used"},
+    "savings.table.completeness": {"fr": "Complétude des données", "en": "Data completeness"},
+    "col.site": {"fr": "Bâtiment", "en": "Building"},
+    "col.meter": {"fr": "Compteur", "en": "Meter"},
+    "col.carrier": {"fr": "Énergie", "en": "Carrier"},
+    "col.option": {"fr": "Option IPMVP", "en": "IPMVP option"},
+    "col.month": {"fr": "Mois", "en": "Month"},
+    "col.actual_kwh": {"fr": "Réel [kWh]", "en": "Actual [kWh]"},
+    "col.baseline_kwh": {"fr": "Référence ajustée [kWh]", "en": "Adjusted baseline [kWh]"},
+    "col.avoided_kwh": {"fr": "Évité [kWh]", "en": "Avoided [kWh]"},
+    "col.avoided_pct": {"fr": "Évité [%]", "en": "Avoided [%]"},
+    "col.u68_kwh": {"fr": "Incertitude 68 % [kWh]", "en": "Uncertainty 68 % [kWh]"},
+    "col.u90_kwh": {"fr": "Incertitude 90 % [kWh]", "en": "Uncertainty 90 % [kWh]"},
+    "col.fsu90_pct": {"fr": "FSU 90 % [%]", "en": "FSU 90 % [%]"},
+    "col.normalised_kwh": {"fr": "Économies normalisées [kWh/an]", "en": "Normalised savings [kWh/yr]"},
+    "col.avoided_eur": {"fr": "Évité [€]", "en": "Avoided [€]"},
+    "col.avoided_co2": {"fr": "Évité [kg CO₂e]", "en": "Avoided [kg CO₂e]"},
+    "col.cumulative_kwh": {"fr": "Cumul évité [kWh]", "en": "Cumulative avoided [kWh]"},
+    "col.model": {"fr": "Modèle", "en": "Model"},
+    "col.verdict": {"fr": "Verdict", "en": "Verdict"},
+    "col.parameter": {"fr": "Paramètre", "en": "Parameter"},
+    "col.value": {"fr": "Valeur", "en": "Value"},
+    "col.measure": {"fr": "Action", "en": "Measure"},
+    "col.kind": {"fr": "Type", "en": "Kind"},
+    "col.date": {"fr": "Date", "en": "Date"},
+    "col.cost_eur": {"fr": "Coût [€]", "en": "Cost [€]"},
+    "col.expected_pct": {"fr": "Attendu [%]", "en": "Expected [%]"},
+    "col.realised_pct": {"fr": "Réalisé [%]", "en": "Realised [%]"},
+    "col.payback_years": {"fr": "Retour simple [ans]", "en": "Simple payback [years]"},
+    "col.status": {"fr": "Statut", "en": "Status"},
+    "col.reason": {"fr": "Motif", "en": "Reason"},
+    "col.energy_kwh": {"fr": "Énergie [kWh]", "en": "Energy [kWh]"},
+    "col.start": {"fr": "Début", "en": "Start"},
+    "col.end": {"fr": "Fin", "en": "End"},
+    "col.tariff": {"fr": "Tarif [€/kWh]", "en": "Tariff [€/kWh]"},
+    "col.factor": {"fr": "Facteur [kg CO₂e/kWh]", "en": "Factor [kg CO₂e/kWh]"},
+    "col.source": {"fr": "Source", "en": "Source"},
+    "col.period": {"fr": "Période", "en": "Period"},
+    "col.days": {"fr": "Jours", "en": "Days"},
+    "col.valid_days": {"fr": "Jours valides", "en": "Valid days"},
+    "col.coverage_pct": {"fr": "Complétude [%]", "en": "Completeness [%]"},
+    "period.baseline": {"fr": "référence", "en": "baseline"},
+    "period.reporting": {"fr": "suivi", "en": "reporting"},
+    "param.kind": {"fr": "Forme du modèle", "en": "Model form"},
+    "param.intercept": {"fr": "Consommation de base [kWh/j]", "en": "Base consumption [kWh/day]"},
+    "param.heating_balance": {"fr": "Température de non-chauffage [°C]", "en": "Heating balance point [°C]"},
+    "param.heating_slope": {"fr": "Pente de chauffage [kWh/(K·j)]", "en": "Heating slope [kWh/(K·day)]"},
+    "param.cooling_balance": {"fr": "Température de climatisation [°C]", "en": "Cooling balance point [°C]"},
+    "param.cooling_slope": {"fr": "Pente de climatisation [kWh/(K·j)]", "en": "Cooling slope [kWh/(K·day)]"},
+    "param.regressor": {"fr": "Effet « {name} » [kWh/j]", "en": "Effect “{name}” [kWh/day]"},
+    "param.n": {"fr": "Jours de référence utilisés", "en": "Baseline days used"},
+    "param.r2": {"fr": "R²", "en": "R²"},
+    "param.cvrmse": {"fr": "CV(RMSE) [%]", "en": "CV(RMSE) [%]"},
+    "param.nmbe": {"fr": "NMBE [%]", "en": "NMBE [%]"},
+    "param.rho1": {"fr": "Autocorrélation des résidus ρ1", "en": "Residual autocorrelation ρ1"},
+    "param.n_prime": {"fr": "Nombre effectif de points n'", "en": "Effective number of points n'"},
+    "param.verdict": {"fr": "Verdict ASHRAE G14", "en": "ASHRAE G14 verdict"},
+    "model.intercept_only": {"fr": "constante", "en": "constant"},
+    "model.heating": {"fr": "chauffage (degrés-jours)", "en": "heating (degree-days)"},
+    "model.cooling": {"fr": "climatisation", "en": "cooling"},
+    "model.heating_cooling": {"fr": "chauffage + climatisation", "en": "heating + cooling"},
+    "verdict.pass": {"fr": "conforme", "en": "pass"},
+    "verdict.warn": {"fr": "utilisable avec réserve", "en": "usable with warning"},
+    "verdict.fail": {"fr": "non conforme", "en": "fail"},
+    "verdict.reject": {"fr": "rejeté", "en": "rejected"},
+    "verdict.excluded": {"fr": "exclu", "en": "excluded"},
+    "regressor.school_day": {"fr": "jour d'école", "en": "school day"},
+    "regressor.wednesday": {"fr": "mercredi", "en": "Wednesday"},
+    "regressor.weekend": {"fr": "week-end", "en": "weekend"},
+    "regressor.holiday": {"fr": "vacances", "en": "holiday"},
+    "regressor.public_holiday": {"fr": "jour férié", "en": "public holiday"},
+    "regressor.off_season_hdd": {"fr": "DJ hors saison de chauffe", "en": "HDD outside heating season"},
+    "regressor.occupied_hdd": {"fr": "DJ des jours occupés", "en": "HDD on occupied days"},
+    "regressor.working_day": {"fr": "jour ouvré", "en": "working day"},
+    "carrier.electricity": {"fr": "électricité", "en": "electricity"},
+    "carrier.gas": {"fr": "gaz naturel", "en": "natural gas"},
+    "carrier.heat": {"fr": "réseau de chaleur", "en": "district heating"},
+    "carrier.pv": {"fr": "photovoltaïque", "en": "photovoltaics"},
+    "carrier.water": {"fr": "eau", "en": "water"},
+    "carrier.fuel_oil": {"fr": "fioul", "en": "fuel oil"},
+    "carrier.total": {"fr": "toutes énergies", "en": "all carriers"},
+    "option.B": {"fr": "B (isolation de l'action)", "en": "B (retrofit isolation)"},
+    "option.C": {"fr": "C (bâtiment entier)", "en": "C (whole building)"},
+    "total": {"fr": "Total", "en": "Total"},
+    "measure.status.on_track": {"fr": "conforme aux attentes", "en": "as expected"},
+    "measure.status.below": {"fr": "en deçà des attentes", "en": "below expectation"},
+    "measure.status.above": {"fr": "au-delà des attentes", "en": "above expectation"},
+    "measure.status.no_data": {"fr": "données insuffisantes", "en": "not enough data"},
+    "savings.section.building": {"fr": "{site}", "en": "{site}"},
+    "savings.building.lead": {
+        "fr": "{meter} ({carrier}, option {option}) : référence du {b0} au {b1}, suivi du {r0} au {r1}. "
+              "Énergie évitée {avoided} kWh ({pct} %), ± {u90} kWh à 90 %. Modèle : {model}, "
+              "CV(RMSE) {cv} %, verdict : {verdict}.",
+        "en": "{meter} ({carrier}, option {option}): baseline {b0} to {b1}, reporting {r0} to {r1}. "
+              "Avoided energy {avoided} kWh ({pct} %), ± {u90} kWh at 90 %. Model: {model}, "
+              "CV(RMSE) {cv} %, verdict: {verdict}.",
+    },
+    "savings.building.excluded": {
+        "fr": "{meter} : pas d'économies calculées ({reasons}).",
+        "en": "{meter}: no savings computed ({reasons}).",
+    },
+    "savings.section.method": {"fr": "Méthode et références", "en": "Method and references"},
+    "savings.method": {
+        "fr": (
+            "Méthode IPMVP option C (compteur général du bâtiment) ou option B (sous-compteur d'un système isolé). "
+            "Un modèle journalier à point de rupture (CalTRACK 2.0) relie la consommation de la période de référence "
+            "à la température moyenne du jour et au type de jour (école, mercredi, week-end, vacances, jour férié).",
+            "Référence ajustée = modèle appliqué à la météo et au calendrier de la période de suivi (+ ajustements "
+            "non périodiques). Énergie évitée = référence ajustée − consommation mesurée, sur les jours où les deux "
+            "existent. Économies normalisées = modèle de référence − modèle de suivi, tous deux appliqués à une année "
+            "climatique type.",
+            "Qualité : CV(RMSE) et NMBE avec n − p degrés de liberté ; seuil journalier CV(RMSE) ≤ 25 % "
+            "(ASHRAE Guideline 14). Incertitude fractionnaire des économies (FSU) selon ASHRAE G14 annexe B, "
+            "avec correction d'autocorrélation n' = n(1 − ρ1)/(1 + ρ1).",
+            "Euros : tarifs moyens par énergie (paramètres). CO₂ : facteurs d'émission ADEME Base Carbone, "
+            "méthode « location-based ». Détail des formules et des sources : docs/savings.md.",
+        ),
+        "en": (
+            "IPMVP option C (whole-building meter) or option B (sub-meter of an isolated system). A daily change-point "
+            "model (CalTRACK 2.0) relates the baseline-period consumption to the day's mean temperature and day type "
+            "(school day, Wednesday, weekend, holiday, public holiday).",
+            "Adjusted baseline = the model applied to the reporting period's weather and calendar (+ non-routine "
+            "adjustments). Avoided energy = adjusted baseline − metered consumption, over days where both exist. "
+            "Normalised savings = baseline model − reporting model, both applied to a typical weather year.",
+            "Quality: CV(RMSE) and NMBE with n − p degrees of freedom; daily gate CV(RMSE) ≤ 25 % (ASHRAE Guideline 14). "
+            "Fractional savings uncertainty (FSU) per ASHRAE G14 Annex B with the autocorrelation correction "
+            "n' = n(1 − ρ1)/(1 + ρ1).",
+            "Euros: average tariffs per carrier (settings). CO₂: ADEME Base Carbone emission factors, location-based. "
+            "Formulas and sources in detail: docs/savings.md.",
+        ),
+    },
+    # --- Décret tertiaire
+    "tertiaire.title": {"fr": "Décret tertiaire — trajectoire", "en": "Décret tertiaire — trajectory"},
+    "tertiaire.subtitle": {"fr": "{town} — année {year}", "en": "{town} — year {year}"},
+    "tertiaire.summary.title": {"fr": "En résumé", "en": "In short"},
+    "tertiaire.summary.lead": {
+        "fr": "{n} bâtiments sont assujettis au dispositif Éco Énergie Tertiaire. En {year}, {on_track} sont "
+              "sur la trajectoire de l'objectif 2030 (−40 %), {late} sont en retard.",
+        "en": "{n} buildings are subject to the Éco Énergie Tertiaire scheme. In {year}, {on_track} are on the "
+              "trajectory to the 2030 target (−40 %), {late} are late.",
+    },
+    "tertiaire.summary.caveat": {
+        "fr": "L'ajustement climatique est une estimation (part chauffage × DJU de référence / DJU de l'année) ; "
+              "la valeur officielle est celle de l'attestation OPERAT.",
+        "en": "The climate adjustment is an estimate (heating share × reference DJU / year's DJU); the official "
+              "value is the one on the OPERAT certificate.",
+    },
+    "tertiaire.table.status": {"fr": "Situation par bâtiment", "en": "Status per building"},
+    "tertiaire.table.years": {"fr": "Consommations annuelles", "en": "Annual consumption"},
+    "tertiaire.fig.trajectory": {"fr": "Trajectoire (consommation ajustée du climat)", "en": "Trajectory (climate-adjusted consumption)"},
+    "tertiaire.status.on_track": {"fr": "sur la trajectoire", "en": "on track"},
+    "tertiaire.status.late": {"fr": "en retard", "en": "late"},
+    "tertiaire.status.achieved": {"fr": "objectif atteint", "en": "target met"},
+    "tertiaire.status.no_data": {"fr": "données insuffisantes", "en": "not enough data"},
+    "col.year": {"fr": "Année", "en": "Year"},
+    "col.surface_m2": {"fr": "Surface [m²]", "en": "Floor area [m²]"},
+    "col.reference_year": {"fr": "Année de référence", "en": "Reference year"},
+    "col.reference_kwh": {"fr": "Référence [kWh]", "en": "Reference [kWh]"},
+    "col.raw_kwh": {"fr": "Brut [kWh]", "en": "Raw [kWh]"},
+    "col.adjusted_kwh": {"fr": "Ajusté du climat [kWh]", "en": "Climate-adjusted [kWh]"},
+    "col.dju": {"fr": "DJU", "en": "HDD"},
+    "col.reduction_pct": {"fr": "Réduction [%]", "en": "Reduction [%]"},
+    "col.target_pct": {"fr": "Cible de l'année [%]", "en": "Year's target [%]"},
+    "col.gap_kwh": {"fr": "Écart à la trajectoire [kWh]", "en": "Gap to trajectory [kWh]"},
+    "col.kwh_m2": {"fr": "Intensité [kWh/m²]", "en": "Intensity [kWh/m²]"},
+    "tertiaire.legend.target": {"fr": "trajectoire −40/−50/−60 %", "en": "−40/−50/−60 % trajectory"},
+    "tertiaire.legend.adjusted": {"fr": "consommation ajustée", "en": "adjusted consumption"},
+    "tertiaire.legend.raw": {"fr": "consommation brute", "en": "raw consumption"},
+}
+
+
+def add_labels(labels: Mapping[str, Mapping[str, str]]) -> None:
+    """Add labels (``key -> {"fr": ..., "en": ...}``) for another report kind.
+
+    Raises ``ValueError`` if a key exists with a different text or a language is missing.
+    """
+    for key, texts in labels.items():
+        missing = [lang for lang in LANGS if lang not in texts]
+        if missing:
+            raise ValueError(f"label {key!r}: missing {missing}")
+        new = {lang: str(texts[lang]) for lang in LANGS}
+        old = LABELS.get(key)
+        if old is not None and old != new:
+            raise ValueError(f"label {key!r} already defined differently")
+        LABELS[key] = new
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}: expected one of {LANGS}")
+
+
+def t(key: str, lang: str, **fmt: object) -> str:
+    """The label ``key`` in ``lang``, with ``str.format`` placeholders filled from ``fmt``.
+
+    Raises ``KeyError`` for an unknown key and ``ValueError`` for an unknown language.
+    """
+    _check_lang(lang)
+    text = LABELS[key][lang]
+    return text.format(**fmt) if fmt else text
+
+
+def t_tuple(key: str, lang: str) -> tuple[str, ...]:
+    """A label whose value is several paragraphs (stored as a tuple)."""
+    _check_lang(lang)
+    value = LABELS[key][lang]
+    return tuple(value) if isinstance(value, tuple) else (value,)
+
+
+def format_number(value: float, lang: str, decimals: int = 0) -> str:
+    """``12 345,6`` in French, ``12,345.6`` in English; ``—`` for None/NaN/inf.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+    lang : str
+        ``fr`` or ``en``.
+    decimals : int
+        Digits after the decimal mark.
+    """
+    _check_lang(lang)
+    if value is None or not math.isfinite(float(value)):
+        return "—"
+    text = f"{float(value):,.{decimals}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]  # no "-0"
+    if lang == "fr":
+        text = text.replace(",", " ").replace(".", ",")
+    return text
+
+
+def format_date(d: dt.date, lang: str, *, long: bool = False) -> str:
+    """``18/11/2026`` (fr) or ``2026-11-18`` (en); ``long``: ``18 novembre 2026`` / ``18 November 2026``."""
+    _check_lang(lang)
+    if isinstance(d, dt.datetime):
+        d = d.date()
+    if long:
+        months = _MONTHS_FR if lang == "fr" else _MONTHS_EN
+        day = "1er" if (lang == "fr" and d.day == 1) else str(d.day)
+        return f"{day} {months[d.month - 1]} {d.year}"
+    return d.strftime("%d/%m/%Y") if lang == "fr" else d.isoformat()
+
+
+def format_month(d: dt.date, lang: str) -> str:
+    """``nov. 2026``-style month label: ``11/2026`` (fr) or ``2026-11`` (en)."""
+    _check_lang(lang)
+    return f"{d.month:02d}/{d.year}" if lang == "fr" else f"{d.year}-{d.month:02d}"
+
+
+__all__ = ["LABELS", "LANGS", "add_labels", "format_date", "format_month", "format_number", "t", "t_tuple"]

@@ -1,0 +1,299 @@
+"""The input bundle of the savings and Décret tertiaire reports, and where it comes from.
+
+A report takes a pure :class:`InputBundle` (local days, per-meter daily kWh, daily mean
+temperature and heating degree days). Three sources fill it:
+
+* :func:`query_input_bundle` — InfluxDB: ``consumption_daily`` and ``weather_daily`` (the
+  analytics rollups), falling back per meter to the raw ``reading`` counters (deltas through
+  :func:`analytics.consumption.counter_to_deltas`, summed per local day) and then to
+  ``imported`` data (``terril import``); the weather falls back to the station's raw
+  ``temp_air_c`` readings, then to imported temperatures;
+* :func:`simulated_input_bundle` — the fleet simulator (examples, benchmark, tests).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from analytics.consumption import counter_to_deltas, rollup_consumption
+from analytics.degree_days import daily_temperature, hdd_costic, hdd_from_mean
+from analytics.reports.render import input_hash
+from terril.ids import validate_id
+from terril.influx import InfluxClient
+from terril.registry import Meter, Registry
+from terril.timeutil import local_midnight_ns
+
+DAY_NS = 86_400 * 10**9
+#: Daily coverage below which a day of consumption is treated as missing (CalTRACK §2.2). [%]
+MIN_DAY_COVERAGE_PCT = 50.0
+
+
+@dataclass(frozen=True, eq=False)
+class MeterDaily:
+    """Daily consumption of one meter, aligned on the bundle's days.
+
+    Attributes
+    ----------
+    energy_kwh : ndarray of float
+        Consumption (production for PV) per local day, NaN when missing. [kWh]
+    source : str
+        ``consumption_daily``, ``reading``, ``imported`` or ``simulator``.
+    """
+
+    meter: str
+    site: str
+    carrier: str
+    energy_kwh: np.ndarray
+    source: str
+
+
+@dataclass(frozen=True, eq=False)
+class InputBundle:
+    """Everything a savings or tertiaire report computes from.
+
+    Attributes
+    ----------
+    dates : ndarray of datetime64[D]
+        Consecutive local (Europe/Paris) days.
+    temp_mean_c : ndarray of float
+        Daily mean temperature of the town's weather station. [°C]
+    hdd_k_d : ndarray of float
+        Heating degree days, base 18 °C (COSTIC when Tn/Tx are known, else on the mean). [K·day]
+    meters : tuple of MeterDaily
+        Daily consumption per meter.
+    weather_source : str
+        Where the temperatures come from.
+    """
+
+    dates: np.ndarray
+    temp_mean_c: np.ndarray
+    hdd_k_d: np.ndarray
+    meters: tuple[MeterDaily, ...]
+    weather_source: str = ""
+
+    def __post_init__(self) -> None:
+        n = np.asarray(self.dates).size
+        for a in (self.temp_mean_c, self.hdd_k_d, *(m.energy_kwh for m in self.meters)):
+            if np.asarray(a).shape != (n,):
+                raise ValueError("every daily array must have the length of dates")
+
+    def meter(self, meter_id: str) -> MeterDaily | None:
+        return next((m for m in self.meters if m.meter == meter_id), None)
+
+    def sha256(self) -> str:
+        """Hash of the data (days, weather, every meter's id and values)."""
+        items: list[object] = [np.asarray(self.dates, dtype="datetime64[D]").astype(np.int64),
+                               np.asarray(self.temp_mean_c, float), np.asarray(self.hdd_k_d, float)]
+        for m in sorted(self.meters, key=lambda m: m.meter):
+            items += [m.meter, m.carrier, np.asarray(m.energy_kwh, float)]
+        return input_hash(*items)
+
+    def data_range(self) -> str:
+        if np.asarray(self.dates).size == 0:
+            return ""
+        return f"{self.dates[0]}..{self.dates[-1]}"
+
+    def restrict(self, meter_ids: Sequence[str]) -> "InputBundle":
+        keep = set(meter_ids)
+        return dataclasses.replace(self, meters=tuple(m for m in self.meters if m.meter in keep))
+
+
+def _days(start: dt.date, end: dt.date) -> np.ndarray:
+    return np.arange(np.datetime64(start), np.datetime64(end) + 1)
+
+
+def _index_of(dates: np.ndarray, times_ns: np.ndarray) -> np.ndarray:
+    """Index in ``dates`` of each local-midnight timestamp (−1 when outside)."""
+    starts = np.array([local_midnight_ns(d) for d in dates.astype(dt.date)], dtype=np.int64)
+    i = np.searchsorted(starts, times_ns, side="right") - 1
+    return np.where((i >= 0) & (i < dates.size), i, -1)
+
+
+def meters_for_report(registry: Registry, site_ids: Sequence[str]) -> list[Meter]:
+    """Energy meters of the sites (electricity, gas, heat, PV), in registry order."""
+    want = set(site_ids)
+    return [m for m in registry.meters if m.site in want and m.carrier in ("electricity", "gas", "heat", "pv")]
+
+
+# ---------------------------------------------------------------------------------------
+# simulator
+
+
+def simulated_input_bundle(registry: Registry, site_ids: Sequence[str], start: dt.date, end: dt.date, *,
+                           seed: int = 1, step_s: float = 3600.0) -> InputBundle:
+    """Daily inputs from the fleet simulator (true interval energies summed per local day)."""
+    from firmware_sim.fleet import DEFAULT_GAS_KWH_PER_M3, FleetSimulation
+
+    meters = meters_for_report(registry, site_ids)
+    dates = _days(start, end)
+    bounds = np.array([local_midnight_ns(d) for d in _days(start, end + dt.timedelta(days=1)).astype(dt.date)],
+                      dtype=np.int64)
+    sim = FleetSimulation(registry, int(bounds[0]), seed=seed, step_s=step_s)
+    acc = {m.id: np.zeros(dates.size) for m in meters}
+    t_sum = np.zeros(dates.size)
+    t_cnt = np.zeros(dates.size)
+    tmin = np.full(dates.size, np.inf)
+    tmax = np.full(dates.size, -np.inf)
+    step_ns = int(step_s * 1e9)
+    for chunk in sim.run(int(bounds[-1]), chunk_s=60 * 86_400.0):
+        mid = chunk.time_ns - step_ns // 2
+        idx = np.searchsorted(bounds, mid, side="right") - 1
+        ok = (idx >= 0) & (idx < dates.size)
+        for m in meters:
+            tv = chunk.series[m.id].true_values
+            if m.carrier == "gas":
+                e = tv["interval_volume_m3"] * (m.gas_kwh_per_m3 or DEFAULT_GAS_KWH_PER_M3)
+            elif m.carrier == "pv":
+                e = tv["interval_energy_produced_wh"] / 1000.0
+            else:
+                e = tv["interval_energy_import_wh"] / 1000.0
+            acc[m.id] += np.bincount(idx[ok], weights=e[ok], minlength=dates.size)[: dates.size]
+        temp = chunk.weather.temp_air_c
+        t_sum += np.bincount(idx[ok], weights=temp[ok], minlength=dates.size)[: dates.size]
+        t_cnt += np.bincount(idx[ok], minlength=dates.size)[: dates.size]
+        np.minimum.at(tmin, idx[ok], temp[ok])
+        np.maximum.at(tmax, idx[ok], temp[ok])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tmean = np.where(t_cnt > 0, t_sum / np.maximum(t_cnt, 1), np.nan)
+    hdd = hdd_costic(np.where(np.isfinite(tmin), tmin, np.nan), np.where(np.isfinite(tmax), tmax, np.nan))
+    return InputBundle(dates, tmean, hdd,
+                       tuple(MeterDaily(m.id, m.site, m.carrier, acc[m.id], "simulator") for m in meters),
+                       weather_source=f"simulator seed {seed}")
+
+
+# ---------------------------------------------------------------------------------------
+# InfluxDB
+
+
+def _select(client: InfluxClient, q: str, params: dict[str, str]) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for s in client.query_chunks(q, params=params):
+        rows.extend(s.values)
+    return rows
+
+
+def _daily_from_rollup(client: InfluxClient, meter: Meter, dates: np.ndarray, t0: int, t1: int) -> np.ndarray | None:
+    fld = "production_wh" if meter.carrier == "pv" else "consumption_wh"
+    q = (f'SELECT "{fld}", "coverage_pct" FROM "consumption_daily" WHERE meter = $meter '
+         f"AND time >= {t0} AND time < {t1}")
+    rows = _select(client, q, {"meter": meter.id})
+    if not rows:
+        return None
+    out = np.full(dates.size, np.nan)
+    t = np.array([int(r[0]) for r in rows], dtype=np.int64)
+    idx = _index_of(dates, t)
+    for i, r in zip(idx, rows):
+        v, cov = r[1], r[2]
+        if i >= 0 and v is not None and (cov is None or float(cov) >= MIN_DAY_COVERAGE_PCT):
+            out[i] = float(v) / 1000.0
+    return out
+
+
+def _daily_from_readings(client: InfluxClient, meter: Meter, dates: np.ndarray, t0: int, t1: int) -> np.ndarray | None:
+    fld = {"gas": "volume_m3", "pv": "energy_produced_wh"}.get(meter.carrier, "energy_import_wh")
+    # one reading before the range is needed for the first day's delta: look back one day
+    q = (f'SELECT "{fld}" FROM "reading" WHERE meter = $meter AND time >= {t0 - DAY_NS} AND time < {t1 + DAY_NS}')
+    rows = [r for r in _select(client, q, {"meter": meter.id}) if r[1] is not None]
+    if len(rows) < 2:
+        return None
+    t = np.array([int(r[0]) for r in rows], dtype=np.int64)
+    v = np.array([float(r[1]) for r in rows])
+    ic = counter_to_deltas(t, v, multiplier=meter.multiplier, rollover_wh=meter.rollover_wh)
+    roll = rollup_consumption(ic, "day")
+    out = np.full(dates.size, np.nan)
+    idx = _index_of(dates, roll.bucket_start_ns)
+    scale = (meter.gas_kwh_per_m3 or 11.2) if meter.carrier == "gas" else 1.0 / 1000.0
+    for i, s, c in zip(idx, roll.sums, roll.coverage):
+        if i >= 0 and c * 100.0 >= MIN_DAY_COVERAGE_PCT:
+            out[i] = s * scale / max(c, 1e-9) if c < 1.0 else s * scale
+    return out
+
+
+def _daily_from_imported(client: InfluxClient, meter: Meter, dates: np.ndarray, t0: int, t1: int) -> np.ndarray | None:
+    q = (f'SELECT "energy_wh" FROM "imported" WHERE meter = $meter AND kind =~ /^(load_curve|daily|daily_index|generic)$/ '
+         f"AND time >= {t0} AND time < {t1}")
+    rows = [r for r in _select(client, q, {"meter": meter.id}) if r[1] is not None]
+    if not rows:
+        return None
+    t = np.array([int(r[0]) for r in rows], dtype=np.int64)
+    v = np.array([float(r[1]) for r in rows]) / 1000.0
+    idx = _index_of(dates, t)
+    ok = idx >= 0
+    sums = np.bincount(idx[ok], weights=v[ok], minlength=dates.size)[: dates.size]
+    seen = np.bincount(idx[ok], minlength=dates.size)[: dates.size] > 0
+    return np.where(seen, sums, np.nan)
+
+
+def query_input_bundle(client: InfluxClient, registry: Registry, site_ids: Sequence[str], start: dt.date,
+                       end: dt.date) -> InputBundle:
+    """Load the daily inputs of ``site_ids`` over ``[start, end]`` (local days) from InfluxDB.
+
+    Per meter: ``consumption_daily`` (days with coverage < 50 % are missing), else the raw
+    ``reading`` counters, else ``imported`` data. Weather: ``weather_daily`` of the weather
+    station's site, else its raw ``temp_air_c`` readings, else imported temperatures.
+    """
+    for s in site_ids:
+        validate_id(s, "site")
+    dates = _days(start, end)
+    t0 = local_midnight_ns(start)
+    t1 = local_midnight_ns(end + dt.timedelta(days=1))
+    meters: list[MeterDaily] = []
+    for m in meters_for_report(registry, site_ids):
+        for source, fn in (("consumption_daily", _daily_from_rollup), ("reading", _daily_from_readings),
+                           ("imported", _daily_from_imported)):
+            values = fn(client, m, dates, t0, t1)
+            if values is not None:
+                meters.append(MeterDaily(m.id, m.site, m.carrier, values, source))
+                break
+        else:
+            meters.append(MeterDaily(m.id, m.site, m.carrier, np.full(dates.size, np.nan), "none"))
+    temp, hdd, wsrc = _weather(client, registry, dates, t0, t1)
+    return InputBundle(dates, temp, hdd, tuple(meters), weather_source=wsrc)
+
+
+def _weather(client: InfluxClient, registry: Registry, dates: np.ndarray, t0: int, t1: int
+             ) -> tuple[np.ndarray, np.ndarray, str]:
+    temp = np.full(dates.size, np.nan)
+    hdd = np.full(dates.size, np.nan)
+    wm = next((m for m in registry.meters if m.carrier == "weather"), None)
+    if wm is not None:
+        q = (f'SELECT "temp_mean_c", "hdd_costic_k_d" FROM "weather_daily" WHERE site = $site '
+             f"AND time >= {t0} AND time < {t1}")
+        rows = _select(client, q, {"site": wm.site})
+        if rows:
+            idx = _index_of(dates, np.array([int(r[0]) for r in rows], dtype=np.int64))
+            for i, r in zip(idx, rows):
+                if i >= 0:
+                    temp[i] = np.nan if r[1] is None else float(r[1])
+                    hdd[i] = np.nan if r[2] is None else float(r[2])
+            hdd = np.where(np.isfinite(hdd), hdd, hdd_from_mean(temp))
+            return temp, hdd, "weather_daily"
+        q = f'SELECT "temp_air_c" FROM "reading" WHERE meter = $meter AND time >= {t0} AND time < {t1}'
+        rows = [r for r in _select(client, q, {"meter": wm.id}) if r[1] is not None]
+        if rows:
+            return _temps_to_daily(dates, rows) + ("reading",)
+    q = f'SELECT "temp_air_c" FROM "imported" WHERE kind = \'temperature\' AND time >= {t0} AND time < {t1}'
+    rows = [r for r in _select(client, q, {}) if r[1] is not None]
+    if rows:
+        return _temps_to_daily(dates, rows) + ("imported",)
+    return temp, hdd, "none"
+
+
+def _temps_to_daily(dates: np.ndarray, rows: list[list[object]]) -> tuple[np.ndarray, np.ndarray]:
+    t = np.array([int(r[0]) for r in rows], dtype=np.int64)
+    v = np.array([float(r[1]) for r in rows])
+    order = np.argsort(t, kind="stable")
+    bounds = np.array([local_midnight_ns(d) for d in _days(dates[0].astype(dt.date),
+                                                           dates[-1].astype(dt.date) + dt.timedelta(days=1)).astype(dt.date)],
+                      dtype=np.int64)
+    dtc = daily_temperature(t[order], v[order], boundaries_ns=bounds, min_hourly_coverage=0.5)
+    hdd = hdd_costic(dtc.min_c, dtc.max_c)
+    return dtc.mean_c, hdd
+
+
+__all__ = ["InputBundle", "MeterDaily", "meters_for_report", "query_input_bundle", "simulated_input_bundle"]

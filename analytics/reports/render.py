@@ -1,0 +1,608 @@
+"""Write a :class:`~analytics.reports.model.Report` as PDF, XLSX, CSV or JSON; hash the inputs.
+
+Formats
+-------
+pdf
+    A4 portrait through matplotlib's ``PdfPages``: a title band and the summary on page 1,
+    then each section flowing over as many pages as it needs (paragraphs, then figures,
+    then tables; long tables continue on the next page with their header repeated), and a
+    last page with the reproducibility metadata. Every page has a footer: report kind,
+    generation time, the first 12 hex digits of the input hash, page n/N.
+xlsx
+    openpyxl: a ``contents`` sheet (title, subtitle, summary paragraphs, one line per table
+    with its sheet and notes), one sheet per table (header row bold and frozen, autofilter,
+    numbers as numbers, dates as dates, column widths set), and a ``metadata`` sheet.
+csv
+    One CSV per table plus ``metadata.csv``, in a ZIP archive when ``path`` ends in
+    ``.zip``, else in a folder named ``path``. UTF-8 with a BOM (so that Excel opens accents
+    correctly). French reports use ``;`` as separator and a decimal comma (what Excel in a
+    French locale expects); English reports use ``,`` and a decimal point. Dates are ISO.
+json
+    Everything machine-readable: metadata, sections, paragraphs, tables (columns and rows,
+    dates ISO, NaN as null) and figure keys/titles.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import textwrap
+import zipfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+from matplotlib.figure import Figure as MplFigure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from analytics.reports.i18n import format_date, format_number, t  # noqa: E402
+from analytics.reports.model import Figure, Report, Section, Table  # noqa: E402
+
+FORMATS: tuple[str, ...] = ("pdf", "xlsx", "csv", "json")
+
+#: Colours shared by every report's charts.
+PALETTE: dict[str, str] = {
+    "primary": "#1f4e79",   # headings, baseline
+    "accent": "#2e8b57",    # savings
+    "actual": "#e07b39",    # actual consumption
+    "warn": "#c0392b",
+    "grey": "#7f8c8d",
+    "light": "#e8eef5",
+    "band": "#a9d5b9",
+}
+
+# A4 portrait, inches
+PAGE_W, PAGE_H = 8.27, 11.69
+MARGIN_L, MARGIN_R, MARGIN_T, MARGIN_B = 0.7, 0.7, 0.75, 0.85
+CONTENT_W = PAGE_W - MARGIN_L - MARGIN_R
+BODY_PT = 9.5
+LINE_IN = 0.19  # body line height
+ROW_IN = 0.21   # table row height per text line
+CHAR_IN = 0.068  # average body character width at BODY_PT (DejaVu Sans)
+
+
+# ---------------------------------------------------------------------------------------
+# input hash
+
+
+def _hash_item(h: "hashlib._Hash", item: object) -> None:
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        b = bytes(item)
+        h.update(b"B%d:" % len(b))
+        h.update(b)
+    elif isinstance(item, str):
+        b = item.encode("utf-8")
+        h.update(b"S%d:" % len(b))
+        h.update(b)
+    elif isinstance(item, np.ndarray) or isinstance(item, (list, tuple)):
+        a = np.ascontiguousarray(np.asarray(item))
+        if a.dtype == object:
+            for x in a.ravel().tolist():
+                _hash_item(h, x)
+            return
+        head = f"A{a.dtype.str}{a.shape}:".encode()
+        h.update(head)
+        h.update(a.tobytes())
+    elif item is None:
+        h.update(b"N")
+    else:
+        b = repr(item).encode()
+        h.update(b"R%d:" % len(b))
+        h.update(b)
+
+
+def input_hash(*arrays_or_bytes: object) -> str:
+    """SHA-256 (hex) of the inputs of a report, recorded in its metadata.
+
+    Each item (numpy array or sequence → dtype, shape and raw bytes; bytes; str; other
+    scalars by ``repr``) is framed by its type and length, so that different splits of the
+    same bytes give different hashes. Same arrays in the same order → same hash.
+    """
+    h = hashlib.sha256()
+    for item in arrays_or_bytes:
+        _hash_item(h, item)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------
+# cell formatting
+
+
+def format_cell(value: object, lang: str) -> str:
+    """A table value as text for the PDF: numbers in the report's locale, dates, booleans."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return t("yes", lang) if value else t("no", lang)
+    if isinstance(value, (int, np.integer)):
+        if 1900 <= int(value) <= 2100:  # a year
+            return str(int(value))
+        return format_number(float(value), lang, 0)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if not math.isfinite(v):
+            return "—"
+        a = abs(v)
+        decimals = 0 if a >= 100 else 1 if a >= 10 else 2 if a >= 0.01 or a == 0 else 4
+        return format_number(v, lang, decimals)
+    if isinstance(value, dt.date):
+        return format_date(value, lang)
+    return str(value)
+
+
+def _plain(value: object) -> object:
+    """A JSON-friendly value."""
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+# ---------------------------------------------------------------------------------------
+# PDF
+
+
+class _Pdf:
+    """A tiny flow layout on A4 pages: headings, paragraphs, figures and tables."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.lang = report.lang
+        self.pages: list[plt.Figure] = []
+        self.fig: plt.Figure | None = None
+        self.y = 0.0  # current top of free space, inches from the bottom
+
+    # --- pages
+    def new_page(self) -> None:
+        self.fig = MplFigure(figsize=(PAGE_W, PAGE_H))
+        FigureCanvasAgg(self.fig)  # not through pyplot: nothing retained between reports
+        self.pages.append(self.fig)
+        self.y = PAGE_H - MARGIN_T
+
+    def ensure(self, height_in: float) -> None:
+        if self.fig is None or self.y - height_in < MARGIN_B:
+            self.new_page()
+
+    def _fx(self, x_in: float) -> float:
+        return x_in / PAGE_W
+
+    def _fy(self, y_in: float) -> float:
+        return y_in / PAGE_H
+
+    def text(self, x_in: float, y_in: float, s: str, **kw: object) -> None:
+        assert self.fig is not None
+        self.fig.text(self._fx(x_in), self._fy(y_in), s, **kw)
+
+    # --- elements
+    def title_band(self, title: str, subtitle: str) -> None:
+        self.new_page()
+        assert self.fig is not None
+        band_h = 1.35
+        self.fig.patches.append(Rectangle((0, self._fy(PAGE_H - band_h)), 1, self._fy(band_h),
+                                          transform=self.fig.transFigure, color=PALETTE["primary"], zorder=0))
+        self.text(MARGIN_L, PAGE_H - 0.62, title, fontsize=20, color="white", weight="bold", va="center")
+        for i, line in enumerate(textwrap.wrap(subtitle, 80)[:2]):
+            self.text(MARGIN_L, PAGE_H - 1.0 - i * 0.22, line, fontsize=11, color="white", va="center")
+        self.y = PAGE_H - band_h - 0.3
+
+    def heading(self, s: str, level: int = 1) -> None:
+        size = 14 if level == 1 else 11
+        h = 0.45 if level == 1 else 0.34
+        self.ensure(h + 3 * LINE_IN)
+        self.text(MARGIN_L, self.y - 0.22, s, fontsize=size, weight="bold", color=PALETTE["primary"], va="center")
+        if level == 1:
+            assert self.fig is not None
+            self.fig.add_artist(Line2D([self._fx(MARGIN_L), self._fx(PAGE_W - MARGIN_R)],
+                                           [self._fy(self.y - 0.38)] * 2, color=PALETTE["primary"], lw=0.8))
+        self.y -= h
+
+    def paragraph(self, s: str, size: float = BODY_PT, color: str = "black") -> None:
+        width_chars = int(CONTENT_W / (CHAR_IN * size / BODY_PT))
+        lines: list[str] = []
+        for part in s.split("\n"):
+            lines.extend(textwrap.wrap(part, width_chars) or [""])
+        line_h = LINE_IN * size / BODY_PT
+        for line in lines:
+            self.ensure(line_h)
+            self.text(MARGIN_L, self.y - line_h * 0.75, line, fontsize=size, color=color, va="baseline")
+            self.y -= line_h
+        self.y -= 0.08
+
+    def figure(self, f: Figure) -> None:
+        h = float(f.height_in)
+        self.ensure(h + 0.35)
+        self.text(MARGIN_L, self.y - 0.15, f.title, fontsize=10, weight="bold", color="#333333", va="center")
+        self.y -= 0.3
+        assert self.fig is not None
+        ax = self.fig.add_axes((self._fx(MARGIN_L + 0.55), self._fy(self.y - h + 0.35),
+                                self._fx(CONTENT_W - 0.65), self._fy(h - 0.45)))
+        ax.tick_params(labelsize=8)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        f.draw(ax)
+        self._fit_inside(ax)
+        self.y -= h + 0.1
+
+    def _fit_inside(self, ax: plt.Axes) -> None:
+        """Shrink the axes so that its tick labels stay inside the page margins."""
+        assert self.fig is not None
+        if not ax.axison:
+            return
+        renderer = self.fig.canvas.get_renderer()
+        box = ax.get_tightbbox(renderer)
+        if box is None:
+            return
+        dpi = self.fig.dpi
+        left_in = box.x0 / dpi
+        right_in = box.x1 / dpi
+        pos = ax.get_position()
+        x0, x1 = pos.x0 * PAGE_W, pos.x1 * PAGE_W
+        shift = max(0.0, MARGIN_L - 0.05 - left_in)
+        shrink = max(0.0, right_in - (PAGE_W - MARGIN_R + 0.05))
+        if shift or shrink:
+            new_x0 = x0 + shift
+            new_w = max(1.0, x1 - shrink - new_x0)
+            ax.set_position((new_x0 / PAGE_W, pos.y0, new_w / PAGE_W, pos.height))
+
+    def table(self, tb: Table) -> None:
+        lang = self.lang
+        header = list(tb.columns)
+        body = [[format_cell(v, lang) for v in row] for row in tb.rows]
+        numeric = [all(isinstance(r[j], (int, float, np.integer, np.floating)) and not isinstance(r[j], bool)
+                       or r[j] is None for r in tb.rows) and any(r[j] is not None for r in tb.rows)
+                   for j in range(len(header))] if tb.rows else [False] * len(header)
+        want = []
+        for j, hname in enumerate(header):
+            longest_word = max((len(w) for w in hname.split()), default=4)
+            cell = max((len(r[j]) for r in body), default=0)
+            want.append(min(max(longest_word, cell, 4), 26 if not numeric[j] else 16) + (3.0 if numeric[j] else 1.5))
+        total = sum(want)
+        size = 8.0
+        while size > 6.0 and total * CHAR_IN * size / BODY_PT > CONTENT_W:
+            size -= 0.25
+        char_in = CHAR_IN * size / BODY_PT
+        scale = CONTENT_W / (total * char_in) if total else 1.0
+        widths = [w * char_in * scale for w in want]
+        chars = [max(4, int(w / char_in) - 1) for w in widths]
+
+        def wrap(s: str, n: int) -> list[str]:
+            return textwrap.wrap(s, n) or [""]
+
+        head_lines = [wrap(hname, chars[j]) for j, hname in enumerate(header)]
+        head_h = max(len(x) for x in head_lines) * ROW_IN * 0.85 + 0.08
+        row_lines = [[wrap(c, chars[j])[:3] for j, c in enumerate(r)] for r in body]
+        row_hs = [max(len(x) for x in rl) * ROW_IN * 0.85 + 0.05 for rl in row_lines]
+
+        def draw_header() -> None:
+            assert self.fig is not None
+            self.fig.patches.append(Rectangle((self._fx(MARGIN_L), self._fy(self.y - head_h)), self._fx(CONTENT_W),
+                                              self._fy(head_h), transform=self.fig.transFigure,
+                                              color=PALETTE["primary"], zorder=0))
+            x = MARGIN_L
+            for j, lines in enumerate(head_lines):
+                for k, line in enumerate(lines):
+                    xx, ha = (x + widths[j] - 0.05, "right") if numeric[j] else (x + 0.05, "left")
+                    self.text(xx, self.y - 0.06 - (k + 0.75) * ROW_IN * 0.85, line, fontsize=size, color="white",
+                              weight="bold", ha=ha, va="baseline")
+                x += widths[j]
+            self.y -= head_h
+
+        title_h = 0.3
+        first_row_h = row_hs[0] if row_hs else 0.0
+        self.ensure(title_h + head_h + first_row_h + 0.1)
+        self.text(MARGIN_L, self.y - 0.15, tb.title, fontsize=10, weight="bold", color="#333333", va="center")
+        self.y -= title_h
+        draw_header()
+        for i, (rl, rh) in enumerate(zip(row_lines, row_hs)):
+            if self.y - rh < MARGIN_B:
+                self.new_page()
+                self.text(MARGIN_L, self.y - 0.15, tb.title + " (suite)" if lang == "fr" else tb.title + " (cont.)",
+                          fontsize=9, color="#555555", va="center")
+                self.y -= 0.28
+                draw_header()
+            assert self.fig is not None
+            if i % 2 == 1:
+                self.fig.patches.append(Rectangle((self._fx(MARGIN_L), self._fy(self.y - rh)), self._fx(CONTENT_W),
+                                                  self._fy(rh), transform=self.fig.transFigure,
+                                                  color=PALETTE["light"], zorder=0))
+            is_total = bool(body[i]) and body[i][0] in (t("total", "fr"), t("total", "en"))
+            x = MARGIN_L
+            for j, lines in enumerate(rl):
+                for k, line in enumerate(lines):
+                    xx, ha = (x + widths[j] - 0.05, "right") if numeric[j] else (x + 0.05, "left")
+                    self.text(xx, self.y - 0.03 - (k + 0.75) * ROW_IN * 0.85, line, fontsize=size, ha=ha,
+                              va="baseline", weight="bold" if is_total else "normal")
+                x += widths[j]
+            self.y -= rh
+        self.fig.add_artist(Line2D([self._fx(MARGIN_L), self._fx(PAGE_W - MARGIN_R)], [self._fy(self.y)] * 2,
+                                       color=PALETTE["primary"], lw=0.6))
+        self.y -= 0.08
+        if tb.notes:
+            self.paragraph(tb.notes, size=7.5, color="#555555")
+        self.y -= 0.12
+
+    def section(self, s: Section, level: int = 1, heading: bool = True) -> None:
+        if heading:
+            self.heading(s.title, level)
+        for p in s.paragraphs:
+            self.paragraph(p)
+        for f in s.figures:
+            self.figure(f)
+        for tb in s.tables:
+            self.table(tb)
+
+    def metadata_page(self) -> None:
+        md = self.report.metadata
+        if not md:
+            return
+        self.new_page()
+        self.heading(t("metadata.title", self.lang))
+        self.paragraph(t("metadata.intro", self.lang))
+        for key, value in md.items():
+            label = t(f"metadata.{key}", self.lang) if f"metadata.{key}" in _metadata_labels() else key
+            self.ensure(2 * LINE_IN)
+            self.text(MARGIN_L, self.y - 0.15, label, fontsize=9, weight="bold", color=PALETTE["primary"])
+            self.y -= 0.22
+            self.paragraph(value, size=7.5, color="#222222")
+
+    def footers(self) -> None:
+        md = self.report.metadata
+        digest = md.get("input_sha256", "")[:12]
+        when = md.get("generated_at", "")
+        n = len(self.pages)
+        for i, fig in enumerate(self.pages, start=1):
+            left = f"Terril · {self.report.title}"
+            mid = f"{t('generated_at', self.lang, when=when)} · sha256 {digest}" if when else ""
+            fig.text(self._fx(MARGIN_L), self._fy(0.45), left, fontsize=7, color=PALETTE["grey"])
+            fig.text(0.5, self._fy(0.45), mid, fontsize=7, color=PALETTE["grey"], ha="center")
+            fig.text(self._fx(PAGE_W - MARGIN_R), self._fy(0.45), t("page", self.lang, n=i, total=n), fontsize=7,
+                     color=PALETTE["grey"], ha="right")
+
+    def build(self) -> list[plt.Figure]:
+        r = self.report
+        self.title_band(r.title, r.subtitle)
+        self.section(r.summary, heading=bool(r.summary.title))
+        for s in r.sections:
+            self.new_page()
+            self.section(s)
+        self.metadata_page()
+        self.footers()
+        return self.pages
+
+
+def _metadata_labels() -> set[str]:
+    from analytics.reports.i18n import LABELS
+
+    return {k for k in LABELS if k.startswith("metadata.")}
+
+
+def write_pdf(report: Report, path: Path) -> Path:
+    """The report as an A4 PDF (see the module docstring)."""
+    with plt.rc_context({"font.family": "DejaVu Sans", "axes.titlesize": 9, "axes.labelsize": 8,
+                         "legend.fontsize": 7.5, "pdf.fonttype": 42}):
+        pages = _Pdf(report).build()
+        try:
+            with PdfPages(path, metadata={"Title": report.title, "Subject": report.subtitle, "Creator": "Terril",
+                                          "Keywords": report.metadata.get("input_sha256", "")}) as pdf:
+                for fig in pages:
+                    pdf.savefig(fig)
+        finally:
+            pages.clear()
+    return path
+
+
+# ---------------------------------------------------------------------------------------
+# XLSX
+
+
+def _sheet_names(tables: Sequence[Table]) -> list[str]:
+    used = {"contents", "metadata"}
+    names = []
+    for tb in tables:
+        base = "".join(c if c.isalnum() or c in "_-" else "_" for c in tb.key)[:31] or "table"
+        name, k = base, 2
+        while name in used:
+            suffix = f"_{k}"
+            name = base[: 31 - len(suffix)] + suffix
+            k += 1
+        used.add(name)
+        names.append(name)
+    return names
+
+
+def write_xlsx(report: Report, path: Path) -> Path:
+    """The report as an Excel workbook (see the module docstring)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    lang = report.lang
+    wb = Workbook()
+    head_font = Font(bold=True, color="FFFFFF")
+    head_fill = PatternFill("solid", fgColor=PALETTE["primary"].lstrip("#"))
+    contents = wb.active
+    contents.title = "contents"
+    contents["A1"] = report.title
+    contents["A1"].font = Font(bold=True, size=14)
+    contents["A2"] = report.subtitle
+    row = 4
+    for p in report.summary.paragraphs:
+        contents.cell(row=row, column=1, value=p).alignment = Alignment(wrap_text=True, vertical="top")
+        contents.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
+        contents.row_dimensions[row].height = 15 * max(1, math.ceil(len(p) / 110))
+        row += 1
+    row += 1
+    tables = report.all_tables()
+    names = _sheet_names(tables)
+    for col, label in enumerate((t("contents.sheet", lang), t("contents.table", lang), t("contents.notes", lang)), 1):
+        c = contents.cell(row=row, column=col, value=label)
+        c.font, c.fill = head_font, head_fill
+    for tb, name in zip(tables, names):
+        row += 1
+        c = contents.cell(row=row, column=1, value=name)
+        c.hyperlink = f"#'{name}'!A1"
+        c.font = Font(color="0563C1", underline="single")
+        contents.cell(row=row, column=2, value=tb.title)
+        contents.cell(row=row, column=3, value=tb.notes or None)
+    contents.column_dimensions["A"].width = 28
+    contents.column_dimensions["B"].width = 60
+    contents.column_dimensions["C"].width = 60
+
+    for tb, name in zip(tables, names):
+        ws = wb.create_sheet(name)
+        for j, col in enumerate(tb.columns, 1):
+            c = ws.cell(row=1, column=j, value=col)
+            c.font, c.fill = head_font, head_fill
+            c.alignment = Alignment(wrap_text=True, vertical="center")
+        widths = [max(10, min(50, max((len(w) for w in col.split()), default=8) + 4)) for col in tb.columns]
+        for i, r in enumerate(tb.rows, 2):
+            for j, v in enumerate(r, 1):
+                v = _plain_xlsx(v)
+                c = ws.cell(row=i, column=j, value=v)
+                if isinstance(v, float):
+                    a = abs(v)
+                    c.number_format = "#,##0" if a >= 100 else "#,##0.0" if a >= 10 else "#,##0.00" if a >= 0.01 else "0.0000"
+                elif isinstance(v, int) and not isinstance(v, bool):
+                    c.number_format = "0" if 1900 <= v <= 2100 else "#,##0"
+                elif isinstance(v, dt.date):
+                    c.number_format = "yyyy-mm-dd"
+                shown = len(format_cell(r[j - 1], lang))
+                widths[j - 1] = max(widths[j - 1], min(60, shown + 2))
+        for j, w in enumerate(widths, 1):
+            ws.column_dimensions[get_column_letter(j)].width = w
+        ws.row_dimensions[1].height = 32
+        ws.freeze_panes = "A2"
+        if tb.rows:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(tb.columns))}{len(tb.rows) + 1}"
+        if tb.notes:
+            ws.cell(row=len(tb.rows) + 3, column=1, value=tb.notes).font = Font(italic=True, color="555555")
+
+    meta = wb.create_sheet("metadata")
+    for j, label in enumerate((t("metadata.key", lang), t("metadata.value", lang)), 1):
+        c = meta.cell(row=1, column=j, value=label)
+        c.font, c.fill = head_font, head_fill
+    for i, (k, v) in enumerate(report.metadata.items(), 2):
+        meta.cell(row=i, column=1, value=k)
+        meta.cell(row=i, column=2, value=v).alignment = Alignment(wrap_text=True, vertical="top")
+    meta.column_dimensions["A"].width = 24
+    meta.column_dimensions["B"].width = 120
+    wb.properties.title = report.title
+    wb.properties.subject = report.subtitle
+    wb.properties.creator = "Terril"
+    wb.save(path)
+    return path
+
+
+def _plain_xlsx(value: object) -> object:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    return value
+
+
+# ---------------------------------------------------------------------------------------
+# CSV and JSON
+
+
+def _csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]], lang: str) -> str:
+    sep = ";" if lang == "fr" else ","
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=sep, lineterminator="\r\n")
+    w.writerow(columns)
+    for r in rows:
+        out = []
+        for v in r:
+            v = _plain(v)
+            if v is None:
+                out.append("")
+            elif isinstance(v, bool):
+                out.append("true" if v else "false")
+            elif isinstance(v, float):
+                s = repr(v)
+                out.append(s.replace(".", ",") if lang == "fr" else s)
+            else:
+                out.append(str(v))
+        w.writerow(out)
+    return "\ufeff" + buf.getvalue()
+
+
+def write_csv(report: Report, path: Path) -> Path:
+    """One CSV per table + ``metadata.csv``: a ZIP if ``path`` ends in ``.zip``, else a folder."""
+    tables = report.all_tables()
+    names = _sheet_names(tables)
+    files = {f"{n}.csv": _csv_text(tb.columns, tb.rows, report.lang) for tb, n in zip(tables, names)}
+    files["metadata.csv"] = _csv_text(("key", "value"), report.metadata.items(), report.lang)
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            for name, text in files.items():
+                z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), text.encode("utf-8"))
+    else:
+        path.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (path / name).write_bytes(text.encode("utf-8"))
+    return path
+
+
+def report_to_dict(report: Report) -> dict[str, object]:
+    """The report as plain JSON-ready data."""
+
+    def section(s: Section) -> dict[str, object]:
+        return {
+            "title": s.title,
+            "paragraphs": list(s.paragraphs),
+            "figures": [{"key": f.key, "title": f.title} for f in s.figures],
+            "tables": [{"key": tb.key, "title": tb.title, "columns": list(tb.columns),
+                        "rows": [[_plain(v) for v in r] for r in tb.rows], "notes": tb.notes} for tb in s.tables],
+        }
+
+    return {
+        "kind": report.kind,
+        "lang": report.lang,
+        "title": report.title,
+        "subtitle": report.subtitle,
+        "metadata": dict(report.metadata),
+        "summary": section(report.summary),
+        "sections": [section(s) for s in report.sections],
+    }
+
+
+def write_json(report: Report, path: Path) -> Path:
+    """The report as indented UTF-8 JSON."""
+    path.write_text(json.dumps(report_to_dict(report), ensure_ascii=False, indent=2, allow_nan=False) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def write_report(report: Report, path: Path, fmt: str) -> Path:
+    """Write ``report`` to ``path`` as ``fmt`` (``pdf``, ``xlsx``, ``csv``, ``json``); return the path written."""
+    path = Path(path)
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {fmt!r}: expected one of {FORMATS}")
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    writer = {"pdf": write_pdf, "xlsx": write_xlsx, "csv": write_csv, "json": write_json}[fmt]
+    return writer(report, path)
+
+
+__all__ = ["FORMATS", "PALETTE", "format_cell", "input_hash", "report_to_dict", "write_report"]

@@ -1,0 +1,142 @@
+"""The Décret tertiaire report: per subject building, reference and current consumption per
+carrier, climate-adjusted (estimate), trajectory and status; plus the OPERAT worksheet."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from analytics.reports.i18n import format_number, t
+from analytics.reports.inputs import InputBundle, simulated_input_bundle
+from analytics.reports.model import Figure, Report, Section, Table, report_metadata
+from analytics.reports.render import PALETTE, input_hash, write_report
+from analytics.tertiaire import (
+    MILESTONES, MIN_FLOOR_AREA_M2, OperatLayout, TertiaireStatus, building_status, carrier_year, heating_share,
+    operat_csv, operat_rows, target_reduction, year_total,
+)
+from terril.registry import Registry, Site
+
+
+def subject_sites(registry: Registry) -> list[Site]:
+    """Sites with ``tertiaire = true``, ≥ 1 000 m² and a reference year."""
+    return [s for s in registry.sites if s.tertiaire and s.floor_area_m2 >= MIN_FLOOR_AREA_M2 and s.reference_year]
+
+
+def compute_statuses(registry: Registry, year: int, reference: dict[int, InputBundle], current: InputBundle,
+                     dju_reference: float) -> list[TertiaireStatus]:
+    """Statuses of the subject sites; ``reference`` maps a reference year to its bundle."""
+    out = []
+    for site in subject_sites(registry):
+        ref_b = reference.get(int(site.reference_year or 0))
+        ref, cur = [], []
+        for b, y, acc in ((ref_b, site.reference_year, ref), (current, year, cur)):
+            if b is None:
+                continue
+            for md in b.meters:
+                if md.site != site.id or md.carrier == "pv":
+                    continue
+                share = heating_share(md.carrier, site.heating_carrier)
+                acc.append(carrier_year(md.carrier, int(y), b.dates, md.energy_kwh, b.hdd_k_d, share, dju_reference))
+        out.append(building_status(site.id, site.floor_area_m2, int(site.reference_year or 0), year, ref, cur))
+    return out
+
+
+def _draw_trajectory(st: TertiaireStatus, lang: str):  # noqa: ANN202
+    def draw(ax) -> None:  # noqa: ANN001
+        years = np.arange(st.reference_year, 2051)
+        target = [(1 - target_reduction(int(y), st.reference_year)) * st.reference_kwh / 1000 for y in years]
+        ax.plot(years, target, color=PALETTE["primary"], lw=1.4, label=t("tertiaire.legend.target", lang))
+        for y, r in MILESTONES:
+            ax.plot([y], [(1 - r) * st.reference_kwh / 1000], "o", color=PALETTE["primary"], ms=4)
+        raw = sum(c.raw_kwh for c in st.current) / 1000
+        colour = PALETTE["accent"] if st.status in ("on_track", "achieved") else PALETTE["warn"]
+        ax.plot([st.reference_year], [st.reference_kwh / 1000], "s", color=PALETTE["grey"], ms=6)
+        ax.plot([st.year], [st.current_kwh / 1000], "D", color=colour, ms=7, label=t("tertiaire.legend.adjusted", lang))
+        ax.plot([st.year], [raw], "x", color=PALETTE["actual"], ms=7, label=t("tertiaire.legend.raw", lang))
+        ax.set_ylabel("MWh")
+        ax.set_ylim(0, None)
+        ax.yaxis.set_major_formatter(lambda v, _: format_number(v, lang))
+        ax.grid(True, color="#dddddd", lw=0.5)
+        ax.legend(loc="lower left", frameon=False)
+    return draw
+
+
+def build_tertiaire_report(statuses: Sequence[TertiaireStatus], registry: Registry, year: int, lang: str, *,
+                           input_sha256: str, data_range: str, dju_reference: float,
+                           generated_at: dt.datetime | None = None) -> Report:
+    sites = registry.site_by_id
+    n_on = sum(s.status in ("on_track", "achieved") for s in statuses)
+    n_late = sum(s.status == "late" for s in statuses)
+    status_rows = tuple(
+        (sites[s.site].name, s.floor_area_m2, s.reference_year, s.reference_kwh, s.current_kwh,
+         s.current_kwh / s.floor_area_m2 if s.floor_area_m2 else None, 100 * s.reduction, 100 * s.target, s.gap_kwh,
+         t(f"tertiaire.status.{s.status}", lang)) for s in statuses)
+    status_table = Table("status", t("tertiaire.table.status", lang),
+                         (t("col.site", lang), t("col.surface_m2", lang), t("col.reference_year", lang),
+                          t("col.reference_kwh", lang), t("col.adjusted_kwh", lang), t("col.kwh_m2", lang),
+                          t("col.reduction_pct", lang), t("col.target_pct", lang), t("col.gap_kwh", lang),
+                          t("col.status", lang)), status_rows)
+    year_rows = tuple((sites[s.site].name, t(f"carrier.{c.carrier}", lang), c.year, c.raw_kwh, c.dju,
+                       100 * c.heating_share, c.adjusted_kwh, 100 * c.coverage)
+                      for s in statuses for c in (*s.reference, *s.current))
+    years_table = Table("years", t("tertiaire.table.years", lang),
+                        (t("col.site", lang), t("col.carrier", lang), t("col.year", lang), t("col.raw_kwh", lang),
+                         t("col.dju", lang), "Part chauffage [%]" if lang == "fr" else "Heating share [%]",
+                         t("col.adjusted_kwh", lang), t("col.coverage_pct", lang)), year_rows,
+                        notes=(f"DJU de référence : {format_number(dju_reference, lang)} (méthode COSTIC, base 18 °C)."
+                               if lang == "fr" else
+                               f"Reference HDD: {format_number(dju_reference, lang)} (COSTIC method, base 18 °C)."))
+    summary = Section(t("tertiaire.summary.title", lang),
+                      (t("tertiaire.summary.lead", lang, n=len(statuses), year=year, on_track=n_on, late=n_late),
+                       t("tertiaire.summary.caveat", lang)), (status_table,))
+    sections = [Section(t("tertiaire.fig.trajectory", lang), (), (),
+                        tuple(Figure(f"traj-{s.site}", sites[s.site].name, _draw_trajectory(s, lang), height_in=2.9)
+                              for s in statuses if s.status != "no_data"))]
+    sections.append(Section(t("tertiaire.table.years", lang), (), (years_table,)))
+    params = json.dumps({"dju_reference": round(dju_reference, 1), "milestones": MILESTONES,
+                         "heating_shares": {s.site: {c.carrier: c.heating_share for c in s.current} for s in statuses}},
+                        separators=(",", ":"))
+    md = report_metadata(data_range=data_range, input_sha256=input_sha256, model_parameters=params,
+                         generated_at=generated_at)
+    return Report("tertiaire", lang, t("tertiaire.title", lang),
+                  t("tertiaire.subtitle", lang, town=registry.town.name, year=year), summary, tuple(sections), md)
+
+
+def simulated_statuses(registry: Registry, year: int, seed: int) -> tuple[list[TertiaireStatus], str, str, float]:
+    """Statuses from the simulator: each reference year and ``year`` simulated separately."""
+    sites = subject_sites(registry)
+    ids = [s.id for s in sites]
+    current = simulated_input_bundle(registry, ids, dt.date(year, 1, 1), dt.date(year, 12, 31), seed=seed)
+    reference: dict[int, InputBundle] = {}
+    for ry in sorted({int(s.reference_year or 0) for s in sites}):
+        rids = [s.id for s in sites if s.reference_year == ry]
+        reference[ry] = simulated_input_bundle(registry, rids, dt.date(ry, 1, 1), dt.date(ry, 12, 31), seed=seed)
+    bundles = [current, *reference.values()]
+    djus = [year_total(b.dates, b.hdd_k_d, int(str(b.dates[0])[:4]))[0] for b in bundles]
+    dju_ref = float(np.nanmean(djus))
+    sha = input_hash(*(b.sha256() for b in bundles))
+    rng = f"reference years {sorted(reference)}; year {year}; DJU_ref = mean of the simulated years"
+    return compute_statuses(registry, year, reference, current, dju_ref), sha, rng, dju_ref
+
+
+def write_tertiaire_examples(registry: Registry, out: Path, generated_at: dt.datetime, seed: int) -> list[Path]:
+    year = 2025
+    statuses, sha, rng, dju_ref = simulated_statuses(registry, year, seed)
+    paths = []
+    for lang in ("fr", "en"):
+        rep = build_tertiaire_report(statuses, registry, year, lang, input_sha256=sha, data_range=rng,
+                                     dju_reference=dju_ref, generated_at=generated_at)
+        paths.append(write_report(rep, out / f"tertiaire-{year}-{lang}.pdf", "pdf"))
+    rows = [r for s in statuses for r in operat_rows(s, efa_name=registry.site_by_id[s.site].name,
+                                                     activity_category=registry.site_by_id[s.site].kind)]
+    p = out / f"operat-{year}.csv"
+    p.write_bytes(operat_csv(rows, OperatLayout()))
+    paths.append(p)
+    return paths
+
+
+__all__ = ["build_tertiaire_report", "compute_statuses", "simulated_statuses", "subject_sites", "write_tertiaire_examples"]

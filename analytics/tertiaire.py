@@ -1,0 +1,230 @@
+"""Décret tertiaire (Éco Énergie Tertiaire) tracker: reference and yearly consumption per
+carrier, an estimated climate adjustment of the heating share, the −40/−50/−60 % trajectory
+and the status of each building, and the per-building, per-carrier export for OPERAT.
+
+Pure functions. Climate adjustment (analytics-spec §5.2, §6.5, project stance):
+``C_adj = C·(1 − s) + C·s·DJU_ref/DJU_year`` with ``s`` the heating share of the carrier,
+DJU by the COSTIC ("professionnels") method. It is an estimate: the official adjusted value
+is the one on the OPERAT certificate. No public source gives OPERAT's bulk-import layout
+(spec §6.6), so the export layout is configurable (:class:`OperatLayout`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Relative targets (CCH L174-1): year → reduction vs the reference consumption. [1]
+MILESTONES: tuple[tuple[int, float], ...] = ((2030, 0.40), (2040, 0.50), (2050, 0.60))
+#: Floor area from which a building is subject (≥ 1 000 m² of tertiary use). [m²]
+MIN_FLOOR_AREA_M2 = 1000.0
+#: Share of a carrier's consumption that is space heating, by (carrier, site heating carrier),
+#: used when no sub-metering allocates it (arrêté 10 April 2020 art. 5 II allows default
+#: values; these are the project's defaults, to be replaced by measured shares).
+DEFAULT_HEATING_SHARE: dict[tuple[str, str], float] = {
+    ("gas", "gas"): 0.85, ("heat", "heat"): 0.85, ("fuel_oil", "fuel_oil"): 0.85,
+    ("electricity", "electricity"): 0.60,
+}
+#: Terril carrier → OPERAT energy type (spec §6.6 worksheet vocabulary).
+OPERAT_ENERGY: dict[str, str] = {"electricity": "electricity", "gas": "natural_gas", "heat": "heating_network",
+                                 "fuel_oil": "fuel_oil"}
+
+
+def heating_share(carrier: str, site_heating_carrier: str) -> float:
+    """Default heating share of ``carrier`` in a building heated by ``site_heating_carrier``. [1]"""
+    return DEFAULT_HEATING_SHARE.get((carrier, site_heating_carrier), 0.0)
+
+
+def target_reduction(year: int, reference_year: int) -> float:
+    """Reduction due by ``year`` on the linear path from the reference year (0) through the
+    milestones (−40 % in 2030, −50 % in 2040, −60 % in 2050). [1]"""
+    points = [(reference_year, 0.0)] + [m for m in MILESTONES if m[0] > reference_year]
+    if year <= reference_year:
+        return 0.0
+    for (y0, r0), (y1, r1) in zip(points[:-1], points[1:]):
+        if year <= y1:
+            return r0 + (r1 - r0) * (year - y0) / (y1 - y0)
+    return MILESTONES[-1][1]
+
+
+def climate_adjusted_kwh(kwh: float, heating_share_: float, dju_year: float, dju_reference: float) -> float:
+    """``C·(1 − s) + C·s·DJU_ref/DJU_year``. [kWh]"""
+    if not (dju_year > 0 and math.isfinite(dju_year)):
+        return math.nan
+    return kwh * (1.0 - heating_share_) + kwh * heating_share_ * dju_reference / dju_year
+
+
+def year_total(dates: np.ndarray, values: np.ndarray, year: int, min_coverage: float = 0.9) -> tuple[float, float]:
+    """Sum of ``values`` over calendar ``year`` scaled to the full year when days are missing,
+    and the coverage; NaN when coverage < ``min_coverage``. [same unit, 1]"""
+    d = np.asarray(dates, dtype="datetime64[D]")
+    v = np.asarray(values, dtype=float)
+    sel = d.astype("datetime64[Y]").astype(int) + 1970 == year
+    n_days = 366 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 365
+    ok = sel & np.isfinite(v)
+    cov = ok.sum() / n_days
+    if cov < min_coverage:
+        return math.nan, float(cov)
+    return float(v[ok].sum() / cov), float(cov)
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierYear:
+    """One carrier of one building in one year."""
+
+    carrier: str
+    year: int
+    raw_kwh: float
+    adjusted_kwh: float
+    dju: float
+    heating_share: float
+    coverage: float
+
+
+@dataclass(frozen=True, slots=True)
+class TertiaireStatus:
+    """A building's position on the trajectory in ``year``.
+
+    Attributes
+    ----------
+    reduction : float
+        ``1 − adjusted(year)/adjusted(reference)``, all carriers. [1]
+    target : float
+        Reduction due by ``year`` on the linear path. [1]
+    gap_kwh : float
+        ``adjusted(year) − (1 − target)·adjusted(reference)``: positive = late by that much. [kWh]
+    status : str
+        ``achieved`` (≥ the 2030 target), ``on_track``, ``late``, ``no_data``.
+    """
+
+    site: str
+    floor_area_m2: float
+    reference_year: int
+    year: int
+    reference: tuple[CarrierYear, ...]
+    current: tuple[CarrierYear, ...]
+    reference_kwh: float
+    current_kwh: float
+    reduction: float
+    target: float
+    gap_kwh: float
+    status: str
+
+
+def building_status(site: str, floor_area_m2: float, reference_year: int, year: int,
+                    reference: Sequence[CarrierYear], current: Sequence[CarrierYear]) -> TertiaireStatus:
+    """The status of a building from its carrier-years (adjusted values)."""
+    ref = sum(c.adjusted_kwh for c in reference)
+    cur = sum(c.adjusted_kwh for c in current)
+    target = target_reduction(year, reference_year)
+    if not (math.isfinite(ref) and math.isfinite(cur)) or ref <= 0 or not reference or not current:
+        return TertiaireStatus(site, floor_area_m2, reference_year, year, tuple(reference), tuple(current), ref, cur,
+                               math.nan, target, math.nan, "no_data")
+    reduction = 1.0 - cur / ref
+    gap = cur - (1.0 - target) * ref
+    status = "achieved" if reduction >= MILESTONES[0][1] else ("on_track" if gap <= 0 else "late")
+    return TertiaireStatus(site, floor_area_m2, reference_year, year, tuple(reference), tuple(current), ref, cur,
+                           reduction, target, gap, status)
+
+
+def carrier_year(carrier: str, year: int, dates: np.ndarray, kwh: np.ndarray, hdd_k_d: np.ndarray,
+                 share: float, dju_reference: float) -> CarrierYear:
+    """Raw and climate-adjusted consumption of one carrier in one calendar year."""
+    raw, cov = year_total(dates, kwh, year)
+    dju, _ = year_total(dates, hdd_k_d, year)
+    return CarrierYear(carrier, year, raw, climate_adjusted_kwh(raw, share, dju, dju_reference), dju, share, cov)
+
+
+# ---------------------------------------------------------------------------------------
+# OPERAT export
+
+
+@dataclass(frozen=True, slots=True)
+class OperatRow:
+    """One row of the declaration worksheet: one EFA × year × energy (CCH R174-27 items)."""
+
+    efa_id: str
+    efa_name: str
+    siret: str
+    building_ids: str
+    activity_category: str
+    surface_m2: float
+    year: int
+    energy_type: str
+    consumption_kwh_final: float
+    pdl_pce: str
+    source: str
+    reference_year: bool
+    ev_charging_kwh: float
+    comment: str
+
+
+#: The default column layout: (header, OperatRow attribute), spec §6.6.
+DEFAULT_OPERAT_COLUMNS: tuple[tuple[str, str], ...] = tuple(
+    (name, name) for name in ("efa_id", "efa_name", "siret", "building_ids", "activity_category", "surface_m2", "year",
+                              "energy_type", "consumption_kwh_final", "pdl_pce", "source", "reference_year",
+                              "ev_charging_kwh", "comment"))
+
+
+@dataclass(frozen=True, slots=True)
+class OperatLayout:
+    """A configurable CSV layout: which columns (header → attribute), separator, decimal mark."""
+
+    columns: tuple[tuple[str, str], ...] = DEFAULT_OPERAT_COLUMNS
+    separator: str = ";"
+    decimal: str = ","
+    bom: bool = True
+
+    def __post_init__(self) -> None:
+        known = set(OperatRow.__slots__)  # type: ignore[attr-defined]
+        bad = [a for _, a in self.columns if a not in known]
+        if bad:
+            raise ValueError(f"unknown OPERAT columns {bad}: expected attributes of OperatRow {sorted(known)}")
+
+
+def operat_rows(status: TertiaireStatus, *, efa_name: str, activity_category: str, siret: str = "",
+                pdl_pce: dict[str, str] | None = None, source: str = "meter") -> list[OperatRow]:
+    """The reference year's and the declared year's rows of one building (raw final energy:
+    OPERAT applies its own climate adjustment)."""
+    rows = []
+    for items, is_ref in ((status.reference, True), (status.current, False)):
+        for c in items:
+            if not math.isfinite(c.raw_kwh):
+                continue
+            rows.append(OperatRow(status.site, efa_name, siret, status.site, activity_category, status.floor_area_m2,
+                                  c.year, OPERAT_ENERGY.get(c.carrier, "other"), round(c.raw_kwh, 0),
+                                  (pdl_pce or {}).get(c.carrier, ""), source, is_ref, 0.0,
+                                  f"coverage {100 * c.coverage:.0f} %"))
+    return rows
+
+
+def operat_csv(rows: Sequence[OperatRow], layout: OperatLayout = OperatLayout()) -> bytes:
+    """The rows as CSV in ``layout`` (UTF-8, BOM by default, ``;`` and decimal comma)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=layout.separator, lineterminator="\r\n")
+    w.writerow([h for h, _ in layout.columns])
+    for r in rows:
+        out = []
+        for _, attr in layout.columns:
+            v = getattr(r, attr)
+            if isinstance(v, bool):
+                out.append("1" if v else "0")
+            elif isinstance(v, float):
+                s = f"{v:.0f}" if v == int(v) else repr(v)
+                out.append(s.replace(".", layout.decimal))
+            else:
+                out.append(str(v))
+        w.writerow(out)
+    return (("\ufeff" if layout.bom else "") + buf.getvalue()).encode("utf-8")
+
+
+__all__ = [
+    "CarrierYear", "DEFAULT_OPERAT_COLUMNS", "MILESTONES", "OperatLayout", "OperatRow", "TertiaireStatus",
+    "building_status", "carrier_year", "climate_adjusted_kwh", "heating_share", "operat_csv", "operat_rows",
+    "target_reduction", "year_total",
+]

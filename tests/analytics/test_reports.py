@@ -1,0 +1,93 @@
+"""The shared report framework: labels, number formats, input hash, the four writers; and the
+savings report assembled from simulated schools."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+from analytics.reports.i18n import LABELS, add_labels, format_date, format_number, t
+from analytics.reports.model import METADATA_KEYS, Figure, Report, Section, Table, report_metadata
+from analytics.reports.render import format_cell, input_hash, write_report
+
+
+def test_labels_and_formats() -> None:
+    assert t("yes", "fr") == "oui" and t("page", "en", n=1, total=2) == "page 1/2"
+    with pytest.raises(KeyError):
+        t("no.such.key", "fr")
+    with pytest.raises(ValueError):
+        t("yes", "de")
+    for key, texts in LABELS.items():
+        assert set(texts) == {"fr", "en"}, key
+    add_labels({"test.x": {"fr": "x", "en": "x"}})
+    with pytest.raises(ValueError):
+        add_labels({"test.x": {"fr": "y", "en": "y"}})
+    assert format_number(12345.6, "fr", 1) == "12 345,6"
+    assert format_number(12345.6, "en", 1) == "12,345.6"
+    assert format_number(-0.01, "en", 0) == "0"
+    assert format_number(float("nan"), "fr") == "—"
+    assert format_date(dt.date(2026, 11, 18), "fr") == "18/11/2026"
+    assert format_date(dt.date(2026, 11, 18), "en") == "2026-11-18"
+    assert format_date(dt.date(2026, 11, 1), "fr", long=True) == "1er novembre 2026"
+    assert format_cell(2025, "fr") == "2025" and format_cell(12345, "fr") == "12 345"
+    assert format_cell(None, "en") == "—" and format_cell(True, "fr") == "oui"
+
+
+def test_input_hash_is_stable_and_sensitive() -> None:
+    a = np.arange(10.0)
+    assert input_hash(a, "x") == input_hash(a.copy(), "x")
+    assert input_hash(a, "x") != input_hash(a + 1e-9, "x")
+    assert input_hash(b"ab", b"c") != input_hash(b"a", b"bc")
+    assert input_hash(a.astype(np.float32)) != input_hash(a)
+    assert len(input_hash()) == 64
+
+
+def _report(lang: str = "fr") -> Report:
+    def draw(ax) -> None:  # noqa: ANN001
+        ax.plot([0, 1], [0, 1])
+
+    rows = tuple((f"École {i}", 1000.5 * i, dt.date(2025, 1, 1) + dt.timedelta(days=i), None) for i in range(80))
+    tb = Table("per_building", "Par bâtiment", ("Bâtiment", "Consommation [kWh]", "Date", "Note"), rows, notes="n")
+    return Report("savings", lang, "Titre", "Sous-titre", Section("Résumé", ("p",), (), (Figure("f", "F", draw),)),
+                  (Section("Détail", ("texte",), (tb, Table("per_building", "Bis", ("a",), ((1,),))), ()),),
+                  report_metadata(data_range="2024..2025", input_sha256=input_hash(b"x"), model_parameters="{}",
+                                  generated_at=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)))
+
+
+def test_table_rows_must_match_columns() -> None:
+    with pytest.raises(ValueError):
+        Table("k", "t", ("a", "b"), ((1,),))
+
+
+def test_writers(tmp_path: Path) -> None:
+    r = _report()
+    assert set(METADATA_KEYS) <= set(r.metadata)
+    pdf = write_report(r, tmp_path / "r.pdf", "pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") >= 3
+    xlsx = write_report(r, tmp_path / "r.xlsx", "xlsx")
+    wb = openpyxl.load_workbook(xlsx)
+    assert wb.sheetnames == ["contents", "per_building", "per_building_2", "metadata"]
+    ws = wb["per_building"]
+    assert ws["A1"].value == "Bâtiment" and ws["A1"].font.bold and ws.freeze_panes == "A2"
+    assert ws["B3"].value == pytest.approx(1000.5) and isinstance(ws["C2"].value, dt.datetime)
+    assert wb["metadata"]["A2"].value == "data_range"
+    z = write_report(r, tmp_path / "r.zip", "csv")
+    with zipfile.ZipFile(z) as f:
+        names = f.namelist()
+        text = f.read("per_building.csv").decode("utf-8")
+    assert names == ["per_building.csv", "per_building_2.csv", "metadata.csv"]
+    assert text.startswith("\ufeffBâtiment;Consommation [kWh]") and "1000,5" in text
+    folder = write_report(_report("en"), tmp_path / "csvdir", "csv")
+    assert "1000.5" in (folder / "per_building.csv").read_text(encoding="utf-8-sig")
+    js = json.loads(write_report(r, tmp_path / "r.json", "json").read_text())
+    assert js["sections"][0]["tables"][0]["rows"][1][2] == "2025-01-02"
+    assert js["metadata"]["input_sha256"] == input_hash(b"x")
+    with pytest.raises(ValueError):
+        write_report(r, tmp_path / "r.doc", "doc")

@@ -1,0 +1,94 @@
+"""Décret tertiaire: trajectory, climate adjustment direction and amount, status, OPERAT export."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from analytics.tertiaire import (
+    CarrierYear, OperatLayout, building_status, carrier_year, climate_adjusted_kwh, operat_csv, operat_rows,
+    target_reduction, year_total,
+)
+
+
+def test_trajectory_milestones() -> None:
+    assert target_reduction(2010, 2010) == 0.0
+    assert target_reduction(2030, 2010) == pytest.approx(0.40)
+    assert target_reduction(2020, 2010) == pytest.approx(0.20)
+    assert target_reduction(2035, 2010) == pytest.approx(0.45)
+    assert target_reduction(2050, 2012) == pytest.approx(0.60)
+    assert target_reduction(2060, 2012) == pytest.approx(0.60)
+
+
+def test_climate_adjustment_of_a_cold_and_a_mild_year() -> None:
+    # identical behaviour; a cold year (DJU 2 800) and a mild year (DJU 2 000) around a
+    # reference of 2 400 DJU; heating share 80 %: the cold year's figure is lowered, the mild raised
+    c_cold = 100_000.0 * (0.2 + 0.8 * 2800 / 2400)
+    c_mild = 100_000.0 * (0.2 + 0.8 * 2000 / 2400)
+    adj_cold = climate_adjusted_kwh(c_cold, 0.8, 2800, 2400)
+    adj_mild = climate_adjusted_kwh(c_mild, 0.8, 2000, 2400)
+    assert adj_cold < c_cold and adj_mild > c_mild
+    # expected amounts: heating part × (DJU_ref/DJU − 1)
+    assert c_cold - adj_cold == pytest.approx(c_cold * 0.8 * (1 - 2400 / 2800))
+    assert adj_mild - c_mild == pytest.approx(c_mild * 0.8 * (2400 / 2000 - 1))
+    # both adjust towards the same reference-climate figure within the model error of the
+    # share approximation (heating proportional to DJU)
+    assert adj_cold == pytest.approx(adj_mild, rel=0.05)
+    assert math.isnan(climate_adjusted_kwh(1.0, 0.5, 0.0, 2400))
+
+
+def test_year_total_scales_partial_years_and_refuses_poor_coverage() -> None:
+    dates = np.arange(np.datetime64("2024-01-01"), np.datetime64("2025-01-01"))
+    v = np.ones(dates.size)
+    assert year_total(dates, v, 2024) == (366.0, 1.0)
+    v2 = v.copy()
+    v2[:20] = np.nan
+    total, cov = year_total(dates, v2, 2024)
+    assert total == pytest.approx(366.0) and cov == pytest.approx(346 / 366)
+    v2[:60] = np.nan
+    assert math.isnan(year_total(dates, v2, 2024)[0])
+
+
+def _cy(carrier: str, year: int, kwh: float) -> CarrierYear:
+    return CarrierYear(carrier, year, kwh, kwh, 2400.0, 0.8, 1.0)
+
+
+def test_status_on_track_late_achieved() -> None:
+    ref = [_cy("gas", 2012, 100_000.0), _cy("electricity", 2012, 50_000.0)]
+    # 2025 on the 2012→2030 path: 40 % × 13/18 = 28.9 % due
+    on = building_status("s", 1200, 2012, 2025, ref, [_cy("gas", 2025, 65_000.0), _cy("electricity", 2025, 40_000.0)])
+    assert on.status == "on_track" and on.reduction == pytest.approx(0.30) and on.gap_kwh < 0
+    late = building_status("s", 1200, 2012, 2025, ref, [_cy("gas", 2025, 90_000.0), _cy("electricity", 2025, 45_000.0)])
+    assert late.status == "late"
+    assert late.gap_kwh == pytest.approx(135_000.0 - (1 - 0.4 * 13 / 18) * 150_000.0)
+    done = building_status("s", 1200, 2012, 2025, ref, [_cy("gas", 2025, 50_000.0), _cy("electricity", 2025, 30_000.0)])
+    assert done.status == "achieved"
+    assert building_status("s", 1200, 2012, 2025, ref, []).status == "no_data"
+
+
+def test_carrier_year_from_daily_data() -> None:
+    dates = np.arange(np.datetime64("2025-01-01"), np.datetime64("2026-01-01"))
+    hdd = np.full(dates.size, 2400.0 / 365)
+    kwh = np.full(dates.size, 100.0)
+    cy = carrier_year("gas", 2025, dates, kwh, hdd, 0.85, 2400.0)
+    assert cy.raw_kwh == pytest.approx(36_500.0) and cy.adjusted_kwh == pytest.approx(36_500.0)
+    cold = carrier_year("gas", 2025, dates, kwh, hdd * 1.2, 0.85, 2400.0)
+    assert cold.adjusted_kwh < cold.raw_kwh
+
+
+def test_operat_export_layout() -> None:
+    ref = [_cy("gas", 2012, 100_000.4)]
+    st = building_status("mairie", 1250.0, 2012, 2025, ref, [_cy("gas", 2025, 70_000.0)])
+    rows = operat_rows(st, efa_name="Hôtel de ville", activity_category="bureaux", pdl_pce={"gas": "GI123"})
+    assert [(r.year, r.reference_year, r.energy_type) for r in rows] == [(2012, True, "natural_gas"), (2025, False, "natural_gas")]
+    text = operat_csv(rows).decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0].split(";")[:3] == ["efa_id", "efa_name", "siret"]
+    assert "Hôtel de ville" in lines[1] and ";100000;" in lines[1] and "GI123" in lines[1]
+    custom = OperatLayout(columns=(("Année", "year"), ("Énergie", "energy_type"), ("kWh", "consumption_kwh_final")),
+                          separator=",", decimal=".", bom=False)
+    assert operat_csv(rows, custom).decode().splitlines()[1] == "2012,natural_gas,100000"
+    with pytest.raises(ValueError):
+        OperatLayout(columns=(("x", "nope"),))
