@@ -4,7 +4,7 @@
 
 PYTHON ?= python3
 VENV   ?= .venv
-APT_PACKAGES = mosquitto mosquitto-clients influxdb influxdb-client python3-venv python3-pip ca-certificates
+APT_PACKAGES = mosquitto mosquitto-clients influxdb influxdb-client python3-venv python3-pip ca-certificates poppler-utils docker-compose
 PY     = $(VENV)/bin/python
 STAMP  = $(VENV)/.terril-installed
 

@@ -76,7 +76,7 @@ def _settings_registry(config: Path | None, data_dir: Path | None, registry: Pat
 def _client(settings) -> InfluxClient:  # noqa: ANN001
     from terril.endpoints import influx_endpoint
 
-    return influx_endpoint(settings).client(settings.influx.timeout_s)
+    return influx_endpoint(settings, "analytics").client(settings.influx.timeout_s)
 
 
 def import_cmd(

@@ -44,6 +44,7 @@ from terril.stack import stack_down, stack_up  # noqa: E402
 from terril.timeutil import NS_PER_S, local_midnight_ns  # noqa: E402
 
 DAY = 86_400 * NS_PER_S
+VERBOSE = False
 START = dt.date(2024, 1, 1)
 MONITOR = dt.date(2025, 1, 1)
 END = dt.date(2026, 1, 1)
@@ -58,6 +59,10 @@ def make_scenario(registry, rng: np.random.Generator) -> tuple[dict, dict[str, s
     for rank, i in enumerate(order):
         m = consumption[int(i)]
         onset = MONITOR + dt.timedelta(days=int(rng.integers(20, 300)))
+        if m.carrier in ("gas", "heat"):
+            # a heating drift shows only while heating: onsets in the heating season (Jan-Mar, Oct-Dec)
+            day = int(rng.integers(0, 150))
+            onset = MONITOR + dt.timedelta(days=day + 20 if day < 70 else day - 70 + 280)
         if rank % 3 == 0:
             pct = float(rng.choice([10, 15, 20, 25]))
             faults.append({"id": f"drift-{m.id}", "kind": "consumption_drift", "meter": m.id, "start": onset,
@@ -132,6 +137,10 @@ def score_seed(state, seed: int) -> dict[str, list]:
             first = min(hits, key=lambda a: a.detected_ns) if hits else None
             rec = (role, first is not None, (first.detected_ns - onset) / DAY if first else None,
                    abs(first.onset_ns - onset) / DAY if first else None)
+            if VERBOSE:
+                print(f"    {meter_id:<22} {role:<12} onset {dt.date.fromtimestamp(onset / 1e9)}  "
+                      f"{'found after %.0f d' % rec[2] if first else 'missed'}; alerts: "
+                      f"{[(a.kind, str(dt.date.fromtimestamp(a.detected_ns / 1e9))) for a in mine]}")
             out["drift" if role.startswith("drift") else "baseload"].append(rec)
             out["false"] += [a for a in mine if a.detected_ns < onset and a.detected_ns >= monitor_ns]
         elif role == "clean":
@@ -150,7 +159,10 @@ def score_seed(state, seed: int) -> dict[str, list]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--verbose", action="store_true", help="one line per faulty meter")
     args = parser.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
     total: dict[str, list] = {"drift": [], "baseload": [], "silent": [], "false": [], "clean_years": [0.0]}
     with tempfile.TemporaryDirectory(prefix="terril-drift-") as tmp:
         state, _ = stack_up(tmp)

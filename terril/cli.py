@@ -77,14 +77,20 @@ def _registry(settings):  # noqa: ANN001, ANN202
 def stack_up_cmd(data_dir: DataDirOpt = None, config: ConfigOpt = None,
                  mqtt_port: Annotated[Optional[int], typer.Option(help="MQTT port (default: free port).")] = None,
                  influx_port: Annotated[Optional[int], typer.Option(help="InfluxDB HTTP port (default: free port).")] = None,
+                 tls: Annotated[bool, typer.Option("--tls", help="Add a TLS listener with a development CA.")] = False,
+                 influx_auth: Annotated[bool, typer.Option("--influx-auth", help="InfluxDB with authentication and one user per role.")] = False,
+                 registry: RegistryOpt = None,
                  json_out: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False) -> None:
-    """Start Mosquitto and InfluxDB as child processes and wait until both answer (harmless if running)."""
+    """Start Mosquitto and InfluxDB as child processes and wait until both answer (harmless if running).
+
+    Broker accounts and ACLs are generated from the registry: one account per device."""
     from terril.stack import stack_status, stack_up
 
-    settings = _settings(config, data_dir)
+    settings = _settings(config, data_dir, registry)
     with err_console.status("Starting Mosquitto and InfluxDB…"):
         state, started = stack_up(settings.data_dir, mqtt_port=mqtt_port, influx_port=influx_port,
-                                  database=settings.influx.database)
+                                  database=settings.influx.database, registry_path=settings.registry,
+                                  tls=tls or None, influx_auth=influx_auth or None)
     status = stack_status(settings.data_dir)
     if json_out:
         print(json.dumps(status))
@@ -92,6 +98,8 @@ def stack_up_cmd(data_dir: DataDirOpt = None, config: ConfigOpt = None,
     word = "started" if started else "already running"
     console.print(f"[green]Local stack {word}[/green] in {state.data_dir}")
     console.print(f"  MQTT     {state.mqtt_url}  (accounts in {state.root / 'secrets'})")
+    if getattr(state, "mqtts_url", None):
+        console.print(f"  MQTTS    {state.mqtts_url}  (development CA: {state.ca_file})")
     console.print(f"  InfluxDB {state.influx_url}  database {state.database!r}")
     console.print("Stop it with `terril stack down`.")
 
@@ -181,9 +189,8 @@ def collect_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
     pipeline = Pipeline(reg)
     if pipeline.unknown_formats:
         raise ConfigError(f"{reg.source}: devices use unknown payload formats: {', '.join(pipeline.unknown_formats)}")
-    influx = influx_endpoint(settings).client(settings.influx.timeout_s, settings.collector.gzip_level)
+    influx = influx_endpoint(settings, "collector").client(settings.influx.timeout_s, settings.collector.gzip_level)
     influx.ping()
-    influx.create_database()
     collector = Collector(pipeline, mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector)
     err_console.print(f"Collecting for {len(reg.devices)} devices of {reg.town.name} → {influx.url} "
                       f"(db {influx.database}). Ctrl-C to stop.")
@@ -304,11 +311,16 @@ def _register_component_commands() -> None:
     """Sub-commands that live with their component (the CLI only wires them)."""
     from analytics.cli_reports import import_cmd, report_app
     from analytics.pv.cli import pv_app, rollout_app
+    from dashboards.cli import dashboards_app
+    from terril.cli_security import broker_app, devices_app
 
     app.add_typer(rollout_app, name="rollout")
     app.add_typer(pv_app, name="pv")
     app.add_typer(report_app, name="report")
     app.command("import")(import_cmd)
+    app.add_typer(dashboards_app, name="dashboards")
+    app.add_typer(devices_app, name="devices")
+    app.add_typer(broker_app, name="broker")
 
 
 _register_component_commands()
@@ -359,7 +371,7 @@ def analyze_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
         until_ns = parse_time_arg(until, end_of_day=True) if until else None
     except ValueError as err:
         raise ConfigError(f"bad --since/--until: {err}") from err
-    with influx_endpoint(settings).client(settings.influx.timeout_s) as client:
+    with influx_endpoint(settings, "analytics").client(settings.influx.timeout_s) as client:
         with err_console.status("Analysing…") as status:
             report = analyze(client, reg, Path(settings.data_dir), since_ns=since_ns, end_ns=until_ns, site=site,
                              progress=lambda what: status.update(f"Analysing: {what}"))
@@ -413,7 +425,7 @@ def alerts_list_cmd(state: Annotated[Optional[AlertState], typer.Option(help="On
     from terril.endpoints import influx_endpoint
 
     settings = _settings(config, data_dir)
-    with influx_endpoint(settings).client(settings.influx.timeout_s) as client:
+    with influx_endpoint(settings, "reader").client(settings.influx.timeout_s) as client:
         alerts = query_alerts(client, state=state.value if state else None, site=site)
     if json_out:
         for a in alerts:
@@ -431,7 +443,7 @@ def _set_alert_state(alert_id: str, state: str, settings) -> None:  # noqa: ANN0
     from terril.ids import validate_id
 
     validate_id(alert_id, "alert")
-    with influx_endpoint(settings).client(settings.influx.timeout_s) as client:
+    with influx_endpoint(settings, "analytics").client(settings.influx.timeout_s) as client:
         try:
             rec = set_state(client, alert_id, state)
         except LookupError:
@@ -467,15 +479,14 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
 
     settings = _settings(config, data_dir, registry)
     reg = _registry(settings)
-    influx = influx_endpoint(settings).client(settings.influx.timeout_s, settings.collector.gzip_level)
+    influx = influx_endpoint(settings, "collector").client(settings.influx.timeout_s, settings.collector.gzip_level)
     influx.ping()
-    influx.create_database()
     collector = Collector(Pipeline(reg), mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector)
     stop = threading.Event()
     log = logging.getLogger("terril.run")
 
     def scheduler() -> None:
-        with influx_endpoint(settings).client(settings.influx.timeout_s) as client:
+        with influx_endpoint(settings, "analytics").client(settings.influx.timeout_s) as client:
             while not stop.wait(analyze_every):
                 try:
                     report = analyze(client, reg, Path(settings.data_dir))
@@ -523,7 +534,7 @@ def export_readings_cmd(site: Annotated[str, typer.Option(help="Site id.")],
     except ValueError as err:
         raise ConfigError(f"bad --start/--end: {err}") from err
     settings = _settings(config, data_dir)
-    with influx_endpoint(settings).client(settings.influx.timeout_s) as client:
+    with influx_endpoint(settings, "reader").client(settings.influx.timeout_s) as client:
         if output is None:
             n = write_export(client, sys.stdout, site, start_ns, end_ns, meter, format.value)
         else:
@@ -589,12 +600,14 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days to sim
     settings = _settings(config, data_dir, registry)
     reg = _registry(settings)
     with err_console.status("Starting the local stack (Mosquitto, InfluxDB)…"):
-        state, started = stack_up(settings.data_dir, database=settings.influx.database)
+        state, started = stack_up(settings.data_dir, database=settings.influx.database,
+                                  registry_path=settings.registry)
     err_console.print(f"Local stack {'started' if started else 'already running'}: MQTT {state.mqtt_url}, "
                       f"InfluxDB {state.influx_url}")
     start_ns, end_ns = _period(None, None, days)
-    influx = influx_endpoint(settings).client(settings.influx.timeout_s)
-    influx.create_database()
+    influx_endpoint(settings, "admin").client(settings.influx.timeout_s).create_database()
+    influx = influx_endpoint(settings, "collector").client(settings.influx.timeout_s)
+    reader = influx_endpoint(settings, "reader").client(settings.influx.timeout_s)
     mqtt_settings = settings.mqtt.model_copy(update={"client_id": "terril-demo-collector"})
     collector = Collector(Pipeline(reg), mqtt_endpoint(settings, "collector"), influx, mqtt_settings, settings.collector)
     collector.start()
@@ -615,7 +628,7 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days to sim
         collector.stop()
     if collector.fatal is not None:
         raise collector.fatal  # type: ignore[misc]
-    summaries = query_site_summaries(influx, reg, start_ns, end_ns)
+    summaries = query_site_summaries(reader, reg, start_ns, end_ns)
     table = Table(title=f"{reg.town.name}: {days} simulated days "
                         f"({format_rfc3339_ns(start_ns)[:10]} → {format_rfc3339_ns(end_ns - 1)[:10]})")
     for col, just in (("site", "left"), ("name", "left"), ("meters", "right"), ("points stored", "right"),

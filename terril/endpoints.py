@@ -76,16 +76,26 @@ def mqtt_endpoint(settings: Settings, role: str = "collector") -> MqttEndpoint:
                             mqtt_password(settings), tls, str(settings.mqtt.ca_file) if settings.mqtt.ca_file else None)
     state = local_stack(settings)
     user, password = state.mqtt_credentials(role)
+    if settings.mqtt.ca_file is not None and state.mqtt_tls_port:
+        # a CA configured for the local stack: use its TLS listener
+        return MqttEndpoint("127.0.0.1", state.mqtt_tls_port, user, password, True, str(settings.mqtt.ca_file))
     return MqttEndpoint("127.0.0.1", state.mqtt_port, user, password)
 
 
-def influx_endpoint(settings: Settings) -> InfluxEndpoint:
-    """InfluxDB endpoint from the settings, or the local stack's."""
+def influx_endpoint(settings: Settings, role: str = "admin") -> InfluxEndpoint:
+    """InfluxDB endpoint from the settings, or the local stack's for ``role``.
+
+    Roles on a local stack started with ``--influx-auth``: ``collector`` (write only),
+    ``reader`` (read only: exports, Grafana), ``analytics`` (read and write the database),
+    ``admin``. With explicit settings (``TERRIL_INFLUX__URL``) the configured user is used:
+    each production process gets its own user through its own environment.
+    """
     if settings.influx.url:
         return InfluxEndpoint(settings.influx.url, settings.influx.database, settings.influx.username,
                               influx_password(settings))
     state = local_stack(settings)
-    return InfluxEndpoint(state.influx_url, settings.influx.database)
+    user, password = state.influx_credentials(role)
+    return InfluxEndpoint(state.influx_url, settings.influx.database, user, password)
 
 
 def make_mqtt_client(endpoint: MqttEndpoint, client_id: str, *, clean_start: bool = True,
@@ -97,6 +107,7 @@ def make_mqtt_client(endpoint: MqttEndpoint, client_id: str, *, clean_start: boo
         client.username_pw_set(endpoint.username, endpoint.password)
     if endpoint.tls:
         context = ssl.create_default_context(cafile=endpoint.ca_file) if endpoint.ca_file else ssl.create_default_context()
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
         client.tls_set_context(context)
     return client
 

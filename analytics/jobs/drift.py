@@ -11,6 +11,7 @@ the raw readings. ``baseline_daily`` gets expected, actual, residual and CUSUM p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -31,7 +32,8 @@ from analytics.drift import (
 from analytics.jobs.alerts import TITLES, AlertRecord, new_alert_id
 from analytics.jobs.io import query_meter_series, write_points
 from analytics.jobs.rollups import MeterRollup, expected_interval_s
-from terril.calendar import day_types, local_dates
+from analytics.savings import model_inputs
+from terril.calendar import local_dates
 from terril.influx import InfluxClient
 from terril.readings import Point
 from terril.registry import Meter, Registry
@@ -72,6 +74,26 @@ def _weather(client: InfluxClient, registry: Registry, start_ns: int, end_ns: in
             if r[1] is not None}
 
 
+def collapse_episodes(alerts: tuple[Alert, ...] | list[Alert], gap_days: float = 14.0) -> list[Alert]:
+    """One alert per episode: the charts restart after each alarm, so a lasting shift alarms again
+    and again; alarms of the same kind following each other within ``gap_days`` are one episode,
+    reported with its first onset and detection and the mean magnitude."""
+    out: list[Alert] = []
+    gap = int(gap_days * DAY_NS)
+    for a in sorted(alerts, key=lambda a: (a.kind, a.detected_ns)):
+        last = out[-1] if out else None
+        if last is not None and last.kind == a.kind and a.onset_ns <= last_detected[0] + gap:
+            n = last_detected[1] + 1
+            mag = (last.magnitude_kwh_per_day * (n - 1) + a.magnitude_kwh_per_day) / n
+            pct = (last.magnitude_pct * (n - 1) + a.magnitude_pct) / n
+            out[-1] = dataclasses.replace(last, magnitude_kwh_per_day=mag, magnitude_pct=pct)
+            last_detected = (a.detected_ns, n)
+        else:
+            out.append(a)
+            last_detected = (a.detected_ns, 1)
+    return out
+
+
 def _record(a: Alert, meter: Meter) -> AlertRecord:
     a = with_cost(a, PRICE_EUR.get(meter.carrier, 0.0), CO2_KG.get(meter.carrier, 0.0))
     fr, en = TITLES.get(a.kind, (a.kind, a.kind))
@@ -99,11 +121,11 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
             report.skipped[meter.id] = "baseline.period_too_short"
         else:
             n_base = min(baseline_days, t.size - 1)
-            temp = np.array([temps.get(int(x), np.nan) for x in t])
+            raw_temp = np.array([temps.get(int(x), np.nan) for x in t])
             dates = local_dates(t)
-            types = day_types(dates, site.school_week)
-            names = ("school_day", "holiday", "weekend", "wednesday", "public_holiday")
-            regs = np.column_stack([getattr(types, n).astype(float) for n in names])
+            # the same model inputs as the savings reports: day types, and for heating carriers a
+            # smoothed temperature and heating-season terms (plain daily models do not qualify for gas)
+            temp, regs, names = model_inputs(dates, raw_temp, meter.carrier, site.school_week)
             with np.errstate(invalid="ignore", divide="ignore"):
                 model = fit_daily(temp[:n_base], kwh[:n_base], regressors=regs[:n_base], regressor_names=names,
                                   dates=dates[:n_base], is_electricity=meter.carrier == "electricity")
@@ -115,7 +137,7 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
                 resid = kwh - expected
                 noise = estimate_noise(resid[:n_base], float(np.nanmean(expected[:n_base])))
                 found = detect_drift(meter.id, t[n_base:], kwh[n_base:], expected[n_base:], noise)
-                report.alerts.extend(_record(a, meter) for a in found)
+                report.alerts.extend(_record(a, meter) for a in collapse_episodes(found))
                 cusum = np.nancumsum(np.where(np.isfinite(resid), resid, 0.0))
                 for i in range(t.size):
                     if np.isfinite(expected[i]):
@@ -133,7 +155,7 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
                 n_base = min(baseline_days, max(MIN_BASELOAD_DAYS, days.size // 2))
                 if np.isfinite(load[:n_base]).sum() >= 10 and days.size > n_base:
                     report.alerts.extend(_record(a, meter) for a in
-                                         detect_baseload_drift(meter.id, days, load, n_base))
+                                         collapse_episodes(detect_baseload_drift(meter.id, days, load, n_base)))
                     for i in range(days.size):
                         if np.isfinite(load[i]):
                             points.append(Point("baseline_daily", {"site": meter.site, "meter": meter.id,

@@ -64,7 +64,7 @@ def _period(text: str) -> tuple[dt.date, dt.date]:
 def _client(settings):  # noqa: ANN001, ANN202
     from terril.endpoints import influx_endpoint
 
-    return influx_endpoint(settings).client(settings.influx.timeout_s)
+    return influx_endpoint(settings, "analytics").client(settings.influx.timeout_s)
 
 
 def rollout_status_data(registry, at: dt.date, stored: list[dict[str, Any]] | None) -> dict[str, Any]:  # noqa: ANN001

@@ -14,6 +14,7 @@ import math
 import orjson
 
 from collector.decoders import MAX_PAYLOAD_BYTES, MAX_READINGS_PER_MESSAGE, Decoder, register
+from collector.decoders._common import load_json
 from terril.errors import DecodeError
 from terril.ids import is_valid_id
 from terril.quantities import QUANTITIES
@@ -103,11 +104,7 @@ class NativeDecoder(Decoder):
             if isinstance(obj, dict) and isinstance(obj.get("online"), bool):
                 return Decoded(availability=(Availability(device, obj["online"], received_ns, FORMAT),))
             raise DecodeError("bad_shape", "status must be online/offline or {\"online\": true|false}")
-        try:
-            obj = orjson.loads(payload)
-        except orjson.JSONDecodeError as err:
-            reason = "not_utf8" if "utf-8" in str(err).lower() else "not_json"
-            raise DecodeError(reason, str(err)[:120]) from None
+        obj = load_json(payload)  # strict: UTF-8, no NaN, a repeated key is refused (duplicate_key)
         out: list[Reading] = []
         if isinstance(obj, list):
             if not obj:

@@ -37,8 +37,8 @@ def test_10000_readings_from_50_devices_land_exactly(stack, influx_db):
     try:
         for topic, payload in messages:
             publisher.publish(topic, payload)
-        assert publisher.wait_all_acked(10_000, timeout_s=60)
-        assert wait_for(lambda: collector.stats.messages_acked >= 10_000, 60)
+        assert publisher.wait_all_acked(10_000, timeout_s=240)
+        assert wait_for(lambda: collector.stats.messages_acked >= 10_000, 240)
     finally:
         publisher.close()
         collector.stop()

@@ -1,0 +1,22 @@
+# Terril: the collector (`terril collect`) and the analytics scheduler (`terril run`).
+# Build: docker compose build   (see docs/deploy.md)
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    TERRIL_DATA_DIR=/var/lib/terril
+
+WORKDIR /opt/terril
+COPY pyproject.toml README.md ./
+COPY terril ./terril
+COPY collector ./collector
+COPY analytics ./analytics
+COPY dashboards ./dashboards
+COPY firmware_sim ./firmware_sim
+RUN pip install . \
+    && useradd --system --uid 10001 --home-dir /var/lib/terril --create-home terril \
+    && mkdir -p /etc/terril && chown terril: /var/lib/terril
+
+USER terril
+VOLUME ["/var/lib/terril"]
+ENTRYPOINT ["terril"]
+CMD ["collect"]

@@ -1,0 +1,168 @@
+"""The ``terril devices`` and ``terril broker`` commands: device credentials and broker configuration.
+
+Registered in :mod:`terril.cli` with ``app.add_typer(devices_app, name="devices")`` and
+``app.add_typer(broker_app, name="broker")``. Errors are :class:`~terril.errors.TerrilError`
+subclasses, turned into one message by ``terril.cli.main``. A device password is printed
+once, on stdout, and stored nowhere in clear.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console(width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+
+devices_app = typer.Typer(help="Device accounts on the MQTT broker: add, rotate, revoke, list.", no_args_is_help=True)
+broker_app = typer.Typer(help="Mosquitto configuration generated from the registry.", no_args_is_help=True)
+
+RegistryOpt = Annotated[Optional[Path], typer.Option("--registry", envvar="TERRIL_REGISTRY",
+                                                     help="Registry file (default: the Loos-en-Gohelle demo registry).")]
+DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", envvar="TERRIL_DATA_DIR",
+                                                    help="Data folder of the local stack (default: per-user folder).")]
+BrokerDirOpt = Annotated[Optional[Path], typer.Option(
+    "--broker-dir", help="Folder of broker files from `terril broker config` (default: the local stack's broker).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+_RELOAD_HINT = ("reload the broker so that it takes effect, e.g. `docker compose kill -s HUP mosquitto` "
+                "(Mosquitto re-reads its password and ACL files on SIGHUP)")
+
+
+def _target(broker_dir: Path | None, registry: Path | None, data_dir: Path | None):  # noqa: ANN202
+    from terril.security.provisioning import files_target, local_target
+    from terril.settings import load_settings
+    from terril.stack import read_state
+
+    if broker_dir is not None:
+        return files_target(broker_dir, registry)
+    settings = load_settings(None, data_dir=data_dir)
+    state = read_state(settings.data_dir)
+    if state is None:
+        from terril.errors import StackError
+
+        raise StackError(f"no local stack in {settings.data_dir}",
+                         hint="start it with `terril stack up`, or pass --broker-dir DIR")
+    return local_target(state, registry)
+
+
+def _remember_registry(target, data_dir: Path | None) -> None:  # noqa: ANN001
+    """The local stack regenerates its ACL from this registry at the next `stack up`."""
+    if target.pid is None:
+        return
+    from terril.settings import load_settings
+    from terril.stack import _write_state, read_state
+
+    state = read_state(load_settings(None, data_dir=data_dir).data_dir)
+    if state is not None and state.registry != str(target.registry_path.resolve()):
+        state.registry = str(target.registry_path.resolve())
+        _write_state(state)
+
+
+def _print_credentials(creds, reloaded: bool, local: bool, json_out: bool) -> None:  # noqa: ANN001
+    if json_out:
+        print(json.dumps({"device": creds.device, "username": creds.username, "password": creds.password,
+                          "publish": list(creds.publish), "subscribe": list(creds.subscribe)}))
+    else:
+        console.print(f"Device [bold]{creds.device}[/bold] — MQTT credentials (shown once, stored nowhere in clear; "
+                      "identifiants affichés une seule fois):")
+        print(f"  username: {creds.username}")
+        print(f"  password: {creds.password}")
+        console.print(f"  may publish to: {', '.join(creds.publish)}")
+    if local and not reloaded:
+        err_console.print("The local broker is not running: the account is active at the next `terril stack up`.")
+    elif not local:
+        err_console.print(_RELOAD_HINT)
+
+
+@devices_app.command("add")
+def devices_add_cmd(device: Annotated[str, typer.Argument(help="Device id (a-z, 0-9, '-', '_').")],
+                    site: Annotated[str, typer.Option(help="Site id of the device.")],
+                    format: Annotated[str, typer.Option("--format", help="Payload format (native, tasmota, ...).")],
+                    meter: Annotated[list[str], typer.Option(help="METER (channel main) or CHANNEL=METER; repeat.")],
+                    topic: Annotated[Optional[str], typer.Option(help="Vendor topic key (Tasmota topic, Shelly prefix, serial).")] = None,
+                    interval_s: Annotated[float, typer.Option(min=1, max=86_400, help="Publishing interval [s].")] = 900.0,
+                    model: Annotated[str, typer.Option(help="Model (free text).")] = "",
+                    registry: RegistryOpt = None, broker_dir: BrokerDirOpt = None, data_dir: DataDirOpt = None,
+                    json_out: JsonOpt = False) -> None:
+    """Add a device to the registry file and give it a broker account (password printed once)."""
+    from terril.security.provisioning import add_device, new_device_entry
+
+    entry = new_device_entry(device, site, format, meter, topic=topic, interval_s=interval_s, model=model)
+    target = _target(broker_dir, registry, data_dir)
+    creds, reloaded = add_device(target, entry)
+    _remember_registry(target, data_dir)
+    err_console.print(f"Added {device!r} to {target.registry_path}.")
+    _print_credentials(creds, reloaded, target.pid is not None, json_out)
+
+
+@devices_app.command("rotate")
+def devices_rotate_cmd(device: Annotated[str, typer.Argument(help="Device id.")], registry: RegistryOpt = None,
+                       broker_dir: BrokerDirOpt = None, data_dir: DataDirOpt = None, json_out: JsonOpt = False) -> None:
+    """Give a registry device a new password (the old one stops working at once)."""
+    from terril.security.provisioning import rotate_device
+
+    target = _target(broker_dir, registry, data_dir)
+    creds, reloaded = rotate_device(target, device)
+    _remember_registry(target, data_dir)
+    _print_credentials(creds, reloaded, target.pid is not None, json_out)
+
+
+@devices_app.command("revoke")
+def devices_revoke_cmd(device: Annotated[str, typer.Argument(help="Device id.")], registry: RegistryOpt = None,
+                       broker_dir: BrokerDirOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Remove a device's account: the broker refuses it and drops its connection at once."""
+    from terril.security.provisioning import revoke_device
+
+    target = _target(broker_dir, registry, data_dir)
+    result = revoke_device(target, device)
+    if not result.changed:
+        console.print(f"{device!r} had no account.")
+    else:
+        console.print(f"Revoked {device!r}" + (" (broker reloaded; its connections were dropped)."
+                                               if result.reloaded else "."))
+    if target.pid is None and result.changed:
+        err_console.print(_RELOAD_HINT)
+
+
+@devices_app.command("list")
+def devices_list_cmd(registry: RegistryOpt = None, broker_dir: BrokerDirOpt = None, data_dir: DataDirOpt = None,
+                     json_out: JsonOpt = False) -> None:
+    """The registry's devices, their topics, and whether they have an account."""
+    from terril.security.provisioning import list_devices
+
+    rows = list_devices(_target(broker_dir, registry, data_dir))
+    if json_out:
+        print(json.dumps([{"device": r.device, "site": r.site, "format": r.format, "account": r.has_account,
+                           "publish": list(r.publish)} for r in rows]))
+        return
+    table = Table(title="Devices / appareils")
+    for col in ("device", "site", "format", "account", "may publish to"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.device, r.site, r.format, "yes" if r.has_account else "—", ", ".join(r.publish))
+    console.print(table)
+
+
+@broker_app.command("config")
+def broker_config_cmd(out: Annotated[Path, typer.Option("--out", help="Folder for mosquitto.conf, passwd and acl.")],
+                      registry: RegistryOpt = None,
+                      certs_dir: Annotated[str, typer.Option(help="Certificate folder as mounted in the broker container.")] = "/mosquitto/certs",
+                      require_client_cert: Annotated[bool, typer.Option(help="Mutual TLS: devices need a client certificate.")] = False) -> None:
+    """Write the production broker files: no anonymous access, one account per device, ACL from the registry."""
+    from terril.registry import load_registry
+    from terril.security.broker import write_broker_files
+
+    reg = load_registry(registry)
+    files = write_broker_files(reg, out, certs_dir=certs_dir, require_client_certificate=require_client_cert)
+    devices = sum(1 for d in reg.devices if d.id in files.accounts)
+    console.print(f"Wrote {files.conf}, {files.passwd} and {files.acl}: {len(reg.devices)} devices in the ACL, "
+                  f"{devices} with an account (add accounts with `terril devices add|rotate --broker-dir {out}`).")
+    for s in files.secrets:
+        console.print(f"  new service password: {s} (0600; mount it as a Docker secret)")
