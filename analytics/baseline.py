@@ -557,11 +557,11 @@ def fit_daily(
     if hg.size and cg.size:
         ghc = hs.T @ cs
         det = ghh[:, None] * gcc[None, :] - ghc**2
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # singular pairs are filtered by `good` below
             b_h = (gcc[None, :] * ah[:, None] - ghc * ac[None, :]) / det
             b_c = (ghh[:, None] * ac[None, :] - ghc * ah[:, None]) / det
-        mu = mu0 - b_h * g_h[0][:, None] - b_c * g_c[0][None, :]
-        sse = sse0 - (b_h * ah[:, None] + b_c * ac[None, :])
+            mu = mu0 - b_h * g_h[0][:, None] - b_c * g_c[0][None, :]
+            sse = sse0 - (b_h * ah[:, None] + b_c * ac[None, :])
         good = (
             (det > eps * np.maximum(ghh[:, None] * gcc[None, :], eps))
             & (cg[None, :] >= hg[:, None])

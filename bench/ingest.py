@@ -8,12 +8,24 @@ Starts its own local stack in a temporary folder, then, in one run on this machi
    points) receives the same N messages from the same publisher; rate = N / (last message
    stored and acknowledged - first receive), and the points in InfluxDB are counted.
 
-Prints both rates and their ratio. Usage: ``python bench/ingest.py [--messages N] [--devices D]``.
+Prints both rates and their ratio, then:
+
+3. latency: a steady 2,000 readings/s (1,000 messages/s of 2 readings) for ``--latency-s``
+   seconds; a poller counts the points InfluxDB returns every 20 ms, and since messages are
+   stored in order, the k-th point became queryable when the count passed k: its latency is
+   that instant minus its publish instant (p50, p99);
+4. spool: ``terril collect`` as a child process, InfluxDB stopped, ``--backlog`` readings
+   published and spooled (durable acks), the child's peak RSS (VmHWM) read from /proc; then
+   InfluxDB restarted and the time to drain the spool measured: catch-up rate, as a multiple
+   of the rate at which the same collector took the readings in.
+
+Usage: ``python bench/ingest.py [--messages N] [--devices D] [--latency-s S] [--backlog R]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -111,10 +123,159 @@ def collector_rate(state, n: int, devices: int) -> tuple[float, int]:
     return n / (end - (first or end)), count_points(influx)
 
 
+READINGS_PER_MESSAGE = 2  # energy_import_wh and power_w
+
+
+def latency(state, seconds: float, devices: int, readings_per_s: float = 2000.0) -> tuple[float, float, int, int]:
+    """Publish-to-queryable latency at a steady rate: (p50 [s], p99 [s], published, stored)."""
+    import numpy as np
+
+    from firmware_sim.publisher import Publisher
+    from helpers import count_points, make_registry, start_collector
+    from terril.endpoints import MqttEndpoint
+    from terril.influx import InfluxClient
+
+    registry = make_registry(n_sites=(devices + 9) // 10, devices_per_site=10)
+    influx = InfluxClient(state.influx_url, "bench_latency")
+    influx.create_database()
+    collector = start_collector(state, registry, influx)
+    user, password = state.mqtt_credentials("simulator")
+    pub = Publisher(MqttEndpoint("127.0.0.1", state.mqtt_port, user, password))
+    pub.connect()
+    rate = readings_per_s / READINGS_PER_MESSAGE
+    n = int(seconds * rate)
+    published = np.zeros(n)
+    stream = list(messages(n, devices))
+
+    def run() -> None:
+        start = time.perf_counter()
+        for i, (topic, payload) in enumerate(stream):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            published[i] = time.perf_counter()
+            pub.publish(topic, payload)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    queryable = np.full(n, np.nan)
+    seen = 0
+    deadline = time.perf_counter() + seconds + 30
+    poll = InfluxClient(state.influx_url, "bench_latency")
+    while seen < n and time.perf_counter() < deadline:
+        series = poll.query('SELECT count("power_w") FROM reading')
+        now = time.perf_counter()
+        count = int(series[0].values[0][1]) if series else 0
+        if count > seen:
+            queryable[seen:count] = now
+            seen = count
+        time.sleep(0.02)
+    thread.join()
+    pub.close()
+    collector.stop()
+    lat = queryable[:seen] - published[:seen]
+    return float(np.percentile(lat, 50)), float(np.percentile(lat, 99)), n, count_points(influx)
+
+
+def registry_toml(registry) -> str:  # noqa: ANN001
+    """The benchmark registry as a TOML file, for ``terril collect`` in a child process."""
+    out = ['[town]\nname = "Benchville"\ntimezone = "Europe/Paris"\nlatitude = 50.46\nlongitude = 2.79\n']
+    for s in registry.sites:
+        out.append(f'[[sites]]\nid = "{s.id}"\nname = "{s.name}"\nkind = "school"\nfloor_area_m2 = 1000\n'
+                   "latitude = 50.46\nlongitude = 2.79\n")
+    for m in registry.meters:
+        out.append(f'[[meters]]\nid = "{m.id}"\nsite = "{m.site}"\ncarrier = "electricity"\n')
+    for d in registry.devices:
+        out.append(f'[[devices]]\nid = "{d.id}"\nsite = "{d.site}"\nformat = "native"\n'
+                   f'[[devices.channels]]\nchannel = "main"\nmeter = "{d.channels[0].meter}"\n')
+    return "\n".join(out)
+
+
+def _metrics(port: int) -> dict[str, float]:
+    import httpx
+
+    out = {}
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    except httpx.HTTPError:
+        return out
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            out[name] = float(value)
+    return out
+
+
+def _vm_hwm_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def spool_backlog(state, tmp: str, readings: int, devices: int) -> dict[str, float]:
+    """Spool ``readings`` during an InfluxDB outage in a child collector; then time the catch-up."""
+    from helpers import count_points, make_registry, wait_for
+    from terril.influx import InfluxClient
+    from terril.stack import free_port, start_influxd, stop_influxd
+
+    registry = make_registry(n_sites=(devices + 9) // 10, devices_per_site=10)
+    reg_file = Path(tmp) / "bench-registry.toml"
+    reg_file.write_text(registry_toml(registry), encoding="utf-8")
+    n = readings // READINGS_PER_MESSAGE
+    port = free_port()
+    InfluxClient(state.influx_url, "bench_spool").create_database()  # the collector's account only writes
+    env = dict(os.environ, TERRIL_DATA_DIR=state.data_dir, TERRIL_REGISTRY=str(reg_file),
+               TERRIL_INFLUX__DATABASE="bench_spool", TERRIL_MQTT__CLIENT_ID="bench-spool",
+               TERRIL_COLLECTOR__METRICS_PORT=str(port), TERRIL_COLLECTOR__RETRY_MAX_S="1")
+    for key in ("TERRIL_CONFIG", "TERRIL_INFLUX__URL", "TERRIL_MQTT__URL"):
+        env.pop(key, None)
+    child = subprocess.Popen([sys.executable, "-m", "terril.cli", "collect"], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "bench-collector.log", "wb"))
+    try:
+        assert wait_for(lambda: _metrics(port).get("terril_collector_connected") == 1.0, 30), "collector not up"
+        stop_influxd(state)
+        pub = _start_publisher(state, n, devices)
+        first = None
+        deadline = time.perf_counter() + 900
+        while True:
+            m = _metrics(port)
+            if first is None and m.get("terril_collector_messages_received_total", 0) > 0:
+                first = time.perf_counter()
+            if m.get("terril_collector_points_spooled_total", 0) >= n:
+                break
+            if child.poll() is not None or time.perf_counter() > deadline:
+                raise RuntimeError(f"the collector stopped or stalled; see {Path(tmp) / 'bench-collector.log'}")
+            time.sleep(0.05)
+        spooled_at = time.perf_counter()
+        pub.wait()
+        ingest = readings / (spooled_at - (first or spooled_at))
+        rss_mb = _vm_hwm_mb(child.pid)
+        depth = _metrics(port)
+        start_influxd(state)
+        back = time.perf_counter()
+        while _metrics(port).get("terril_collector_spool_depth_points", 1) > 0:
+            if child.poll() is not None or time.perf_counter() > deadline:
+                raise RuntimeError(f"the collector stopped or stalled; see {Path(tmp) / 'bench-collector.log'}")
+            time.sleep(0.02)
+        drained = time.perf_counter()
+        influx = InfluxClient(state.influx_url, "bench_spool")
+        stored = count_points(influx)
+        rss_mb = max(rss_mb, _vm_hwm_mb(child.pid))
+    finally:
+        child.terminate()
+        child.wait(60)
+    catch_up = readings / (drained - back)
+    return {"ingest": ingest, "rss_mb": rss_mb, "catch_up": catch_up, "stored": stored, "published": n,
+            "spool_mb": depth.get("terril_collector_spool_bytes", 0) / 1e6}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--devices", type=int, default=50)
+    parser.add_argument("--latency-s", type=float, default=20.0, help="length of the steady-rate latency run [s]")
+    parser.add_argument("--backlog", type=int, default=1_000_000, help="readings spooled during the outage")
     parser.add_argument("--publish", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.publish:
@@ -130,13 +291,27 @@ def main() -> None:
             print(f"ingest benchmark: {n} native messages (1 point each) from {d} devices, QoS 1, same machine")
             bare = bare_subscriber_rate(state, n, d)
             terril, stored = collector_rate(state, n, d)
+            p50, p99, lat_n, lat_stored = latency(state, args.latency_s, d)
+            spool = spool_backlog(state, tmp, args.backlog, d)
         finally:
             stack_down(tmp)
     print(f"{'bare paho-mqtt subscriber (receive only)':<48} {bare:>10,.0f} msg/s")
     print(f"{'terril collector (decode, write, durable ack)':<48} {terril:>10,.0f} msg/s")
     print(f"{'ratio terril / bare':<48} {terril / bare:>10.2f}")
     print(f"{'points stored / published':<48} {stored:>10,} / {n:,}")
-    if stored != n:
+    print(f"{'terril end to end, readings/s (2 per message)':<48} {terril * READINGS_PER_MESSAGE:>10,.0f} readings/s")
+    print(f"{'publish-to-queryable p50 at 2,000 readings/s':<48} {p50:>10.3f} s")
+    print(f"{'publish-to-queryable p99 at 2,000 readings/s':<48} {p99:>10.3f} s   (target < 2 s)")
+    print(f"{'  points stored / published (latency run)':<48} {lat_stored:>10,} / {lat_n:,}")
+    print(f"{'spool: readings spooled during the outage':<48} {args.backlog:>10,}   ({spool['spool_mb']:.0f} MB on disk)")
+    print(f"{'spool: ingest rate while spooling':<48} {spool['ingest']:>10,.0f} readings/s")
+    print(f"{'spool: peak RSS of the collector process':<48} {spool['rss_mb']:>10.0f} MB   (target < 300 MB)")
+    print(f"{'spool: catch-up rate once InfluxDB is back':<48} {spool['catch_up']:>10,.0f} readings/s")
+    print(f"{'catch-up / spooling ingest rate':<48} {spool['catch_up'] / spool['ingest']:>10.1f} x   (target >= 2)")
+    print(f"{'catch-up / end-to-end ingest rate':<48} "
+          f"{spool['catch_up'] / (terril * READINGS_PER_MESSAGE):>10.1f} x")
+    print(f"{'  points stored / published (spool run)':<48} {int(spool['stored']):>10,} / {int(spool['published']):,}")
+    if stored != n or lat_stored != lat_n or spool["stored"] != spool["published"]:
         sys.exit(1)
 
 

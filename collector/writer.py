@@ -4,8 +4,12 @@
 * split the batch: 413 -> halves, recursively;
 * rejected data: 400/422 -> the batch is bisected to find the offending lines, which
   are returned for quarantine while the good lines are written;
-* configuration error: 401/403, missing database -> :class:`~terril.errors.InfluxAuthError`
-  propagates and the collector stops with a clear message.
+* configuration error: 401/403, missing database or retention policy ->
+  :class:`~terril.errors.InfluxAuthError` propagates and the collector stops with a clear message;
+* any other answer (an unexpected status from a proxy, say) is retried like an outage: the
+  data is spooled, never dropped.
+
+Pure apart from the client it is given: the HTTP transport is the seam for tests.
 """
 
 from __future__ import annotations
@@ -13,8 +17,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from terril.errors import InfluxRejectedError, InfluxTooLargeError, InfluxUnavailableError
+from terril.errors import (
+    InfluxAuthError,
+    InfluxError,
+    InfluxRejectedError,
+    InfluxTooLargeError,
+    InfluxUnavailableError,
+)
 from terril.influx import InfluxClient
+
+
+#: 400 bodies that mean a configuration error, not bad data
+_CONFIG_MARKERS = ("retention policy not found", "database not found")
 
 
 class RetryLater(Exception):
@@ -59,11 +73,18 @@ def _write(client: InfluxClient, lines: list[str], rejected: list[tuple[str, str
             rejected.append((lines[0], "line too large for InfluxDB"))
             return 0
     except InfluxRejectedError as err:
+        if any(marker in err.body for marker in _CONFIG_MARKERS):
+            raise InfluxAuthError(str(err), status=err.status, body=err.body,
+                                  hint="create the database and its retention policy, or fix TERRIL_INFLUX__DATABASE"
+                                  ) from err
         if len(lines) == 1:
             rejected.append((lines[0], str(err)))
             return 0
-        if "partial write" in err.body and "dropped=" in err.body and "unable to parse" not in err.body:
-            # InfluxDB stored the other points; find the offending ones by bisection (idempotent rewrites)
-            pass
+        # a partial write stored the other points: bisection rewrites them (same points, idempotent)
+        # and isolates the offending lines
+    except InfluxAuthError:
+        raise
+    except InfluxError as err:  # an answer outside the known buckets: keep the data, retry later
+        raise RetryLater(str(err), 1.0) from err
     mid = len(lines) // 2
     return _write(client, lines[:mid], rejected) + _write(client, lines[mid:], rejected)

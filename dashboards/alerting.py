@@ -75,7 +75,7 @@ RULES: tuple[AlertRule, ...] = (
         title=Text("Tampon disque en croissance", "Spool growing"),
         summary=Text("Le tampon de {{ $labels.collector }} grossit : InfluxDB n'absorbe plus les écritures.",
                      "The spool of {{ $labels.collector }} is growing: InfluxDB is not keeping up."),
-        query=('SELECT last("spool_depth") - first("spool_depth") FROM "collector_stats" WHERE $timeFilter '
+        query=('SELECT last("spool_depth_points") - first("spool_depth_points") FROM "collector_stats" WHERE $timeFilter '
                'GROUP BY "collector"'),
         window_s=900, reducer="last", comparison="gt", threshold=0, for_="10m", severity="critical",
         dashboard_uid="terril-collector"),

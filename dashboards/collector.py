@@ -34,7 +34,7 @@ def quarantined(lang: Lang):  # noqa: ANN201
 
 
 def spool_depth(lang: Lang):  # noqa: ANN201
-    q = (f'SELECT max("spool_depth") FROM "collector_stats" WHERE {WHERE} AND $timeFilter '
+    q = (f'SELECT max("spool_depth_points") FROM "collector_stats" WHERE {WHERE} AND $timeFilter '
          'GROUP BY time($__interval), "collector" fill(none)')
     return series(Text("Profondeur du tampon disque (spool)", "Spool depth"), "count",
                   [Q(q, Text("$tag_collector", "$tag_collector"))], lang, interval="10s",
@@ -44,8 +44,8 @@ def spool_depth(lang: Lang):  # noqa: ANN201
 
 def spool_flow(lang: Lang):  # noqa: ANN201
     return series(Text("Tampon : lots mis en attente et rejoués", "Spool: batches spooled and replayed"), "per_s",
-                  [Q(_rate("spooled"), Text("$tag_collector en attente", "$tag_collector spooled")),
-                   Q(_rate("replayed"), Text("$tag_collector rejoués", "$tag_collector replayed"))],
+                  [Q(_rate("points_spooled"), Text("$tag_collector en attente", "$tag_collector spooled")),
+                   Q(_rate("points_replayed"), Text("$tag_collector rejoués", "$tag_collector replayed"))],
                   lang, interval="10s")
 
 

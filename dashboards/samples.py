@@ -5,7 +5,7 @@ measurement, tag and field names of docs/schema.md, so that ``terril dashboards 
 can prove every panel query against real InfluxDB before the analytics jobs that fill
 these measurements exist (tests/dashboards/test_check.py; the lead will switch that test
 to the real analytics output). It also writes ``collector_stats`` with the spool fields
-(``spool_depth``, ``spooled``, ``replayed``, ``acks_pending``) the collector is gaining.
+(``spool_depth_points``, ``points_spooled``, ``points_replayed``, ``acks_pending``) the collector is gaining.
 Never run it against a production database.
 """
 
@@ -203,8 +203,8 @@ def sample_collector_points(end_ns: int, duration_s: int = 6 * 3600, every_s: in
         points.append(Point("collector_stats", {"collector": collector}, {
             "messages_received": 50 * i, "readings_decoded": 120 * i, "points_written": 100 * i,
             "messages_acked": 50 * i, "write_batches": i, "write_retries": i // 500, "reconnections": i // 1000,
-            "quarantined": i // 20, "write_latency_ms": 8.0 + (i % 7), "spool_depth": (i % 30) // 10,
-            "spooled": i // 100, "replayed": i // 100, "acks_pending": i % 5}, t))
+            "quarantined": i // 20, "write_latency_ms": 8.0 + (i % 7), "spool_depth_points": (i % 30) // 10,
+            "points_spooled": i // 100, "points_replayed": i // 100, "acks_pending": i % 5}, t))
     return points
 
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from firmware_sim.faults import Scenario
 from firmware_sim.fleet import FleetSimulation
 from firmware_sim.publisher import Publisher, PublishReport, publish_plan
-from firmware_sim.runner import Encoding, Outgoing
+from collector.mapping import Pipeline
+from firmware_sim.runner import Encoding, Outgoing, native_payload, native_topic
+from terril.lineprotocol import format_point
 from terril.registry import Registry
 from terril.timeutil import NS_PER_S
 
@@ -42,16 +44,54 @@ def publish_status(publisher: Publisher, registry: Registry, online: bool = True
 
 def run_fleet(publisher: Publisher, registry: Registry, start_ns: int, end_ns: int, *, seed: int = 0,
               step_s: float = 900.0, scenario: Scenario | None = None, speed: float | None = None,
-              on_progress: Callable[[float], None] | None = None) -> RunResult:
-    """Simulate [start, end) and publish it; backfill when ``speed`` is None, paced otherwise."""
-    # the simulation's first instant is one step after its start: start a step early so that
-    # readings fall on start, start + step, ..., end - step: exactly the period [start, end)
-    sim = FleetSimulation(registry, start_ns - int(step_s * NS_PER_S), seed=seed, step_s=step_s, scenario=scenario)
+              on_progress: Callable[[float], None] | None = None, sim: FleetSimulation | None = None) -> RunResult:
+    """Simulate [start, end) and publish it; backfill when ``speed`` is None, paced otherwise.
+
+    ``sim`` continues an existing simulation (whose cursor is one step before ``start_ns``).
+    """
+    if sim is None:
+        sim = new_simulation(registry, start_ns, seed=seed, step_s=step_s, scenario=scenario)
     encoding = Encoding(registry, backfill=speed is None)
     publish_status(publisher, registry)
     plan = fleet_outgoing(sim, encoding, end_ns - 1, on_progress=on_progress)
     report = publish_plan(publisher, plan, speed=speed)
     return RunResult(report, sim)
+
+
+def new_simulation(registry: Registry, start_ns: int, *, seed: int = 0, step_s: float = 900.0,
+                   scenario: Scenario | None = None) -> FleetSimulation:
+    """A simulation whose readings fall on ``start_ns``, ``start_ns + step``, ...
+
+    The simulation's first instant is one step after its start, so it starts a step early:
+    the readings of [start, end) are then exactly those of that period.
+    """
+    return FleetSimulation(registry, start_ns - int(step_s * NS_PER_S), seed=seed, step_s=step_s, scenario=scenario)
+
+
+def bulk_load(sim: FleetSimulation, registry: Registry, write: Callable[[list[str]], None], end_ns: int, *,
+              on_progress: Callable[[float], None] | None = None, chunk_s: float = 7 * 86_400.0) -> int:
+    """Load the history [cursor, end) straight into InfluxDB through the collector's pipeline.
+
+    Like a gateway's archive imported in one go: each device message is written as native JSON,
+    decoded, mapped and turned into points by :class:`collector.mapping.Pipeline` exactly as the
+    collector does, but without MQTT. The receive time recorded is the measurement time.
+    Returns the number of points written.
+    """
+    pipeline = Pipeline(registry)
+    written = 0
+    for chunk in sim.run(end_ns - 1, chunk_s=chunk_s):
+        lines: list[str] = []
+        for msg in chunk.messages():
+            if msg.malformed:
+                continue
+            device = registry.device_by_id[msg.device_id]
+            outcome = pipeline.process(native_topic(device), native_payload(msg, device), msg.time_ns + 1)
+            lines.extend(format_point(p) for p in outcome.points)
+        write(lines)
+        written += len(lines)
+        if on_progress is not None and chunk.time_ns.size:
+            on_progress(chunk.time_ns.size * chunk.step_s)
+    return written
 
 
 def simulated_span_s(start_ns: int, end_ns: int) -> float:

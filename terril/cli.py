@@ -191,7 +191,8 @@ def collect_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
         raise ConfigError(f"{reg.source}: devices use unknown payload formats: {', '.join(pipeline.unknown_formats)}")
     influx = influx_endpoint(settings, "collector").client(settings.influx.timeout_s, settings.collector.gzip_level)
     influx.ping()
-    collector = Collector(pipeline, mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector)
+    collector = Collector(pipeline, mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector,
+                          data_dir=settings.data_dir)
     err_console.print(f"Collecting for {len(reg.devices)} devices of {reg.town.name} → {influx.url} "
                       f"(db {influx.database}). Ctrl-C to stop.")
     collector.run_forever()
@@ -307,10 +308,38 @@ alerts_app = typer.Typer(help="Alerts: drift, base load, silent and stuck meters
 app.add_typer(alerts_app, name="alerts")
 
 
+def devices_unmapped_cmd(days: Annotated[int, typer.Option(min=1, max=3660, help="Look back this many days.")] = 30,
+                         json_out: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+                         data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+    """Devices seen on the broker but not in the registry, with their family and a proposed registry entry."""
+    from dataclasses import asdict
+
+    from collector.unmapped import proposal_toml, query_unmapped
+    from terril.endpoints import influx_endpoint
+    from terril.timeutil import format_rfc3339_ns
+
+    settings = _settings(config, data_dir)
+    with influx_endpoint(settings, "reader").client(settings.influx.timeout_s) as client:
+        found = query_unmapped(client, days)
+    if json_out:
+        for d in found:
+            print(json.dumps({**asdict(d), "proposal": proposal_toml(d)}, ensure_ascii=False))
+        return
+    if not found:
+        console.print("No unknown device in the last %d days / aucun appareil inconnu." % days)
+        return
+    for d in found:
+        console.print(f"[bold]{d.key}[/bold] ({d.format}): {d.messages} messages, last {format_rfc3339_ns(d.last_ns)} "
+                      f"on {d.topic}")
+        console.print(proposal_toml(d), highlight=False, markup=False)
+        console.print()
+
+
 def _register_component_commands() -> None:
     """Sub-commands that live with their component (the CLI only wires them)."""
     from analytics.cli_reports import import_cmd, report_app
     from analytics.pv.cli import pv_app, rollout_app
+    from collector.cli import spool_app
     from dashboards.cli import dashboards_app
     from terril.cli_security import broker_app, devices_app
 
@@ -319,6 +348,8 @@ def _register_component_commands() -> None:
     app.add_typer(report_app, name="report")
     app.command("import")(import_cmd)
     app.add_typer(dashboards_app, name="dashboards")
+    app.add_typer(spool_app, name="spool")
+    devices_app.command("unmapped")(devices_unmapped_cmd)
     app.add_typer(devices_app, name="devices")
     app.add_typer(broker_app, name="broker")
 
@@ -481,7 +512,8 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
     reg = _registry(settings)
     influx = influx_endpoint(settings, "collector").client(settings.influx.timeout_s, settings.collector.gzip_level)
     influx.ping()
-    collector = Collector(Pipeline(reg), mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector)
+    collector = Collector(Pipeline(reg), mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector,
+                          data_dir=settings.data_dir)
     stop = threading.Event()
     log = logging.getLogger("terril.run")
 
@@ -584,86 +616,13 @@ def decode_cmd(topic: Annotated[str, typer.Option(help="MQTT topic the payload w
 
 
 # ---------------------------------------------------------------- demo
-@app.command("demo")
-def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days to simulate (ending today 00:00).")] = 7,
-             seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-             keep_stack: Annotated[bool, typer.Option("--keep-stack", help="Leave Mosquitto and InfluxDB running.")] = False,
-             registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
-    """Start the local stack, simulate N days of the demo fleet through MQTT, collect them, and summarise."""
-    from analytics.jobs.summary import query_site_summaries
-    from collector.mapping import Pipeline
-    from collector.service import Collector
-    from terril.endpoints import influx_endpoint, mqtt_endpoint
-    from terril.stack import stack_down, stack_up
-    from terril.timeutil import format_rfc3339_ns
+def _register_demo() -> None:
+    from terril.cli_demo import demo_cmd
 
-    settings = _settings(config, data_dir, registry)
-    reg = _registry(settings)
-    with err_console.status("Starting the local stack (Mosquitto, InfluxDB)…"):
-        state, started = stack_up(settings.data_dir, database=settings.influx.database,
-                                  registry_path=settings.registry)
-    err_console.print(f"Local stack {'started' if started else 'already running'}: MQTT {state.mqtt_url}, "
-                      f"InfluxDB {state.influx_url}")
-    start_ns, end_ns = _period(None, None, days)
-    influx_endpoint(settings, "admin").client(settings.influx.timeout_s).create_database()
-    influx = influx_endpoint(settings, "collector").client(settings.influx.timeout_s)
-    reader = influx_endpoint(settings, "reader").client(settings.influx.timeout_s)
-    mqtt_settings = settings.mqtt.model_copy(update={"client_id": "terril-demo-collector"})
-    collector = Collector(Pipeline(reg), mqtt_endpoint(settings, "collector"), influx, mqtt_settings, settings.collector)
-    collector.start()
-    try:
-        if not collector.wait_connected(15):
-            raise TerrilError("the collector could not connect to the local broker", hint="see `terril stack status`")
-        t0 = time.monotonic()
-        report = _simulate(settings, reg, start_ns, end_ns, seed, None)
-        with err_console.status("Waiting for the collector to store everything…"):
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and collector.fatal is None:
-                # every telemetry message and every device's retained status message
-                if collector.stats.messages_acked >= report.messages + len(reg.devices) and collector.pending() == 0:
-                    break
-                time.sleep(0.1)
-        elapsed = time.monotonic() - t0
-    finally:
-        collector.stop()
-    if collector.fatal is not None:
-        raise collector.fatal  # type: ignore[misc]
-    summaries = query_site_summaries(reader, reg, start_ns, end_ns)
-    table = Table(title=f"{reg.town.name}: {days} simulated days "
-                        f"({format_rfc3339_ns(start_ns)[:10]} → {format_rfc3339_ns(end_ns - 1)[:10]})")
-    for col, just in (("site", "left"), ("name", "left"), ("meters", "right"), ("points stored", "right"),
-                      ("kWh consumed", "right"), ("kWh PV produced", "right"), ("water m³", "right")):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
-    total_points = 0
-    for s in summaries:
-        total_points += s.points
-        table.add_row(s.site, s.name, str(s.meters), f"{s.points:,}".replace(",", " "),
-                      f"{s.consumed_kwh:,.0f}".replace(",", " "),
-                      f"{s.produced_kwh:,.0f}".replace(",", " ") if s.produced_kwh else "",
-                      f"{s.water_m3:.1f}" if s.water_m3 else "")
-    table.add_row("total", "", str(sum(s.meters for s in summaries)), f"{total_points:,}".replace(",", " "),
-                  f"{sum(s.consumed_kwh for s in summaries):,.0f}".replace(",", " "),
-                  f"{sum(s.produced_kwh for s in summaries):,.0f}".replace(",", " "),
-                  f"{sum(s.water_m3 for s in summaries):.1f}", style="bold")
-    console.print(table)
-    expected = report.expected_points
-    verdict = "[green]all stored[/green]" if expected == total_points else "[red]MISMATCH[/red]"
-    quarantined = sum(collector.stats.quarantined.values())
-    console.print(f"Published {report.messages:,} messages ({expected:,} points); stored {total_points:,}: {verdict}; "
-                  f"quarantined {quarantined}; {elapsed:.1f} s end to end.".replace(",", " "))
-    first_site = summaries[0].site if summaries else "SITE"
-    day_a = format_rfc3339_ns(start_ns)[:10]
-    console.print("\nNext steps / pour aller plus loin:")
-    console.print(f"  terril export readings --site {first_site} --start {format_rfc3339_ns(start_ns)} "
-                  f"--end {format_rfc3339_ns(end_ns)} --format csv")
-    console.print("  terril registry show          # the demo fleet")
-    console.print("  terril stack status           # where Mosquitto and InfluxDB listen")
-    console.print(f"  (data from {day_a} is kept in {state.data_dir}; `terril stack up` brings it back)")
-    if not keep_stack:
-        stack_down(settings.data_dir)
-        console.print("Local stack stopped (use --keep-stack to leave it running).")
-    if expected != total_points:
-        raise typer.Exit(1)
+    app.command("demo")(demo_cmd)
+
+
+_register_demo()
 
 
 # ---------------------------------------------------------------- entry point

@@ -41,7 +41,11 @@ class MqttSettings(BaseModel):
     keepalive_s: int = Field(30, ge=5, le=3600, description="MQTT keepalive")
     session_expiry_s: int = Field(7 * 86_400, ge=0, description="MQTT v5 session expiry: how long the broker keeps our queue")
     receive_maximum: int = Field(2_000, ge=1, le=65_535, description="MQTT v5 Receive Maximum: unacknowledged messages in flight")
-    share_group: str | None = Field(None, description="MQTT v5 shared-subscription group, to spread load over collectors")
+    share_group: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                                    description="MQTT v5 shared-subscription group, to spread load over collectors")
+    takeover: bool = Field(True, description="in a share group, drain the broker session of a peer collector that went offline")
+    reconnect_min_s: float = Field(1.0, gt=0, le=60, description="first wait before reconnecting to the broker")
+    reconnect_max_s: float = Field(30.0, gt=0, le=600, description="longest wait between reconnection attempts (plus jitter)")
 
 
 class InfluxSettings(BaseModel):
@@ -67,6 +71,15 @@ class CollectorSettings(BaseModel):
     gzip_level: int = Field(1, ge=0, le=9, description="gzip level of write bodies (0 = off)")
     quarantine_payload_bytes: int = Field(512, ge=16, le=65_536, description="payload bytes kept in quarantine")
     metrics_port: int | None = Field(None, ge=0, le=65_535, description="Prometheus /metrics and /health port (empty = off)")
+    metrics_host: str = Field("127.0.0.1", description="address the /metrics and /health server listens on")
+    stats_interval_s: float = Field(10.0, gt=0, le=3600, description="how often the counters are written to collector_stats")
+    spool_dir: Path | None = Field(None, description="spool folder (empty = <data_dir>/spool/<client_id>)")
+    spool_max_bytes: int = Field(1 << 30, ge=4096, description="bound of the spool on disk; when full, stop acknowledging")
+    spool_segment_bytes: int = Field(16 << 20, ge=1024, description="size at which a new spool segment file is started")
+    retry_max_s: float = Field(5.0, gt=0, le=300, description="longest wait between two InfluxDB write attempts")
+    watchdog_silence_s: float | None = Field(None, ge=0, description="reconnect when connected but silent this long "
+                                             "(empty = 3x the shortest device interval, at least 60 s; 0 = off)")
+    shutdown_timeout_s: float = Field(30.0, gt=0, le=600, description="longest a graceful stop waits for the last writes")
 
 
 class Settings(BaseSettings):

@@ -57,7 +57,8 @@ def test_usage_errors_are_one_message_not_a_traceback():
 
 @pytest.mark.integration
 def test_demo_then_export_returns_exactly_the_published_points(stack, cli_env):
-    result = _run("demo", "--days", "1", "--seed", "3", "--keep-stack", env=cli_env)
+    result = _run("demo", "--days", "1", "--history-days", "0", "--no-analytics", "--seed", "3", "--keep-stack",
+                  env=cli_env)
     assert result.returncode == 0, result.stderr + result.stdout
     out = result.stdout
     assert "all stored" in out
@@ -86,13 +87,13 @@ def test_demo_then_export_returns_exactly_the_published_points(stack, cli_env):
               "--format", "jsonl", env=cli_env)
     lines = [json.loads(x) for x in jl.stdout.splitlines()]
     assert lines and all(x["meter"] == "pf-cdte-pv" and "energy_produced_wh" in x for x in lines)
-    assert len(lines) == 24 * 12  # a 5-minute inverter over one day
+    assert len(lines) == 24 * 4  # a 5-minute inverter, simulated at the demo's 15-minute step, over one day
 
 
 @pytest.mark.integration
 def test_analyze_and_alerts_commands(stack, cli_env, tmp_path):
     env = dict(cli_env, TERRIL_INFLUX__URL=stack.influx_url, TERRIL_INFLUX__DATABASE="cli_analyze")
-    demo = _run("demo", "--days", "2", "--seed", "5", "--keep-stack", env=env)
+    demo = _run("demo", "--days", "2", "--history-days", "0", "--no-analytics", "--seed", "5", "--keep-stack", env=env)
     assert demo.returncode == 0, demo.stderr
     result = _run("analyze", "--json", "--no-publish", env=env)
     assert result.returncode == 0, result.stderr

@@ -51,12 +51,13 @@ class AlertRecord:
     co2_kg: float
     title_fr: str
     title_en: str
+    magnitude_m3_per_day: float = float("nan")  # water meters: the magnitude in m³/day (kWh/day is NaN)
 
     def as_json(self) -> dict[str, object]:
         d = asdict(self)
         d["onset"] = format_rfc3339_ns(self.onset_ns)
         d["detected"] = format_rfc3339_ns(self.detected_ns)
-        for k in ("magnitude_kwh_per_day", "magnitude_pct", "cost_eur", "co2_kg"):
+        for k in ("magnitude_kwh_per_day", "magnitude_pct", "cost_eur", "co2_kg", "magnitude_m3_per_day"):
             if isinstance(d[k], float) and not math.isfinite(d[k]):
                 d[k] = None
         return d
@@ -71,7 +72,7 @@ def alert_point(rec: AlertRecord) -> Point:
         "state": rec.state, "onset_ns": int(rec.onset_ns), "detected_ns": int(rec.detected_ns),
         "title_fr": rec.title_fr, "title_en": rec.title_en,
     }
-    for k in ("magnitude_kwh_per_day", "magnitude_pct", "cost_eur", "co2_kg"):
+    for k in ("magnitude_kwh_per_day", "magnitude_pct", "cost_eur", "co2_kg", "magnitude_m3_per_day"):
         v = getattr(rec, k)
         if v is not None and math.isfinite(v):
             fields[k] = round(float(v), 4)
@@ -102,7 +103,8 @@ def query_alerts(client: InfluxClient, *, state: str | None = None, site: str | 
                 onset_ns=int(r["onset_ns"]), detected_ns=int(r["detected_ns"]),
                 magnitude_kwh_per_day=_f(r.get("magnitude_kwh_per_day")), magnitude_pct=_f(r.get("magnitude_pct")),
                 cost_eur=_f(r.get("cost_eur")), co2_kg=_f(r.get("co2_kg")),
-                title_fr=r.get("title_fr") or "", title_en=r.get("title_en") or ""))
+                title_fr=r.get("title_fr") or "", title_en=r.get("title_en") or "",
+                magnitude_m3_per_day=_f(r.get("magnitude_m3_per_day"))))
     return sorted(out, key=lambda a: -a.onset_ns)
 
 

@@ -97,11 +97,13 @@ def collapse_episodes(alerts: tuple[Alert, ...] | list[Alert], gap_days: float =
 def _record(a: Alert, meter: Meter) -> AlertRecord:
     a = with_cost(a, PRICE_EUR.get(meter.carrier, 0.0), CO2_KG.get(meter.carrier, 0.0))
     fr, en = TITLES.get(a.kind, (a.kind, a.kind))
+    water = meter.carrier == "water"  # daily series in m³, not kWh
     return AlertRecord(new_alert_id(meter.id, a.kind, a.onset_ns), meter.site, meter.id, a.kind,
                        "open" if a.state == "open" else "resolved", a.onset_ns, a.detected_ns,
-                       a.magnitude_kwh_per_day, a.magnitude_pct,
+                       math.nan if water else a.magnitude_kwh_per_day, a.magnitude_pct,
                        a.cost_eur if a.cost_eur is not None else math.nan,
-                       a.co2_kg if a.co2_kg is not None else math.nan, fr, en)
+                       a.co2_kg if a.co2_kg is not None else math.nan, fr, en,
+                       magnitude_m3_per_day=a.magnitude_kwh_per_day if water else math.nan)
 
 
 def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_days: int = 730,
@@ -133,15 +135,20 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
                 report.skipped[meter.id] = ",".join(model.reasons)
             else:
                 report.fitted[meter.id] = model.kind
+            if np.isfinite(model.intercept):
+                # the expected series is shown even for a model that does not qualify (flagged so);
+                # only a qualifying model is trusted for drift alerts
                 expected = model.predict(temp, regs)
                 resid = kwh - expected
-                noise = estimate_noise(resid[:n_base], float(np.nanmean(expected[:n_base])))
-                found = detect_drift(meter.id, t[n_base:], kwh[n_base:], expected[n_base:], noise)
-                report.alerts.extend(_record(a, meter) for a in collapse_episodes(found))
+                if model.qualifies:
+                    noise = estimate_noise(resid[:n_base], float(np.nanmean(expected[:n_base])))
+                    found = detect_drift(meter.id, t[n_base:], kwh[n_base:], expected[n_base:], noise)
+                    report.alerts.extend(_record(a, meter) for a in collapse_episodes(found))
                 cusum = np.nancumsum(np.where(np.isfinite(resid), resid, 0.0))
                 for i in range(t.size):
                     if np.isfinite(expected[i]):
-                        f = {"expected_wh": float(expected[i]) * 1000, "cusum_wh": float(cusum[i]) * 1000}
+                        f = {"expected_wh": float(expected[i]) * 1000, "cusum_wh": float(cusum[i]) * 1000,
+                             "model_qualified": bool(model.qualifies)}
                         if np.isfinite(kwh[i]):
                             f["actual_wh"] = float(kwh[i]) * 1000
                             f["residual_wh"] = float(resid[i]) * 1000

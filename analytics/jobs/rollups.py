@@ -85,7 +85,9 @@ def rollup_meter(client: InfluxClient, registry: Registry, meter: Meter, start_n
             v = np.r_[prev[1], v]
         if t.size < 2:
             continue
-        stuck = max(4, int(round(7_200 / interval_s))) if (meter.carrier == "electricity" and i == 0) else None
+        # a frozen import register is normal while PV covers the load: no stuck watch on PV sites
+        watch = meter.carrier == "electricity" and i == 0 and not any(a.site == meter.site for a in registry.pv_arrays)
+        stuck = max(4, int(round(7_200 / interval_s))) if watch else None
         ic = counter_to_deltas(t, v, multiplier=meter.multiplier, rollover_wh=meter.rollover_wh,
                                stuck_intervals=stuck)
         if i == 0:

@@ -593,7 +593,9 @@ def run_rollout(client: InfluxClient, registry: Registry, start_ns: int, end_ns:
         bounds = np.asarray([local_midnight_ns(m) for m in months] + [m_end], dtype=np.int64)
         r = rollup(ic.start_ns, ic.end_ns, ic.deltas, "month", boundaries_ns=bounds)
         imports += r.sums
-        complete &= r.coverage >= 0.9
+        # the month in progress counts as complete when the part elapsed so far is covered
+        elapsed = np.clip((np.minimum(bounds[1:], end_ns) - bounds[:-1]) / np.diff(bounds), 0.0, 1.0)
+        complete &= r.coverage >= 0.9 * elapsed
     consumption = np.where(complete, imports + site_sc_month, np.nan)
     kpis = rollout_kpis(registry, months, prod, sc, consumption, settings.co2, before_p, before_s)
     points = []

@@ -1,0 +1,60 @@
+"""The demo's story: a year of history, then live days, with faults placed where they show.
+
+:func:`demo_scenario` builds a fault scenario relative to the demo's own dates (a heating
+drift a few weeks before the end, a base-load rise, a PV string failure, an inverter off for
+a morning, a silent water meter and a frozen electricity register at the very end, a counter
+reset and some corrupted payloads), so that ``terril demo`` shows what Terril finds and what
+the simulator really injected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from terril.registry import Registry
+from terril.timeutil import NS_PER_S, PARIS, ns_to_datetime
+
+HOUR_NS = 3600 * NS_PER_S
+DAY_NS = 24 * HOUR_NS
+
+
+def _at(time_ns: int) -> dt.datetime:
+    return ns_to_datetime(time_ns).astimezone(PARIS).replace(microsecond=0)
+
+
+def demo_scenario(registry: Registry, live_start_ns: int, end_ns: int) -> dict[str, Any]:
+    """Scenario data (as :func:`firmware_sim.faults.parse_scenario` takes it) for the demo registry.
+
+    Faults whose meter or device is not in ``registry`` are left out, so another registry gets
+    only the faults that apply to it.
+    """
+    meters, devices = registry.meter_by_id, registry.device_by_id
+    day_before_end = _at(end_ns - DAY_NS).date()
+    faults: list[dict[str, Any]] = [
+        {"id": "curie-gas-drift", "kind": "consumption_drift", "meter": "ecole-curie-gaz",
+         "start": _at(end_ns - 40 * DAY_NS).date(), "pct": 30,
+         "description": "Heating no longer stops at night (boiler clock lost after a power cut)"},
+        {"id": "fetes-night-load", "kind": "consumption_drift", "meter": "salle-fetes-elec",
+         "start": _at(end_ns - 25 * DAY_NS).date(), "base_load_w": 900,
+         "description": "Electric heaters left on in the storage room"},
+        {"id": "bigotte-string", "kind": "pv_string_failure", "meter": "bigotte-toiture-pv",
+         "start": _at(end_ns - 20 * DAY_NS).date(), "pct": 25,
+         "description": "One PV string of four disconnected (blown fuse)"},
+        {"id": "eglise-inverter", "kind": "inverter_offline", "meter": "eglise-toiture-pv",
+         "start": dt.datetime.combine(day_before_end, dt.time(9, 0), PARIS),
+         "end": dt.datetime.combine(day_before_end, dt.time(15, 0), PARIS),
+         "description": "Inverter tripped on an insulation fault, restarted in the afternoon"},
+        {"id": "pasteur-water-reset", "kind": "counter_reset", "meter": "ecole-pasteur-eau",
+         "start": _at(end_ns - 2 * DAY_NS - 5 * HOUR_NS), "description": "Water meter module rebooted"},
+        {"id": "mairie-water-silent", "kind": "meter_offline", "meter": "mairie-eau",
+         "start": _at(end_ns - 5 * HOUR_NS), "description": "wM-Bus receiver of the town hall unplugged"},
+        {"id": "mediatheque-stuck", "kind": "stuck_meter", "meter": "mediatheque-elec",
+         "start": _at(end_ns - 3 * HOUR_NS), "description": "Energy meter's register frozen"},
+        {"id": "jaures-garbled", "kind": "malformed_payloads", "device": "salle-jaures-calo-wmbus"
+         if "salle-jaures-calo-wmbus" in devices else "salle-jaures-calo",
+         "start": _at(live_start_ns), "rate": 0.05, "description": "Radio interference on the heat meter"},
+    ]
+    kept = [f for f in faults if (f.get("meter") in meters) or (f.get("device") in devices)]
+    return {"name": "demo", "description": "Faults of the Terril demo, placed relative to its dates",
+            "faults": kept}
