@@ -61,7 +61,7 @@ def _solar(hours: np.ndarray, doy: np.ndarray) -> np.ndarray:
     half_day = 4.0 + 4.3 * (0.5 - 0.5 * np.cos(2 * math.pi * (doy - 172 + 182.6) / 365.25))
     x = (hours - 13.5) / half_day
     peak = 350 + 550 * (0.5 - 0.5 * np.cos(2 * math.pi * (doy - 172 + 182.6) / 365.25))
-    return np.where(np.abs(x) < 1, peak * np.cos(x * math.pi / 2) ** 1.5, 0.0)
+    return np.where(np.abs(x) < 1, peak * np.clip(np.cos(x * math.pi / 2), 0.0, None) ** 1.5, 0.0)
 
 
 def _occupied(kind: str, hours: np.ndarray, weekday: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -84,7 +85,8 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
 
             history_points = bulk_load(sim, reg, write, start_ns, on_progress=lambda s: progress.advance(task, s))
         err_console.print(f"History: {_fmt(history_points)} points loaded in {time.monotonic() - t0:.0f} s.")
-    mqtt_settings = settings.mqtt.model_copy(update={"client_id": "terril-demo-collector"})
+    # a session of its own that the broker forgets soon: the demo must not inherit another run's queue
+    mqtt_settings = settings.mqtt.model_copy(update={"client_id": f"terril-demo-{os.getpid()}", "session_expiry_s": 60})
     collector = Collector(Pipeline(reg), mqtt_endpoint(settings, "collector"), influx, mqtt_settings, settings.collector,
                           data_dir=settings.data_dir)
     collector.start()

@@ -62,7 +62,24 @@ def _hostile_messages(now_s: int) -> list[tuple[str, bytes]]:
     return out
 
 
-def test_hostile_corpus_is_quarantined_and_the_database_holds_exactly_the_expected_series(stack, influx_db):
+@pytest.fixture
+def quiet_stack(tmp_path):
+    """A broker of its own: the session broker holds other tests' retained messages, which would be counted here."""
+    from terril.stack import stack_down, stack_up
+
+    state, _ = stack_up(tmp_path / "quiet")
+    try:
+        yield state
+    finally:
+        stack_down(tmp_path / "quiet")
+
+
+def test_hostile_corpus_is_quarantined_and_the_database_holds_exactly_the_expected_series(quiet_stack):
+    from terril.influx import InfluxClient
+
+    stack = quiet_stack
+    influx_db = InfluxClient(stack.influx_url, "hostile")
+    influx_db.create_database()
     registry = make_registry(1, 2)
     collector = start_collector(stack, registry, influx_db)
     attacker = Client(endpoint(stack, "simulator"))
