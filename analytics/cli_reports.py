@@ -151,7 +151,7 @@ def report_savings_cmd(
     from analytics.reports.inputs import query_input_bundle, simulated_input_bundle
     from analytics.reports.render import FORMATS, write_report
     from analytics.reports.savings_report import build_savings_report, compute_savings
-    from analytics.savings import Period
+    from analytics.savings import Period, value_factors_from_prices
 
     if format not in FORMATS or lang not in ("fr", "en"):
         raise ConfigError(f"--format must be one of {FORMATS} and --lang fr or en")
@@ -170,7 +170,8 @@ def report_savings_cmd(
             with _client(settings) as client:
                 bundle = query_input_bundle(client, reg, sites, start, end)
         progress.update(task, description="Fitting baselines", total=len(bundle.meters), completed=0)
-        result = compute_savings(bundle, reg, sites, base, rep, progress=lambda _m: progress.advance(task))
+        result = compute_savings(bundle, reg, sites, base, rep, factors=value_factors_from_prices(settings.prices),
+                                 progress=lambda _m: progress.advance(task))
         progress.update(task, description="Rendering", total=None)
         path = write_report(build_savings_report(result, reg, lang), output, format)
     written = 0

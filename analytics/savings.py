@@ -127,6 +127,24 @@ class ValueFactors:
 DEFAULT_VALUE_FACTORS = ValueFactors()
 
 
+def value_factors_from_prices(prices: object) -> ValueFactors:
+    """:class:`ValueFactors` from the ``prices`` settings (:class:`terril.settings.PricesSettings`)."""
+    import dataclasses
+
+    p = prices
+    tariffs = (("electricity", p.electricity_eur_per_kwh), ("gas", p.gas_eur_per_kwh),  # type: ignore[attr-defined]
+               ("heat", p.heat_eur_per_kwh), ("fuel_oil", 0.12), ("pv", p.electricity_eur_per_kwh))  # type: ignore[attr-defined]
+    values = {"electricity": p.electricity_kg_co2e_per_kwh, "gas": p.gas_kg_co2e_per_kwh,  # type: ignore[attr-defined]
+              "heat": p.heat_kg_co2e_per_kwh, "pv": p.electricity_kg_co2e_per_kwh}  # type: ignore[attr-defined]
+    factors = tuple(f if f.carrier not in values or values[f.carrier] == f.kg_co2e_per_kwh else
+                    dataclasses.replace(f, kg_co2e_per_kwh=values[f.carrier], source="settings (prices.*)",
+                                        vintage="set by the operator")
+                    for f in DEFAULT_EMISSION_FACTORS)
+    return ValueFactors(tariffs, factors, p.gas_kwh_basis,  # type: ignore[attr-defined]
+                        "settings (prices.*)" if tariffs != ValueFactors().tariff_eur_per_kwh[:len(tariffs)]
+                        else ValueFactors().tariff_source)
+
+
 # ---------------------------------------------------------------------------------------
 # inputs
 

@@ -419,6 +419,8 @@ def analyze_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
     console.print(f"Baselines fitted: {len(report.baselines_fitted)}; not fitted: {len(report.baselines_skipped)}"
                   + (f" (e.g. {next(iter(report.baselines_skipped.items()))[0]}: "
                      f"{next(iter(report.baselines_skipped.items()))[1]})" if report.baselines_skipped else ""))
+    if report.pv_arrays:
+        console.print(f"PV: {report.pv_arrays} arrays analysed (pv_daily, pv_site_daily, rollout).")
     console.print(f"Alerts open: {report.alerts_open} (new: {report.alerts_new})"
                   + (f"; {published} meters' alerts published on terril/_alerts/#" if published else ""))
 

@@ -199,7 +199,6 @@ def _analytics(settings, reg, hist_start_ns: int, start_ns: int, end_ns: int, hi
                console, err_console) -> None:  # noqa: ANN001
     from analytics.jobs.alerts import query_alerts
     from analytics.jobs.analyze import analyze
-    from analytics.pv.jobs import run_pv, run_rollout
     from terril.cli import _alerts_table, _publish_alerts
     from terril.endpoints import influx_endpoint
     from terril.timeutil import local_date
@@ -209,13 +208,9 @@ def _analytics(settings, reg, hist_start_ns: int, start_ns: int, end_ns: int, hi
     with err_console.status("Analytics: rollups, quality, degree days, baselines, drift…") as status:
         rep = analyze(client, reg, Path(settings.data_dir), since_ns=hist_start_ns, end_ns=end_ns,
                       progress=lambda what: status.update(f"Analytics: {what}"))
-        status.update("Analytics: PV performance and rollout…")
-        pv_start = max(hist_start_ns, end_ns - 60 * _N)
-        run_pv(client, reg, pv_start, end_ns)
-        run_rollout(client, reg, hist_start_ns, end_ns)
         published = _publish_alerts(settings, reg, client)
     console.print(f"Analytics in {time.monotonic() - t0:.0f} s: {rep.meters_rolled_up} meters rolled up, "
-                  f"{len(rep.baselines_fitted)} baselines fitted, {rep.counter_events} counter events; "
+                  f"{len(rep.baselines_fitted)} baselines fitted, {rep.pv_arrays} PV arrays, {rep.counter_events} counter events; "
                   f"{published} meters' alerts published on terril/_alerts/#.")
     recent = [a for a in query_alerts(client) if a.detected_ns >= start_ns - 45 * _N]
     if recent:
@@ -236,7 +231,7 @@ def _savings(settings, reg, client, hist_start_ns: int, end_ns: int, console, er
     from analytics.reports.inputs import query_input_bundle
     from analytics.reports.render import write_report
     from analytics.reports.savings_report import build_savings_report, compute_savings
-    from analytics.savings import Period
+    from analytics.savings import Period, value_factors_from_prices
     from terril.timeutil import local_date
 
     first = local_date(hist_start_ns)
@@ -247,7 +242,8 @@ def _savings(settings, reg, client, hist_start_ns: int, end_ns: int, console, er
                                             for m in reg.meters)]
     with err_console.status("Savings report (IPMVP, ASHRAE Guideline 14)…"):
         bundle = query_input_bundle(client, reg, sites, baseline.start, reporting.end)
-        result = compute_savings(bundle, reg, sites, baseline, reporting)
+        result = compute_savings(bundle, reg, sites, baseline, reporting,
+                                 factors=value_factors_from_prices(settings.prices))
         written = write_savings_monthly(client, result)
         out = Path(settings.data_dir) / "reports" / f"savings-{reporting.start}-{reporting.end}-fr.pdf"
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -82,6 +82,22 @@ class CollectorSettings(BaseModel):
     shutdown_timeout_s: float = Field(30.0, gt=0, le=600, description="longest a graceful stop waits for the last writes")
 
 
+class PricesSettings(BaseModel):
+    """Tariffs and CO₂e factors that value energy (savings, alert costs). Defaults: illustrative 2025
+    public-buyer prices; emission factors from ADEME Base Carbone / Base Empreinte (docs/savings.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    electricity_eur_per_kwh: float = Field(0.20, ge=0, le=10, description="electricity, all-in price [€/kWh]")
+    gas_eur_per_kwh: float = Field(0.10, ge=0, le=10, description="natural gas, all-in price [€/kWh PCS]")
+    heat_eur_per_kwh: float = Field(0.11, ge=0, le=10, description="heat network, all-in price [€/kWh]")
+    water_eur_per_m3: float = Field(4.0, ge=0, le=100, description="water, price [€/m³]")
+    electricity_kg_co2e_per_kwh: float = Field(0.052, ge=0, le=2, description="electricity, mix moyen (ADEME, 2022) [kg CO₂e/kWh]")
+    gas_kg_co2e_per_kwh: float = Field(0.227, ge=0, le=2, description="natural gas per kWh PCI (ADEME Base Carbone id 38952) [kg CO₂e/kWh]")
+    heat_kg_co2e_per_kwh: float = Field(0.113, ge=0, le=2, description="heat network, national average (FEDENE/SNCU 2024) [kg CO₂e/kWh]")
+    gas_kwh_basis: Literal["pcs", "pci"] = Field("pcs", description="gas kWh of meters and bills: gross (pcs) or net (pci) calorific value")
+
+
 class Settings(BaseSettings):
     """The whole settings tree."""
 
@@ -92,6 +108,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
+    prices: PricesSettings = Field(default_factory=PricesSettings)
 
 
 def _secret(value: SecretStr | None, path: Path | None, what: str) -> str | None:

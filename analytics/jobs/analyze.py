@@ -1,4 +1,4 @@
-"""One analytics run: rollups, quality ledger, weather, baselines, drift and alerts.
+"""One analytics run: rollups, quality ledger, weather, baselines, drift, PV performance, rollout and alerts.
 
 Incremental by default: the run looks for readings received since the previous run
 (``received_ns`` above the high-water mark kept in ``<data_dir>/analytics/state.json``),
@@ -43,6 +43,7 @@ class AnalyzeReport:
     alerts_new: int = 0
     alerts: list[dict[str, object]] = field(default_factory=list)
     nothing_new: bool = False
+    pv_arrays: int = 0
 
 
 def _state_path(data_dir: Path, database: str) -> Path:
@@ -120,6 +121,14 @@ def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_n
     found: list[AlertRecord] = list(drift.alerts)
     found += [a for a in run_silent(client, registry, end - 60 * 86_400 * NS_PER_S, end)
               if site is None or a.site == site]
+    if registry.pv_arrays and (site is None or any(a.site == site for a in registry.pv_arrays)):
+        if progress:
+            progress("PV performance and rollout")
+        from analytics.pv.jobs import run_pv, run_rollout
+
+        pv = run_pv(client, registry, report.window_start_ns, end)
+        run_rollout(client, registry, report.window_start_ns, end)
+        report.pv_arrays = len(pv.arrays)
     existing = query_alerts(client)
     merged = merge_alerts(existing, found)
     known = {a.alert_id for a in existing}

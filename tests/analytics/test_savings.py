@@ -202,3 +202,17 @@ def test_period_parse() -> None:
         Period.parse("2024-01-01")
     with pytest.raises(ValueError):
         Period.parse("2024-02-01..2024-01-01")
+
+
+def test_prices_from_settings_value_the_savings(monkeypatch):
+    from analytics.savings import DEFAULT_VALUE_FACTORS, value_factors_from_prices
+    from terril.settings import load_settings
+
+    assert value_factors_from_prices(load_settings().prices).tariff("gas") == DEFAULT_VALUE_FACTORS.tariff("gas")
+    monkeypatch.setenv("TERRIL_PRICES__GAS_EUR_PER_KWH", "0.15")
+    monkeypatch.setenv("TERRIL_PRICES__GAS_KG_CO2E_PER_KWH", "0.2")
+    monkeypatch.setenv("TERRIL_PRICES__GAS_KWH_BASIS", "pci")
+    vf = value_factors_from_prices(load_settings().prices)
+    assert vf.eur("gas", 1000) == 150.0
+    assert vf.co2_kg("gas", 1000) == 200.0  # pci: no PCS -> PCI conversion
+    assert vf.factor("gas").source == "settings (prices.*)"
