@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from collector.decoders import MAX_PAYLOAD_BYTES, MAX_READINGS_PER_MESSAGE
 from terril.errors import DecodeError
 from terril.quantities import QUANTITIES
-from terril.readings import Reading
+from terril.readings import Availability, Decoded, Reading
 from terril.timeutil import MAX_TIME_NS, MIN_TIME_NS, PARIS, datetime_to_ns, epoch_seconds_to_ns, parse_rfc3339
 from terril.units import canonical_unit, to_canonical
 
@@ -129,6 +129,16 @@ def number(value: object, what: str) -> float:
     if not math.isfinite(out):
         raise DecodeError("bad_value", f"{what}: not finite")
     return out
+
+
+def availability(device: str, text: str, received_ns: int, fmt: str, online: tuple[str, ...],
+                 offline: tuple[str, ...], what: str = "availability") -> Decoded:
+    """An online/offline message (LWT, ``online``, ``available``...) as availability, or ``bad_value``."""
+    if text in online:
+        return Decoded(availability=(Availability(device, True, received_ns, fmt),))
+    if text in offline:
+        return Decoded(availability=(Availability(device, False, received_ns, fmt),))
+    raise DecodeError("bad_value", f"{what} must be one of {', '.join(online + offline)}, not {short(text)!r}")
 
 
 def short(text: object) -> str:

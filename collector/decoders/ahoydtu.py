@@ -21,9 +21,15 @@ from __future__ import annotations
 import re
 
 from collector.decoders import Decoder, register
-from collector.decoders._common import ReadingSink, check_table, payload_text, short, topic_levels
+from collector.decoders._common import (
+    ReadingSink,
+    availability,
+    check_table,
+    payload_text,
+    topic_levels,
+)
 from terril.errors import DecodeError
-from terril.readings import Availability, Decoded
+from terril.readings import Decoded
 
 FORMAT = "ahoydtu"
 _CH_RE = re.compile(r"ch(\d{1,2})")
@@ -83,11 +89,7 @@ class AhoyDtuDecoder(Decoder):
         device, kind, channel, field = parts
         text = payload_text(payload)
         if kind == "available":
-            if text in ("1", "2", "true"):
-                return Decoded(availability=(Availability(device, True, received_ns, FORMAT),))
-            if text in ("0", "false"):
-                return Decoded(availability=(Availability(device, False, received_ns, FORMAT),))
-            raise DecodeError("bad_value", f"available must be 0, 1, 2, true or false, not {short(text)!r}")
+            return availability(device, text, received_ns, FORMAT, ("1", "2", "true"), ("0", "false"), "available")
         table = AC_FIELDS if channel in (None, "0") else DC_FIELDS
         if field not in table:
             return Decoded(ignored=True, notes=(f"{field} not stored",))

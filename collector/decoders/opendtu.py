@@ -33,9 +33,16 @@ from __future__ import annotations
 import re
 
 from collector.decoders import Decoder, register
-from collector.decoders._common import ReadingSink, check_table, payload_text, short, topic_levels
+from collector.decoders._common import (
+    ReadingSink,
+    availability,
+    check_table,
+    payload_text,
+    short,
+    topic_levels,
+)
 from terril.errors import DecodeError
-from terril.readings import Availability, Decoded
+from terril.readings import Decoded
 
 FORMAT = "opendtu"
 _SERIAL_RE = re.compile(r"[0-9A-Fa-f]{12}")
@@ -85,11 +92,7 @@ def split_topic(topic: str) -> tuple[str, str, str, str] | None:
 
 
 def _availability(device: str, text: str, yes: str, no: str, received_ns: int) -> Decoded:
-    if text == yes:
-        return Decoded(availability=(Availability(device, True, received_ns, FORMAT),))
-    if text == no:
-        return Decoded(availability=(Availability(device, False, received_ns, FORMAT),))
-    raise DecodeError("bad_value", f"expected {yes} or {no}, not {short(text)!r}")
+    return availability(device, text, received_ns, FORMAT, (yes,), (no,))
 
 
 class OpenDtuDecoder(Decoder):

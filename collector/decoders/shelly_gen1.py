@@ -18,9 +18,16 @@ Time: Gen1 messages carry none: ``time_ns`` is always None.
 from __future__ import annotations
 
 from collector.decoders import Decoder, register
-from collector.decoders._common import ReadingSink, check_table, payload_text, short, topic_levels
+from collector.decoders._common import (
+    ReadingSink,
+    availability,
+    check_table,
+    payload_text,
+    short,
+    topic_levels,
+)
 from terril.errors import DecodeError
-from terril.readings import Availability, Decoded
+from terril.readings import Decoded
 
 FORMAT = "shelly_gen1"
 
@@ -92,11 +99,7 @@ class ShellyGen1Decoder(Decoder):
         device, kind, index, field = parts
         text = payload_text(payload)
         if kind == "online":
-            if text == "true":
-                return Decoded(availability=(Availability(device, True, received_ns, FORMAT),))
-            if text == "false":
-                return Decoded(availability=(Availability(device, False, received_ns, FORMAT),))
-            raise DecodeError("bad_value", f"online must be true or false, not {short(text)!r}")
+            return availability(device, text, received_ns, FORMAT, ("true",), ("false",), "online")
         if field is None:  # relay/<i>: on / off / overpower
             return Decoded(ignored=True, notes=(f"relay state {short(text)!r}",))
         table = EMETER_FIELDS if kind == "emeter" else RELAY_FIELDS

@@ -35,6 +35,7 @@ from __future__ import annotations
 from collector.decoders import Decoder, register
 from collector.decoders._common import (
     ReadingSink,
+    availability,
     check_table,
     epoch_time_ns,
     load_json_object,
@@ -43,7 +44,7 @@ from collector.decoders._common import (
     topic_levels,
 )
 from terril.errors import DecodeError
-from terril.readings import Availability, Decoded
+from terril.readings import Decoded
 
 FORMAT = "shelly_gen2"
 
@@ -184,12 +185,7 @@ class ShellyGen2Decoder(Decoder):
                                            "or <prefix>/online")
         device, kind, component = parts
         if kind == "online":
-            text = payload_text(payload)
-            if text == "true":
-                return Decoded(availability=(Availability(device, True, received_ns, FORMAT),))
-            if text == "false":
-                return Decoded(availability=(Availability(device, False, received_ns, FORMAT),))
-            raise DecodeError("bad_value", f"online must be true or false, not {short(text)!r}")
+            return availability(device, payload_text(payload), received_ns, FORMAT, ("true",), ("false",), "online")
         obj = load_json_object(payload)
         sink = ReadingSink(device, FORMAT, received_ns)
         if kind == "status":

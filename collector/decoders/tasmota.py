@@ -37,6 +37,7 @@ from __future__ import annotations
 from collector.decoders import Decoder, register
 from collector.decoders._common import (
     ReadingSink,
+    availability,
     check_table,
     device_time_ns,
     load_json_object,
@@ -46,7 +47,7 @@ from collector.decoders._common import (
 )
 from collector.decoders.linky_tic import add_tic_labels, frame_time_ns
 from terril.errors import DecodeError
-from terril.readings import Availability, Decoded
+from terril.readings import Decoded
 
 FORMAT = "tasmota"
 PREFIXES = ("tele", "stat")
@@ -167,12 +168,7 @@ class TasmotaDecoder(Decoder):
                                            "or a custom FullTopic ending in /tele/<kind>")
         device, _, kind = parts
         if kind == "LWT":
-            text = payload_text(payload)
-            if text == "Online":
-                return Decoded(availability=(Availability(device, True, received_ns, FORMAT),))
-            if text == "Offline":
-                return Decoded(availability=(Availability(device, False, received_ns, FORMAT),))
-            raise DecodeError("bad_value", f"LWT must be Online or Offline, not {short(text)!r}")
+            return availability(device, payload_text(payload), received_ns, FORMAT, ("Online",), ("Offline",), "LWT")
         obj = load_json_object(payload)
         if kind == "STATE":
             return Decoded(ignored=True, notes=("STATE: device health, no energy reading",))
