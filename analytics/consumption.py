@@ -242,7 +242,16 @@ def counter_to_deltas(
     neg = d < -quantum
     if rollover_wh is not None:
         wrapped = d + rollover_wh
-        lim = np.minimum(cap, 0.5 * rollover_wh)
+        # a wrap must also be plausible for this meter: at most 20x its usual rate (95th percentile
+        # of the measured increments), or 1 % of the register without enough history. Without that
+        # bound, a reset of a register past half its range would book up to half the range.
+        inc = (d > quantum) & (d <= cap)
+        if inc.sum() >= 3:
+            usual = float(np.percentile(d[inc] / dt_s[inc], 95))
+            plausible = np.maximum(20.0 * usual * dt_s, 10.0 * quantum)
+        else:
+            plausible = np.full(d.size, 0.01 * rollover_wh)
+        lim = np.minimum(np.minimum(cap, 0.5 * rollover_wh), plausible)
         roll = neg & (wrapped >= 0) & (wrapped <= lim) & (before >= 0.5 * rollover_wh)
         deltas[roll] = wrapped[roll]
         kinds[roll] = "rollover"

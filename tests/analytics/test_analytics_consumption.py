@@ -134,3 +134,21 @@ def test_daily_counter_midnight_reset_is_not_an_event():
     dv2[k:day.searchsorted(1)] -= dv2[k]
     ic2 = daily_counter_to_deltas(t, dv2, max_power_w=5000)
     assert [e.kind for e in ic2.events] == ["reset"]
+
+
+def test_a_reset_past_half_the_register_is_not_taken_for_a_rollover():
+    # found end to end (tests/collector/test_mixed_fleet.py): a Linky at 705 MWh restarting from zero
+    import numpy as np
+
+    from analytics.consumption import counter_to_deltas
+
+    t = np.arange(6) * 900 * 10**9
+    v = np.array([705_743_762.0, 705_744_381.0, 705_745_000.0, 2_000.0, 4_000.0, 6_000.0])
+    ic = counter_to_deltas(t, v, rollover_wh=1e9)
+    assert [e.kind for e in ic.events] == ["reset"]
+    assert ic.deltas[2] <= 2_000.0  # the post-reset value at most, never ~294 MWh
+    # a genuine wrap of the 9-digit register is still a rollover, with its true delta
+    w = np.array([999_998_000.0, 999_998_700.0, 999_999_400.0, 100.0, 800.0])
+    ic2 = counter_to_deltas(np.arange(5) * 900 * 10**9, w, rollover_wh=1e9)
+    assert [e.kind for e in ic2.events] == ["rollover"]
+    assert ic2.deltas[2] == 700.0
