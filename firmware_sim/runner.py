@@ -11,18 +11,23 @@ Backfill of a past period needs device timestamps: a device whose format carries
 does; every registry device may publish native JSON (docs/native-format.md).
 
 Each publication carries the points the collector is expected to store for it, computed
-with the collector's own pure pipeline, so that a run can be checked end to end.
+with the collector's own pure pipeline, so that a run can be checked end to end. With device
+behaviour on (:mod:`firmware_sim.behaviour`), :meth:`Encoding.encode_emission` encodes each
+:class:`~firmware_sim.behaviour.Emission` at its publication instant: the prediction then follows
+the device's (skewed) clock, and a duplicate or a late message predicts the same (meter, time)
+point as the original, which it overwrites in InfluxDB.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import orjson
 
 from collector.mapping import READING_MEASUREMENT, Pipeline
+from firmware_sim.behaviour import Emission
 from firmware_sim.encoders import SPECS, DeviceState
 from firmware_sim.fleet import DeviceMessage
 from terril.registry import Device, Registry
@@ -45,8 +50,10 @@ ENCODER_FOR: dict[tuple[str, str], str] = {
 class Outgoing:
     """One MQTT publication and the reading points it should produce.
 
-    ``points``: (meter, time_ns) of each expected point; time_ns is None for a point the
-    collector will stamp with its receive time (formats without device time).
+    ``time_ns``: the instant it is published (the message's instant, or with device behaviour
+    the emission's ``send_ns``) [UTC ns]; ``points``: (meter, time_ns) of each expected reading
+    point; time_ns is None for a point the collector will stamp with its receive time (formats
+    without device time).
     """
 
     time_ns: int
@@ -70,6 +77,10 @@ def native_topic(device: Device) -> str:
     return f"terril/{device.site}/{device.id}/telemetry"
 
 
+def status_topic(device: Device) -> str:
+    return f"terril/{device.site}/{device.id}/status"
+
+
 def native_payload(msg: DeviceMessage, device: Device) -> bytes:
     objs = []
     for ch in msg.channels:
@@ -88,6 +99,7 @@ class Encoding:
         self.registry = registry
         self.backfill = backfill
         self.pipeline = Pipeline(registry)
+        self._backlog: Encoding | None = None
 
     def encoder_of(self, device: Device) -> str | None:
         """The vendor encoder used for ``device`` now, or None for native JSON."""
@@ -128,3 +140,27 @@ class Encoding:
     def encode_all(self, messages: Iterable[DeviceMessage]) -> Iterator[Outgoing]:
         for msg in messages:
             yield from self.encode(msg)
+
+    def encode_emission(self, emission: Emission) -> list[Outgoing]:
+        """The publications of one behaviour emission, stamped with its publication instant.
+
+        An availability change is the retained native status message (``online``/``offline``),
+        as a Last Will or a birth message; it stores no reading point. A back-logged message is
+        sent in native JSON when the device's own format carries no time, as a buffering
+        gateway does (its values would otherwise be stamped with the reconnection time).
+        """
+        device = self.registry.device_by_id[emission.device_id]
+        if emission.kind == "availability":
+            return [Outgoing(emission.send_ns, status_topic(device), b"online" if emission.online else b"offline",
+                             True, device.id, ())]
+        assert emission.message is not None
+        if emission.backlog and not self.backfill:
+            encoded = self._backlog_encoding().encode(emission.message)
+        else:
+            encoded = self.encode(emission.message)
+        return [replace(o, time_ns=emission.send_ns) for o in encoded]
+
+    def _backlog_encoding(self) -> Encoding:
+        if self._backlog is None:
+            self._backlog = Encoding(self.registry, backfill=True)
+        return self._backlog

@@ -233,7 +233,8 @@ def _progress():  # noqa: ANN202
 
 
 def _simulate(settings, reg, start_ns: int, end_ns: int, seed: int, speed: float | None,  # noqa: ANN001, ANN202
-              step_s: float = 300.0, scenario_file: Path | None = None, truth: Path | None = None):
+              step_s: float = 300.0, scenario_file: Path | None = None, truth: Path | None = None,
+              behaviour: bool = False):
     from firmware_sim.faults import ground_truth_json, read_scenario
     from firmware_sim.publisher import Publisher
     from firmware_sim.session import run_fleet
@@ -248,8 +249,11 @@ def _simulate(settings, reg, start_ns: int, end_ns: int, seed: int, speed: float
             label = (f"Simulating {format_rfc3339_ns(start_ns)[:10]} → {format_rfc3339_ns(end_ns - 1)[:10]}"
                      f" ({'backfill' if speed is None else f'×{speed:g}'})")
             task = progress.add_task(label, total=(end_ns - start_ns) / 1e9)
+            from firmware_sim.behaviour import BehaviourParams
+
             result = run_fleet(publisher, reg, start_ns, end_ns, seed=seed, step_s=step_s, scenario=scenario,
-                               speed=speed, on_progress=lambda s: progress.advance(task, s))
+                               speed=speed, behaviour=BehaviourParams() if behaviour else None,
+                               on_progress=lambda s: progress.advance(task, s))
     finally:
         publisher.close()
     if truth is not None:
@@ -268,6 +272,8 @@ def simulate_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, conf
                  scenario: Annotated[Optional[Path], typer.Option(help="Faults to inject (TOML, see docs/simulator.md).")] = None,
                  truth: Annotated[Optional[Path], typer.Option(help="Write the ground truth of injected faults (JSON) here.")] = None,
                  seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 0,
+                 behaviour: Annotated[bool, typer.Option("--behaviour/--no-behaviour",
+                                                         help="Devices misbehave as on a real network: clock skew, jitter, duplicates, late messages, Last Will (the expected points stay exact).")] = False,
                  devices: Annotated[int, typer.Option(min=1, max=100_000, help="Load mode: synthetic devices.")] = 1000,
                  rate: Annotated[float, typer.Option(min=1, help="Load mode: messages per second.")] = 1000.0,
                  messages: Annotated[int, typer.Option(min=1, help="Load mode: messages to publish.")] = 60_000,
@@ -298,7 +304,7 @@ def simulate_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, conf
     reg = _registry(settings)
     start_ns, end_ns = _period(start, end, days)
     report = _simulate(settings, reg, start_ns, end_ns, seed, None if mode == SimMode.backfill else speed, step,
-                       scenario, truth)
+                       scenario, truth, behaviour)
     console.print(f"Published {report.messages:,} messages ({report.expected_points:,} points) for "
                   f"{len(reg.devices)} devices in {report.elapsed_s:.1f} s." + (f" Ground truth: {truth}" if truth else ""))
 

@@ -160,7 +160,8 @@ def _query_rows(client, q):
     return out
 
 
-def test_mixed_fleet_lands_in_canonical_units_and_resets_book_no_consumption(stack, influx_db, tmp_path):
+def test_mixed_fleet_lands_in_canonical_units_and_resets_book_no_consumption(private_stack, private_influx, tmp_path):
+    stack, influx_db = private_stack, private_influx  # exact counts: a broker free of other tests' retained messages
     registry = load_registry()
     scenario = _scenario(registry)
     fmt_of_device = {d.id: d.format for d in registry.devices}
