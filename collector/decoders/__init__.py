@@ -12,6 +12,7 @@ with a stable reason code (see :data:`REASONS`) for anything it cannot decode.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from terril.readings import Decoded
 
@@ -74,6 +75,7 @@ def register(decoder: Decoder) -> Decoder:
     if not decoder.name:
         raise ValueError("decoder without a name")
     _DECODERS[decoder.name] = decoder
+    _candidates.cache_clear()
     return decoder
 
 
@@ -92,8 +94,13 @@ def all_decoders() -> dict[str, Decoder]:
 def candidates(topic: str, names: Iterable[str] | None = None) -> list[Decoder]:
     """Decoders (optionally among ``names``) that claim ``topic``, most specific first."""
     _load_builtin()
+    return list(_candidates(topic, tuple(names) if names is not None else None))
+
+
+@lru_cache(maxsize=8192)  # a fleet publishes on a bounded set of topics; bounded, so a flood cannot grow it
+def _candidates(topic: str, names: tuple[str, ...] | None) -> tuple[Decoder, ...]:
     pool = [_DECODERS[n] for n in names if n in _DECODERS] if names is not None else list(_DECODERS.values())
-    return [d for d in pool if d.claims(topic)]
+    return tuple(d for d in pool if d.claims(topic))
 
 
 _loaded = False
