@@ -107,6 +107,12 @@ class DriftSettings:
         Also raise downward alerts (savings or a meter fault).
     use_ewma : bool
         Run the EWMA chart beside the CUSUM (an alarm of either raises the alert).
+    sigma_inflation : float
+        Factor on the noise estimated in-sample on the baseline period (out-of-sample
+        residuals of a fitted model are wider). [1]
+    min_magnitude_pct : float
+        Alerts whose mean residual from onset to detection is below this share of the
+        expected energy are dropped (:func:`detect_drift_scaled`). [%]
     """
 
     target_shift_pct: float = 10.0
@@ -117,6 +123,8 @@ class DriftSettings:
     ewma_l: float = 4.3
     two_sided: bool = True
     use_ewma: bool = True
+    sigma_inflation: float = 1.0
+    min_magnitude_pct: float = 0.0
 
 
 DEFAULT_DRIFT = DriftSettings()
@@ -545,3 +553,109 @@ def detect_stuck(meter: str, consumption: IntervalConsumption, *, min_intervals:
         state = "closed" if b < s.size else "open"
         out.append(Alert("stuck", meter, int(consumption.start_ns[a]), int(consumption.end_ns[k]), nan, nan, None, state))
     return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------
+# heteroscedastic residuals (noise that grows with the expected energy)
+
+
+@dataclass(frozen=True, slots=True)
+class ScaledNoise:
+    """Noise of daily residuals whose spread grows with the expected energy.
+
+    ``σ_d = sqrt(σ0² + (c·E_d)²)``, fitted on the baseline residuals (non-negative least squares
+    of r² on [1, E²]); ``rho1`` is the lag-1 autocorrelation of the standardised residuals
+    ``r/σ_d``, clipped to [0, 0.9].
+
+    Attributes
+    ----------
+    sigma0 : float
+        Spread that does not depend on the level. [unit of the series]
+    cv : float
+        Spread proportional to the expected level. [1]
+    rho1 : float
+        Lag-1 autocorrelation of the standardised residuals. [1]
+    floor : float
+        Smallest σ_d allowed (guards days of near-zero expected energy). [unit]
+    """
+
+    sigma0: float
+    cv: float
+    rho1: float
+    floor: float
+
+    def sigma(self, expected: np.ndarray) -> np.ndarray:
+        """σ_d for expected levels ``expected`` (NaN where expected is NaN). [unit]"""
+        e = np.asarray(expected, dtype=float)
+        return np.maximum(np.sqrt(self.sigma0 ** 2 + (self.cv * e) ** 2), self.floor)
+
+
+def estimate_scaled_noise(residuals: np.ndarray, expected: np.ndarray, *, floor_fraction: float = 0.01
+                          ) -> ScaledNoise:
+    """Fit :class:`ScaledNoise` on baseline residuals and expected values.
+
+    Parameters
+    ----------
+    residuals, expected : ndarray of float
+        Baseline residuals and expected values per day (NaN = missing). [unit]
+    floor_fraction : float
+        σ_d floor as a fraction of the mean expected level. [1]
+    """
+    r = np.asarray(residuals, dtype=float)
+    e = np.asarray(expected, dtype=float)
+    ok = np.isfinite(r) & np.isfinite(e)
+    if ok.sum() < 10:
+        raise ValueError("need at least 10 days with residual and expected value")
+    a = np.column_stack([np.ones(int(ok.sum())), e[ok] ** 2])
+    coef, _ = scipy.optimize.nnls(a, r[ok] ** 2)
+    floor = max(floor_fraction * float(np.mean(np.abs(e[ok]))), 1e-12)
+    noise = ScaledNoise(float(np.sqrt(coef[0])), float(np.sqrt(coef[1])), 0.0, floor)
+    z = np.where(ok, r / noise.sigma(e), np.nan)
+    rho = estimate_noise(z, 1.0).rho1
+    return dataclasses.replace(noise, rho1=rho)
+
+
+def detect_drift_scaled(
+    meter: str,
+    day_start_ns: np.ndarray,
+    observed_kwh: np.ndarray,
+    expected_kwh: np.ndarray,
+    n_baseline_days: int,
+    settings: DriftSettings = DEFAULT_DRIFT,
+) -> tuple[Alert, ...]:
+    """Consumption-drift alerts with a noise that grows with the expected energy.
+
+    The first ``n_baseline_days`` days (the model's fitting period) give the noise
+    (:func:`estimate_scaled_noise`); the following days are monitored. Charts run on
+    ``z_d = r_d/σ_d``; the CUSUM is tuned for a shift of ``target_shift_pct`` of the expected
+    energy, i.e. ``median(target·E_d/σ_d)`` in z units. Alerts whose magnitude (mean residual
+    from onset to detection) is below ``min_magnitude_pct`` of the expected energy are dropped.
+
+    Parameters
+    ----------
+    meter : str
+        Meter id.
+    day_start_ns : ndarray of int64
+        Local day starts of all days (baseline then monitored). [UTC ns]
+    observed_kwh, expected_kwh : ndarray of float
+        Measured and modelled energy per day (NaN = missing). [kWh/day]
+    n_baseline_days : int
+        Days of the baseline period at the start of the arrays. [day]
+    settings : DriftSettings
+        Chart settings.
+    """
+    t = np.asarray(day_start_ns, dtype=np.int64)
+    obs = np.asarray(observed_kwh, dtype=float)
+    exp = np.asarray(expected_kwh, dtype=float)
+    resid = obs - exp
+    nb = int(n_baseline_days)
+    noise = estimate_scaled_noise(resid[:nb], exp[:nb])
+    sig = noise.sigma(exp) * settings.sigma_inflation
+    z = resid / sig
+    eb = exp[:nb]
+    shift = settings.target_shift_pct / 100.0 * np.abs(eb) / noise.sigma(eb) / settings.sigma_inflation
+    shift_med = float(np.nanmedian(shift)) if np.isfinite(shift).any() else 1.0
+    level = shift_med / (settings.target_shift_pct / 100.0)
+    run = run_charts(z[None, nb:], 1.0, noise.rho1, level, settings)
+    found = _alerts_from_run("drift_up", "drift_down", meter, t[nb:], resid[nb:], exp[nb:], run, 1.0)
+    return tuple(a for a in found if abs(a.magnitude_pct) >= settings.min_magnitude_pct)

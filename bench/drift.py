@@ -1,10 +1,11 @@
 """Drift-detection scoring: simulate the demo fleet for two years with injected faults, run the
 analytics jobs on real InfluxDB, and score the alerts against the simulator's ground truth.
 
-Per seed: 2024 is the baseline year, 2025 is monitored. About a third of the consumption
-meters get a consumption drift (+10 % to +25 %, abrupt, onset in 2025), some electricity
-meters a night base-load rise (+15 % to +40 %), some meters go silent for two days, the rest
-stay clean. Readings are written straight to InfluxDB in the collector's schema (the MQTT path
+Per seed: 2024 is the baseline year, 2025 is monitored. Two of the electricity meters the
+base-load watch covers (no PV on the site, not heated electrically) get a night base-load rise
+(+15 % to +33 % of the night load), a third of the other consumption meters a consumption drift
+(+10 % to +25 %, abrupt, onset in 2025 with the whole detection window inside the year), four
+water/gas meters go silent for two days, the rest stay clean. Readings are written straight to InfluxDB in the collector's schema (the MQTT path
 is measured by bench/ingest.py), then :func:`analytics.jobs.analyze.analyze` runs as
 ``terril analyze`` would.
 
@@ -13,7 +14,8 @@ base-load rises ≥ 15 % detected within 7 days, silent meters detected within t
 intervals, and false alarms per meter-year on clean meters. Targets (issue 7): ≥ 90 %, ≥ 90 %
 (base load), 100 % (silent), ≤ 0.25 false alarms per meter-year.
 
-Usage: ``python bench/drift.py [--seeds 2]``.
+Usage: ``python bench/drift.py [--seeds 2] [--first-seed 0] [--verbose] [--dump DIR]``
+(``--dump`` saves the drift job's inputs per seed to replay :func:`analytics.jobs.drift.analyse_meter`).
 """
 
 from __future__ import annotations
@@ -50,33 +52,49 @@ MONITOR = dt.date(2025, 1, 1)
 END = dt.date(2026, 1, 1)
 
 
-def make_scenario(registry, rng: np.random.Generator) -> tuple[dict, dict[str, str]]:
-    """Faults on part of the fleet; returns the scenario data and each meter's role."""
-    consumption = [m for m in registry.meters if m.carrier in ("electricity", "gas", "heat")]
-    order = rng.permutation(len(consumption))
+def baseload_candidates(registry) -> list:
+    """Electricity meters whose night base load is watched: sites without PV (a PV site's import is still
+    the load at night, but keep the scored set unambiguous) and not heated electrically."""
+    pv_sites = {a.site for a in registry.pv_arrays}
+    return [m for m in registry.meters if m.carrier == "electricity" and m.site not in pv_sites
+            and registry.site_by_id[m.site].heating_carrier not in ("electricity", "none")]
+
+
+def make_scenario(registry, rng: np.random.Generator, n_baseload: int = 2) -> tuple[dict, dict[str, str]]:
+    """Faults on part of the fleet; returns the scenario data and each meter's role.
+
+    ``n_baseload`` of the :func:`baseload_candidates` get a night base-load rise; a third of the other
+    consumption meters get a consumption drift; some water and gas meters go silent. Every onset
+    leaves the whole detection window (21 days, 7 for base load) inside the monitored year.
+    """
+    candidates = baseload_candidates(registry)
+    if len(candidates) < n_baseload:
+        raise ValueError(f"only {len(candidates)} meters can take a base-load rise")
+    chosen = [candidates[int(i)] for i in rng.choice(len(candidates), size=n_baseload, replace=False)]
     roles: dict[str, str] = {}
     faults = []
+    for m in chosen:
+        site = registry.site_by_id[m.site]
+        onset = MONITOR + dt.timedelta(days=int(rng.integers(20, 330)))
+        base_w = max(site.floor_area_m2, 200.0) * 1.0 * float(rng.choice([0.3, 0.5]))
+        faults.append({"id": f"baseload-{m.id}", "kind": "consumption_drift", "meter": m.id, "start": onset,
+                       "base_load_w": base_w})
+        roles[m.id] = "baseload"
+    consumption = [m for m in registry.meters if m.carrier in ("electricity", "gas", "heat") and m.id not in roles]
+    order = rng.permutation(len(consumption))
     for rank, i in enumerate(order):
         m = consumption[int(i)]
         onset = MONITOR + dt.timedelta(days=int(rng.integers(20, 300)))
         if m.carrier in ("gas", "heat"):
-            # a heating drift shows only while heating: onsets in the heating season (Jan-Mar, Oct-Dec)
-            day = int(rng.integers(0, 150))
+            # a heating drift shows only while heating: onsets in the heating season (21 Jan-31 Mar,
+            # 8 Oct-11 Dec, so that the 21-day window ends inside the heating season and the data)
+            day = int(rng.integers(0, 135))
             onset = MONITOR + dt.timedelta(days=day + 20 if day < 70 else day - 70 + 280)
         if rank % 3 == 0:
             pct = float(rng.choice([10, 15, 20, 25]))
             faults.append({"id": f"drift-{m.id}", "kind": "consumption_drift", "meter": m.id, "start": onset,
                            "pct": pct})
             roles[m.id] = f"drift:{pct}"
-        elif rank % 3 == 1 and m.carrier == "electricity":
-            site = registry.site_by_id[m.site]
-            if site.heating_carrier == "electricity" or any(a.site == m.site for a in registry.pv_arrays):
-                roles[m.id] = "clean"
-                continue
-            base_w = max(site.floor_area_m2, 200.0) * 1.0 * float(rng.choice([0.3, 0.5]))
-            faults.append({"id": f"baseload-{m.id}", "kind": "consumption_drift", "meter": m.id, "start": onset,
-                           "base_load_w": base_w})
-            roles[m.id] = "baseload"
         else:
             roles[m.id] = "clean"
     silent = [m for m in registry.meters if m.carrier in ("water", "gas") and roles.get(m.id, "clean") == "clean"][:4]
@@ -106,7 +124,66 @@ def write_fleet(client: InfluxClient, registry, sim: FleetSimulation, end_ns: in
     return n
 
 
-def score_seed(state, seed: int) -> dict[str, list]:
+def score_alerts(alerts, roles: dict[str, str], onsets_ns: dict[str, int], monitor_ns: int) -> dict[str, list]:
+    """Score drift and base-load alerts against the truth (silent meters are scored apart).
+
+    A fault counts as detected only by an upward alert of its own meter detected after the true onset
+    and within the window (21 days for drifts, 7 for base load); every alert of a clean meter detected
+    in the monitored year, and every alert of a faulty meter detected in the monitored year before its
+    onset, is a false alarm.
+    """
+    out: dict[str, list] = {"drift": [], "baseload": [], "silent": [], "false": [], "clean_years": [0.0]}
+    for meter_id, role in roles.items():
+        mine = [a for a in alerts if a.meter == meter_id and a.kind in ("drift_up", "baseload_up", "drift_down",
+                                                                        "baseload_down")]
+        if role.startswith("drift") or role == "baseload":
+            onset = onsets_ns[meter_id]
+            window = 21 if role.startswith("drift") else 7
+            hits = [a for a in mine if a.kind in ("drift_up", "baseload_up") and onset <= a.detected_ns
+                    <= onset + window * DAY]
+            first = min(hits, key=lambda a: a.detected_ns) if hits else None
+            rec = (role, first is not None, (first.detected_ns - onset) / DAY if first else None,
+                   abs(first.onset_ns - onset) / DAY if first else None)
+            if VERBOSE:
+                print(f"    {meter_id:<22} {role:<12} onset {dt.date.fromtimestamp(onset / 1e9)}  "
+                      f"{'found after %.0f d' % rec[2] if first else 'missed'}; alerts: "
+                      f"{[(a.kind, str(dt.date.fromtimestamp(a.detected_ns / 1e9))) for a in mine]}")
+            out["drift" if role.startswith("drift") else "baseload"].append(rec)
+            out["false"] += [a for a in mine if monitor_ns <= a.detected_ns < onset]
+        elif role == "clean":
+            false = [a for a in mine if a.detected_ns >= monitor_ns]
+            if VERBOSE and false:
+                print(f"    {meter_id:<22} clean        false alarms: "
+                      f"{[(a.kind, str(dt.date.fromtimestamp(a.detected_ns / 1e9))) for a in false]}")
+            out["false"] += false
+            out["clean_years"][0] += 1.0
+    return out
+
+
+def dump_inputs(client: InfluxClient, registry, path: Path, roles: dict[str, str], onsets_ns: dict[str, int],
+                start_ns: int, end_ns: int) -> None:
+    """Save what the drift job reads (daily and hourly rollups, weather) with the truth, to tune offline."""
+    import pickle
+
+    from analytics.jobs.drift import _daily, _weather
+    from analytics.jobs.io import query_meter_series
+
+    daily, hourly = {}, {}
+    for m in registry.meters:
+        if m.carrier in ("electricity", "gas", "heat", "water"):
+            daily[m.id] = _daily(client, m, start_ns, end_ns)
+        if m.carrier in ("electricity", "gas", "heat"):
+            th, sh = query_meter_series(client, m.id, ["consumption_wh"], start_ns, end_ns, "consumption_hourly")
+            hourly[m.id] = (th, sh["consumption_wh"])
+        if m.carrier == "weather":
+            tw, sw = query_meter_series(client, m.id, ["temp_air_c", "irradiance_w_m2"], start_ns, end_ns)
+            hourly["_weather"] = (tw, sw["temp_air_c"], sw["irradiance_w_m2"])
+    data = {"roles": roles, "onsets_ns": onsets_ns, "daily": daily, "hourly": hourly,
+            "temps": _weather(client, registry, start_ns, end_ns), "start_ns": start_ns, "end_ns": end_ns}
+    path.write_bytes(pickle.dumps(data))
+
+
+def score_seed(state, seed: int, dump: Path | None = None) -> dict[str, list]:
     registry = load_registry()
     rng = np.random.default_rng(seed)
     data, roles = make_scenario(registry, rng)
@@ -124,32 +201,15 @@ def score_seed(state, seed: int) -> dict[str, list]:
     print(f"  seed {seed}: {points:,} points written in {t1 - t0:.0f} s, analytics in {t2 - t1:.0f} s")
     alerts = query_alerts(client)
     truth = {t.meter: t for t in sim.ground_truth}
-    out: dict[str, list] = {"drift": [], "baseload": [], "silent": [], "false": [], "clean_years": [0.0]}
+    onsets = {m: truth[m].start_ns for m, role in roles.items() if role != "clean"}
+    if dump is not None:
+        dump.mkdir(parents=True, exist_ok=True)
+        dump_inputs(client, registry, dump / f"seed-{seed}.pkl", roles, onsets, start_ns - 400 * DAY, end_ns)
+    out = score_alerts(alerts, roles, onsets, monitor_ns)
     for meter_id, role in roles.items():
-        mine = [a for a in alerts if a.meter == meter_id and a.kind in ("drift_up", "baseload_up", "drift_down",
-                                                                        "baseload_down")]
-        if role.startswith("drift") or role == "baseload":
-            onset = truth[meter_id].start_ns
-            kind = "drift_up" if role.startswith("drift") else "baseload_up"
-            window = 21 if role.startswith("drift") else 7
-            hits = [a for a in mine if a.kind in (kind, "drift_up", "baseload_up") and a.detected_ns >= onset
-                    and a.detected_ns <= onset + window * DAY]
-            first = min(hits, key=lambda a: a.detected_ns) if hits else None
-            rec = (role, first is not None, (first.detected_ns - onset) / DAY if first else None,
-                   abs(first.onset_ns - onset) / DAY if first else None)
-            if VERBOSE:
-                print(f"    {meter_id:<22} {role:<12} onset {dt.date.fromtimestamp(onset / 1e9)}  "
-                      f"{'found after %.0f d' % rec[2] if first else 'missed'}; alerts: "
-                      f"{[(a.kind, str(dt.date.fromtimestamp(a.detected_ns / 1e9))) for a in mine]}")
-            out["drift" if role.startswith("drift") else "baseload"].append(rec)
-            out["false"] += [a for a in mine if a.detected_ns < onset and a.detected_ns >= monitor_ns]
-        elif role == "clean":
-            out["false"] += [a for a in mine if a.detected_ns >= monitor_ns]
-            out["clean_years"][0] += 1.0
-        elif role == "silent":
-            t = truth[meter_id]
+        if role == "silent":
             interval = expected_interval_s(registry, meter_id)
-            check = t.start_ns + int((2 * interval + 60) * NS_PER_S)
+            check = onsets[meter_id] + int((2 * interval + 60) * NS_PER_S)
             found = [a for a in run_silent(client, registry, check - 30 * DAY, check) if a.meter == meter_id]
             out["silent"].append((role, bool(found)))
     client.query(f'DROP DATABASE "drift_{seed}"', method="POST", epoch=None)
@@ -159,7 +219,9 @@ def score_seed(state, seed: int) -> dict[str, list]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--verbose", action="store_true", help="one line per faulty meter")
+    parser.add_argument("--dump", type=Path, default=None, help="save the drift job's inputs per seed (pickle)")
     args = parser.parse_args()
     global VERBOSE
     VERBOSE = args.verbose
@@ -168,8 +230,8 @@ def main() -> None:
         state, _ = stack_up(tmp)
         try:
             print(f"drift scoring: demo fleet, baseline {START.year}, monitored {MONITOR.year}, {args.seeds} seeds")
-            for seed in range(args.seeds):
-                res = score_seed(state, seed)
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
+                res = score_seed(state, seed, args.dump)
                 for k in ("drift", "baseload", "silent", "false"):
                     total[k] += res[k]
                 total["clean_years"][0] += res["clean_years"][0]

@@ -1,12 +1,15 @@
-"""Baselines and drift for every meter, from the daily rollups and weather in InfluxDB, to alerts.
+"""Baselines and drift for every meter, from the daily and hourly rollups and weather in InfluxDB, to alerts.
 
-Per meter: the first ``baseline_days`` of history (daily ``consumption_daily`` and the
-town's ``weather_daily``) fit a daily change-point model with day types as regressors
-(school day, holiday, weekend, Wednesday, public holiday — from :mod:`terril.calendar`);
-the following days are monitored with CUSUM/EWMA on the residuals
-(:func:`analytics.drift.detect_drift`); the night base load from ``consumption_hourly`` is
-watched (:func:`analytics.drift.detect_baseload_drift`); silent and stuck meters come from
-the raw readings. ``baseline_daily`` gets expected, actual, residual and CUSUM per day.
+Per meter (pure core :func:`analyse_meter`; :func:`run_drift` does the I/O): the first
+``baseline_days`` of history fit a daily change-point model (:func:`drift_model_inputs`: the
+savings' day types and heating terms, plus day of week, school afternoons, summer and year-end
+closures, daylight and registry measures) and hourly TOWT models summed per day
+(:func:`towt_daily_expected`, hourly outdoor temperature, smoothed for heating, in and out of the
+heating season); the better one on the baseline days is kept. The following days are monitored
+with CUSUM/EWMA on residuals standardised by a noise that grows with the expected energy
+(:func:`analytics.drift.detect_drift_scaled`, upward alarms only); the night base load from
+``consumption_hourly`` is watched (:func:`analytics.drift.detect_baseload_drift`); silent and stuck
+meters come from the raw readings. ``baseline_daily`` gets expected, actual, residual and CUSUM per day.
 """
 
 from __future__ import annotations
@@ -18,25 +21,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analytics.baseline import fit_daily
+from analytics.baseline import fit_daily, fit_metrics, fit_towt, gl14_verdict
 from analytics.drift import (
     Alert,
+    DriftSettings,
+    daily_load_statistic,
     detect_baseload_drift,
     detect_drift,
+    detect_drift_scaled,
     detect_silent,
     detect_stuck,
-    daily_load_statistic,
     estimate_noise,
     with_cost,
 )
 from analytics.jobs.alerts import TITLES, AlertRecord, new_alert_id
 from analytics.jobs.io import query_meter_series, write_points
 from analytics.jobs.rollups import MeterRollup, expected_interval_s
-from analytics.savings import model_inputs
-from terril.calendar import local_dates
+from analytics.savings import SEASON_HDD_BASE_C, in_heating_season, model_inputs
+from terril.calendar import day_types, local_dates
 from terril.influx import InfluxClient
 from terril.readings import Point
-from terril.registry import Meter, Registry
+from terril.registry import Meter, Registry, Site
 
 #: Default prices [EUR/kWh, EUR/m³ for water] and emission factors [kg CO2e/kWh], used to cost alerts.
 #: CO2: ADEME Base Carbone (electricity mix moyen 2022: 0.052; natural gas 2015 mix moyen: 0.227 PCI;
@@ -44,6 +49,15 @@ from terril.registry import Meter, Registry
 PRICE_EUR = {"electricity": 0.20, "gas": 0.10, "heat": 0.11, "water": 4.0, "pv": 0.20}
 CO2_KG = {"electricity": 0.052, "gas": 0.227, "heat": 0.113, "water": 0.0, "pv": 0.052}
 DAY_NS = 86_400 * 10**9
+HOUR_NS = 3_600 * 10**9
+#: Time constant of the smoothed outdoor temperature the heating models see (building mass). [h]
+TEMP_TIME_CONSTANT_H = 12.0
+#: Chart settings of the drift job, measured with ``bench/drift.py`` (docs/analytics.md §7.1): upward
+#: alarms only (a drop costs nothing; it stays visible in ``baseline_daily``), noise inflated for the
+#: out-of-sample error of a fitted model.
+JOB_DRIFT = DriftSettings(two_sided=False, sigma_inflation=1.1)
+#: Carriers whose drift baseline may be the hourly TOWT model summed per day (measured: docs §7.1).
+HOURLY_MODEL_CARRIERS: tuple[str, ...] = ("electricity", "gas", "heat")
 #: Days of night-load history before the base-load watch starts.
 MIN_BASELOAD_DAYS = 60
 
@@ -74,12 +88,90 @@ def _weather(client: InfluxClient, registry: Registry, start_ns: int, end_ns: in
             if r[1] is not None}
 
 
+#: Names of the extra day regressors of the drift models (beside the savings' day types).
+DRIFT_REGRESSOR_NAMES: tuple[str, ...] = ("monday", "tuesday", "thursday", "friday", "saturday",
+                                          "school_afternoon", "august", "year_end", "daylight_working")
+
+
+def heating_season_from_data(dates: np.ndarray, energy: np.ndarray, n_baseline: int) -> np.ndarray | None:
+    """Heating season learnt from the baseline year: the plant is on from the first autumn day to the last
+    spring day whose consumption is clearly above the summer level (median of July-August + 3 % of the
+    spread to the winter median). Returns a per-day mask (same season every year), or None without enough data.
+    """
+    d = np.asarray(dates, dtype="datetime64[D]")[:n_baseline]
+    e = np.asarray(energy, dtype=float)[:n_baseline]
+    month = d.astype("datetime64[M]").astype(int) % 12 + 1
+    doy = (d - d.astype("datetime64[Y]")).astype(int)
+    summer, winter = e[(month == 7) | (month == 8)], e[(month == 1) | (month == 2) | (month == 12)]
+    if np.isfinite(summer).sum() < 20 or np.isfinite(winter).sum() < 20:
+        return None
+    lo, hi = float(np.nanmedian(summer)), float(np.nanmedian(winter))
+    if not hi > lo:
+        return None
+    on = np.isfinite(e) & (e > lo + 0.03 * (hi - lo))
+    spring = on & (month >= 3) & (month <= 6)
+    autumn = on & (month >= 8) & (month <= 11)
+    if not spring.any() or not autumn.any():
+        return None
+    end_doy, start_doy = int(doy[spring].max()), int(doy[autumn].min())
+    dd = np.asarray(dates, dtype="datetime64[D]")
+    dall = (dd - dd.astype("datetime64[Y]")).astype(int)
+    return (dall <= end_doy) | (dall >= start_doy)
+
+
+def drift_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, meter: Meter, site: Site, registry: Registry,
+                       energy: np.ndarray | None = None, n_baseline: int = 365
+                       ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Temperature, regressors and their names of a meter's drift baseline.
+
+    The savings inputs (:func:`analytics.savings.model_inputs`: day types, and for gas and heat
+    the smoothed temperature and heating-season terms) plus calendar terms that only sharpen
+    the day-to-day prediction: day of week, afternoons with school (four-and-a-half-day
+    Wednesdays), August and the end-of-year break (summer and Christmas closures), the length
+    of daylight on working days (lighting), and one step per energy-saving measure of the
+    registry on this meter (× heating degree days for heating carriers), so that a measure
+    taken during the baseline period does not bias the model.
+    """
+    temp, regs, names = model_inputs(dates, temp_mean_c, meter.carrier, site.school_week)
+    d = np.asarray(dates, dtype="datetime64[D]")
+    types = day_types(d, site.school_week)
+    month = d.astype("datetime64[M]").astype(int) % 12 + 1
+    dom = (d - d.astype("datetime64[M]")).astype(int) + 1
+    doy = (d - d.astype("datetime64[Y]")).astype(int)
+    wd = types.weekday
+    # day length at 50.5° N relative to its mean: cos of the day of the year, 1 at the winter solstice
+    dark = np.cos(2.0 * np.pi * (doy + 10) / 365.25)
+    extra = [wd == 0, wd == 1, wd == 3, wd == 4, wd == 5,
+             types.school_afternoon if site.school_week else np.zeros(d.shape, bool),
+             month == 8, ((month == 12) & (dom >= 24)) | ((month == 1) & (dom == 1)),
+             dark * types.working_day]
+    extra_names = list(DRIFT_REGRESSOR_NAMES)
+    hdd = np.maximum(SEASON_HDD_BASE_C - np.asarray(temp, dtype=float), 0.0)
+    for ms in registry.measures:
+        if ms.site != meter.site or ms.kind == "pv" or (ms.meters and meter.id not in ms.meters):
+            continue
+        step = (d >= np.datetime64(ms.date, "D")).astype(float)
+        extra.append(step * hdd if meter.carrier in ("gas", "heat") else step)
+        extra_names.append(f"measure_{ms.id}")
+    if meter.carrier in ("gas", "heat") and energy is not None:
+        season = heating_season_from_data(d, energy, n_baseline)
+        if season is not None:
+            # the same season terms as the savings model, on the season the plant really keeps
+            occupied = regs[:, 0] if site.school_week else 1.0 - np.maximum(regs[:, 2], regs[:, 4])
+            regs = regs.copy()
+            regs[:, -2] = np.where(season, 0.0, hdd)
+            regs[:, -1] = np.where(season, hdd, 0.0) * occupied
+    x = np.column_stack([regs] + [np.asarray(c, dtype=float) for c in extra])
+    return temp, x, tuple(names) + tuple(extra_names)
+
+
 def collapse_episodes(alerts: tuple[Alert, ...] | list[Alert], gap_days: float = 14.0) -> list[Alert]:
     """One alert per episode: the charts restart after each alarm, so a lasting shift alarms again
     and again; alarms of the same kind following each other within ``gap_days`` are one episode,
     reported with its first onset and detection and the mean magnitude."""
     out: list[Alert] = []
     gap = int(gap_days * DAY_NS)
+    last_detected = (0, 0)
     for a in sorted(alerts, key=lambda a: (a.kind, a.detected_ns)):
         last = out[-1] if out else None
         if last is not None and last.kind == a.kind and a.onset_ns <= last_detected[0] + gap:
@@ -92,6 +184,193 @@ def collapse_episodes(alerts: tuple[Alert, ...] | list[Alert], gap_days: float =
             out.append(a)
             last_detected = (a.detected_ns, 1)
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class MeterInputs:
+    """What the drift job reads for one meter (the pure core's input).
+
+    Attributes
+    ----------
+    day_start_ns : ndarray of int64
+        Local day starts. [UTC ns]
+    energy : ndarray of float
+        Daily consumption, NaN where coverage < 90 %. [kWh/day; m³/day for water]
+    temp_mean_c : ndarray of float
+        Daily mean outdoor temperature of the town (NaN = missing). [°C]
+    hour_start_ns, hourly_wh : ndarray, optional
+        Hourly consumption, for the hourly model and the night base load. [UTC ns], [Wh]
+    hourly_temp_c : ndarray, optional
+        Outdoor temperature of each hour of ``hour_start_ns`` (NaN = missing). [°C]
+    """
+
+    day_start_ns: np.ndarray
+    energy: np.ndarray
+    temp_mean_c: np.ndarray
+    hour_start_ns: np.ndarray | None = None
+    hourly_wh: np.ndarray | None = None
+    hourly_temp_c: np.ndarray | None = None
+
+
+def hourly_means(times_ns: np.ndarray, values: np.ndarray, hour_start_ns: np.ndarray) -> np.ndarray:
+    """Mean of the readings inside each hour ``[start, start + 1 h)`` (NaN for an hour without one). [unit]"""
+    t = np.asarray(times_ns, dtype=np.int64)
+    v = np.asarray(values, dtype=float)
+    h = np.asarray(hour_start_ns, dtype=np.int64)
+    ok = np.isfinite(v)
+    t, v = t[ok], v[ok]
+    i = np.searchsorted(h, t, side="right") - 1
+    inside = (i >= 0) & (t < h[np.clip(i, 0, None)] + HOUR_NS) if h.size else np.zeros(t.size, bool)
+    s = np.bincount(i[inside], weights=v[inside], minlength=h.size)
+    c = np.bincount(i[inside], minlength=h.size)
+    return np.where(c > 0, s / np.maximum(c, 1), np.nan)
+
+
+def smoothed_hourly(temp_c: np.ndarray, time_constant_h: float = TEMP_TIME_CONSTANT_H) -> np.ndarray:
+    """Exponential mean of an hourly temperature (building mass); a missing hour carries the mean on. [°C]"""
+    a = 1.0 - math.exp(-1.0 / time_constant_h)
+    out = np.empty(len(temp_c))
+    prev = math.nan
+    for i, v in enumerate(np.asarray(temp_c, dtype=float).tolist()):
+        if not math.isnan(v):
+            prev = v if math.isnan(prev) else prev + a * (v - prev)
+        out[i] = prev
+    return out
+
+
+def towt_daily_expected(meter: Meter, site: Site, inputs: MeterInputs, n_baseline: int,
+                        season: np.ndarray | None) -> np.ndarray | None:
+    """Expected daily energy from hourly TOWT models (:func:`analytics.baseline.fit_towt`) summed per day.
+
+    Heating carriers use the smoothed hourly temperature and one model in and one out of the heating
+    ``season`` (per day); schools treat school holidays and public holidays as Sundays, other sites
+    public holidays only. The baseline is the hours of the first ``n_baseline`` days. Returns None
+    when a model cannot be fitted. [kWh/day]
+    """
+    th, wh, temp = inputs.hour_start_ns, inputs.hourly_wh, inputs.hourly_temp_c
+    if th is None or wh is None or temp is None or th.size < 24 * 60:
+        return None
+    t_day = inputs.day_start_ns
+    di = np.searchsorted(t_day, th, side="right") - 1
+    keep = (di >= 0) & (di < t_day.size)
+    th, wh, temp, di = th[keep], wh[keep], temp[keep], di[keep]
+    heating = meter.carrier in ("gas", "heat")
+    tc = smoothed_hourly(temp) if heating else temp
+    types = day_types(local_dates(t_day), site.school_week)
+    off_day = types.public_holiday | (types.holiday if site.school_week else False)
+    day_off = np.asarray(off_day)[di]
+    base = di < n_baseline
+    groups = [np.ones(th.size, bool)]
+    if heating and season is not None:
+        groups = [season[di], ~season[di]]
+    pred = np.full(th.size, np.nan)
+    for g in groups:
+        fit = g & base
+        if fit.sum() < 24 * 28:
+            return None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            model = fit_towt(th[fit], wh[fit], tc[fit], day_off=day_off[fit])
+        if model.disqualifications:
+            return None
+        # no extrapolation outside the temperatures the model was fitted on (a summer model meeting a cold May)
+        lo, hi = float(np.nanmin(tc[fit])), float(np.nanmax(tc[fit]))
+        pred[g] = model.predict(th[g], np.clip(tc[g], lo, hi), day_off[g])
+    ok = np.isfinite(pred)
+    total = np.bincount(di[ok], weights=pred[ok], minlength=t_day.size) / 1000.0
+    hours = np.bincount(di[ok], minlength=t_day.size)
+    return np.where(hours >= 20, total, np.nan)
+
+
+@dataclass(frozen=True, eq=False)
+class MeterDrift:
+    """What the drift job found for one meter (alerts already collapsed into episodes)."""
+
+    alerts: tuple[Alert, ...]
+    model_kind: str | None  # None when no model could be fitted
+    qualifies: bool
+    reasons: tuple[str, ...]
+    expected: np.ndarray | None  # per day of the inputs [kWh/day]
+    base_load_day_ns: np.ndarray | None = None
+    base_load_w: np.ndarray | None = None
+
+
+def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInputs, *,
+                  baseline_days: int = 365, settings: DriftSettings = JOB_DRIFT, scaled: bool = True,
+                  hourly_model: tuple[str, ...] = HOURLY_MODEL_CARRIERS) -> MeterDrift:
+    """Baseline, drift and base-load alerts of one meter (pure: no I/O).
+
+    Parameters
+    ----------
+    meter, site, registry
+        The meter, its site and the registry (for the measures of the meter).
+    inputs : MeterInputs
+        Daily (and hourly) series.
+    baseline_days : int
+        Days at the start of the series that fit the model. [day]
+    settings : DriftSettings
+        Chart settings.
+    scaled : bool
+        Noise that grows with the expected energy (:func:`analytics.drift.detect_drift_scaled`);
+        False: one σ for all days (:func:`analytics.drift.detect_drift`).
+    hourly_model : tuple of str
+        Carriers for which hourly TOWT models (:func:`towt_daily_expected`) are also fitted, and kept
+        when they predict the baseline days better than the daily change-point model.
+    """
+    t, kwh = inputs.day_start_ns, inputs.energy
+    alerts: list[Alert] = []
+    kind: str | None = None
+    qualifies = False
+    reasons: tuple[str, ...] = ("baseline.period_too_short",)
+    expected = None
+    if t.size >= 30:
+        n_base = min(baseline_days, t.size - 1)
+        dates = local_dates(t)
+        temp, regs, names = drift_model_inputs(dates, inputs.temp_mean_c, meter, site, registry, kwh, n_base)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            model = fit_daily(temp[:n_base], kwh[:n_base], regressors=regs[:n_base], regressor_names=names,
+                              dates=dates[:n_base], is_electricity=meter.carrier == "electricity")
+        qualifies, reasons = model.qualifies, model.reasons
+        kind = model.kind if np.isfinite(model.intercept) else None
+        if kind is not None:
+            expected = model.predict(temp, regs)
+        if meter.carrier in hourly_model:
+            season = None
+            if meter.carrier in ("gas", "heat"):
+                # the learnt season, widened to the conventional one (1 Oct-20 May): a plant started late in
+                # a mild baseline autumn must not make the next autumn's heating look like a drift
+                learnt = heating_season_from_data(dates, kwh, n_base)
+                season = in_heating_season(dates) | (learnt if learnt is not None else False)
+            towt = towt_daily_expected(meter, site, inputs, n_base, season)
+            if towt is not None:
+                both = np.isfinite(towt[:n_base]) & np.isfinite(kwh[:n_base])
+                if expected is not None:
+                    both &= np.isfinite(expected[:n_base])
+                sse_towt = float(np.sum((kwh[:n_base][both] - towt[:n_base][both]) ** 2))
+                sse_cp = (float(np.sum((kwh[:n_base][both] - expected[:n_base][both]) ** 2))
+                          if expected is not None else math.inf)
+                if both.sum() >= 30 and sse_towt < sse_cp:
+                    # the hourly model predicts the days better: it replaces the daily one, gated on its
+                    # daily CV(RMSE) (GL14 daily)
+                    verdict = gl14_verdict(fit_metrics(kwh[:n_base], towt[:n_base], 1), "daily")
+                    expected, kind = towt, "towt"
+                    qualifies, reasons = verdict.qualifies, verdict.reasons
+        if expected is not None and qualifies:
+            if scaled:
+                found = detect_drift_scaled(meter.id, t, kwh, expected, n_base, settings)
+            else:
+                noise = estimate_noise(kwh[:n_base] - expected[:n_base], float(np.nanmean(expected[:n_base])))
+                found = detect_drift(meter.id, t[n_base:], kwh[n_base:], expected[n_base:], noise, settings)
+            alerts.extend(collapse_episodes(found))
+    days = load = None
+    if meter.carrier == "electricity" and site.heating_carrier != "electricity" and inputs.hourly_wh is not None:
+        # night base load; not on electrically heated buildings, whose night load follows the weather
+        th, wh = inputs.hour_start_ns, inputs.hourly_wh
+        if th is not None and th.size >= 24 * (MIN_BASELOAD_DAYS + 7):
+            days, load = daily_load_statistic(th, wh)  # Wh in one hour = mean W
+            n_base = min(baseline_days, max(MIN_BASELOAD_DAYS, days.size // 2))
+            if np.isfinite(load[:n_base]).sum() >= 10 and days.size > n_base:
+                alerts.extend(collapse_episodes(detect_baseload_drift(meter.id, days, load, n_base)))
+    return MeterDrift(tuple(alerts), kind, qualifies, reasons, expected, days, load)
 
 
 def _record(a: Alert, meter: Meter) -> AlertRecord:
@@ -113,61 +392,48 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
     report = DriftReport()
     start_ns = end_ns - history_days * DAY_NS
     temps = _weather(client, registry, start_ns, end_ns)
+    weather_t = weather_c = None
+    wm = next((m for m in registry.meters if m.carrier == "weather"), None)
+    if wm is not None:
+        weather_t, ws = query_meter_series(client, wm.id, ["temp_air_c"], start_ns, end_ns)
+        weather_c = ws["temp_air_c"]
     points: list[Point] = []
     targets = meters if meters is not None else [m for m in registry.meters if m.carrier in
                                                   ("electricity", "gas", "heat", "water")]
     for meter in targets:
         site = registry.site_by_id[meter.site]
         t, kwh = _daily(client, meter, start_ns, end_ns)
-        if t.size < 30:
-            report.skipped[meter.id] = "baseline.period_too_short"
-        else:
-            n_base = min(baseline_days, t.size - 1)
-            raw_temp = np.array([temps.get(int(x), np.nan) for x in t])
-            dates = local_dates(t)
-            # the same model inputs as the savings reports: day types, and for heating carriers a
-            # smoothed temperature and heating-season terms (plain daily models do not qualify for gas)
-            temp, regs, names = model_inputs(dates, raw_temp, meter.carrier, site.school_week)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                model = fit_daily(temp[:n_base], kwh[:n_base], regressors=regs[:n_base], regressor_names=names,
-                                  dates=dates[:n_base], is_electricity=meter.carrier == "electricity")
-            if not model.qualifies:
-                report.skipped[meter.id] = ",".join(model.reasons)
-            else:
-                report.fitted[meter.id] = model.kind
-            if np.isfinite(model.intercept):
-                # the expected series is shown even for a model that does not qualify (flagged so);
-                # only a qualifying model is trusted for drift alerts
-                expected = model.predict(temp, regs)
-                resid = kwh - expected
-                if model.qualifies:
-                    noise = estimate_noise(resid[:n_base], float(np.nanmean(expected[:n_base])))
-                    found = detect_drift(meter.id, t[n_base:], kwh[n_base:], expected[n_base:], noise)
-                    report.alerts.extend(_record(a, meter) for a in collapse_episodes(found))
-                cusum = np.nancumsum(np.where(np.isfinite(resid), resid, 0.0))
-                for i in range(t.size):
-                    if np.isfinite(expected[i]):
-                        f = {"expected_wh": float(expected[i]) * 1000, "cusum_wh": float(cusum[i]) * 1000,
-                             "model_qualified": bool(model.qualifies)}
-                        if np.isfinite(kwh[i]):
-                            f["actual_wh"] = float(kwh[i]) * 1000
-                            f["residual_wh"] = float(resid[i]) * 1000
-                        points.append(Point("baseline_daily", {"site": meter.site, "meter": meter.id,
-                                                               "carrier": meter.carrier}, f, int(t[i])))
-        if meter.carrier == "electricity" and site.heating_carrier != "electricity":
-            # night base load; not on electrically heated buildings, whose night load follows the weather
+        th = wh = ht = None
+        if meter.carrier in ("electricity", "gas", "heat"):
             th, sh = query_meter_series(client, meter.id, ["consumption_wh"], start_ns, end_ns, "consumption_hourly")
-            if th.size >= 24 * (MIN_BASELOAD_DAYS + 7):
-                days, load = daily_load_statistic(th, sh["consumption_wh"])  # Wh in one hour = mean W
-                n_base = min(baseline_days, max(MIN_BASELOAD_DAYS, days.size // 2))
-                if np.isfinite(load[:n_base]).sum() >= 10 and days.size > n_base:
-                    report.alerts.extend(_record(a, meter) for a in
-                                         collapse_episodes(detect_baseload_drift(meter.id, days, load, n_base)))
-                    for i in range(days.size):
-                        if np.isfinite(load[i]):
-                            points.append(Point("baseline_daily", {"site": meter.site, "meter": meter.id,
-                                                                   "carrier": meter.carrier},
-                                                {"base_load_w": float(load[i])}, int(days[i])))
+            wh = sh["consumption_wh"]
+            ht = hourly_means(weather_t, weather_c, th) if weather_t is not None else None
+        inputs = MeterInputs(t, kwh, np.array([temps.get(int(x), np.nan) for x in t]), th, wh, ht)
+        res = analyse_meter(meter, site, registry, inputs, baseline_days=baseline_days)
+        if res.qualifies:
+            report.fitted[meter.id] = res.model_kind or ""
+        else:
+            report.skipped[meter.id] = ",".join(res.reasons)
+        report.alerts.extend(_record(a, meter) for a in res.alerts)
+        tags = {"site": meter.site, "meter": meter.id, "carrier": meter.carrier}
+        if res.expected is not None:
+            # the expected series is shown even for a model that does not qualify (flagged so);
+            # only a qualifying model is trusted for drift alerts
+            resid = kwh - res.expected
+            cusum = np.nancumsum(np.where(np.isfinite(resid), resid, 0.0))
+            for i in range(t.size):
+                if np.isfinite(res.expected[i]):
+                    f = {"expected_wh": float(res.expected[i]) * 1000, "cusum_wh": float(cusum[i]) * 1000,
+                         "model_qualified": bool(res.qualifies)}
+                    if np.isfinite(kwh[i]):
+                        f["actual_wh"] = float(kwh[i]) * 1000
+                        f["residual_wh"] = float(resid[i]) * 1000
+                    points.append(Point("baseline_daily", tags, f, int(t[i])))
+        if res.base_load_w is not None and res.base_load_day_ns is not None:
+            for i in range(res.base_load_day_ns.size):
+                if np.isfinite(res.base_load_w[i]):
+                    points.append(Point("baseline_daily", tags, {"base_load_w": float(res.base_load_w[i])},
+                                        int(res.base_load_day_ns[i])))
         roll = rollups.get(meter.id) if rollups else None
         has_pv = any(a.site == meter.site for a in registry.pv_arrays)
         if roll is not None and roll.consumption is not None and not has_pv:
