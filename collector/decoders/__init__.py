@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
+from terril.errors import DecodeError
 from terril.readings import Decoded
 
 #: Stable reason codes for quarantine and for ``terril decode`` errors.
@@ -53,14 +54,30 @@ class Decoder:
 
     name: str = ""
     topic_filters: tuple[str, ...] = ()
+    #: what the family's topics look like, for the ``bad_topic`` message
+    topic_layout: str = ""
+    #: which part of :meth:`split_topic` is the device key
+    key_part: int = 0
 
     def claims(self, topic: str) -> bool:
         """True when ``topic`` has this family's layout (used for ``--format auto`` and routing)."""
         return self.device_key(topic) is not None
 
+    def split_topic(self, topic: str) -> tuple | None:
+        """The parts of a topic of this family's layout, or None (families set it to their parser)."""
+        raise NotImplementedError
+
     def device_key(self, topic: str) -> str | None:
         """The device key the topic names (native: device id; Tasmota: its topic; Shelly: its prefix)."""
-        raise NotImplementedError
+        parts = self.split_topic(topic)
+        return parts[self.key_part] if parts else None
+
+    def topic_parts(self, topic: str) -> tuple:
+        """:meth:`split_topic`, or ``bad_topic`` naming the expected layout."""
+        parts = self.split_topic(topic)
+        if parts is None:
+            raise DecodeError("bad_topic", f"expected {self.topic_layout}")
+        return parts
 
     def decode(self, topic: str, payload: bytes, received_ns: int) -> Decoded:
         """Decode one message. Raises DecodeError with a reason code from :data:`REASONS`."""

@@ -28,7 +28,6 @@ from collector.decoders._common import (
     payload_text,
     topic_levels,
 )
-from terril.errors import DecodeError
 from terril.readings import Decoded
 
 FORMAT = "ahoydtu"
@@ -76,16 +75,12 @@ class AhoyDtuDecoder(Decoder):
 
     name = FORMAT
     topic_filters = ("inverter/+/+/+", "inverter/+/available", "inverter/total/+")
+    topic_layout = '<TOPIC>/<name>/ch<N>/<Field>, <TOPIC>/<name>/available or <TOPIC>/total/<Field>'
+    split_topic = staticmethod(split_topic)
 
-    def device_key(self, topic: str) -> str | None:
-        parts = split_topic(topic)
-        return parts[0] if parts else None
 
     def decode(self, topic: str, payload: bytes, received_ns: int) -> Decoded:
-        parts = split_topic(topic)
-        if parts is None:
-            raise DecodeError("bad_topic", "expected <TOPIC>/<name>/ch<N>/<Field>, <TOPIC>/<name>/available "
-                                           "or <TOPIC>/total/<Field>")
+        parts = self.topic_parts(topic)
         device, kind, channel, field = parts
         text = payload_text(payload)
         if kind == "available":

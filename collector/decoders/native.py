@@ -77,15 +77,13 @@ class NativeDecoder(Decoder):
 
     name = FORMAT
     topic_filters = ("terril/+/+/telemetry", "terril/+/+/status")
+    topic_layout = 'terril/<site>/<device>/telemetry or /status'
+    key_part = 1
+    split_topic = staticmethod(split_topic)
 
-    def device_key(self, topic: str) -> str | None:
-        parts = split_topic(topic)
-        return parts[1] if parts else None
 
     def decode(self, topic: str, payload: bytes, received_ns: int) -> Decoded:
-        parts = split_topic(topic)
-        if parts is None:
-            raise DecodeError("bad_topic", "expected terril/<site>/<device>/telemetry or /status")
+        parts = self.topic_parts(topic)
         site, device, kind = parts
         if not (is_valid_id(site) and is_valid_id(device)):
             raise DecodeError("bad_topic", "site and device in the topic must be valid identifiers")

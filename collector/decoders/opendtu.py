@@ -41,7 +41,6 @@ from collector.decoders._common import (
     short,
     topic_levels,
 )
-from terril.errors import DecodeError
 from terril.readings import Decoded
 
 FORMAT = "opendtu"
@@ -100,16 +99,12 @@ class OpenDtuDecoder(Decoder):
 
     name = FORMAT
     topic_filters = ("solar/+/+/+", "solar/ac/+", "solar/dc/+", "solar/dtu/+")
+    topic_layout = '<base>/<serial>/<ch>/<field>, <base>/<serial>/status/<field> or <base>/ac|dc|dtu/<field>'
+    split_topic = staticmethod(split_topic)
 
-    def device_key(self, topic: str) -> str | None:
-        parts = split_topic(topic)
-        return parts[0] if parts else None
 
     def decode(self, topic: str, payload: bytes, received_ns: int) -> Decoded:
-        parts = split_topic(topic)
-        if parts is None:
-            raise DecodeError("bad_topic", "expected <base>/<serial>/<ch>/<field>, <base>/<serial>/status/<field> "
-                                           "or <base>/ac|dc|dtu/<field>")
+        parts = self.topic_parts(topic)
         device, scope, channel, field = parts
         text = payload_text(payload)
         if scope == "status" and field == "reachable":

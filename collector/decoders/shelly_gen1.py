@@ -26,7 +26,6 @@ from collector.decoders._common import (
     short,
     topic_levels,
 )
-from terril.errors import DecodeError
 from terril.readings import Decoded
 
 FORMAT = "shelly_gen1"
@@ -80,6 +79,8 @@ class ShellyGen1Decoder(Decoder):
 
     name = FORMAT
     topic_filters = ("shellies/+/emeter/+/+", "shellies/+/relay/+/+", "shellies/+/relay/+", "shellies/+/online")
+    topic_layout = 'shellies/<id>/emeter/<i>/<field>, .../relay/<i>[/<field>] or .../online'
+    split_topic = staticmethod(split_topic)
 
     def claims(self, topic: str) -> bool:
         parts = split_topic(topic)
@@ -87,15 +88,9 @@ class ShellyGen1Decoder(Decoder):
             return False
         return topic.startswith("shellies/") or parts[1] != "online"
 
-    def device_key(self, topic: str) -> str | None:
-        parts = split_topic(topic)
-        return parts[0] if parts else None
 
     def decode(self, topic: str, payload: bytes, received_ns: int) -> Decoded:
-        parts = split_topic(topic)
-        if parts is None:
-            raise DecodeError("bad_topic", "expected shellies/<id>/emeter/<i>/<field>, .../relay/<i>[/<field>] "
-                                           "or .../online")
+        parts = self.topic_parts(topic)
         device, kind, index, field = parts
         text = payload_text(payload)
         if kind == "online":

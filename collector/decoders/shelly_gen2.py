@@ -170,19 +170,15 @@ class ShellyGen2Decoder(Decoder):
 
     name = FORMAT
     topic_filters = ("+/events/rpc", "+/status/+", "+/online")
+    topic_layout = '<prefix>/events/rpc, <prefix>/status/<component:N> or <prefix>/online'
+    split_topic = staticmethod(split_topic)
 
     def claims(self, topic: str) -> bool:
         return split_topic(topic) is not None and not topic.startswith("shellies/")
 
-    def device_key(self, topic: str) -> str | None:
-        parts = split_topic(topic)
-        return parts[0] if parts else None
 
     def decode(self, topic: str, payload: bytes, received_ns: int) -> Decoded:
-        parts = split_topic(topic)
-        if parts is None:
-            raise DecodeError("bad_topic", "expected <prefix>/events/rpc, <prefix>/status/<component:N> "
-                                           "or <prefix>/online")
+        parts = self.topic_parts(topic)
         device, kind, component = parts
         if kind == "online":
             return availability(device, payload_text(payload), received_ns, FORMAT, ("true",), ("false",), "online")

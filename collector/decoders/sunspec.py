@@ -131,15 +131,12 @@ class SunSpecBridgeDecoder(Decoder):
     name = FORMAT
     topic_filters = ("+/inverter/+/values", "+/inverter/+/availability", "+/meter/+/values",
                      "+/meter/+/availability", "pvsolar/+")
+    topic_layout = '<topic>/inverter|meter/<name>/values|availability or pvsolar/<serial>'
+    split_topic = staticmethod(split_topic)
 
-    def device_key(self, topic: str) -> str | None:
-        parts = split_topic(topic)
-        return parts[0] if parts else None
 
     def decode(self, topic: str, payload: bytes, received_ns: int) -> Decoded:
-        parts = split_topic(topic)
-        if parts is None:
-            raise DecodeError("bad_topic", "expected <topic>/inverter|meter/<name>/values|availability or pvsolar/<serial>")
+        parts = self.topic_parts(topic)
         device, role, kind = parts
         if kind == "availability":
             text = payload_text(payload)

@@ -156,16 +156,12 @@ class TasmotaDecoder(Decoder):
         "tele/+/SENSOR", "tele/+/STATE", "tele/+/LWT", "stat/+/STATUS8", "stat/+/STATUS10",
         "+/tele/SENSOR", "+/tele/STATE", "+/tele/LWT", "+/stat/STATUS8", "+/stat/STATUS10",
     )
+    topic_layout = 'tele/<topic>/SENSOR|STATE|LWT, stat/<topic>/STATUS8|10 or a custom FullTopic ending in /tele/<kind>'
+    split_topic = staticmethod(split_topic)
 
-    def device_key(self, topic: str) -> str | None:
-        parts = split_topic(topic)
-        return parts[0] if parts else None
 
     def decode(self, topic: str, payload: bytes, received_ns: int) -> Decoded:
-        parts = split_topic(topic)
-        if parts is None:
-            raise DecodeError("bad_topic", "expected tele/<topic>/SENSOR|STATE|LWT, stat/<topic>/STATUS8|10 "
-                                           "or a custom FullTopic ending in /tele/<kind>")
+        parts = self.topic_parts(topic)
         device, _, kind = parts
         if kind == "LWT":
             return availability(device, payload_text(payload), received_ns, FORMAT, ("Online",), ("Offline",), "LWT")
