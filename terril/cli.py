@@ -411,6 +411,7 @@ def analyze_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
     with influx_endpoint(settings, "analytics").client(settings.influx.timeout_s) as client:
         with err_console.status("Analysing…") as status:
             report = analyze(client, reg, Path(settings.data_dir), since_ns=since_ns, end_ns=until_ns, site=site,
+                             prices=settings.prices,
                              progress=lambda what: status.update(f"Analysing: {what}"))
         published = _publish_alerts(settings, reg, client) if publish and not report.nothing_new else 0
     if json_out:
@@ -529,7 +530,7 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
         with influx_endpoint(settings, "analytics").client(settings.influx.timeout_s) as client:
             while not stop.wait(analyze_every):
                 try:
-                    report = analyze(client, reg, Path(settings.data_dir))
+                    report = analyze(client, reg, Path(settings.data_dir), prices=settings.prices)
                     if not report.nothing_new:
                         _publish_alerts(settings, reg, client)
                         log.info("analytics: %d meters, %d alerts open", report.meters_rolled_up, report.alerts_open)

@@ -207,6 +207,7 @@ def _analytics(settings, reg, hist_start_ns: int, start_ns: int, end_ns: int, hi
     t0 = time.monotonic()
     with err_console.status("Analytics: rollups, quality, degree days, baselines, drift…") as status:
         rep = analyze(client, reg, Path(settings.data_dir), since_ns=hist_start_ns, end_ns=end_ns,
+                      prices=settings.prices,
                       progress=lambda what: status.update(f"Analytics: {what}"))
         published = _publish_alerts(settings, reg, client)
     console.print(f"Analytics in {time.monotonic() - t0:.0f} s: {rep.meters_rolled_up} meters rolled up, "

@@ -22,6 +22,7 @@ from analytics.jobs.rollups import COUNTERS, MeterRollup, month_start_ns, rollup
 from analytics.jobs.weather import run_weather
 from terril.influx import InfluxClient
 from terril.registry import Registry
+from terril.settings import PricesSettings
 from terril.timeutil import NS_PER_S, now_ns
 
 LOOKBACK_NS = 400 * 86_400 * NS_PER_S
@@ -81,7 +82,7 @@ def touched_since(client: InfluxClient, high_water_ns: int, end_ns: int) -> tupl
 
 def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_ns: int | None = None,
             end_ns: int | None = None, site: str | None = None,
-            progress: Callable[[str], None] | None = None) -> AnalyzeReport:
+            progress: Callable[[str], None] | None = None, prices: PricesSettings | None = None) -> AnalyzeReport:
     """Run the analytics once (see module docstring) and return what it did."""
     end = end_ns if end_ns is not None else now_ns()
     report = AnalyzeReport(window_end_ns=end)
@@ -114,7 +115,7 @@ def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_n
     report.weather_days = 0 if weather is None else int(weather.day_start_ns.size)
     if progress:
         progress("baselines and drift")
-    drift = run_drift(client, registry, end, rollups=rollups,
+    drift = run_drift(client, registry, end, rollups=rollups, prices=prices or PricesSettings(),
                       meters=[m for m in meters if m.carrier in ("electricity", "gas", "heat", "water")])
     report.baselines_fitted = drift.fitted
     report.baselines_skipped = drift.skipped

@@ -42,12 +42,26 @@ from terril.calendar import day_types, local_dates
 from terril.influx import InfluxClient
 from terril.readings import Point
 from terril.registry import Meter, Registry, Site
+from terril.settings import PricesSettings
 
-#: Default prices [EUR/kWh, EUR/m³ for water] and emission factors [kg CO2e/kWh], used to cost alerts.
-#: CO2: ADEME Base Carbone (electricity mix moyen 2022: 0.052; natural gas 2015 mix moyen: 0.227 PCI;
-#: district heating national average FEDENE/SNCU 2024: 0.113). Prices: typical 2025 public-buyer tariffs.
-PRICE_EUR = {"electricity": 0.20, "gas": 0.10, "heat": 0.11, "water": 4.0, "pv": 0.20}
-CO2_KG = {"electricity": 0.052, "gas": 0.227, "heat": 0.113, "water": 0.0, "pv": 0.052}
+DEFAULT_PRICES = PricesSettings()
+
+
+def unit_value(carrier: str, prices: PricesSettings = DEFAULT_PRICES) -> tuple[float, float]:
+    """Price [€/kWh; €/m³ for water] and emission factor [kg CO₂e/kWh] that cost an alert of ``carrier``.
+
+    From the ``prices.*`` settings (defaults: docs/settings.md), the same ones that value the savings.
+    """
+    table = {
+        "electricity": (prices.electricity_eur_per_kwh, prices.electricity_kg_co2e_per_kwh),
+        "pv": (prices.electricity_eur_per_kwh, prices.electricity_kg_co2e_per_kwh),
+        "gas": (prices.gas_eur_per_kwh, prices.gas_kg_co2e_per_kwh),
+        "heat": (prices.heat_eur_per_kwh, prices.heat_kg_co2e_per_kwh),
+        "water": (prices.water_eur_per_m3, 0.0),
+    }
+    return table.get(carrier, (0.0, 0.0))
+
+
 DAY_NS = 86_400 * 10**9
 HOUR_NS = 3_600 * 10**9
 #: Time constant of the smoothed outdoor temperature the heating models see (building mass). [h]
@@ -373,8 +387,8 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
     return MeterDrift(tuple(alerts), kind, qualifies, reasons, expected, days, load)
 
 
-def _record(a: Alert, meter: Meter) -> AlertRecord:
-    a = with_cost(a, PRICE_EUR.get(meter.carrier, 0.0), CO2_KG.get(meter.carrier, 0.0))
+def _record(a: Alert, meter: Meter, prices: PricesSettings = DEFAULT_PRICES) -> AlertRecord:
+    a = with_cost(a, *unit_value(meter.carrier, prices))
     fr, en = TITLES.get(a.kind, (a.kind, a.kind))
     water = meter.carrier == "water"  # daily series in m³, not kWh
     return AlertRecord(new_alert_id(meter.id, a.kind, a.onset_ns), meter.site, meter.id, a.kind,
@@ -387,7 +401,7 @@ def _record(a: Alert, meter: Meter) -> AlertRecord:
 
 def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_days: int = 730,
               baseline_days: int = 365, rollups: dict[str, MeterRollup] | None = None,
-              meters: list[Meter] | None = None) -> DriftReport:
+              meters: list[Meter] | None = None, prices: PricesSettings = DEFAULT_PRICES) -> DriftReport:
     """Fit baselines, detect drift, base-load, silent and stuck meters up to ``end_ns``."""
     report = DriftReport()
     start_ns = end_ns - history_days * DAY_NS
@@ -414,7 +428,7 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
             report.fitted[meter.id] = res.model_kind or ""
         else:
             report.skipped[meter.id] = ",".join(res.reasons)
-        report.alerts.extend(_record(a, meter) for a in res.alerts)
+        report.alerts.extend(_record(a, meter, prices) for a in res.alerts)
         tags = {"site": meter.site, "meter": meter.id, "carrier": meter.carrier}
         if res.expected is not None:
             # the expected series is shown even for a model that does not qualify (flagged so);

@@ -127,3 +127,12 @@ def test_a_silent_meter_that_speaks_again_resolves_its_alert(influx_db, tmp_path
                              if p.tags["meter"] == "meteo-t" and p.time_ns >= start + 86_400 * NS_PER_S])
     analyze(influx_db, reg, tmp_path, end_ns=end)
     assert [a.state for a in query_alerts(influx_db) if a.kind == "silent"] == ["resolved"]
+
+
+def test_alert_costs_use_the_prices_settings():
+    from analytics.jobs.drift import unit_value
+    from terril.settings import PricesSettings
+
+    assert unit_value("gas") == (0.10, 0.227)
+    assert unit_value("water", PricesSettings(water_eur_per_m3=3.5)) == (3.5, 0.0)
+    assert unit_value("pv", PricesSettings(electricity_eur_per_kwh=0.25)) == (0.25, 0.052)
