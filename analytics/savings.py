@@ -99,7 +99,7 @@ class ValueFactors:
     )
     emission_factors: tuple[EmissionFactor, ...] = DEFAULT_EMISSION_FACTORS
     gas_kwh_basis: str = "pcs"
-    tariff_source: str = ("illustrative 2025 public-buyer averages (same as analytics/jobs/drift.py); "
+    tariff_source: str = ("illustrative 2025 public-buyer averages (the defaults of the prices.* settings); "
                           "set the town's contract prices in settings")
 
     def tariff(self, carrier: str) -> float:
