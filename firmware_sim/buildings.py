@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from firmware_sim.randomness import normal, stream_key, uniform
 from firmware_sim.weather import EPOCH_NS, NS_PER_S, Weather
-from terril.calendar import DayTypes, day_types, school_occupancy
+from terril.calendar import DayTypes, day_types, is_closed, school_occupancy
 from terril.registry import Site
 
 FloatArray = npt.NDArray[np.float64]
@@ -150,6 +150,8 @@ def occupancy(site: Site, lt: LocalTime, seed: int) -> FloatArray:
     working = ~types.weekend[di] & ~ph
     month, dom = lt.month, lt.day_of_month
     kind = site.kind
+    # the registry's annual closures (sports halls and the library close for summer and the year end)
+    annual_closure = is_closed(lt.days, site.closures)[lt.day_index] if site.closures else np.zeros(h.shape, bool)
     occ = np.zeros(h.shape)
     if kind in SCHOOL_KINDS:
         occ = school_occupancy(h, types, di)
@@ -157,7 +159,7 @@ def occupancy(site: Site, lt: LocalTime, seed: int) -> FloatArray:
         staff = working & (types.school_day[di] | ((month == 8) & (dom >= 26))) & _between(h, 16.5, 18.5)
         occ = np.maximum(occ, np.where(staff, 0.15, 0.0))
     elif kind == "sports_hall":
-        closed = ph | ((month == 8) & (dom <= 25)) | ((month == 12) & (dom >= 24)) | ((month == 1) & (dom == 1))
+        closed = ph | annual_closure
         school_use = types.working_day[di] & ~sch_hol & (wd != 2) & (_between(h, 9.0, 12.0) | _between(h, 13.5, 16.5))
         wed = (wd == 2) & _between(h, 13.5, 17.5)
         evening = (wd <= 4) & _between(h, 17.5, 22.5)
@@ -186,7 +188,7 @@ def occupancy(site: Site, lt: LocalTime, seed: int) -> FloatArray:
         day = working & (_between(h, 7.5, 12.0) | _between(h, 13.0, 16.5))
         occ = np.where(day, np.where(month == 8, 0.6, 1.0), 0.0)
     elif kind == "library":
-        closed = ph | ((month == 8) & (dom >= 8) & (dom <= 22))
+        closed = ph | annual_closure
         public = (((wd == 1) | (wd == 4)) & _between(h, 13.5, 18.0)) | ((wd == 2) & _between(h, 9.5, 18.0)) \
             | ((wd == 5) & _between(h, 9.5, 17.0))
         staff = (wd >= 1) & (wd <= 5) & _between(h, 9.0, 18.0)

@@ -174,6 +174,39 @@ def local_dates(time_ns: npt.ArrayLike, tz: str = "Europe/Paris") -> DayArray:
     return idx.tz_localize(None).values.astype("datetime64[D]")
 
 
+def parse_closure(text: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """An annual closure ``"MM-DD/MM-DD"`` (first and last day, inclusive; it may wrap the year end,
+    as ``"12-24/01-01"``) as ((month, day), (month, day)). Raises ValueError naming the problem."""
+    parts = str(text).split("/")
+    if len(parts) != 2:
+        raise ValueError(f"closure {text!r}: expected 'MM-DD/MM-DD', e.g. '08-01/08-25'")
+    out = []
+    for part in parts:
+        try:
+            month, day = (int(x) for x in part.strip().split("-"))
+            dt.date(2024, month, day)  # a leap year, so that 02-29 is accepted
+        except ValueError:
+            raise ValueError(f"closure {text!r}: {part.strip()!r} is not a day of the year as MM-DD") from None
+        out.append((month, day))
+    return out[0], out[1]
+
+
+def is_closed(dates: npt.ArrayLike, closures: tuple[str, ...] | list[str]) -> BoolArray:
+    """True on days inside one of the annual ``closures`` (see :func:`parse_closure`)."""
+    days = as_days(dates)
+    closed = np.zeros(days.shape, dtype=bool)
+    if not closures or days.size == 0:
+        return closed
+    month = days.astype("datetime64[M]").astype(int) % 12 + 1
+    dom = (days - days.astype("datetime64[M]")).astype(int) + 1
+    key = month * 100 + dom
+    for text in closures:
+        (m0, d0), (m1, d1) = parse_closure(text)
+        a, b = m0 * 100 + d0, m1 * 100 + d1
+        closed |= ((key >= a) & (key <= b)) if a <= b else ((key >= a) | (key <= b))
+    return closed
+
+
 def is_public_holiday(dates: npt.ArrayLike) -> BoolArray:
     """True on French public holidays."""
     days = as_days(dates)

@@ -48,6 +48,14 @@ def _check_id(value: str) -> str:
 Identifier = Annotated[str, Field(min_length=1, max_length=64)]
 
 
+def _check_closures(value: tuple[str, ...]) -> tuple[str, ...]:
+    from terril.calendar import parse_closure
+
+    for text in value:
+        parse_closure(text)  # raises ValueError naming the problem
+    return value
+
+
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -76,8 +84,11 @@ class Site(_Entry):
     tertiaire: bool = False  # subject to the Décret tertiaire (>= 1000 m² of tertiary use)
     reference_year: int | None = Field(None, ge=2010, le=2100)
     eligible_roof_area_m2: float = Field(0.0, ge=0)
+    #: Annual closures, "MM-DD/MM-DD" inclusive (may wrap the year end): "08-01/08-25", "12-24/01-01".
+    closures: tuple[str, ...] = ()
 
     _v_id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
+    _v_closures = field_validator("closures")(classmethod(lambda cls, v: _check_closures(v)))
 
 
 class Meter(_Entry):

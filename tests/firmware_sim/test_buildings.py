@@ -95,3 +95,18 @@ def test_church_sunday_service_and_quiet_weekdays(registry) -> None:
     sunday_morning = (types.weekday[lt.day_index] == 6) & (lt.hour >= 10) & (lt.hour < 11.5)
     assert occ[sunday_morning].min() == 1.0
     assert occ.mean() < 0.05
+
+
+def test_sports_hall_closes_on_the_registry_closures(registry) -> None:
+    t = np.arange(np.datetime64("2024-12-20", "ns"), np.datetime64("2025-01-04", "ns"),
+                  np.timedelta64(15, "m")).astype(np.int64)
+    lt = local_time(t)
+    site = registry.site_by_id["salle-bigotte"]
+    assert "12-24/01-01" in site.closures
+    occ = occupancy(site, lt, seed=1)
+    closed = (lt.days[lt.day_index] >= np.datetime64("2024-12-24")) & (lt.days[lt.day_index] <= np.datetime64("2025-01-01"))
+    assert occ[closed].max() == 0
+    assert occ[~closed].max() > 0.5  # open the days around (school holidays: evening clubs)
+    open_all_year = occupancy(site.model_copy(update={"closures": ()}), lt, seed=1)
+    assert open_all_year[closed & ~np.isin(lt.days[lt.day_index], np.array(["2024-12-25", "2025-01-01"],
+                                                                            dtype="datetime64[D]"))].max() > 0.5

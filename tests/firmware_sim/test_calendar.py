@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from terril.calendar import (
-    day_types, easter_sunday, is_public_holiday, is_school_holiday, load_school_holidays, local_dates,
+    day_types, easter_sunday, is_closed, is_public_holiday, is_school_holiday, load_school_holidays, local_dates,
+    parse_closure,
     parse_school_holidays, public_holidays, school_occupancy,
 )
 from terril.errors import ConfigError
@@ -98,3 +99,17 @@ last_day = 2024-11-05
 """
     with pytest.raises(ConfigError, match="overlaps"):
         parse_school_holidays(text)
+
+
+def test_annual_closures_wrap_the_year_end() -> None:
+    days = np.arange(np.datetime64("2024-12-22"), np.datetime64("2025-01-03"))
+    closed = is_closed(days, ("12-24/01-01",))
+    assert [str(d) for d in days[closed]] == [f"2024-12-{d}" for d in range(24, 32)] + ["2025-01-01"]
+    summer = is_closed(np.array(["2025-07-31", "2025-08-01", "2025-08-25", "2025-08-26"], dtype="datetime64[D]"),
+                       ["08-01/08-25"])
+    assert summer.tolist() == [False, True, True, False]
+    assert not is_closed(days, ()).any()
+    assert parse_closure("02-29/03-01") == ((2, 29), (3, 1))
+    for bad in ("0801/0825", "08-01", "13-01/13-02", "08-01/08-25/09-01"):
+        with pytest.raises(ValueError, match="closure"):
+            parse_closure(bad)

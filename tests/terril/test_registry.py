@@ -129,3 +129,15 @@ def test_meter_of_another_site_and_duplicate_feeding_are_refused():
     reasons = [p.reason for p in info.value.problems]
     assert any("belongs to site 'a', not 'b'" in r for r in reasons)
     assert any("already fed by device 'a-dev'" in r for r in reasons)
+
+
+def test_annual_closures_are_validated_with_their_location():
+    site = {"id": "gym", "name": "Gym", "kind": "sports_hall", "latitude": 50, "longitude": 2}
+    ok = parse_registry({"sites": [{**site, "closures": ["08-01/08-25", "12-24/01-01"]}]})
+    assert ok.site_by_id["gym"].closures == ("08-01/08-25", "12-24/01-01")
+    with pytest.raises(RegistryError) as info:
+        parse_registry({"sites": [{**site, "closures": ["08-01/08-32", "summer"]}]})
+    problems = {p.location: p.reason for p in info.value.problems}
+    assert any(loc.startswith("sites[0]") and "closures" in loc for loc in problems), problems
+    reason = " ".join(problems.values())
+    assert "'08-32' is not a day of the year as MM-DD" in reason
