@@ -270,9 +270,16 @@ def model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, carrier: str, schoo
 
 
 def day_type_regressors(dates: np.ndarray, school_week: str | None) -> np.ndarray:
-    """The day-type regressor matrix (columns :data:`REGRESSOR_NAMES`) for a site. [1]"""
+    """The day-type regressor matrix (columns :data:`REGRESSOR_NAMES`) for a site. [1]
+
+    ``public_holiday`` marks a holiday on a working day only: one on a Saturday or a Sunday is already
+    a weekend day, and counting both effects would predict a closed building's weekend holiday below
+    its weekend (below zero for an office).
+    """
     types = day_types(np.asarray(dates, dtype="datetime64[D]"), school_week)
-    return np.column_stack([getattr(types, n).astype(float) for n in REGRESSOR_NAMES])
+    cols = {n: getattr(types, n) for n in REGRESSOR_NAMES}
+    cols["public_holiday"] = types.public_holiday & ~types.weekend
+    return np.column_stack([cols[n].astype(float) for n in REGRESSOR_NAMES])
 
 
 # ---------------------------------------------------------------------------------------

@@ -216,3 +216,13 @@ def test_prices_from_settings_value_the_savings(monkeypatch):
     assert vf.eur("gas", 1000) == 150.0
     assert vf.co2_kg("gas", 1000) == 200.0  # pci: no PCS -> PCI conversion
     assert vf.factor("gas").source == "settings (prices.*)"
+
+
+def test_a_public_holiday_on_a_weekend_is_counted_once():
+    from analytics.savings import REGRESSOR_NAMES, day_type_regressors
+
+    days = np.array(["2024-11-01", "2025-11-01", "2026-11-01"], dtype="datetime64[D]")  # Fri, Sat, Sun
+    x = day_type_regressors(days, None)
+    ph, we = REGRESSOR_NAMES.index("public_holiday"), REGRESSOR_NAMES.index("weekend")
+    assert x[:, ph].tolist() == [1.0, 0.0, 0.0]
+    assert x[:, we].tolist() == [0.0, 1.0, 1.0]
