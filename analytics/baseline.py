@@ -22,6 +22,7 @@ from typing import Literal
 
 import numpy as np
 import scipy.linalg
+import scipy.optimize
 import scipy.stats
 
 from terril.timeutil import PARIS
@@ -275,8 +276,25 @@ def fractional_savings_uncertainty(
 # daily change-point model
 
 
+class _Gate:
+    """Acceptance of a fitted model: its data sufficiency and its GL14 verdict."""
+
+    disqualifications: tuple[str, ...]
+    verdict: Gl14Verdict
+
+    @property
+    def qualifies(self) -> bool:
+        """Sufficient data and a passing (or, monthly, warning) GL14 verdict."""
+        return not self.disqualifications and self.verdict.qualifies
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Every code that stops the model from qualifying."""
+        return self.disqualifications + (() if self.verdict.qualifies else self.verdict.reasons)
+
+
 @dataclass(frozen=True, eq=False)
-class DailyChangePointModel:
+class DailyChangePointModel(_Gate):
     """A fitted daily change-point model.
 
     ``E = μ + β_H·max(T_H − T, 0) + β_C·max(T − T_C, 0) + Σ γ_k·x_k`` per day, with T the
@@ -321,16 +339,6 @@ class DailyChangePointModel:
     disqualifications: tuple[str, ...]
     warnings: tuple[str, ...]
     residual_std: float
-
-    @property
-    def qualifies(self) -> bool:
-        """Sufficient data and a passing (or warning) GL14 verdict."""
-        return not self.disqualifications and self.verdict.qualifies
-
-    @property
-    def reasons(self) -> tuple[str, ...]:
-        """Every code that stops the model from qualifying."""
-        return self.disqualifications + (() if self.verdict.qualifies else self.verdict.reasons)
 
     def predict(self, temp_mean_c: np.ndarray, regressors: np.ndarray | None = None) -> np.ndarray:
         """Expected daily energy.
@@ -696,23 +704,26 @@ def _merge_knots(temp_c: np.ndarray, knots: tuple[float, ...], min_hours: int) -
 
 
 @dataclass(frozen=True, eq=False)
-class TowtModel:
+class TowtModel(_Gate):
     """A fitted hourly time-of-week-and-temperature model.
 
     ``E_h = α_tow(h) + Σ_j β_j^{occ(tow)}·f_j(T_h)``: one coefficient per hour of the week,
     piecewise-linear temperature segments with separate slopes for occupied and unoccupied
-    hours of the week.
+    hours of the week (CalTRACK).
 
     Attributes
     ----------
-    tow_coefs : ndarray, shape (168,)
-        α per hour of the week. [energy unit/h]
-    occupied : ndarray of bool, shape (168,)
+    tow_coefs : ndarray, shape (168,) or (360,)
+        α per hour of the week; with profiles (``alt_week``, ``closed``), 168–335 are the hours of
+        the second week profile and 336–359 the hours of a closed day. [energy unit/h]
+    occupied : ndarray of bool, same shape
         Occupancy of each hour of the week.
     knots_c : ndarray
         Temperature knots after merging sparse bins. [°C]
-    slopes_occupied, slopes_unoccupied : ndarray
-        β per temperature segment. [energy unit/(h·K)]
+    slope_group : ndarray of int, same shape as ``tow_coefs``
+        Slope group of each hour of the week (0 occupied, 1 unoccupied).
+    slopes : ndarray, shape (2, segments)
+        β per group and temperature segment. [energy unit/(h·K)]
     metrics : FitMetrics
         In-sample metrics.
     verdict : Gl14Verdict
@@ -726,30 +737,94 @@ class TowtModel:
     tow_coefs: np.ndarray
     occupied: np.ndarray
     knots_c: np.ndarray
-    slopes_occupied: np.ndarray
-    slopes_unoccupied: np.ndarray
+    slope_group: np.ndarray
+    slopes: np.ndarray
     metrics: FitMetrics
     verdict: Gl14Verdict
     disqualifications: tuple[str, ...]
     tz: dt.tzinfo
 
-    @property
-    def qualifies(self) -> bool:
-        """Sufficient data and a passing GL14 hourly verdict."""
-        return not self.disqualifications and self.verdict.qualifies
-
-    @property
-    def reasons(self) -> tuple[str, ...]:
-        """Every code that stops the model from qualifying."""
-        return self.disqualifications + (() if self.verdict.qualifies else self.verdict.reasons)
-
-    def predict(self, times_ns: np.ndarray, temp_c: np.ndarray, day_off: np.ndarray | None = None) -> np.ndarray:
-        """Expected energy per hour. [energy unit/h]"""
-        tow = time_of_week(times_ns, self.tz, day_off)
+    def predict(self, times_ns: np.ndarray, temp_c: np.ndarray, day_off: np.ndarray | None = None,
+                alt_week: np.ndarray | None = None, closed: np.ndarray | None = None) -> np.ndarray:
+        """Expected energy per hour, never below zero. [energy unit/h]"""
+        tow = _profile_index(time_of_week(times_ns, self.tz, day_off), alt_week, closed, self.tow_coefs.size)
         f = _temp_features(temp_c, self.knots_c)
-        occ = self.occupied[tow]
-        slopes = np.where(occ[:, None], self.slopes_occupied[None, :], self.slopes_unoccupied[None, :])
-        return self.tow_coefs[tow] + np.sum(f * slopes, axis=1)
+        return np.maximum(self.tow_coefs[tow] + np.sum(f * self.slopes[self.slope_group[tow]], axis=1), 0.0)
+
+
+#: Coefficients of an hourly model with profiles: 168 hours of the normal week, 168 of the second
+#: week profile, 24 hours of a closed day.
+PROFILE_COEFS = 168 + 168 + 24
+
+
+def _profile_index(tow: np.ndarray, alt_week: np.ndarray | None, closed: np.ndarray | None,
+                   n_coefs: int) -> np.ndarray:
+    """Index into the coefficients: hour of the week (0–167), of the second week profile
+    (168–335) or hour of a closed day (336–359)."""
+    if n_coefs <= 168:
+        return tow
+    idx = tow
+    if alt_week is not None:
+        idx = idx + 168 * np.asarray(alt_week, dtype=bool).astype(np.int64)
+    if closed is not None:
+        idx = np.where(np.asarray(closed, dtype=bool), 336 + tow % 24, idx)
+    return idx
+
+
+def _profiles(alt_week: np.ndarray | None, closed: np.ndarray | None) -> int:
+    return PROFILE_COEFS if alt_week is not None or closed is not None else 168
+
+
+def _fill_unseen(values: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Profile coefficients never seen in the baseline take the normal week's (the second week's
+    hour from the same hour of the normal week, a closed day's hour from Sunday's)."""
+    out = np.array(values, copy=True)
+    if out.size > 168:
+        out[168:336] = np.where(seen[168:336], out[168:336], out[:168])
+        out[336:] = np.where(seen[336:], out[336:], out[144:168])
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class _HourlyData:
+    """Inputs of an hourly model as arrays, with their index into the profile coefficients."""
+
+    t_ns: np.ndarray
+    y: np.ndarray
+    temp: np.ndarray
+    n_tow: int
+    tow: np.ndarray
+    valid: np.ndarray
+    dq: tuple[str, ...]
+
+    @classmethod
+    def of(cls, times_ns: np.ndarray, energy: np.ndarray, temp_c: np.ndarray, day_off: np.ndarray | None,
+           alt_week: np.ndarray | None, closed: np.ndarray | None, tz: dt.tzinfo, min_coverage: float
+           ) -> _HourlyData:
+        t_ns = np.asarray(times_ns, dtype=np.int64)
+        y = np.asarray(energy, dtype=float)
+        temp = np.asarray(temp_c, dtype=float)
+        n_tow = _profiles(alt_week, closed)
+        tow = _profile_index(time_of_week(t_ns, tz, day_off), alt_week, closed, n_tow)
+        valid = np.isfinite(y) & np.isfinite(temp)
+        dq: list[str] = []
+        if y.size == 0 or valid.mean() < min_coverage:
+            dq.append("baseline.insufficient_hours")
+        if np.bincount(tow[valid] % 168, minlength=168).min() < 1:
+            dq.append("baseline.time_of_week_missing")
+        return cls(t_ns, y, temp, n_tow, tow, valid, tuple(dq))
+
+
+def _occupancy(tv: np.ndarray, yv: np.ndarray, towv: np.ndarray, n_tow: int, threshold: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """CalTRACK occupancy: an hour of the week is occupied when more than ``threshold`` of its residuals
+    from a preliminary degree-hour fit are positive. Returns (occupied, seen) per profile coefficient."""
+    pre = np.column_stack([np.ones(yv.size), np.maximum(10.0 - tv, 0.0), np.maximum(tv - (65 - 32) / 1.8, 0.0)])
+    beta = np.linalg.lstsq(pre, yv, rcond=None)[0]
+    counts = np.bincount(towv, minlength=n_tow)
+    share = np.bincount(towv, weights=(yv - pre @ beta) > 0, minlength=n_tow) / np.maximum(counts, 1)
+    seen = counts > 0
+    return _fill_unseen(share, seen) > threshold, seen
 
 
 def fit_towt(
@@ -758,6 +833,8 @@ def fit_towt(
     temp_c: np.ndarray,
     *,
     day_off: np.ndarray | None = None,
+    alt_week: np.ndarray | None = None,
+    closed: np.ndarray | None = None,
     tz: dt.tzinfo = PARIS,
     knots_c: tuple[float, ...] = TOWT_KNOTS_C,
     min_bin_hours: int = 20,
@@ -783,6 +860,14 @@ def fit_towt(
         Air temperature for each hour. [°C]
     day_off : ndarray of bool, optional
         Holidays and public holidays (mapped to Sunday's time of week).
+    alt_week : ndarray of bool, optional
+        Hours that follow a second week profile with its own 168 coefficients (a sports hall in
+        the school holidays: evening clubs, no school classes). An hour of that profile never
+        seen in the baseline takes the normal profile's coefficient.
+    closed : ndarray of bool, optional
+        Hours of days the building is closed (public holidays, annual closures): one 24-hour
+        profile of their own (unlike ``day_off``, which makes them Sundays, right only for a
+        building closed on Sundays). An hour never seen takes Sunday's.
     tz : tzinfo
         Calendar time zone.
     knots_c : tuple of float
@@ -794,42 +879,400 @@ def fit_towt(
     min_coverage : float
         Minimum share of valid hours. [1]
     """
-    t_ns = np.asarray(times_ns, dtype=np.int64)
-    y = np.asarray(energy, dtype=float)
-    temp = np.asarray(temp_c, dtype=float)
-    tow = time_of_week(t_ns, tz, day_off)
-    valid = np.isfinite(y) & np.isfinite(temp)
-    dq: list[str] = []
-    if y.size == 0 or valid.mean() < min_coverage:
-        dq.append("baseline.insufficient_hours")
-    tv, yv, towv = temp[valid], y[valid], tow[valid]
-    if np.bincount(towv, minlength=168).min() < 1:
-        dq.append("baseline.time_of_week_missing")
+    h = _HourlyData.of(times_ns, energy, temp_c, day_off, alt_week, closed, tz, min_coverage)
+    t_ns, y, temp, n_tow, valid, dq = h.t_ns, h.y, h.temp, h.n_tow, h.valid, list(h.dq)
+    tv, yv, towv = temp[valid], y[valid], h.tow[valid]
     nan = float("nan")
     if yv.size < 168 + 20:
         m = FitMetrics(int(yv.size), 0, nan, nan, nan, nan, nan, nan, nan, nan)
-        z = np.zeros(168)
-        return TowtModel(z, np.zeros(168, bool), np.zeros(0), np.zeros(1), np.zeros(1), m,
-                         gl14_verdict(m, "hourly"), tuple(dict.fromkeys(dq + ["baseline.insufficient_hours"])), tz)
-    pre = np.column_stack([np.ones(yv.size), np.maximum(10.0 - tv, 0.0), np.maximum(tv - (65 - 32) / 1.8, 0.0)])
-    beta = np.linalg.lstsq(pre, yv, rcond=None)[0]
-    positive = (yv - pre @ beta) > 0
-    share = np.bincount(towv, weights=positive, minlength=168) / np.maximum(np.bincount(towv, minlength=168), 1)
-    occupied = share > occupancy_threshold
+        return TowtModel(np.zeros(168), np.zeros(168, bool), np.zeros(0), np.zeros(168, np.int64), np.zeros((1, 1)),
+                         m, gl14_verdict(m, "hourly"), tuple(dict.fromkeys(dq + ["baseline.insufficient_hours"])), tz)
+    occupied, seen = _occupancy(tv, yv, towv, n_tow, occupancy_threshold)
     knots = _merge_knots(tv, knots_c, min_bin_hours)
     f = _temp_features(tv, knots)
-    occ = occupied[towv]
-    design = np.zeros((yv.size, 168 + 2 * f.shape[1]))
-    design[np.arange(yv.size), towv] = 1.0
-    design[:, 168 : 168 + f.shape[1]] = f * occ[:, None]
-    design[:, 168 + f.shape[1] :] = f * (~occ)[:, None]
-    coef, *_ = np.linalg.lstsq(design, yv, rcond=None)
-    rank = np.linalg.matrix_rank(design)
     nf = f.shape[1]
-    model = TowtModel(coef[:168], occupied, knots, coef[168 : 168 + nf], coef[168 + nf :],
+    group = np.where(occupied, 0, 1)
+    n_groups = 2
+    g = group[towv]
+    design = np.zeros((yv.size, n_tow + n_groups * nf))
+    design[np.arange(yv.size), towv] = 1.0
+    for k in range(n_groups):
+        design[:, n_tow + k * nf : n_tow + (k + 1) * nf] = f * (g == k)[:, None]
+    keep = np.r_[seen, np.ones(n_groups * nf, bool)]  # no column for an hour of the week never seen
+    coef = np.zeros(design.shape[1])
+    coef[keep] = np.linalg.lstsq(design[:, keep], yv, rcond=None)[0]
+    tow_coefs = _fill_unseen(coef[:n_tow], seen)
+    rank = np.linalg.matrix_rank(design[:, keep])
+    slopes = coef[n_tow:].reshape(n_groups, nf)
+    model = TowtModel(tow_coefs, occupied, knots, group, slopes,
                       FitMetrics(0, 0, nan, nan, nan, nan, nan, nan, nan, nan),
                       Gl14Verdict("hourly", "reject", ("gl14.no_fit",)), (), tz)
-    pred = model.predict(t_ns, temp, day_off)
+    pred = model.predict(t_ns, temp, day_off, alt_week, closed)
     metrics = fit_metrics(np.where(valid, y, np.nan), pred, int(rank))
-    return TowtModel(coef[:168], occupied, knots, coef[168 : 168 + nf], coef[168 + nf :], metrics,
+    return TowtModel(tow_coefs, occupied, knots, group, slopes, metrics,
                      gl14_verdict(metrics, "hourly"), tuple(dict.fromkeys(dq)), tz)
+
+
+# ---------------------------------------------------------------------------------------
+# hourly change-point model of a heating plant on a setpoint schedule
+
+#: Balance temperatures searched per group of hours by :func:`fit_hourly_change_point`. [°C]
+HOURLY_BALANCE_GRID_C: tuple[float, ...] = tuple(float(x) for x in np.arange(0.0, 24.01, 0.5))
+
+
+@dataclass(frozen=True, eq=False)
+class HourlyChangePointModel(_Gate):
+    """Hourly energy of a heating plant on a setpoint schedule.
+
+    ``E_h = max(α_tow(h) + β_g·max(τ_g − T_h, 0), 0)`` with one α per hour of the week and, per
+    group ``g`` of hours (the same local hour of the day, occupied or not), a heating slope β_g ≥ 0
+    and a balance temperature τ_g searched on :data:`HOURLY_BALANCE_GRID_C`. A building heated to
+    a comfort setpoint in class hours, boosted before them and kept at a setback at night
+    needs a different balance point for each: the TOWT model's shared piecewise-linear response
+    cannot bend where each of them does, which shows in the shoulder seasons. The fit separates
+    by group (each hour of the week belongs to one group), so it is exact least squares per τ.
+
+    Attributes
+    ----------
+    tow_coefs : ndarray, shape (168,) or (360,)
+        α per hour of the week (168–335: the second week profile, 336–359: a closed day). [energy unit/h]
+    group : ndarray of int, same shape
+        Group of each hour of the week (``hour of day + 24·unoccupied``).
+    balance_c, slope : ndarray, shape (48,)
+        τ_g [°C] and β_g [energy unit/(h·K)] per group (NaN τ, zero β for a group never seen).
+    occupied : ndarray of bool, same shape as ``tow_coefs``
+        Occupancy of each hour of the week (more than ``occupancy_threshold`` of its residuals
+        positive in a preliminary fit, as in CalTRACK).
+    metrics : FitMetrics
+        In-sample hourly metrics.
+    verdict : Gl14Verdict
+        Hourly gate.
+    disqualifications : tuple of str
+        Data-sufficiency failures.
+    tz : tzinfo
+        Calendar time zone used for the time of week.
+    """
+
+    tow_coefs: np.ndarray
+    group: np.ndarray
+    balance_c: np.ndarray
+    slope: np.ndarray
+    occupied: np.ndarray
+    metrics: FitMetrics
+    verdict: Gl14Verdict
+    disqualifications: tuple[str, ...]
+    tz: dt.tzinfo
+
+    def predict(self, times_ns: np.ndarray, temp_c: np.ndarray, day_off: np.ndarray | None = None,
+                alt_week: np.ndarray | None = None, closed: np.ndarray | None = None) -> np.ndarray:
+        """Expected energy per hour, never below zero. [energy unit/h]"""
+        tow = _profile_index(time_of_week(times_ns, self.tz, day_off), alt_week, closed, self.tow_coefs.size)
+        g = self.group[tow]
+        tau = np.nan_to_num(self.balance_c[g])
+        heat = self.slope[g] * np.maximum(tau - np.asarray(temp_c, dtype=float), 0.0)
+        return np.maximum(self.tow_coefs[tow] + heat, 0.0)
+
+
+def fit_hourly_change_point(
+    times_ns: np.ndarray,
+    energy: np.ndarray,
+    temp_c: np.ndarray,
+    *,
+    day_off: np.ndarray | None = None,
+    alt_week: np.ndarray | None = None,
+    closed: np.ndarray | None = None,
+    tz: dt.tzinfo = PARIS,
+    grid_c: tuple[float, ...] = HOURLY_BALANCE_GRID_C,
+    occupancy_threshold: float = 0.65,
+    min_coverage: float = 0.9,
+) -> HourlyChangePointModel:
+    """Fit an :class:`HourlyChangePointModel` (least squares, balance points on a grid).
+
+    Parameters
+    ----------
+    times_ns : ndarray of int64
+        Start of each hour. [UTC ns]
+    energy : ndarray of float
+        Energy per hour (NaN = missing). [energy unit/h]
+    temp_c : ndarray of float
+        Outdoor temperature of each hour (smoothed for building mass). [°C]
+    day_off, alt_week, closed : ndarray of bool, optional
+        As for :func:`fit_towt`.
+    tz : tzinfo
+        Calendar time zone.
+    grid_c : tuple of float
+        Balance temperatures searched. [°C]
+    occupancy_threshold : float
+        Share of positive residuals marking an occupied hour of the week. [1]
+    min_coverage : float
+        Minimum share of valid hours. [1]
+    """
+    h = _HourlyData.of(times_ns, energy, temp_c, day_off, alt_week, closed, tz, min_coverage)
+    t_ns, y, temp, n_tow, valid, dq = h.t_ns, h.y, h.temp, h.n_tow, h.valid, list(h.dq)
+    tv, yv, towv = temp[valid], y[valid], h.tow[valid]
+    nan = float("nan")
+    empty = FitMetrics(int(yv.size), 0, nan, nan, nan, nan, nan, nan, nan, nan)
+    if yv.size < 168 + 20:
+        z = np.zeros(n_tow)
+        return HourlyChangePointModel(z, np.zeros(n_tow, np.int64), np.full(48, nan), np.zeros(48),
+                                      np.zeros(n_tow, bool), empty, gl14_verdict(empty, "hourly"),
+                                      tuple(dict.fromkeys(dq + ["baseline.insufficient_hours"])), tz)
+    occupied, seen = _occupancy(tv, yv, towv, n_tow, occupancy_threshold)
+    group = (np.arange(n_tow) % 24) + 24 * (~occupied).astype(np.int64)
+    grid = np.asarray(grid_c, dtype=float)
+    alpha = np.zeros(n_tow)
+    balance = np.full(48, nan)
+    slope = np.zeros(48)
+    gv = group[towv]
+    for g in np.unique(gv).tolist():
+        sel = gv == g
+        ys, ts, ws = yv[sel], tv[sel], towv[sel]
+        _, inv = np.unique(ws, return_inverse=True)
+        m = int(inv.max()) + 1
+        cnt = np.bincount(inv, minlength=m).astype(float)
+        ybar = np.bincount(inv, weights=ys, minlength=m) / cnt
+        yc = ys - ybar[inv]
+        x = np.maximum(grid[None, :] - ts[:, None], 0.0)  # (hours, grid)
+        xbar = np.stack([np.bincount(inv, weights=x[:, j], minlength=m) for j in range(grid.size)], axis=1) / cnt[:, None]
+        xc = x - xbar[inv]
+        sxx = np.sum(xc * xc, axis=0)
+        sxy = np.sum(xc * yc[:, None], axis=0)
+        b = np.where(sxx > 1e-9, np.maximum(sxy / np.where(sxx > 1e-9, sxx, 1.0), 0.0), 0.0)
+        sse = np.sum((yc[:, None] - xc * b[None, :]) ** 2, axis=0)
+        j = int(np.argmin(sse))
+        balance[g], slope[g] = grid[j], b[j]
+        hows = np.unique(ws)
+        alpha[hows] = ybar - b[j] * xbar[:, j]
+    alpha = _fill_unseen(alpha, seen)
+    group = _fill_unseen(group, seen)
+    model = HourlyChangePointModel(alpha, group, balance, slope, occupied, empty,
+                                   Gl14Verdict("hourly", "reject", ("gl14.no_fit",)), (), tz)
+    pred = model.predict(t_ns, temp, day_off, alt_week, closed)
+    n_params = int(seen.sum()) + 2 * int(np.isfinite(balance).sum())
+    metrics = fit_metrics(np.where(valid, y, np.nan), pred, n_params)
+    return HourlyChangePointModel(alpha, group, balance, slope, occupied, metrics, gl14_verdict(metrics, "hourly"),
+                                  tuple(dict.fromkeys(dq)), tz)
+
+
+# ---------------------------------------------------------------------------------------
+# plants that run on demand (event-driven heating)
+
+#: An hour counts as "in operation" above this share of the baseline's 99th-percentile hourly energy. [1]
+OPERATING_THRESHOLD_FRACTION = 0.02
+#: Fewest baseline hours in operation (standby and boost together) for an operating-power model.
+MIN_OPERATING_HOURS = 200
+#: Largest share of baseline hours in boost: a plant that runs most of the time follows a schedule,
+#: and the TOWT model is the right one. [1]
+MAX_BOOST_SHARE = 0.5
+#: Classes of boost hours by their place in the run: the first hours heat the building up, the
+#: last one is usually a part hour (:func:`run_positions`).
+BOOST_POSITIONS = 7
+#: Balance temperatures searched for the standby mode. [°C]
+STANDBY_GRID_C: tuple[float, ...] = tuple(float(x) for x in np.arange(-5.0, 25.01, 0.5))
+
+
+def _standby_fit(energy: np.ndarray, temp_c: np.ndarray) -> tuple[float, float, float]:
+    """``E = base + slope·max(τ − T, 0)`` by least squares, τ searched on :data:`STANDBY_GRID_C`.
+
+    Returns (τ [°C], base [energy/h], slope [energy/(h·K)]); base and slope are kept non-negative.
+    """
+    best = (np.inf, 0.0, float(np.mean(energy)) if energy.size else 0.0, 0.0)
+    for tau in STANDBY_GRID_C:
+        x = np.maximum(tau - temp_c, 0.0)
+        if not np.any(x > 0):
+            continue
+        coef = scipy.optimize.nnls(np.column_stack([np.ones(x.size), x]), energy)[0]
+        sse = float(np.sum((energy - coef[0] - coef[1] * x) ** 2))
+        if sse < best[0]:
+            best = (sse, tau, float(coef[0]), float(coef[1]))
+    return best[1], best[2], best[3]
+
+
+def run_positions(flags: np.ndarray, cap: int = BOOST_POSITIONS) -> np.ndarray:
+    """Class of each flagged hour in its run of consecutive flagged hours (0 = not flagged).
+
+    1 … ``cap − 1``: the hour's 1-based position in the run (warm-up); ``cap``: the last hour of a
+    run of two hours or more (usually a part hour: the plant stops inside it); ``cap − 1`` also
+    holds every later hour of a long run.
+    """
+    f = np.asarray(flags, dtype=bool)
+    idx = np.arange(f.size)
+    last_off = np.maximum.accumulate(np.where(~f, idx, -1))
+    pos = np.where(f, np.minimum(idx - last_off, cap - 1), 0)
+    last = f & ~np.r_[f[1:], True] & (idx - last_off >= 2)  # the end of the data does not end a run
+    return np.where(last, cap, pos)
+
+
+@dataclass(frozen=True, eq=False)
+class OperatingPowerModel:
+    """Hourly energy of a plant that runs on demand, given the hours it ran.
+
+    Some plants follow no schedule: a church heated for services, funerals and weddings, a hall
+    heated for the events it hosts. Their daily energy is dominated by how many hours they ran,
+    which no calendar predicts (a daily change-point or TOWT model fails the GL14 gate with a
+    CV(RMSE) near or above 100 %). What can be predicted, and what a fault changes, is the
+    energy of each hour of operation at a given outdoor temperature (the plant's power signature).
+
+    Each hour is in one of three modes, read from its energy: **off**
+    (``E ≤ threshold``: ``off_level``), **standby** (frost protection or setback:
+    ``E = base + slope·max(τ_s − T, 0)``) or **boost** (above twice the standby energy:
+    the building is brought to comfort). Boost hours are modelled by their place in the run
+    (warm-up hours, holding hours, the last hour: :func:`run_positions`) with TOWT
+    piecewise-linear temperature features. A fouled boiler, a valve stuck open, a setpoint
+    raised for events, all raise the energy of the hours in operation; a plant that no longer
+    stops is seen by the base-load, silent and stuck watches and by the hours in operation.
+
+    Attributes
+    ----------
+    threshold : float
+        Hourly energy above which an hour is in operation. [energy unit/h]
+    off_level : float
+        Mean hourly energy of the hours off. [energy unit/h]
+    standby_balance_c, standby_base, standby_slope : float
+        Standby mode ``E = base + slope·max(τ_s − T, 0)``. [°C], [energy unit/h], [energy unit/(h·K)]
+    knots_c : ndarray
+        Temperature knots of the boost model. [°C]
+    boost_coefs : ndarray, shape (BOOST_POSITIONS, 1 + segments)
+        Intercept and slopes per class of :func:`run_positions`. [energy unit/h, energy unit/(h·K)]
+    boost_share : float
+        Share of valid baseline hours in boost. [1]
+    metrics : FitMetrics
+        In-sample metrics on the hours in operation.
+    disqualifications : tuple of str
+        ``baseline.insufficient_operating_hours`` or ``baseline.not_intermittent``.
+    """
+
+    threshold: float
+    off_level: float
+    standby_balance_c: float
+    standby_base: float
+    standby_slope: float
+    knots_c: np.ndarray
+    boost_coefs: np.ndarray
+    boost_share: float
+    metrics: FitMetrics
+    disqualifications: tuple[str, ...]
+
+    @property
+    def qualifies(self) -> bool:
+        """Enough hours in operation, in a plant that is not in boost most of the time."""
+        return not self.disqualifications
+
+    def standby_energy(self, temp_c: np.ndarray) -> np.ndarray:
+        """Energy of a standby hour at temperature ``temp_c``. [energy unit/h]"""
+        return self.standby_base + self.standby_slope * np.maximum(self.standby_balance_c
+                                                                   - np.asarray(temp_c, dtype=float), 0.0)
+
+    def modes(self, energy: np.ndarray, temp_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(in operation, in boost) per hour; False for a missing hour."""
+        return _modes(np.asarray(energy, dtype=float), np.asarray(temp_c, dtype=float), self.threshold,
+                      self.standby_balance_c, self.standby_base, self.standby_slope)
+
+    def predict(self, energy: np.ndarray, temp_c: np.ndarray) -> np.ndarray:
+        """Expected energy of each of consecutive hours given its observed mode. [energy unit/h]
+
+        NaN where the hour's energy is missing (mode unknown) or its temperature is.
+        """
+        e = np.asarray(energy, dtype=float)
+        t = np.asarray(temp_c, dtype=float)
+        on, boost = self.modes(e, t)
+        pos = run_positions(boost)
+        f = _temp_features(np.where(np.isfinite(t), t, 0.0), self.knots_c)
+        design = np.column_stack([np.ones(e.size), f])
+        boost_pred = np.einsum("ij,ij->i", design, self.boost_coefs[np.maximum(pos, 1) - 1])
+        out = np.where(boost, np.maximum(boost_pred, self.threshold),
+                       np.where(on, self.standby_energy(t), self.off_level))
+        return np.where(np.isfinite(e) & np.isfinite(t), out, np.nan)
+
+
+def _modes(e: np.ndarray, t: np.ndarray, threshold: float, balance_c: float, base: float, slope: float
+           ) -> tuple[np.ndarray, np.ndarray]:
+    on = np.isfinite(e) & np.isfinite(t) & (e > threshold)
+    standby = base + slope * np.maximum(balance_c - t, 0.0)
+    return on, on & (e > 2.0 * standby + 3.0 * threshold)
+
+
+def fit_operating_power(
+    energy: np.ndarray,
+    temp_c: np.ndarray,
+    *,
+    knots_c: tuple[float, ...] = TOWT_KNOTS_C,
+    threshold_fraction: float = OPERATING_THRESHOLD_FRACTION,
+    min_operating_hours: int = MIN_OPERATING_HOURS,
+    max_boost_share: float = MAX_BOOST_SHARE,
+    min_bin_hours: int = 20,
+) -> OperatingPowerModel:
+    """Fit an :class:`OperatingPowerModel` on consecutive baseline hours.
+
+    Modes are found iteratively: the hours in operation below the middle of their range start as standby,
+    the standby line is fitted on them, and hours above twice its energy (plus a margin) are
+    boost; repeated until the split no longer changes (at most 10 rounds).
+
+    Parameters
+    ----------
+    energy : ndarray of float
+        Energy per hour, consecutive hours (NaN = missing or outside the baseline). [energy unit/h]
+    temp_c : ndarray of float
+        Outdoor temperature of each hour (smoothed for heating). [°C]
+    knots_c : tuple of float
+        Temperature knots of the boost model (merged where a bin holds fewer than ``min_bin_hours``). [°C]
+    threshold_fraction : float
+        Operation threshold as a share of the 99th percentile of the hourly energy. [1]
+    min_operating_hours : int
+        Fewest hours in operation.
+    max_boost_share : float
+        Largest share of hours in boost. [1]
+    min_bin_hours : int
+        Fewest boost hours per temperature bin.
+    """
+    y = np.asarray(energy, dtype=float)
+    temp = np.asarray(temp_c, dtype=float)
+    valid = np.isfinite(y) & np.isfinite(temp)
+    nan = float("nan")
+    empty = FitMetrics(0, 0, nan, nan, nan, nan, nan, nan, nan, nan)
+    nf = len(knots_c) + 1
+
+    def unfit(threshold: float, off: float, share: float, dq: str) -> OperatingPowerModel:
+        return OperatingPowerModel(threshold, off, nan, 0.0, 0.0, np.asarray(knots_c, float),
+                                   np.zeros((BOOST_POSITIONS, 1 + nf)), share, empty, (dq,))
+
+    if valid.sum() < min_operating_hours:
+        return unfit(nan, nan, 0.0, "baseline.insufficient_operating_hours")
+    threshold = threshold_fraction * float(np.percentile(y[valid], 99))
+    on = valid & (y > threshold)
+    off = valid & ~on
+    off_level = float(y[off].mean()) if off.any() else 0.0
+    if on.sum() < min_operating_hours:
+        return unfit(threshold, off_level, 0.0, "baseline.insufficient_operating_hours")
+    lo_e, hi_e = np.percentile(y[on], [5, 95])
+    boost = on & (y > 0.5 * (lo_e + hi_e))
+    tau, base, slope = 0.0, 0.0, 0.0
+    for _ in range(10):
+        standby = on & ~boost
+        if standby.sum() >= 10:
+            tau, base, slope = _standby_fit(y[standby], temp[standby])
+        new = _modes(y, temp, threshold, tau, base, slope)[1]
+        if np.array_equal(new, boost):
+            break
+        boost = new
+    share = float(boost.sum() / valid.sum())
+    if boost.sum() < min_operating_hours // 2:
+        return unfit(threshold, off_level, share, "baseline.insufficient_operating_hours")
+    if share > max_boost_share:
+        return unfit(threshold, off_level, share, "baseline.not_intermittent")
+    pos = run_positions(boost)
+    knots = _merge_knots(temp[boost], knots_c, min_bin_hours)
+    f = _temp_features(np.where(np.isfinite(temp), temp, 0.0), knots)
+    design = np.column_stack([np.ones(y.size), f])
+    coefs = np.zeros((BOOST_POSITIONS, design.shape[1]))
+    pooled = np.linalg.lstsq(design[boost], y[boost], rcond=None)[0]
+    for p in range(1, BOOST_POSITIONS + 1):
+        sel = boost & (pos == p)
+        # a run position with too few hours shares the pooled boost model
+        coefs[p - 1] = (np.linalg.lstsq(design[sel], y[sel], rcond=None)[0]
+                        if sel.sum() >= 3 * design.shape[1] else pooled)
+    model = OperatingPowerModel(threshold, off_level, tau, base, slope, knots, coefs, share, empty, ())
+    pred = model.predict(np.where(valid, y, np.nan), temp)
+    metrics = fit_metrics(np.where(on, y, np.nan), np.where(on, pred, np.nan),
+                          BOOST_POSITIONS * design.shape[1] + 2)
+    return OperatingPowerModel(threshold, off_level, tau, base, slope, knots, coefs, share, metrics, ())

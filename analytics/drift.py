@@ -611,6 +611,10 @@ def estimate_scaled_noise(residuals: np.ndarray, expected: np.ndarray, *, floor_
     floor = max(floor_fraction * float(np.mean(np.abs(e[ok]))), 1e-12)
     noise = ScaledNoise(float(np.sqrt(coef[0])), float(np.sqrt(coef[1])), 0.0, floor)
     z = np.where(ok, r / noise.sigma(e), np.nan)
+    # the autocorrelation of the days that carry the signal (heating season, working days): a slow misfit
+    # on days of near-zero use (a boiler's summer hot water) must not widen the chart all year
+    busy = ok & (e >= np.nanmedian(e[ok]))
+    z = np.where(busy, z, np.nan)
     rho = estimate_noise(z, 1.0).rho1
     return dataclasses.replace(noise, rho1=rho)
 
@@ -652,7 +656,7 @@ def detect_drift_scaled(
     noise = estimate_scaled_noise(resid[:nb], exp[:nb])
     sig = noise.sigma(exp) * settings.sigma_inflation
     z = resid / sig
-    eb = exp[:nb]
+    eb = np.where(np.isfinite(obs[:nb]), exp[:nb], np.nan)  # the days charted (observed), not the others
     shift = settings.target_shift_pct / 100.0 * np.abs(eb) / noise.sigma(eb) / settings.sigma_inflation
     shift_med = float(np.nanmedian(shift)) if np.isfinite(shift).any() else 1.0
     level = shift_med / (settings.target_shift_pct / 100.0)

@@ -3,9 +3,12 @@
 Per meter (pure core :func:`analyse_meter`; :func:`run_drift` does the I/O): the first
 ``baseline_days`` of history fit a daily change-point model (:func:`drift_model_inputs`: the
 savings' day types and heating terms, plus day of week, school afternoons, summer and year-end
-closures, daylight and registry measures) and hourly TOWT models summed per day
-(:func:`towt_daily_expected`, hourly outdoor temperature, smoothed for heating, in and out of the
-heating season); the better one on the baseline days is kept. The following days are monitored
+closures, daylight and registry measures) and hourly models summed per day
+(:func:`towt_daily_expected`: the hourly change-point model for heating, in and out of the heating
+season on the smoothed temperature, TOWT otherwise; closed days and a sports hall's holiday week
+with profiles of their own); the better one on the baseline days is kept. A heating plant that
+runs on demand (a church) and that neither model fits falls back to the operating-power model
+(:func:`operating_daily_expected`), charted on the days it ran. The following days are monitored
 with CUSUM/EWMA on residuals standardised by a noise that grows with the expected energy
 (:func:`analytics.drift.detect_drift_scaled`, upward alarms only); the night base load from
 ``consumption_hourly`` is watched (:func:`analytics.drift.detect_baseload_drift`); silent and stuck
@@ -21,7 +24,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analytics.baseline import fit_daily, fit_metrics, fit_towt, gl14_verdict
+from analytics.baseline import (
+    HOURLY_BALANCE_GRID_C,
+    fit_daily,
+    fit_hourly_change_point,
+    fit_metrics,
+    fit_operating_power,
+    fit_towt,
+    gl14_verdict,
+)
 from analytics.drift import (
     Alert,
     DriftSettings,
@@ -38,7 +49,7 @@ from analytics.jobs.alerts import TITLES, AlertRecord, new_alert_id
 from analytics.jobs.io import query_meter_series, write_points
 from analytics.jobs.rollups import MeterRollup, expected_interval_s
 from analytics.savings import SEASON_HDD_BASE_C, in_heating_season, model_inputs
-from terril.calendar import day_types, local_dates
+from terril.calendar import day_types, is_closed, local_dates
 from terril.influx import InfluxClient
 from terril.readings import Point
 from terril.registry import Meter, Registry, Site
@@ -70,8 +81,16 @@ TEMP_TIME_CONSTANT_H = 12.0
 #: alarms only (a drop costs nothing; it stays visible in ``baseline_daily``), noise inflated for the
 #: out-of-sample error of a fitted model.
 JOB_DRIFT = DriftSettings(two_sided=False, sigma_inflation=1.1)
+#: The same for electricity: its lighting follows daylight and clouds, which the models do not see, so
+#: out-of-sample residuals are wider still (measured: docs/analytics.md §7.1).
+JOB_DRIFT_ELECTRICITY = DriftSettings(two_sided=False, sigma_inflation=1.3)
+#: A balance point no hour reaches: the hourly change-point model without a temperature response. [°C]
+NO_TEMPERATURE_GRID_C: tuple[float, ...] = (-100.0,)
 #: Carriers whose drift baseline may be the hourly TOWT model summed per day (measured: docs §7.1).
 HOURLY_MODEL_CARRIERS: tuple[str, ...] = ("electricity", "gas", "heat")
+#: Kinds of site the schools use (PE lessons) whose week changes in the school holidays: their hourly
+#: model keeps a second week profile for the holidays.
+SCHOOL_USED_KINDS: frozenset[str] = frozenset({"sports_hall"})
 #: Days of night-load history before the base-load watch starts.
 MIN_BASELOAD_DAYS = 60
 
@@ -104,13 +123,22 @@ def _weather(client: InfluxClient, registry: Registry, start_ns: int, end_ns: in
 
 #: Names of the extra day regressors of the drift models (beside the savings' day types).
 DRIFT_REGRESSOR_NAMES: tuple[str, ...] = ("monday", "tuesday", "thursday", "friday", "saturday",
-                                          "school_afternoon", "august", "year_end", "daylight_working")
+                                          "school_afternoon", "august_working", "august_off", "year_end_working",
+                                          "year_end_off", "daylight_working")
+
+
+def heats(meter: Meter, site: Site) -> bool:
+    """Whether the meter's energy is mostly space heating: gas and heat, and the electricity of an
+    electrically heated site (its hourly model then follows the heating plant's, on the smoothed
+    temperature and in and out of the heating season)."""
+    return meter.carrier in ("gas", "heat") or (meter.carrier == "electricity" and site.heating_carrier == "electricity")
 
 
 def heating_season_from_data(dates: np.ndarray, energy: np.ndarray, n_baseline: int) -> np.ndarray | None:
     """Heating season learnt from the baseline year: the plant is on from the first autumn day to the last
-    spring day whose consumption is clearly above the summer level (median of July-August + 3 % of the
-    spread to the winter median). Returns a per-day mask (same season every year), or None without enough data.
+    spring day whose week (median of the 7 days around it) is clearly above the summer level (the 90th
+    percentile of July-August, so that a summer closure does not lower it, + 15 % of the spread to the
+    winter median). Returns a per-day mask (same season every year), or None without enough data.
     """
     d = np.asarray(dates, dtype="datetime64[D]")[:n_baseline]
     e = np.asarray(energy, dtype=float)[:n_baseline]
@@ -119,10 +147,13 @@ def heating_season_from_data(dates: np.ndarray, energy: np.ndarray, n_baseline: 
     summer, winter = e[(month == 7) | (month == 8)], e[(month == 1) | (month == 2) | (month == 12)]
     if np.isfinite(summer).sum() < 20 or np.isfinite(winter).sum() < 20:
         return None
-    lo, hi = float(np.nanmedian(summer)), float(np.nanmedian(winter))
+    lo, hi = float(np.nanpercentile(summer, 90)), float(np.nanmedian(winter))
     if not hi > lo:
         return None
-    on = np.isfinite(e) & (e > lo + 0.03 * (hi - lo))
+    # a week at a time, so that one busy day in September does not start the season
+    week = np.array([np.nanmedian(e[max(i - 3, 0):i + 4]) if np.isfinite(e[max(i - 3, 0):i + 4]).any() else np.nan
+                     for i in range(e.size)])
+    on = np.isfinite(week) & (week > lo + 0.15 * (hi - lo))
     spring = on & (month >= 3) & (month <= 6)
     autumn = on & (month >= 8) & (month <= 11)
     if not spring.any() or not autumn.any():
@@ -141,8 +172,9 @@ def drift_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, meter: Meter,
     The savings inputs (:func:`analytics.savings.model_inputs`: day types, and for gas and heat
     the smoothed temperature and heating-season terms) plus calendar terms that only sharpen
     the day-to-day prediction: day of week, afternoons with school (four-and-a-half-day
-    Wednesdays), August and the end-of-year break (summer and Christmas closures), the length
-    of daylight on working days (lighting), and one step per energy-saving measure of the
+    Wednesdays), August and the end-of-year break (summer and Christmas closures; apart on
+    working days and days off), the site's annual closures, the length of daylight on the days
+    in use (lighting), and one step per energy-saving measure of the
     registry on this meter (× heating degree days for heating carriers), so that a measure
     taken during the baseline period does not bias the model.
     """
@@ -155,11 +187,26 @@ def drift_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, meter: Meter,
     wd = types.weekday
     # day length at 50.5° N relative to its mean: cos of the day of the year, 1 at the winter solstice
     dark = np.cos(2.0 * np.pi * (doy + 10) / 365.25)
-    extra = [wd == 0, wd == 1, wd == 3, wd == 4, wd == 5,
+    # summer and year-end effects apart on working days and days off: a town hall working at 70 % in
+    # August is not 30 % lower on its August Sundays
+    august = month == 8
+    year_end = ((month == 12) & (dom >= 24)) | ((month == 1) & (dom == 1))
+    # the day of the week matters on days the building keeps its week: not on public holidays, annual
+    # closures or (for a school) the school holidays, when it is closed whatever the day
+    week_kept = ~types.public_holiday & ~is_closed(d, site.closures)
+    if site.school_week:
+        week_kept &= ~types.holiday
+    work = types.working_day & week_kept
+    extra = [(wd == 0) & week_kept, (wd == 1) & week_kept, (wd == 3) & week_kept, (wd == 4) & week_kept,
+             (wd == 5) & week_kept,
              types.school_afternoon if site.school_week else np.zeros(d.shape, bool),
-             month == 8, ((month == 12) & (dom >= 24)) | ((month == 1) & (dom == 1)),
-             dark * types.working_day]
+             august & work, august & ~work, year_end & work, year_end & ~work,
+             dark * (types.school_day if site.school_week else work)]  # lighting on the days in use
     extra_names = list(DRIFT_REGRESSOR_NAMES)
+    if site.closures:
+        extra.append(is_closed(d, site.closures) & ~types.public_holiday)
+        extra_names.append("closed")
+
     hdd = np.maximum(SEASON_HDD_BASE_C - np.asarray(temp, dtype=float), 0.0)
     for ms in registry.measures:
         if ms.site != meter.site or ms.kind == "pv" or (ms.meters and meter.id not in ms.meters):
@@ -252,47 +299,110 @@ def smoothed_hourly(temp_c: np.ndarray, time_constant_h: float = TEMP_TIME_CONST
     return out
 
 
-def towt_daily_expected(meter: Meter, site: Site, inputs: MeterInputs, n_baseline: int,
-                        season: np.ndarray | None) -> np.ndarray | None:
-    """Expected daily energy from hourly TOWT models (:func:`analytics.baseline.fit_towt`) summed per day.
-
-    Heating carriers use the smoothed hourly temperature and one model in and one out of the heating
-    ``season`` (per day); schools treat school holidays and public holidays as Sundays, other sites
-    public holidays only. The baseline is the hours of the first ``n_baseline`` days. Returns None
-    when a model cannot be fitted. [kWh/day]
-    """
+def _hours_in_days(inputs: MeterInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Hour starts, energy, temperature and day index of the hours inside the days of ``inputs``; None
+    without at least 60 days of hourly data and temperature."""
     th, wh, temp = inputs.hour_start_ns, inputs.hourly_wh, inputs.hourly_temp_c
     if th is None or wh is None or temp is None or th.size < 24 * 60:
         return None
+    di = np.searchsorted(inputs.day_start_ns, th, side="right") - 1
+    keep = (di >= 0) & (di < inputs.day_start_ns.size)
+    return th[keep], wh[keep], temp[keep], di[keep]
+
+
+def towt_daily_expected(meter: Meter, site: Site, inputs: MeterInputs, n_baseline: int,
+                        season: np.ndarray | None) -> np.ndarray | None:
+    """Expected daily energy from hourly models summed per day: TOWT (:func:`analytics.baseline.fit_towt`),
+    or for heating carriers the hourly change-point model (:func:`analytics.baseline.fit_hourly_change_point`).
+
+    Heating carriers use the smoothed hourly temperature and one model in and one out of the heating
+    ``season`` (per day). Closed days (public holidays and the site's annual closures) have a day
+    profile of their own; schools treat their holidays as Sundays; sports halls keep a second week
+    profile for the school holidays. The baseline is the hours of the first ``n_baseline`` days.
+    Returns None when a model cannot be fitted. [kWh/day]
+    """
+    hours = _hours_in_days(inputs)
+    if hours is None:
+        return None
+    th, wh, temp, di = hours
     t_day = inputs.day_start_ns
-    di = np.searchsorted(t_day, th, side="right") - 1
-    keep = (di >= 0) & (di < t_day.size)
-    th, wh, temp, di = th[keep], wh[keep], temp[keep], di[keep]
-    heating = meter.carrier in ("gas", "heat")
+    heating = heats(meter, site)
     tc = smoothed_hourly(temp) if heating else temp
-    types = day_types(local_dates(t_day), site.school_week)
-    off_day = types.public_holiday | (types.holiday if site.school_week else False)
-    day_off = np.asarray(off_day)[di]
+    dates = local_dates(t_day)
+    types = day_types(dates, site.school_week)
+    # closed days (public holidays, the site's annual closures) have a day profile of their own; a school's
+    # holidays are Sundays; sites the schools use outside their walls keep another week in the holidays
+    closed_day = np.asarray(types.public_holiday | is_closed(dates, site.closures))
+    closed = closed_day[di]
+    day_off = np.asarray(types.holiday if site.school_week else np.zeros(dates.shape, bool))[di]
+    alt = np.asarray(types.holiday & ~closed_day)[di] if site.kind in SCHOOL_USED_KINDS else None
     base = di < n_baseline
     groups = [np.ones(th.size, bool)]
     if heating and season is not None:
         groups = [season[di], ~season[di]]
     pred = np.full(th.size, np.nan)
-    for g in groups:
+    for k, g in enumerate(groups):
         fit = g & base
         if fit.sum() < 24 * 28:
             return None
         with np.errstate(invalid="ignore", divide="ignore"):
-            model = fit_towt(th[fit], wh[fit], tc[fit], day_off=day_off[fit])
+            if heating:
+                # out of the heating season a heating plant does not heat: no temperature response there (one
+                # fitted on May and September would learn the shorter days, not the weather)
+                grid = NO_TEMPERATURE_GRID_C if k == 1 else HOURLY_BALANCE_GRID_C
+                model = fit_hourly_change_point(th[fit], wh[fit], tc[fit], day_off=day_off[fit],
+                                                alt_week=alt[fit] if alt is not None else None, closed=closed[fit],
+                                                grid_c=grid)
+            else:
+                model = fit_towt(th[fit], wh[fit], tc[fit], day_off=day_off[fit],
+                                 alt_week=alt[fit] if alt is not None else None, closed=closed[fit])
         if model.disqualifications:
             return None
         # no extrapolation outside the temperatures the model was fitted on (a summer model meeting a cold May)
         lo, hi = float(np.nanmin(tc[fit])), float(np.nanmax(tc[fit]))
-        pred[g] = model.predict(th[g], np.clip(tc[g], lo, hi), day_off[g])
+        pred[g] = model.predict(th[g], np.clip(tc[g], lo, hi), day_off[g], alt[g] if alt is not None else None,
+                                closed[g])
     ok = np.isfinite(pred)
     total = np.bincount(di[ok], weights=pred[ok], minlength=t_day.size) / 1000.0
     hours = np.bincount(di[ok], minlength=t_day.size)
     return np.where(hours >= 20, total, np.nan)
+
+
+@dataclass(frozen=True, eq=False)
+class OperatingDays:
+    """Expected daily energy of a plant that runs on demand (:func:`operating_daily_expected`)."""
+
+    expected: np.ndarray  # per day, given the hours the plant ran [kWh/day]
+    operating: np.ndarray  # per day: the plant ran at least one hour (bool)
+    share: float  # share of the baseline days with operation [1]
+
+
+def operating_daily_expected(inputs: MeterInputs, n_baseline: int) -> OperatingDays | None:
+    """Expected daily energy from the operating-power model (:func:`analytics.baseline.fit_operating_power`),
+    fitted on the hours of the first ``n_baseline`` days against the smoothed hourly temperature.
+
+    Returns None without hourly data, or when the plant is not intermittent or ran too few hours.
+    """
+    hours = _hours_in_days(inputs)
+    if hours is None:
+        return None
+    th, wh, temp, di = hours
+    t_day = inputs.day_start_ns
+    tc = smoothed_hourly(temp)
+    base = di < n_baseline
+    model = fit_operating_power(np.where(base, wh, np.nan), tc)
+    if not model.qualifies:
+        return None
+    pred = model.predict(wh, tc)
+    ok = np.isfinite(pred)
+    total = np.bincount(di[ok], weights=pred[ok], minlength=t_day.size) / 1000.0
+    hours = np.bincount(di[ok], minlength=t_day.size)
+    on_hours = np.bincount(di, weights=model.modes(wh, tc)[0].astype(float), minlength=t_day.size)
+    expected = np.where(hours >= 20, total, np.nan)
+    operating = (on_hours > 0) & np.isfinite(expected)
+    nb = min(n_baseline, t_day.size)
+    share = float(operating[:nb].sum() / max(np.isfinite(expected[:nb]).sum(), 1))
+    return OperatingDays(expected, operating, share)
 
 
 @dataclass(frozen=True, eq=False)
@@ -309,7 +419,7 @@ class MeterDrift:
 
 
 def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInputs, *,
-                  baseline_days: int = 365, settings: DriftSettings = JOB_DRIFT, scaled: bool = True,
+                  baseline_days: int = 365, settings: DriftSettings | None = None, scaled: bool = True,
                   hourly_model: tuple[str, ...] = HOURLY_MODEL_CARRIERS) -> MeterDrift:
     """Baseline, drift and base-load alerts of one meter (pure: no I/O).
 
@@ -321,15 +431,18 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
         Daily (and hourly) series.
     baseline_days : int
         Days at the start of the series that fit the model. [day]
-    settings : DriftSettings
-        Chart settings.
+    settings : DriftSettings, optional
+        Chart settings; by default :data:`JOB_DRIFT_ELECTRICITY` for electricity, :data:`JOB_DRIFT`
+        otherwise.
     scaled : bool
         Noise that grows with the expected energy (:func:`analytics.drift.detect_drift_scaled`);
         False: one σ for all days (:func:`analytics.drift.detect_drift`).
     hourly_model : tuple of str
-        Carriers for which hourly TOWT models (:func:`towt_daily_expected`) are also fitted, and kept
+        Carriers for which hourly models (:func:`towt_daily_expected`) are also fitted, and kept
         when they predict the baseline days better than the daily change-point model.
     """
+    if settings is None:
+        settings = JOB_DRIFT_ELECTRICITY if meter.carrier == "electricity" else JOB_DRIFT
     t, kwh = inputs.day_start_ns, inputs.energy
     alerts: list[Alert] = []
     kind: str | None = None
@@ -349,7 +462,7 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
             expected = model.predict(temp, regs)
         if meter.carrier in hourly_model:
             season = None
-            if meter.carrier in ("gas", "heat"):
+            if heats(meter, site):
                 # the learnt season, widened to the conventional one (1 Oct-20 May): a plant started late in
                 # a mild baseline autumn must not make the next autumn's heating look like a drift
                 learnt = heating_season_from_data(dates, kwh, n_base)
@@ -368,12 +481,30 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
                     verdict = gl14_verdict(fit_metrics(kwh[:n_base], towt[:n_base], 1), "daily")
                     expected, kind = towt, "towt"
                     qualifies, reasons = verdict.qualifies, verdict.reasons
+        chart_obs, chart_settings, per_day = kwh, settings, 1.0
+        if not qualifies and meter.carrier in ("gas", "heat"):
+            # a plant that runs on demand: judge the energy of the days it ran, given the hours it ran
+            op = operating_daily_expected(inputs, n_base)
+            if op is not None and op.share > 0:
+                verdict = gl14_verdict(fit_metrics(np.where(op.operating, kwh, np.nan)[:n_base],
+                                                   op.expected[:n_base], 1), "daily")
+                if verdict.qualifies:
+                    expected, kind, qualifies, reasons = op.expected, "operating", True, verdict.reasons
+                    # only days in operation are charted; the in-control run length is kept per calendar
+                    # day, and magnitudes are spread over calendar days (cost = per-day excess × days)
+                    chart_obs = np.where(op.operating, kwh, np.nan)
+                    chart_settings = dataclasses.replace(settings, arl0_days=settings.arl0_days * op.share)
+                    per_day = op.share
         if expected is not None and qualifies:
             if scaled:
-                found = detect_drift_scaled(meter.id, t, kwh, expected, n_base, settings)
+                found = detect_drift_scaled(meter.id, t, chart_obs, expected, n_base, chart_settings)
             else:
-                noise = estimate_noise(kwh[:n_base] - expected[:n_base], float(np.nanmean(expected[:n_base])))
-                found = detect_drift(meter.id, t[n_base:], kwh[n_base:], expected[n_base:], noise, settings)
+                noise = estimate_noise(chart_obs[:n_base] - expected[:n_base], float(np.nanmean(expected[:n_base])))
+                found = detect_drift(meter.id, t[n_base:], chart_obs[n_base:], expected[n_base:], noise,
+                                     chart_settings)
+            if per_day != 1.0:
+                found = tuple(dataclasses.replace(a, magnitude_kwh_per_day=a.magnitude_kwh_per_day * per_day)
+                              for a in found)
             alerts.extend(collapse_episodes(found))
     days = load = None
     if meter.carrier == "electricity" and site.heating_carrier != "electricity" and inputs.hourly_wh is not None:

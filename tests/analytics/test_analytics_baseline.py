@@ -9,10 +9,13 @@ import pytest
 
 from analytics.baseline import (
     fit_daily,
+    fit_hourly_change_point,
     fit_metrics,
+    fit_operating_power,
     fit_towt,
     fractional_savings_uncertainty,
     gl14_verdict,
+    run_positions,
     time_of_week,
 )
 from analytics.synthetic import daily_temperature_c
@@ -127,3 +130,109 @@ def test_towt_recovers_weekly_profile_and_temperature_slope():
     assert m.qualifies
     pred = m.predict(times, temp)
     assert np.abs(pred - y).mean() < 1.5
+
+
+def _hours(first: dt.date, n_days: int) -> np.ndarray:
+    return local_midnight_ns(first) + np.arange(24 * n_days, dtype=np.int64) * 3600 * S
+
+
+def test_towt_closed_days_and_second_week_profile_have_their_own_coefficients():
+    # a sports hall: busy weekday evenings and Sunday mornings; in the school holidays also busy weekday
+    # mornings (camps); closed (base load only) on its closure days, which are neither Sundays nor holidays
+    rng = np.random.default_rng(5)
+    times = _hours(dt.date(2023, 1, 2), 7 * 52)
+    tow = time_of_week(times)
+    h, wd = tow % 24, tow // 24
+    day = np.arange(times.size) // 24
+    holiday = (day // 7) % 6 == 5  # one week in six
+    closed = (day % 29) == 3  # scattered closure days
+    busy = ((wd < 5) & (h >= 18) & (h < 22)) | ((wd == 6) & (h >= 9) & (h < 13)) | (holiday & (wd < 5) & (h >= 9) & (h < 12))
+    y = np.where(closed, 5.0, 5.0 + 40.0 * busy) + rng.normal(0, 0.5, times.size)
+    temp = np.full(times.size, 12.0) + rng.normal(0, 3, times.size)
+    m = fit_towt(times, y, temp, alt_week=holiday, closed=closed)
+    assert m.tow_coefs.size == 360 and m.qualifies
+    pred = m.predict(times, temp, alt_week=holiday, closed=closed)
+    assert np.abs(pred - y)[closed].mean() < 1.0  # closed days: the base load, not a Sunday
+    assert np.abs(pred - y)[holiday & ~closed].mean() < 1.0  # holiday mornings are busy
+    # without the profiles the same data is fitted much worse
+    plain = fit_towt(times, y, temp)
+    assert np.abs(plain.predict(times, temp) - y).mean() > 3 * np.abs(pred - y).mean()
+
+
+def test_hourly_change_point_recovers_each_balance_point_of_a_setpoint_schedule():
+    # truth: a school heated to comfort from 8 to 17 on weekdays (balance 16.5 °C), boosted from 6 to 8
+    # (19.5 °C) and kept at a setback otherwise (11 °C); 900 W/K; hot water 2 kWh in class hours
+    rng = np.random.default_rng(6)
+    times = _hours(dt.date(2023, 10, 2), 26 * 7)
+    tow = time_of_week(times)
+    h, wd = tow % 24, tow // 24
+    weekday = wd < 5
+    balance = np.where(weekday & (h >= 8) & (h < 17), 16.5, np.where(weekday & (h >= 6) & (h < 8), 19.5, 11.0))
+    # mild to cold spells (1-23 °C): every balance point is crossed
+    temp = 12.0 + 10.0 * np.sin(np.arange(times.size) * 2 * np.pi / (24 * 9)) + rng.normal(0, 1.0, times.size)
+    y = 900.0 * np.maximum(balance - temp, 0.0) + 2000.0 * (weekday & (h >= 8) & (h < 17))
+    y = y * (1 + rng.normal(0, 0.02, times.size))
+    m = fit_hourly_change_point(times, y, temp)
+    assert m.qualifies, m.reasons
+    for hour, tau in ((7, 19.5), (10, 16.5), (2, 11.0)):
+        g = m.group[hour]  # a Monday hour
+        assert m.balance_c[g] == pytest.approx(tau, abs=0.5), (hour, m.balance_c[g])
+        assert m.slope[g] == pytest.approx(900.0, rel=0.05)
+    # the TOWT model's shared piecewise-linear response does worse on the same hours
+    towt = fit_towt(times, y, temp)
+    assert m.metrics.cvrmse < 0.5 * towt.metrics.cvrmse
+    # never below zero, even far above every balance point
+    assert (m.predict(times[:48], np.full(48, 30.0)) >= 0).all()
+
+
+def test_run_positions():
+    flags = np.array([0, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1], dtype=bool)
+    # warm-up positions 1..cap-2, holding hours cap-1, the last hour of a run of 2+ hours: cap
+    assert run_positions(flags, cap=5).tolist() == [0, 1, 2, 5, 0, 1, 0, 1, 2, 3, 4, 4, 4, 4]
+    closed = np.r_[flags[:-1], False]
+    assert run_positions(closed, cap=5).tolist()[-2] == 5
+
+
+def _event_plant(rng: np.random.Generator, n_days: int, factor: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """A church: frost protection below 3 °C (7.5 kWh/K), heated for services on random days: 4 hours of
+    boost to 15 °C then 1-2 hours at 12 °C."""
+    n = 24 * n_days
+    temp = 5.0 + 4.0 * np.sin(np.arange(n) * 2 * np.pi / (24 * 11)) + rng.normal(0, 0.5, n)
+    balance = np.full(n, 3.0)
+    for d in np.flatnonzero(rng.random(n_days) < 0.3):
+        start = 24 * d + int(rng.integers(6, 14))
+        balance[start:start + 4] = 15.0
+        balance[start + 4:start + 4 + int(rng.integers(1, 3))] = 12.0
+    day_factor = np.repeat(np.exp(rng.normal(0, 0.03, n_days)), 24)
+    return 7500.0 * np.maximum(balance - temp, 0.0) * day_factor * factor, temp
+
+
+def test_operating_power_model_predicts_the_hours_a_plant_ran_and_sees_a_15pct_rise():
+    rng = np.random.default_rng(7)
+    y, temp = _event_plant(rng, 180)
+    m = fit_operating_power(y, temp)
+    assert m.qualifies, m.disqualifications
+    assert m.standby_balance_c == pytest.approx(3.0, abs=0.5)
+    assert m.standby_slope == pytest.approx(7500.0, rel=0.05)
+    assert 0.03 < m.boost_share < 0.3
+    # daily energy predicted from the hours run, on new data with and without a 15 % rise
+    y2, temp2 = _event_plant(np.random.default_rng(8), 120)
+    y3 = y2 * 1.15
+    day = np.arange(y2.size) // 24
+    for obs, expected_ratio in ((y2, 1.0), (y3, 1.15)):
+        pred = m.predict(obs, temp2)
+        on = np.bincount(day, weights=m.modes(obs, temp2)[1]) > 0
+        ratio = np.bincount(day, weights=obs)[on].sum() / np.bincount(day, weights=pred)[on].sum()
+        assert ratio == pytest.approx(expected_ratio, abs=0.03)
+
+
+def test_operating_power_model_refuses_a_plant_that_runs_on_a_schedule():
+    times = _hours(dt.date(2023, 1, 2), 120)
+    h = time_of_week(times) % 24
+    temp = np.full(times.size, 5.0)
+    y = np.where((h >= 6) & (h < 20), 50_000.0, 20_000.0)  # always on, boosted by day
+    m = fit_operating_power(y, temp)
+    assert not m.qualifies
+    assert m.disqualifications == ("baseline.not_intermittent",)
+    few = fit_operating_power(np.r_[np.zeros(2000), 5000.0 * np.ones(50)], np.zeros(2050))
+    assert few.disqualifications == ("baseline.insufficient_operating_hours",)
