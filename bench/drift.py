@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import signal
 import datetime as dt
 import sys
 import tempfile
@@ -237,6 +238,8 @@ def main() -> None:
     args = parser.parse_args()
     global VERBOSE
     VERBOSE = args.verbose
+    # a kill (SIGTERM) unwinds like Ctrl-C, so that the stack this run started is stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     total: dict[str, list] = {"drift": [], "baseload": [], "silent": [], "false": [], "clean_years": [0.0]}
     with tempfile.TemporaryDirectory(prefix="terril-drift-") as tmp:
         state, _ = stack_up(tmp)
