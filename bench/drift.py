@@ -22,7 +22,6 @@ seed on 2 cores; six seeds give 48 drifts, 12 base-load rises and about 80 clean
 from __future__ import annotations
 
 import argparse
-import functools
 import signal
 import datetime as dt
 import sys
@@ -127,16 +126,8 @@ def write_fleet(client: InfluxClient, registry, sim: FleetSimulation, end_ns: in
     return n
 
 
-@functools.lru_cache(maxsize=1)
-def _registry():  # noqa: ANN202
-    return load_registry()
-
-
-def registry_carrier(meter_id: str) -> str:
-    return _registry().meter_by_id[meter_id].carrier
-
-
-def score_alerts(alerts, roles: dict[str, str], onsets_ns: dict[str, int], monitor_ns: int) -> dict[str, list]:
+def score_alerts(alerts, roles: dict[str, str], onsets_ns: dict[str, int], monitor_ns: int, registry
+                 ) -> dict[str, list]:
     """Score drift and base-load alerts against the truth (silent meters are scored apart).
 
     A fault counts as detected only by an upward alert of its own meter detected after the true onset
@@ -156,7 +147,7 @@ def score_alerts(alerts, roles: dict[str, str], onsets_ns: dict[str, int], monit
             first = min(hits, key=lambda a: a.detected_ns) if hits else None
             rec = (role, first is not None, (first.detected_ns - onset) / DAY if first else None,
                    abs(first.onset_ns - onset) / DAY if first else None, first.kind if first else None,
-                   registry_carrier(meter_id))
+                   registry.meter_by_id[meter_id].carrier)
             if VERBOSE:
                 print(f"    {meter_id:<22} {role:<12} onset {dt.date.fromtimestamp(onset / 1e9)}  "
                       f"{'found after %.0f d' % rec[2] if first else 'missed'}; alerts: "
@@ -218,7 +209,7 @@ def score_seed(state, seed: int, dump: Path | None = None) -> dict[str, list]:
     if dump is not None:
         dump.mkdir(parents=True, exist_ok=True)
         dump_inputs(client, registry, dump / f"seed-{seed}.pkl", roles, onsets, start_ns - 400 * DAY, end_ns)
-    out = score_alerts(alerts, roles, onsets, monitor_ns)
+    out = score_alerts(alerts, roles, onsets, monitor_ns, registry)
     for meter_id, role in roles.items():
         if role == "silent":
             interval = expected_interval_s(registry, meter_id)

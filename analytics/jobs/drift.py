@@ -193,7 +193,8 @@ def drift_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, meter: Meter,
     year_end = ((month == 12) & (dom >= 24)) | ((month == 1) & (dom == 1))
     # the day of the week matters on days the building keeps its week: not on public holidays, annual
     # closures or (for a school) the school holidays, when it is closed whatever the day
-    week_kept = ~types.public_holiday & ~is_closed(d, site.closures)
+    closed = is_closed(d, site.closures)
+    week_kept = ~types.public_holiday & ~closed
     if site.school_week:
         week_kept &= ~types.holiday
     work = types.working_day & week_kept
@@ -204,7 +205,7 @@ def drift_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, meter: Meter,
              dark * (types.school_day if site.school_week else work)]  # lighting on the days in use
     extra_names = list(DRIFT_REGRESSOR_NAMES)
     if site.closures:
-        extra.append(is_closed(d, site.closures) & ~types.public_holiday)
+        extra.append(closed & ~types.public_holiday)
         extra_names.append("closed")
 
     hdd = np.maximum(SEASON_HDD_BASE_C - np.asarray(temp, dtype=float), 0.0)
