@@ -23,11 +23,20 @@ def _at(time_ns: int) -> dt.datetime:
     return ns_to_datetime(time_ns).astimezone(PARIS).replace(microsecond=0)
 
 
-def demo_scenario(registry: Registry, live_start_ns: int, end_ns: int) -> dict[str, Any]:
+#: The registry measures the demo re-dates into its history (the works of the demo's story):
+#: a relighting and a boiler replacement, on meters the demo's faults leave alone.
+DEMO_MEASURES: tuple[str, ...] = ("basly-led", "bigotte-chaudiere")
+
+
+def demo_scenario(registry: Registry, live_start_ns: int, end_ns: int,
+                  works_date: dt.date | None = None) -> dict[str, Any]:
     """Scenario data (as :func:`firmware_sim.faults.parse_scenario` takes it) for the demo registry.
 
     Faults whose meter or device is not in ``registry`` are left out, so another registry gets
-    only the faults that apply to it.
+    only the faults that apply to it. With ``works_date``, the measures of :data:`DEMO_MEASURES`
+    that the registry holds take effect on that date in the simulated history (instead of their
+    registry date, years before the history starts), so that a savings report of the demo has
+    works to measure whatever day it runs.
     """
     meters, devices = registry.meter_by_id, registry.device_by_id
     day_before_end = _at(end_ns - DAY_NS).date()
@@ -56,5 +65,7 @@ def demo_scenario(registry: Registry, live_start_ns: int, end_ns: int) -> dict[s
          "start": _at(live_start_ns), "rate": 0.05, "description": "Radio interference on the heat meter"},
     ]
     kept = [f for f in faults if (f.get("meter") in meters) or (f.get("device") in devices)]
+    known = {m.id for m in registry.measures}
+    measures = [{"measure": m, "date": works_date} for m in DEMO_MEASURES if works_date is not None and m in known]
     return {"name": "demo", "description": "Faults of the Terril demo, placed relative to its dates",
-            "faults": kept}
+            "faults": kept, "measures": measures}

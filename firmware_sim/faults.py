@@ -150,6 +150,13 @@ class Scenario:
     name: str
     description: str
     faults: tuple[Any, ...] = ()  # instances of the fault models above
+    #: Registry measures re-dated for this simulated history: (measure id, date it takes effect [UTC ns]).
+    #: A demo that plays the last year needs works inside that year, whatever day it runs.
+    measure_dates: tuple[tuple[str, int], ...] = ()
+
+    def measure_date_ns(self, measure_id: str) -> int | None:
+        """The date a measure takes effect in this scenario, if the scenario re-dates it. [UTC ns]"""
+        return next((t for m, t in self.measure_dates if m == measure_id), None)
 
     def of_kind(self, *kinds: str) -> list[Any]:
         return [f for f in self.faults if f.kind in kinds]
@@ -207,10 +214,24 @@ def parse_scenario(data: dict[str, Any], registry: Registry, source: str = "<mem
         if f.id is None:
             f = f.model_copy(update={"id": f"{f.kind}-{i}"})
         faults.append(f)
+    measure_dates: list[tuple[str, int]] = []
+    known_measures = {m.id for m in registry.measures}
+    for i, raw in enumerate(data.get("measures", [])):
+        if not isinstance(raw, dict) or "measure" not in raw or "date" not in raw:
+            problems.append(f"measures[{i}]: give a measure (a registry measure id) and a date")
+            continue
+        if raw["measure"] not in known_measures:
+            problems.append(f"measures[{i}].measure: unknown measure {raw['measure']!r}")
+            continue
+        if not isinstance(raw["date"], dt.date):
+            problems.append(f"measures[{i}].date: a TOML date or local date-time, not {raw['date']!r}")
+            continue
+        measure_dates.append((str(raw["measure"]), when_to_ns(raw["date"])))
     if problems:
         raise ConfigError(f"{source}: {len(problems)} problem(s) in the fault scenario: " + "; ".join(problems),
                           hint="see docs/simulator.md for the scenario format")
-    return Scenario(str(data.get("name", Path(source).stem)), str(data.get("description", "")), tuple(faults))
+    return Scenario(str(data.get("name", Path(source).stem)), str(data.get("description", "")), tuple(faults),
+                    tuple(measure_dates))
 
 
 def read_scenario(path: str | Path, registry: Registry) -> Scenario:

@@ -273,6 +273,7 @@ class FleetSimulation:
         self._true_counter: dict[tuple[str, str], float] = {}
         self._registers: dict[tuple[str, str], RegisterState] = {}
         self._events: dict[str, list[RegisterEvent]] = {}
+        self._avoided: dict[str, list[tuple[npt.NDArray[np.int64], FloatArray]]] = {}
         self.initial_values: dict[str, dict[str, float]] = {}
         for mp in self.meter_plans:
             meter = registry.meter_by_id[mp.meter_id]
@@ -328,8 +329,27 @@ class FleetSimulation:
                 continue
             if not ms.meters and meter.carrier not in ("electricity", "gas", "heat"):
                 continue
-            factor *= np.where(mid >= when_to_ns(ms.date), 1.0 - ms.expected_savings_pct / 100.0, 1.0)
+            on_ns = self.scenario.measure_date_ns(ms.id)
+            factor *= np.where(mid >= (when_to_ns(ms.date) if on_ns is None else on_ns),
+                               1.0 - ms.expected_savings_pct / 100.0, 1.0)
         return factor
+
+    def _record_avoided(self, meter_id: str, mid: npt.NDArray[np.int64], actual_w: FloatArray,
+                        counterfactual_w: FloatArray) -> None:
+        """Keep the energy a measure avoided at this meter (counterfactual − actual), per step. [kWh]"""
+        avoided_kwh = (counterfactual_w - actual_w) * (self.step_s / 3600.0) / 1000.0
+        if np.any(avoided_kwh != 0.0):
+            self._avoided.setdefault(meter_id, []).append((mid.copy(), avoided_kwh))
+
+    def measure_avoided_kwh(self, meter_id: str, start_ns: int, end_ns: int) -> float:
+        """True energy the registry's measures avoided at ``meter_id`` over ``[start_ns, end_ns)``:
+        what the meter would have measured without them, minus what it measured. Gas in kWh at the
+        meter's own conversion factor. [kWh]"""
+        total = 0.0
+        for mid, kwh in self._avoided.get(meter_id, ()):
+            sel = (mid >= start_ns) & (mid < end_ns)
+            total += float(kwh[sel].sum())
+        return total
 
     def _drift(self, mid: npt.NDArray[np.int64], meter_id: str, power: FloatArray, *, flow: bool = False) -> FloatArray:
         for f in self._faults_on("consumption_drift", meter_id):
@@ -378,20 +398,29 @@ class FleetSimulation:
             elec_meters = [m for m in meters if m.carrier == "electricity"]
             for m in meters:
                 if m.carrier == "electricity":
-                    use = elec_use if m.usage != "heating" else heat * (site.heating_carrier == "electricity")
-                    use = self._drift(mid, m.id, use * self._measure_factor(mid, m))
+                    use0 = elec_use if m.usage != "heating" else heat * (site.heating_carrier == "electricity")
+                    factor = self._measure_factor(mid, m)
+                    use = self._drift(mid, m.id, use0 * factor)
                     # the first main meter nets the site's PV (self-consumption, then export)
                     if m is elec_meters[0]:
                         load_total = use
                         imp = np.clip(use - site_pv, 0.0, None)
                         exp = np.clip(site_pv - use, 0.0, None)
                         power_by_meter[m.id + ":import"], power_by_meter[m.id + ":export"] = imp, exp
+                        if np.any(factor != 1.0):
+                            imp_cf = np.clip(self._drift(mid, m.id, use0) - site_pv, 0.0, None)
+                            self._record_avoided(m.id, mid, imp, imp_cf)
                     else:
                         power_by_meter[m.id + ":import"], power_by_meter[m.id + ":export"] = use, np.zeros(times.size)
+                        if np.any(factor != 1.0):
+                            self._record_avoided(m.id, mid, use, self._drift(mid, m.id, use0))
                 elif m.carrier == "gas":
-                    g = heat / buildings.GAS_BOILER_EFFICIENCY if site.heating_carrier == "gas" else np.zeros(times.size)
-                    g = self._drift(mid, m.id, g * self._measure_factor(mid, m))
+                    g0 = heat / buildings.GAS_BOILER_EFFICIENCY if site.heating_carrier == "gas" else np.zeros(times.size)
+                    factor = self._measure_factor(mid, m)
+                    g = self._drift(mid, m.id, g0 * factor)
                     power_by_meter[m.id] = g
+                    if np.any(factor != 1.0):
+                        self._record_avoided(m.id, mid, g, self._drift(mid, m.id, g0))
                 elif m.carrier == "heat":
                     h = heat if site.heating_carrier == "heat" else np.zeros(times.size)
                     power_by_meter[m.id] = self._drift(mid, m.id, h * self._measure_factor(mid, m))

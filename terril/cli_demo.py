@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Optional
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -27,8 +28,36 @@ from terril.errors import TerrilError
 _N = 86_400 * 10**9
 
 
+#: Days of reporting the demo's works need after their date for a savings report to mean something.
+MIN_REPORTING_DAYS = 14
+
+
 def _fmt(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}".replace(",", " ")
+
+
+def demo_now_ns(text: str | None) -> int:
+    """The demo's "now": ``text`` (``YYYY-MM-DD`` = local midnight, or RFC 3339), else the clock. [UTC ns]"""
+    from terril.timeutil import parse_time_arg
+
+    if text is None or not text.strip():
+        return time.time_ns()
+    try:
+        return parse_time_arg(text)
+    except ValueError as err:
+        raise typer.BadParameter(f"{text!r} is neither YYYY-MM-DD nor an RFC 3339 date-time with offset ({err})",
+                                 param_hint="--now") from None
+
+
+def works_date(hist_start_ns: int, end_ns: int) -> dt.date | None:
+    """The date of the demo's works: a year after the history starts (a full baseline year before
+    them), provided at least :data:`MIN_REPORTING_DAYS` of reporting follow; else None."""
+    from terril.timeutil import local_date
+
+    works = local_date(hist_start_ns) + dt.timedelta(days=365)
+    if (local_date(end_ns - 1) - works).days + 1 < MIN_REPORTING_DAYS:
+        return None
+    return works
 
 
 def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simulated live through MQTT (ending today 00:00).")] = 7,
@@ -38,6 +67,8 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
              faults: Annotated[bool, typer.Option(help="Inject the demo's faults (drift, silent meter, PV string ...).")] = True,
              analytics: Annotated[bool, typer.Option(help="Run the analytics and the savings report after collecting.")] = True,
              keep_stack: Annotated[bool, typer.Option("--keep-stack", help="Leave Mosquitto and InfluxDB running.")] = False,
+             sites: Annotated[Optional[str], typer.Option("--sites", help="Only these sites (comma-separated ids) and their weather station: a faster demo.")] = None,
+             now: Annotated[Optional[str], typer.Option("--now", envvar="TERRIL_NOW", help="Run as if now were this instant: YYYY-MM-DD (local midnight) or RFC 3339. Default: the current time.")] = None,
              registry: Annotated[Optional[Path], typer.Option("--registry", envvar="TERRIL_REGISTRY", help="Registry file.")] = None,
              data_dir: Annotated[Optional[Path], typer.Option("--data-dir", envvar="TERRIL_DATA_DIR", help="Data folder.")] = None,
              config: Annotated[Optional[Path], typer.Option("--config", envvar="TERRIL_CONFIG", help="Settings file.")] = None) -> None:
@@ -52,10 +83,17 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
     from terril.cli import _progress, _registry, _settings, console, err_console
     from terril.endpoints import influx_endpoint, mqtt_endpoint
     from terril.stack import stack_down, stack_up
-    from terril.timeutil import format_rfc3339_ns
+    from terril.timeutil import format_rfc3339_ns, local_date, local_midnight_ns
 
     settings = _settings(config, data_dir, registry)
     reg = _registry(settings)
+    if sites:
+        wanted = [x.strip() for x in sites.split(",") if x.strip()]
+        unknown = [x for x in wanted if x not in reg.site_by_id]
+        if unknown or not wanted:
+            raise typer.BadParameter(f"unknown site(s) {', '.join(unknown) or '(none given)'}; the registry has "
+                                     f"{', '.join(s.id for s in reg.sites)}", param_hint="--sites")
+        reg = reg.subset(wanted)
     with err_console.status("Starting the local stack (Mosquitto, InfluxDB)…"):
         state, started = stack_up(settings.data_dir, database=settings.influx.database,
                                   registry_path=settings.registry)
@@ -63,10 +101,14 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
                       f"InfluxDB {state.influx_url}")
     # the live days run up to now (on the step grid), so that "today" has data too
     step_ns = int(step * 1e9)
-    end_ns = time.time_ns() // step_ns * step_ns
+    end_ns = demo_now_ns(now) // step_ns * step_ns
     start_ns = end_ns - days * _N
-    hist_start_ns = start_ns - history_days * _N
-    scenario = parse_scenario(demo_scenario(reg, start_ns, end_ns), reg) if faults else None
+    # the history starts at a local midnight: a partial first day would leave the baseline's first
+    # month without temperatures, a gap of the demo's own making
+    hist_start_ns = local_midnight_ns(local_date(start_ns - history_days * _N)) if history_days else start_ns
+    works = works_date(hist_start_ns, end_ns)
+    scenario = parse_scenario(demo_scenario(reg, start_ns, end_ns, works_date=works if faults else None), reg) \
+        if faults else None
     admin = influx_endpoint(settings, "admin").client(settings.influx.timeout_s)
     admin.create_database()
     influx = influx_endpoint(settings, "collector").client(settings.influx.timeout_s)
@@ -172,7 +214,8 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
 
     try:  # the collector keeps running (and reporting its own health) while the analytics run
         if analytics:
-            _analytics(settings, reg, hist_start_ns, start_ns, end_ns, history_days, sim, console, err_console)
+            _analytics(settings, reg, hist_start_ns, start_ns, end_ns, history_days, sim, console, err_console,
+                       works=works)
     finally:
         collector.write_stats()
         stats_stop.set()
@@ -196,7 +239,7 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
 
 
 def _analytics(settings, reg, hist_start_ns: int, start_ns: int, end_ns: int, history_days: int, sim,  # noqa: ANN001
-               console, err_console) -> None:  # noqa: ANN001
+               console, err_console, *, works: dt.date | None = None) -> None:  # noqa: ANN001
     from analytics.jobs.alerts import query_alerts
     from analytics.jobs.analyze import analyze
     from terril.cli import _alerts_table, _publish_alerts
@@ -224,27 +267,35 @@ def _analytics(settings, reg, hist_start_ns: int, start_ns: int, end_ns: int, hi
             truth.add_row(t.kind, t.meter or t.device, str(local_date(t.start_ns)), t.description)
         console.print(truth)
     if history_days >= 365:
-        _savings(settings, reg, client, hist_start_ns, end_ns, console, err_console)
+        _savings(settings, reg, client, hist_start_ns, end_ns, console, err_console, sim=sim, works=works)
 
 
-def _savings(settings, reg, client, hist_start_ns: int, end_ns: int, console, err_console) -> None:  # noqa: ANN001
+def _savings(settings, reg, client, hist_start_ns: int, end_ns: int, console, err_console, *,  # noqa: ANN001
+             sim=None, works: dt.date | None = None) -> None:  # noqa: ANN001
+    """The savings report of the demo: the year before its works as the baseline, the days since
+    as the reporting period; each re-dated measure's result beside the simulator's true saving."""
+    import json
+
     from analytics.cli_reports import write_savings_monthly
     from analytics.reports.inputs import query_input_bundle
     from analytics.reports.render import write_report
     from analytics.reports.savings_report import build_savings_report, compute_savings
     from analytics.savings import Period, value_factors_from_prices
-    from terril.timeutil import local_date
+    from terril.timeutil import local_date, local_midnight_ns
 
     first = local_date(hist_start_ns)
     last = local_date(end_ns - 1)
-    baseline = Period(first, first + dt.timedelta(days=364))
-    reporting = Period(baseline.end + dt.timedelta(days=1), last)
+    start_reporting = works or first + dt.timedelta(days=365)
+    baseline = Period(first, start_reporting - dt.timedelta(days=1))
+    reporting = Period(start_reporting, last)
+    redated = dict(getattr(getattr(sim, "scenario", None), "measure_dates", ()) or ())
+    measure_dates = {m: local_date(t) for m, t in redated.items()}
     sites = [s.id for s in reg.sites if any(m.site == s.id and m.carrier in ("electricity", "gas", "heat")
                                             for m in reg.meters)]
     with err_console.status("Savings report (IPMVP, ASHRAE Guideline 14)…"):
         bundle = query_input_bundle(client, reg, sites, baseline.start, reporting.end)
         result = compute_savings(bundle, reg, sites, baseline, reporting,
-                                 factors=value_factors_from_prices(settings.prices))
+                                 factors=value_factors_from_prices(settings.prices), measure_dates=measure_dates)
         written = write_savings_monthly(client, result)
         out = Path(settings.data_dir) / "reports" / f"savings-{reporting.start}-{reporting.end}-fr.pdf"
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -253,3 +304,38 @@ def _savings(settings, reg, client, hist_start_ns: int, end_ns: int, console, er
     console.print(f"Savings {reporting.start} → {reporting.end} vs the year before: {_fmt(pf.avoided_kwh)} kWh "
                   f"± {_fmt(pf.u90_kwh)} (90 %), {_fmt(pf.avoided_eur)} €; {written} savings_monthly points; "
                   f"report: {out}")
+    # each re-dated measure: what the report measured beside what the simulator really avoided
+    rows = []
+    by_meter = {s.meter: s for s in result.meters}
+    for ms in reg.measures:
+        if ms.id not in measure_dates:
+            continue
+        for meter_id in ms.meters or ():
+            s = by_meter.get(meter_id)
+            if s is None:
+                continue
+            days = np.asarray(s.dates, dtype="datetime64[D]")[np.asarray(s.valid, dtype=bool)].astype(dt.date)
+            truth = sum(sim.measure_avoided_kwh(meter_id, local_midnight_ns(d),
+                                                local_midnight_ns(d + dt.timedelta(days=1))) for d in days)
+            inside = bool(s.qualifies and abs(s.avoided_kwh - truth) <= s.u90_kwh)
+            rows.append({"measure": ms.id, "site": ms.site, "meter": meter_id, "date": str(measure_dates[ms.id]),
+                         "description": ms.description, "avoided_kwh": s.avoided_kwh, "u90_kwh": s.u90_kwh,
+                         "true_avoided_kwh": truth, "qualifies": s.qualifies, "reasons": list(s.reasons),
+                         "reporting_valid_days": s.reporting_valid_days, "inside_90": inside})
+    if rows:
+        table = Table(title="Works of the demo: measured vs true / travaux : économie mesurée et réelle")
+        for col, just in (("measure", "left"), ("building", "left"), ("since", "left"), ("avoided kWh", "right"),
+                          ("± 90 %", "right"), ("true kWh", "right"), ("inside", "left")):
+            table.add_column(col, justify=just)  # type: ignore[arg-type]
+        names = reg.site_by_id
+        for r in rows:
+            table.add_row(f"{r['measure']} ({r['description']})", names[r["site"]].name, r["date"],
+                          _fmt(r["avoided_kwh"]), _fmt(r["u90_kwh"]), _fmt(r["true_avoided_kwh"]),
+                          "[green]yes[/green]" if r["inside_90"] else "[red]no[/red]")
+        console.print(table)
+    summary = {"baseline": [str(baseline.start), str(baseline.end)], "reporting": [str(reporting.start), str(reporting.end)],
+               "portfolio_avoided_kwh": pf.avoided_kwh, "portfolio_u90_kwh": pf.u90_kwh,
+               "excluded": {s.meter: list(s.reasons) for s in result.meters if not s.qualifies},
+               "measures": rows, "savings_monthly_points": written, "report": str(out)}
+    (Path(settings.data_dir) / "demo-savings.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
+                                                               encoding="utf-8")

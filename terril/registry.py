@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -86,6 +87,14 @@ class Site(_Entry):
     eligible_roof_area_m2: float = Field(0.0, ge=0)
     #: Annual closures, "MM-DD/MM-DD" inclusive (may wrap the year end): "08-01/08-25", "12-24/01-01".
     closures: tuple[str, ...] = ()
+    #: Air-conditioned: electricity models may then learn a cooling term (otherwise a warm spell
+    #: that happens to coincide with summer use would be taken for cooling).
+    cooled: bool = False
+    #: The site's weather source: a weather meter of the registry (its station's readings) ...
+    weather_meter: Identifier | None = None
+    #: ... or the id of an imported station's series (``terril import --station``, tag ``station``).
+    #: Neither: the town's first weather meter.
+    weather_station: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
     _v_id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
     _v_closures = field_validator("closures")(classmethod(lambda cls, v: _check_closures(v)))
@@ -248,6 +257,39 @@ class Registry:
     def meters_of_site(self, site_id: str) -> list[Meter]:
         return [m for m in self.meters if m.site == site_id]
 
+    def subset(self, site_ids: Sequence[str]) -> Registry:
+        """The registry restricted to ``site_ids`` and the sites of the weather meters they use
+        (their meters, devices, PV arrays, measures and planned roofs). Unknown ids raise KeyError."""
+        want = set(site_ids)
+        for sid in want:
+            if sid not in self.site_by_id:
+                raise KeyError(sid)
+        for sid in list(want):
+            src = self.weather_source(sid)
+            if src is not None and src.meter is not None:
+                want.add(src.meter.site)
+        return Registry(
+            town=self.town,
+            sites=tuple(s for s in self.sites if s.id in want),
+            meters=tuple(m for m in self.meters if m.site in want),
+            devices=tuple(d for d in self.devices if d.site in want),
+            pv_arrays=tuple(a for a in self.pv_arrays if a.site in want),
+            measures=tuple(m for m in self.measures if m.site in want),
+            planned_roofs=tuple(r for r in self.planned_roofs if r.site in want),
+            source=self.source,
+        )
+
+    def weather_source(self, site_id: str) -> "WeatherSource | None":
+        """Where ``site_id`` takes its temperatures: its ``weather_meter`` or ``weather_station``,
+        else the town's first weather meter (``default``); None when there is none at all."""
+        site = self.site_by_id.get(site_id)
+        if site is not None and site.weather_station is not None:
+            return WeatherSource(station=site.weather_station)
+        if site is not None and site.weather_meter is not None:
+            return WeatherSource(meter=self.meter_by_id[site.weather_meter])
+        first = next((m for m in self.meters if m.carrier == "weather"), None)
+        return None if first is None else WeatherSource(meter=first, default=True)
+
     def channel_meter(self, device_id: str, channel: str | None) -> Meter | None:
         """The meter fed by ``channel`` of ``device_id``; ``None`` channel means the device's first channel."""
         found = self.channel_of(device_id, channel)
@@ -264,6 +306,20 @@ class Registry:
             if ch.channel == channel:
                 return ch
         return None
+
+
+@dataclass(frozen=True)
+class WeatherSource:
+    """A site's weather: a registry weather ``meter`` or an imported ``station`` series."""
+
+    meter: Meter | None = None
+    station: str | None = None
+    default: bool = False
+
+    @property
+    def key(self) -> str:
+        """A stable id of the source: ``meter:<id>`` or ``station:<id>``."""
+        return f"meter:{self.meter.id}" if self.meter is not None else f"station:{self.station}"
 
 
 def _loc(section: str, index: int, raw: Any, loc: tuple[Any, ...] = ()) -> str:
@@ -328,6 +384,16 @@ def parse_registry(data: dict[str, Any], source: str = "<memory>") -> Registry:
                 return i
         return -1
 
+    for st in parsed["sites"]:
+        where = f"sites[{raw_index('sites', st)}] (id {st.id!r})"
+        if st.weather_meter is not None and st.weather_station is not None:
+            problem(f"{where}.weather_station", "give weather_meter or weather_station, not both")
+        if st.weather_meter is not None:
+            wm = meters.get(st.weather_meter)
+            if wm is None:
+                problem(f"{where}.weather_meter", f"unknown meter {st.weather_meter!r}")
+            elif wm.carrier != "weather":
+                problem(f"{where}.weather_meter", f"meter {st.weather_meter!r} has carrier {wm.carrier!r}, not 'weather'")
     for m in parsed["meters"]:
         where = f"meters[{raw_index('meters', m)}] (id {m.id!r})"
         if m.site not in sites:

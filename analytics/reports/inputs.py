@@ -25,7 +25,7 @@ from analytics.degree_days import daily_temperature, hdd_costic, hdd_from_mean
 from analytics.reports.render import input_hash
 from terril.ids import validate_id
 from terril.influx import InfluxClient
-from terril.registry import Meter, Registry
+from terril.registry import Meter, Registry, WeatherSource
 from terril.timeutil import local_midnight_ns
 
 DAY_NS = 86_400 * 10**9
@@ -50,6 +50,36 @@ class MeterDaily:
     carrier: str
     energy_kwh: np.ndarray
     source: str
+    #: Where each day's value came from (``consumption_daily``, ``reading``, ``imported``, ...;
+    #: ``""`` where the day is missing). None: every day from ``source``.
+    day_source: np.ndarray | None = None
+
+    def source_periods(self, dates: np.ndarray) -> tuple[tuple[str, str, str], ...]:
+        """Consecutive runs of days from one source: ``(source, first day, last day)``."""
+        if self.day_source is None:
+            ok = np.isfinite(np.asarray(self.energy_kwh, float))
+            src = np.where(ok, self.source, "")
+        else:
+            src = np.asarray(self.day_source, dtype=object)
+        runs: list[tuple[str, str, str]] = []
+        start = 0
+        for i in range(1, src.size + 1):
+            if i == src.size or src[i] != src[start]:
+                if src[start]:
+                    runs.append((str(src[start]), str(dates[start]), str(dates[i - 1])))
+                start = i
+        return tuple(runs)
+
+
+@dataclass(frozen=True, eq=False)
+class SiteWeather:
+    """The daily weather of one source and the sites that use it."""
+
+    key: str  # meter:<id> | station:<id>
+    label: str  # the key and where the values came from, e.g. "station:62160001 (imported)"
+    sites: tuple[str, ...]
+    temp_mean_c: np.ndarray
+    hdd_k_d: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,20 +105,44 @@ class InputBundle:
     hdd_k_d: np.ndarray
     meters: tuple[MeterDaily, ...]
     weather_source: str = ""
+    #: Per-site weather where sites name their own source (``Site.weather_meter`` /
+    #: ``Site.weather_station``); a site not listed uses ``temp_mean_c``/``hdd_k_d``.
+    site_weather: tuple[SiteWeather, ...] = ()
 
     def __post_init__(self) -> None:
         n = np.asarray(self.dates).size
-        for a in (self.temp_mean_c, self.hdd_k_d, *(m.energy_kwh for m in self.meters)):
+        for a in (self.temp_mean_c, self.hdd_k_d, *(m.energy_kwh for m in self.meters),
+                  *(w.temp_mean_c for w in self.site_weather), *(w.hdd_k_d for w in self.site_weather)):
             if np.asarray(a).shape != (n,):
                 raise ValueError("every daily array must have the length of dates")
 
     def meter(self, meter_id: str) -> MeterDaily | None:
         return next((m for m in self.meters if m.meter == meter_id), None)
 
+    def _weather_of(self, site: str) -> SiteWeather | None:
+        return next((w for w in self.site_weather if site in w.sites), None)
+
+    def temp_of(self, site: str) -> np.ndarray:
+        """Daily mean temperature of ``site``'s own weather source. [°C]"""
+        w = self._weather_of(site)
+        return self.temp_mean_c if w is None else w.temp_mean_c
+
+    def hdd_of(self, site: str) -> np.ndarray:
+        """Heating degree days of ``site``'s own weather source. [K·day]"""
+        w = self._weather_of(site)
+        return self.hdd_k_d if w is None else w.hdd_k_d
+
+    def weather_label_of(self, site: str) -> str:
+        """Where ``site``'s temperatures come from (``meter:…``/``station:…`` and the measurement)."""
+        w = self._weather_of(site)
+        return self.weather_source if w is None else w.label
+
     def sha256(self) -> str:
         """Hash of the data (days, weather, every meter's id and values)."""
         items: list[object] = [np.asarray(self.dates, dtype="datetime64[D]").astype(np.int64),
                                np.asarray(self.temp_mean_c, float), np.asarray(self.hdd_k_d, float)]
+        for w in sorted(self.site_weather, key=lambda w: w.key):
+            items += [w.key, ",".join(w.sites), np.asarray(w.temp_mean_c, float), np.asarray(w.hdd_k_d, float)]
         for m in sorted(self.meters, key=lambda m: m.meter):
             items += [m.meter, m.carrier, np.asarray(m.energy_kwh, float)]
         return input_hash(*items)
@@ -229,12 +283,35 @@ def _daily_from_imported(client: InfluxClient, meter: Meter, dates: np.ndarray, 
     return np.where(seen, sums, np.nan)
 
 
+def _merged_daily(client: InfluxClient, meter: Meter, dates: np.ndarray, t0: int, t1: int) -> MeterDaily:
+    """One daily series from every source: live data (the ``consumption_daily`` rollups, else the raw
+    ``reading`` counters) wins wherever it has a day; imported history fills the other days."""
+    values = np.full(dates.size, np.nan)
+    day_source = np.full(dates.size, "", dtype=object)
+    live = _daily_from_rollup(client, meter, dates, t0, t1)
+    live_source = "consumption_daily"
+    if live is None or not np.isfinite(live).any():
+        live, live_source = _daily_from_readings(client, meter, dates, t0, t1), "reading"
+    if live is not None:
+        ok = np.isfinite(live)
+        values[ok], day_source[ok] = live[ok], live_source
+    if not np.isfinite(values).all():
+        imported = _daily_from_imported(client, meter, dates, t0, t1)
+        if imported is not None:
+            fill = ~np.isfinite(values) & np.isfinite(imported)
+            values[fill], day_source[fill] = imported[fill], "imported"
+    used = [s for s in dict.fromkeys(day_source.tolist()) if s]
+    return MeterDaily(meter.id, meter.site, meter.carrier, values, "+".join(used) if used else "none",
+                      day_source=day_source)
+
+
 def query_input_bundle(client: InfluxClient, registry: Registry, site_ids: Sequence[str], start: dt.date,
                        end: dt.date) -> InputBundle:
     """Load the daily inputs of ``site_ids`` over ``[start, end]`` (local days) from InfluxDB.
 
-    Per meter: ``consumption_daily`` (days with coverage < 50 % are missing), else the raw
-    ``reading`` counters, else ``imported`` data. Weather: ``weather_daily`` of the weather
+    Per meter and day: ``consumption_daily`` (days with coverage < 50 % are missing), else the raw
+    ``reading`` counters; ``imported`` data fills the days live data does not cover (live wins where
+    both exist; :meth:`MeterDaily.source_periods` says which source each period came from). Weather: ``weather_daily`` of the weather
     station's site, else its raw ``temp_air_c`` readings, else imported temperatures.
     """
     for s in site_ids:
@@ -242,25 +319,40 @@ def query_input_bundle(client: InfluxClient, registry: Registry, site_ids: Seque
     dates = _days(start, end)
     t0 = local_midnight_ns(start)
     t1 = local_midnight_ns(end + dt.timedelta(days=1))
-    meters: list[MeterDaily] = []
-    for m in meters_for_report(registry, site_ids):
-        for source, fn in (("consumption_daily", _daily_from_rollup), ("reading", _daily_from_readings),
-                           ("imported", _daily_from_imported)):
-            values = fn(client, m, dates, t0, t1)
-            if values is not None:
-                meters.append(MeterDaily(m.id, m.site, m.carrier, values, source))
-                break
-        else:
-            meters.append(MeterDaily(m.id, m.site, m.carrier, np.full(dates.size, np.nan), "none"))
-    temp, hdd, wsrc = _weather(client, registry, dates, t0, t1)
-    return InputBundle(dates, temp, hdd, tuple(meters), weather_source=wsrc)
+    meters = [_merged_daily(client, m, dates, t0, t1) for m in meters_for_report(registry, site_ids)]
+    # each site's own weather source; the bundle's default series is the town's (first weather meter)
+    by_key: dict[str, list[str]] = {}
+    sources = {}
+    for sid in dict.fromkeys([*site_ids, *(m.site for m in meters)]):
+        src = registry.weather_source(sid)
+        if src is not None:
+            by_key.setdefault(src.key, []).append(sid)
+            sources[src.key] = src
+    default = registry.weather_source("")
+    temp, hdd, wsrc = _weather(client, default, dates, t0, t1) if default is not None else (
+        np.full(dates.size, np.nan), np.full(dates.size, np.nan), "none")
+    site_weather = []
+    for key, sids in by_key.items():
+        if default is not None and key == default.key:
+            continue
+        w_temp, w_hdd, w_src = _weather(client, sources[key], dates, t0, t1)
+        site_weather.append(SiteWeather(key, f"{key} ({w_src})", tuple(sids), w_temp, w_hdd))
+    if default is not None:
+        wsrc = f"{default.key} ({wsrc})"
+    return InputBundle(dates, temp, hdd, tuple(meters), weather_source=wsrc, site_weather=tuple(site_weather))
 
 
-def _weather(client: InfluxClient, registry: Registry, dates: np.ndarray, t0: int, t1: int
+def _weather(client: InfluxClient, source: WeatherSource, dates: np.ndarray, t0: int, t1: int
              ) -> tuple[np.ndarray, np.ndarray, str]:
+    """Daily temperature and degree days of one weather source.
+
+    A registry weather meter: its site's ``weather_daily`` rollups, else its raw ``temp_air_c``
+    readings, else temperatures imported under that meter. An imported station: the ``imported``
+    temperatures tagged with its ``station``. Never another station's values.
+    """
     temp = np.full(dates.size, np.nan)
     hdd = np.full(dates.size, np.nan)
-    wm = next((m for m in registry.meters if m.carrier == "weather"), None)
+    wm = source.meter
     if wm is not None:
         q = (f'SELECT "temp_mean_c", "hdd_costic_k_d" FROM "weather_daily" WHERE site = $site '
              f"AND time >= {t0} AND time < {t1}")
@@ -277,8 +369,14 @@ def _weather(client: InfluxClient, registry: Registry, dates: np.ndarray, t0: in
         rows = [r for r in _select(client, q, {"meter": wm.id}) if r[1] is not None]
         if rows:
             return _temps_to_daily(dates, rows) + ("reading",)
-    q = f'SELECT "temp_air_c" FROM "imported" WHERE kind = \'temperature\' AND time >= {t0} AND time < {t1}'
-    rows = [r for r in _select(client, q, {}) if r[1] is not None]
+        q = (f'SELECT "temp_air_c" FROM "imported" WHERE kind = \'temperature\' AND meter = $meter '
+             f"AND time >= {t0} AND time < {t1}")
+        params = {"meter": wm.id}
+    else:
+        q = (f'SELECT "temp_air_c" FROM "imported" WHERE kind = \'temperature\' AND station = $station '
+             f"AND time >= {t0} AND time < {t1}")
+        params = {"station": str(source.station)}
+    rows = [r for r in _select(client, q, params) if r[1] is not None]
     if rows:
         return _temps_to_daily(dates, rows) + ("imported",)
     return temp, hdd, "none"
@@ -288,6 +386,15 @@ def _temps_to_daily(dates: np.ndarray, rows: list[list[object]]) -> tuple[np.nda
     t = np.array([int(r[0]) for r in rows], dtype=np.int64)
     v = np.array([float(r[1]) for r in rows])
     order = np.argsort(t, kind="stable")
+    if t.size >= 2 and np.median(np.diff(t[order])) >= 20 * 3600 * 10**9:
+        # daily values (a station's daily file: the mean of the day at its local midnight)
+        idx = _index_of(dates, t)
+        ok = idx >= 0
+        sums = np.bincount(idx[ok], weights=v[ok], minlength=dates.size)[: dates.size]
+        cnt = np.bincount(idx[ok], minlength=dates.size)[: dates.size]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(cnt > 0, sums / np.maximum(cnt, 1), np.nan)
+        return mean, hdd_from_mean(mean)
     bounds = np.array([local_midnight_ns(d) for d in _days(dates[0].astype(dt.date),
                                                            dates[-1].astype(dt.date) + dt.timedelta(days=1)).astype(dt.date)],
                       dtype=np.int64)
@@ -296,4 +403,4 @@ def _temps_to_daily(dates: np.ndarray, rows: list[list[object]]) -> tuple[np.nda
     return dtc.mean_c, hdd
 
 
-__all__ = ["InputBundle", "MeterDaily", "meters_for_report", "query_input_bundle", "simulated_input_bundle"]
+__all__ = ["InputBundle", "MeterDaily", "SiteWeather", "meters_for_report", "query_input_bundle", "simulated_input_bundle"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import matplotlib.dates as mdates
@@ -25,7 +25,7 @@ from analytics.reports.model import Figure, Report, Section, Table, report_metad
 from analytics.reports.render import PALETTE
 from analytics.savings import (
     DEFAULT_VALUE_FACTORS, MeasureResult, MeterSavings, NonRoutineAdjustment, Period, SavingsTotal, ValueFactors,
-    cusum_kwh, measure_result, meter_savings, model_inputs, monthly_savings, parameters_json, pv_option_b,
+    cusum_kwh, measure_result, meter_savings, monthly_savings, parameters_json, pv_option_b, savings_model_inputs,
     normal_temperature_for, total, typical_year_temperature,
 )
 from terril.readings import Point
@@ -60,14 +60,17 @@ def _option_for(usage: str, carrier: str) -> str:
 
 def compute_savings(bundle: InputBundle, registry: Registry, site_ids: Sequence[str], baseline: Period,
                     reporting: Period, *, adjustments: Sequence[NonRoutineAdjustment] = (),
-                    factors: ValueFactors = DEFAULT_VALUE_FACTORS, progress: object | None = None) -> SavingsResult:
+                    factors: ValueFactors = DEFAULT_VALUE_FACTORS, progress: object | None = None,
+                    measure_dates: Mapping[str, dt.date] | None = None) -> SavingsResult:
     """Savings of every energy meter of ``site_ids`` (option C on main meters, B on sub-meters and PV).
 
     ``progress`` is an optional callable ``progress(meter_id)`` called after each meter.
+    ``measure_dates`` gives the date some measures really took effect when it differs from the
+    registry's (the demo's simulated history re-dates its works).
     """
     sites = registry.site_by_id
     meters_reg = registry.meter_by_id
-    typical = typical_year_temperature(bundle.dates, bundle.temp_mean_c)
+    typicals: dict[str, np.ndarray] = {}  # per weather source (sites may name their own)
     out: list[MeterSavings] = []
     for md in bundle.meters:
         if md.site not in site_ids:
@@ -79,12 +82,21 @@ def compute_savings(bundle: InputBundle, registry: Registry, site_ids: Sequence[
                             reporting=reporting, factors=factors)
         else:
             site = sites[md.site]
-            temp, x, names = model_inputs(bundle.dates, bundle.temp_mean_c, md.carrier, site.school_week)
+            site_temp = bundle.temp_of(md.site)
+            wkey = bundle.weather_label_of(md.site)
+            if wkey not in typicals:
+                typicals[wkey] = typical_year_temperature(bundle.dates, site_temp)
+            typical = typicals[wkey]
+            pv = site_pv_kwh(bundle, md.site) if md.carrier == "electricity" else None
+            temp, x, names = savings_model_inputs(bundle.dates, site_temp, md.carrier, site.school_week,
+                                                  site.closures, pv, site.latitude)
             s = meter_savings(meter=md.meter, site=md.site, carrier=md.carrier, dates=bundle.dates,
                               energy_kwh=md.energy_kwh, temp_mean_c=temp, regressors=x, regressor_names=names,
                               baseline=baseline, reporting=reporting, option=_option_for(usage, md.carrier),
                               adjustments=adjustments, factors=factors,
-                              normal_year=_normal_year(typical, reporting, md.carrier, site.school_week))
+                              normal_year=_normal_year(typical, reporting, md.carrier, site.school_week,
+                                                       site.closures, bundle.dates, pv, site.latitude),
+                              allow_cooling=md.carrier == "electricity" and site.cooled)
             pv_new = [a for a in registry.pv_arrays if a.site == md.site and md.carrier == "electricity"
                       and baseline.start <= a.commissioned <= reporting.end]
             if pv_new:  # CalTRACK §2.2.6: net-metering status changed inside the periods
@@ -105,21 +117,33 @@ def compute_savings(bundle: InputBundle, registry: Registry, site_ids: Sequence[
         if ms.site not in site_ids or ms.kind == "pv":
             continue
         ids = ms.meters or tuple(s.meter for s in consumption if s.site == ms.site)
+        when = (measure_dates or {}).get(ms.id, ms.date)
         # a measure is judged when it falls between the baseline end and the reporting start
-        if not (baseline.end <= ms.date <= reporting.start + dt.timedelta(days=31)):
+        if not (baseline.end <= when <= reporting.start + dt.timedelta(days=31)):
             continue
-        measures.append(measure_result(ms.id, ms.site, ms.kind, ms.date, ms.cost_eur, ms.expected_savings_pct,
+        measures.append(measure_result(ms.id, ms.site, ms.kind, when, ms.cost_eur, ms.expected_savings_pct,
                                        [s for s in consumption if s.meter in ids]))
     return SavingsResult(tuple(site_ids), baseline, reporting, tuple(out), tuple(per), portfolio, tuple(measures),
                          tuple(adjustments), factors, bundle.sha256(), bundle.data_range(), bundle)
 
 
-def _normal_year(typical: np.ndarray, reporting: Period, carrier: str, school_week: str | None
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Model inputs over one typical year from the reporting start (typical temperature, real calendar)."""
+def site_pv_kwh(bundle: InputBundle, site: str) -> np.ndarray | None:
+    """The site's PV production per day (sum of its PV meters; NaN where one is missing), or None. [kWh]"""
+    pv = [m.energy_kwh for m in bundle.meters if m.site == site and m.carrier == "pv"]
+    return np.sum(pv, axis=0) if pv else None
+
+
+def _normal_year(typical: np.ndarray, reporting: Period, carrier: str, school_week: str | None,
+                 closures: Sequence[str] = (), dates: np.ndarray | None = None, pv_kwh: np.ndarray | None = None,
+                 latitude_deg: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Model inputs over one typical year from the reporting start (typical temperature and PV
+    production by day of year, real calendar)."""
     nd = np.arange(np.datetime64(reporting.start), np.datetime64(reporting.start) + 365)
     tn = normal_temperature_for(nd, typical)
-    temp, x, _ = model_inputs(nd, tn, carrier, school_week)
+    pvn = None
+    if pv_kwh is not None and dates is not None:
+        pvn = normal_temperature_for(nd, typical_year_temperature(dates, pv_kwh))
+    temp, x, _ = savings_model_inputs(nd, tn, carrier, school_week, closures, pvn, latitude_deg)
     return temp, x
 
 
@@ -214,7 +238,10 @@ def _draw_cusum(s: MeterSavings, bundle: InputBundle, registry: Registry, lang: 
     def draw(ax) -> None:  # noqa: ANN001
         if md is None or s.model is None:
             return
-        temp, x_all, _ = model_inputs(bundle.dates, bundle.temp_mean_c, s.carrier, site.school_week)
+        temp, x_all, _ = savings_model_inputs(bundle.dates, bundle.temp_of(s.site), s.carrier, site.school_week,
+                                              site.closures,
+                                              site_pv_kwh(bundle, s.site) if s.carrier == "electricity" else None,
+                                              site.latitude)
         sel = (bundle.dates >= np.datetime64(s.baseline.start)) & (bundle.dates <= np.datetime64(s.reporting.end))
         exp = s.model.predict(temp[sel], x_all[sel])
         c = cusum_kwh(md.energy_kwh[sel], exp)
@@ -282,6 +309,15 @@ def _draw_per_building(result: SavingsResult, registry: Registry, lang: str):  #
 # report
 
 
+def regressor_label(name: str, lang: str) -> str:
+    """A model regressor's name in ``lang``: ``holiday_off_season`` → "vacances (hors saison)"."""
+    for suffix in ("in_season", "off_season", "hdd"):
+        base = name.removesuffix(f"_{suffix}")
+        if base != name and base:
+            return t(f"regressor.suffix.{suffix}", lang, base=t(f"regressor.{base}", lang))
+    return t(f"regressor.{name}", lang)
+
+
 def _carrier(c: str, lang: str) -> str:
     return t(f"carrier.{c}", lang) if c != "total" else t("carrier.total", lang)
 
@@ -312,7 +348,7 @@ def _model_rows(s: MeterSavings, lang: str) -> tuple[tuple[object, ...], ...]:
         rows += [(t("param.cooling_balance", lang), m.cooling_balance_c), (t("param.cooling_slope", lang), m.cooling_slope)]
     for name, coef in zip(m.regressor_names, m.regressor_coefs):
         if coef:
-            rows.append((t("param.regressor", lang, name=t(f"regressor.{name}", lang)), coef))
+            rows.append((t("param.regressor", lang, name=regressor_label(name, lang)), coef))
     mt = m.metrics
     rows += [
         (t("param.n", lang), mt.n), (t("param.r2", lang), mt.r2), (t("param.cvrmse", lang), _pct(mt.cvrmse)),

@@ -40,7 +40,8 @@ def compute_statuses(registry: Registry, year: int, reference: dict[int, InputBu
                 if md.site != site.id or md.carrier == "pv":
                     continue
                 share = heating_share(md.carrier, site.heating_carrier)
-                acc.append(carrier_year(md.carrier, int(y), b.dates, md.energy_kwh, b.hdd_k_d, share, dju_reference))
+                acc.append(carrier_year(md.carrier, int(y), b.dates, md.energy_kwh, b.hdd_of(md.site), share,
+                                           dju_reference))
         out.append(building_status(site.id, site.floor_area_m2, int(site.reference_year or 0), year, ref, cur))
     return out
 

@@ -55,7 +55,7 @@ def test_loader_rollups_raw_counters_and_imports(influx_db: InfluxClient) -> Non
     assert elec.energy_kwh[0] == pytest.approx(48.0) and elec.energy_kwh[2] == pytest.approx(46.0)  # 31 March: 23 h
     basly = b.meter("ecole-basly-gaz")
     assert basly.source == "imported" and basly.energy_kwh[:2].tolist() == [10.0, 20.0] and np.isnan(basly.energy_kwh[2])
-    assert b.weather_source == "weather_daily" and b.temp_mean_c.tolist() == [5.0, 6.0, 7.0, 8.0, 9.0]
+    assert b.weather_source == "meter:station-meteo-meteo (weather_daily)" and b.temp_mean_c.tolist() == [5.0, 6.0, 7.0, 8.0, 9.0]
     assert b.meter("ecole-basly-elec").source == "none"
     assert len(b.sha256()) == 64
 
