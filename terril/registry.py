@@ -9,6 +9,7 @@ the format; ``terril/data/loos-en-gohelle.toml`` is the demo registry.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import tomllib
 from dataclasses import dataclass
@@ -102,8 +103,28 @@ class Meter(_Entry):
     rollover_wh: float | None = Field(None, gt=0)  # register wraps at this value, if known
     gas_kwh_per_m3: float | None = Field(None, gt=0)  # conversion coefficient for gas volumes
     usage: Literal["main", "sub", "heating", "lighting", "hot_water", "production", "weather"] = "main"
+    #: plausible range per quantity, overriding the defaults of terril/quantities.py: ``{ power_w = [min, max] }``
+    plausible: dict[str, tuple[float, float]] = Field(default_factory=dict)
 
     _v_id = field_validator("id", "site")(classmethod(lambda cls, v: _check_id(v)))
+
+    @field_validator("plausible")
+    @classmethod
+    def _v_plausible(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        from terril.quantities import QUANTITIES
+
+        for name, (low, high) in v.items():
+            if name not in QUANTITIES:
+                raise ValueError(f"{name!r} is not a canonical quantity")
+            if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
+                raise ValueError(f"{name}: expected [min, max] with finite min < max, got [{low}, {high}]")
+        return v
+
+    def plausible_range(self, quantity: str) -> tuple[float, float]:
+        """The plausible range of ``quantity`` on this meter: its override, else the quantity's default."""
+        from terril.quantities import plausible_range
+
+        return self.plausible.get(quantity) or plausible_range(quantity)
 
 
 class Channel(_Entry):
