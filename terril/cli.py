@@ -145,7 +145,7 @@ def registry_check_cmd(file: Annotated[Path, typer.Argument(help="Registry file 
     except RegistryError as err:
         err_console.print(f"[red]{err.message}[/red]")
         for p in err.problems:
-            err_console.print(f"  {p.location}: {p.reason}")
+            err_console.print(f"  {p}", highlight=False, markup=False, soft_wrap=True)  # file:line: location: reason
         raise typer.Exit(2) from None
     console.print(f"[green]OK[/green] {file}: {len(reg.sites)} sites, {len(reg.meters)} meters, "
                   f"{len(reg.devices)} devices, {len(reg.pv_arrays)} PV arrays")
@@ -645,7 +645,7 @@ def main() -> None:
         err_console.print(f"[red]error:[/red] {err.message}", highlight=False)
         if getattr(err, "problems", None):
             for p in err.problems:  # type: ignore[attr-defined]
-                err_console.print(f"  {p.location}: {p.reason}", highlight=False)
+                err_console.print(f"  {p}", highlight=False, markup=False, soft_wrap=True)
         if err.hint:
             err_console.print(f"hint: {err.hint}", highlight=False)
         sys.exit(err.exit_code)
