@@ -346,6 +346,7 @@ def _register_component_commands() -> None:
     from analytics.cli_reports import import_cmd, report_app
     from analytics.pv.cli import pv_app, rollout_app
     from collector.cli import spool_app
+    from collector.quarantine_cli import quarantine_app
     from dashboards.cli import dashboards_app
     from terril.cli_security import broker_app, devices_app
 
@@ -355,6 +356,7 @@ def _register_component_commands() -> None:
     app.command("import")(import_cmd)
     app.add_typer(dashboards_app, name="dashboards")
     app.add_typer(spool_app, name="spool")
+    app.add_typer(quarantine_app, name="quarantine")
     devices_app.command("unmapped")(devices_unmapped_cmd)
     app.add_typer(devices_app, name="devices")
     app.add_typer(broker_app, name="broker")
