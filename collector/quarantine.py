@@ -22,6 +22,10 @@ from terril.readings import Point
 MEASUREMENT = "quarantine"
 #: payloads up to this size are kept whole (base64 field ``payload_b64``) for replay [bytes]
 RAW_MAX_BYTES = 16 * 1024
+#: at most this many whole payloads kept per (device, reason) per interval of :class:`QuarantineLog` ...
+RAW_PER_KEY = 1_000
+#: ... and at most this many bytes of them in all per interval (a flood keeps only previews beyond)
+RAW_BUDGET_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +51,8 @@ def payload_preview(payload: bytes, limit: int) -> str:
     return text
 
 
-def rejection_point(rej: Rejection, payload_limit: int = 512) -> Point:
-    """The InfluxDB point recording a rejection."""
+def rejection_point(rej: Rejection, payload_limit: int = 512, keep_raw: bool = True) -> Point:
+    """The InfluxDB point recording a rejection; with ``keep_raw``, the whole payload too (if small enough)."""
     return Point(
         MEASUREMENT,
         {"reason": rej.reason, "format": rej.format},
@@ -59,7 +63,7 @@ def rejection_point(rej: Rejection, payload_limit: int = 512) -> Point:
             "detail": rej.detail[:300],
             "device": rej.device[:64],
             **({"payload_b64": base64.b64encode(rej.payload).decode("ascii")}
-               if len(rej.payload) <= RAW_MAX_BYTES and rej.reason != "write_rejected" else {}),
+               if keep_raw and len(rej.payload) <= RAW_MAX_BYTES and rej.reason != "write_rejected" else {}),
         },
         rej.received_ns,
     )
@@ -84,7 +88,26 @@ class QuarantineLog:
         self._window_start = float("-inf")
         self._window_lines = 0
         self._window_dropped = 0
+        self._raw_window_start = float("-inf")
+        self._raw_bytes = 0
+        self._raw_counts: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
+
+    def keep_raw(self, rej: Rejection) -> bool:
+        """Whether to keep ``rej``'s whole payload (for replay): bounded per key and in bytes per interval."""
+        if len(rej.payload) > RAW_MAX_BYTES:
+            return False
+        key = (rej.device or f"({rej.format})", rej.reason)
+        now = self._clock()
+        with self._lock:
+            if now - self._raw_window_start >= self._interval_s:
+                self._raw_window_start, self._raw_bytes = now, 0
+                self._raw_counts.clear()
+            if self._raw_counts[key] >= RAW_PER_KEY or self._raw_bytes + len(rej.payload) > RAW_BUDGET_BYTES:
+                return False
+            self._raw_counts[key] += 1
+            self._raw_bytes += len(rej.payload)
+            return True
 
     def note(self, rej: Rejection, exc_info: bool = False) -> bool:
         """Log ``rej`` unless its (device, reason) was logged less than ``interval_s`` ago; True if logged."""

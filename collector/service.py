@@ -373,13 +373,14 @@ class Collector:
         except Exception as err:  # a decoder bug must not stop the loop: quarantine with its class
             rej = Rejection("internal_error", f"{type(err).__name__}", topic, payload, received)
             self._qlog.note(rej, exc_info=True)  # rate-limited: one device must not flood the log
-            points = (rejection_point(rej, self.settings.quarantine_payload_bytes),)
+            points = (rejection_point(rej, self.settings.quarantine_payload_bytes, self._qlog.keep_raw(rej)),)
             self._count_quarantined("internal_error")
         else:
             if outcome.rejection is not None:
                 self._qlog.note(outcome.rejection)
                 self._count_quarantined(outcome.rejection.reason)
-                points = (rejection_point(outcome.rejection, self.settings.quarantine_payload_bytes),)
+                points = (rejection_point(outcome.rejection, self.settings.quarantine_payload_bytes,
+                                          self._qlog.keep_raw(outcome.rejection)),)
             else:
                 points = outcome.points
                 readings = outcome.readings

@@ -17,7 +17,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from collector.quarantine import QuarantineLog, Rejection
+from collector.quarantine import RAW_BUDGET_BYTES, RAW_MAX_BYTES, RAW_PER_KEY, QuarantineLog, Rejection, rejection_point
 from firmware_sim.publisher import Publisher
 from helpers import count_points, endpoint, start_collector, wait_for
 from terril.cli import app
@@ -71,6 +71,23 @@ def test_log_is_one_line_per_device_and_reason_per_interval(caplog: pytest.LogCa
     assert "1 more rejections not logged" in lines[-2]
     assert lines[-1].endswith("(+999 more since the last line)")
     assert len(lines) == 5
+
+
+def test_whole_payloads_are_kept_for_replay_within_bounds():
+    now = [0.0]
+    qlog = QuarantineLog(logging.getLogger("test.quarantine"), interval_s=60, clock=lambda: now[0])
+
+    def rej(device: str, size: int = 100) -> Rejection:
+        return Rejection("unknown_device", "", f"terril/s/{device}/telemetry", b"x" * size, 0, "native", device)
+
+    assert [qlog.keep_raw(rej("d")) for _ in range(RAW_PER_KEY + 5)].count(True) == RAW_PER_KEY
+    assert qlog.keep_raw(rej("e")) and not qlog.keep_raw(rej("e", RAW_MAX_BYTES + 1))
+    big = sum(qlog.keep_raw(rej(f"k{i}", RAW_MAX_BYTES)) for i in range(RAW_BUDGET_BYTES // RAW_MAX_BYTES + 10))
+    assert big == (RAW_BUDGET_BYTES - (RAW_PER_KEY + 1) * 100) // RAW_MAX_BYTES  # a flood keeps previews only
+    now[0] = 60.0
+    assert qlog.keep_raw(rej("d"))
+    assert "payload_b64" in rejection_point(rej("d")).fields
+    assert "payload_b64" not in rejection_point(rej("d"), keep_raw=False).fields
 
 
 @pytest.mark.integration
