@@ -135,8 +135,14 @@ class Pipeline:
                 return Outcome(rejection=Rejection("implausible_time", f"device time {r.time_ns} ns is more than "
                                                    "1 day after reception or before the meter was commissioned",
                                                    topic, payload, received_ns, fmt, device.id))
+            name = ch.rename.get(r.quantity, r.quantity)
+            low, high = meter.plausible_range(name)
+            if not low <= r.value <= high:
+                return Outcome(rejection=Rejection("out_of_range", f"{name} = {r.value:g} outside the plausible "
+                                                   f"range {low:g}..{high:g} of meter {meter.id!r}", topic, payload,
+                                                   received_ns, fmt, device.id))
             fields = grouped.setdefault((meter.id, t), {})
-            fields[ch.rename.get(r.quantity, r.quantity)] = r.value
+            fields[name] = r.value
             meters[meter.id] = meter
         points = []
         for (meter_id, t), fields in grouped.items():

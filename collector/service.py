@@ -45,7 +45,7 @@ from paho.mqtt.properties import Properties
 
 from collector.mapping import Pipeline
 from collector.metrics import LATENCY_BUCKETS_S, MetricsServer, Snapshot
-from collector.quarantine import Rejection, rejection_point
+from collector.quarantine import QuarantineLog, Rejection, rejection_point
 from collector.spool import Spool, SpoolFull
 from collector.watchdog import Watchdog, backoff_s, expected_silence_s
 from collector.writer import RetryLater, WriteResult, write_batch
@@ -331,6 +331,7 @@ class Collector:
         self._keeper = threading.Thread(target=self._housekeeping, name="terril-watchdog", daemon=True)
         self._metrics: MetricsServer | None = None
         self.metrics_port: int | None = None
+        self._qlog = QuarantineLog(log)  # one line per device and reason per minute
 
     # ---- topics ----
     def share(self, topic_filter: str) -> str:
@@ -370,14 +371,16 @@ class Collector:
         try:
             outcome = self.pipeline.process(topic, payload, received)
         except Exception as err:  # a decoder bug must not stop the loop: quarantine with its class
-            log.exception("internal error decoding a message on %.80s", topic)
             rej = Rejection("internal_error", f"{type(err).__name__}", topic, payload, received)
-            points = (rejection_point(rej, self.settings.quarantine_payload_bytes),)
+            self._qlog.note(rej, exc_info=True)  # rate-limited: one device must not flood the log
+            points = (rejection_point(rej, self.settings.quarantine_payload_bytes, self._qlog.keep_raw(rej)),)
             self._count_quarantined("internal_error")
         else:
             if outcome.rejection is not None:
+                self._qlog.note(outcome.rejection)
                 self._count_quarantined(outcome.rejection.reason)
-                points = (rejection_point(outcome.rejection, self.settings.quarantine_payload_bytes),)
+                points = (rejection_point(outcome.rejection, self.settings.quarantine_payload_bytes,
+                                          self._qlog.keep_raw(outcome.rejection)),)
             else:
                 points = outcome.points
                 readings = outcome.readings
@@ -506,6 +509,7 @@ class Collector:
         lines = []
         for line, why in rejected:
             rej = Rejection("write_rejected", why, "(line protocol)", line.encode(), now_ns())
+            self._qlog.note(rej)
             lines.append(format_point(rejection_point(rej, self.settings.quarantine_payload_bytes)))
         self._count_quarantined("write_rejected", len(rejected))
         try:

@@ -145,7 +145,7 @@ def registry_check_cmd(file: Annotated[Path, typer.Argument(help="Registry file 
     except RegistryError as err:
         err_console.print(f"[red]{err.message}[/red]")
         for p in err.problems:
-            err_console.print(f"  {p.location}: {p.reason}")
+            err_console.print(f"  {p}", highlight=False, markup=False, soft_wrap=True)  # file:line: location: reason
         raise typer.Exit(2) from None
     console.print(f"[green]OK[/green] {file}: {len(reg.sites)} sites, {len(reg.meters)} meters, "
                   f"{len(reg.devices)} devices, {len(reg.pv_arrays)} PV arrays")
@@ -346,6 +346,7 @@ def _register_component_commands() -> None:
     from analytics.cli_reports import import_cmd, report_app
     from analytics.pv.cli import pv_app, rollout_app
     from collector.cli import spool_app
+    from collector.quarantine_cli import quarantine_app
     from dashboards.cli import dashboards_app
     from terril.cli_security import broker_app, devices_app
 
@@ -355,6 +356,7 @@ def _register_component_commands() -> None:
     app.command("import")(import_cmd)
     app.add_typer(dashboards_app, name="dashboards")
     app.add_typer(spool_app, name="spool")
+    app.add_typer(quarantine_app, name="quarantine")
     devices_app.command("unmapped")(devices_unmapped_cmd)
     app.add_typer(devices_app, name="devices")
     app.add_typer(broker_app, name="broker")
@@ -645,7 +647,7 @@ def main() -> None:
         err_console.print(f"[red]error:[/red] {err.message}", highlight=False)
         if getattr(err, "problems", None):
             for p in err.problems:  # type: ignore[attr-defined]
-                err_console.print(f"  {p.location}: {p.reason}", highlight=False)
+                err_console.print(f"  {p}", highlight=False, markup=False, soft_wrap=True)
         if err.hint:
             err_console.print(f"hint: {err.hint}", highlight=False)
         sys.exit(err.exit_code)

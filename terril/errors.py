@@ -99,17 +99,28 @@ class DecodeError(TerrilError):
 
 
 class RegistryProblem:
-    """One problem found in a registry: where (file, location) and why."""
+    """One problem found in a registry: where (file, line, location) and why.
 
-    __slots__ = ("file", "location", "reason")
+    ``location`` names the entry and field (``devices[2] (id 'x').channels[0].meter``); ``line`` is the
+    1-based line of that field in the file (of its table when the field is missing), None when unknown.
+    """
 
-    def __init__(self, file: str, location: str, reason: str) -> None:
+    __slots__ = ("file", "location", "reason", "line")
+
+    def __init__(self, file: str, location: str, reason: str, line: int | None = None) -> None:
         self.file = file
         self.location = location
         self.reason = reason
+        self.line = line
+
+    @property
+    def field(self) -> str:
+        """The field the problem is about (last part of the location)."""
+        return self.location.rsplit(".", 1)[-1].split("[", 1)[0]
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.location}: {self.reason}"
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.location}: {self.reason}"
 
     def __repr__(self) -> str:
-        return f"RegistryProblem({self.file!r}, {self.location!r}, {self.reason!r})"
+        return f"RegistryProblem({self.file!r}, {self.location!r}, {self.reason!r}, line={self.line!r})"

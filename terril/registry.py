@@ -9,7 +9,9 @@ the format; ``terril/data/loos-en-gohelle.toml`` is the demo registry.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from terril.errors import RegistryError, RegistryProblem
 from terril.ids import ID_RULE, is_valid_id
+from terril.tomlpos import key_lines, line_of
 
 DEMO_REGISTRY_PATH = Path(__file__).parent / "data" / "loos-en-gohelle.toml"
 REGISTRY_ENV = "TERRIL_REGISTRY"
@@ -111,8 +114,28 @@ class Meter(_Entry):
     rollover_wh: float | None = Field(None, gt=0)  # register wraps at this value, if known
     gas_kwh_per_m3: float | None = Field(None, gt=0)  # conversion coefficient for gas volumes
     usage: Literal["main", "sub", "heating", "lighting", "hot_water", "production", "weather"] = "main"
+    #: plausible range per quantity, overriding the defaults of terril/quantities.py: ``{ power_w = [min, max] }``
+    plausible: dict[str, tuple[float, float]] = Field(default_factory=dict)
 
     _v_id = field_validator("id", "site")(classmethod(lambda cls, v: _check_id(v)))
+
+    @field_validator("plausible")
+    @classmethod
+    def _v_plausible(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        from terril.quantities import QUANTITIES
+
+        for name, (low, high) in v.items():
+            if name not in QUANTITIES:
+                raise ValueError(f"{name!r} is not a canonical quantity")
+            if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
+                raise ValueError(f"{name}: expected [min, max] with finite min < max, got [{low}, {high}]")
+        return v
+
+    def plausible_range(self, quantity: str) -> tuple[float, float]:
+        """The plausible range of ``quantity`` on this meter: its override, else the quantity's default."""
+        from terril.quantities import plausible_range
+
+        return self.plausible.get(quantity) or plausible_range(quantity)
 
 
 class Channel(_Entry):
@@ -331,58 +354,69 @@ def _loc(section: str, index: int, raw: Any, loc: tuple[Any, ...] = ()) -> str:
     return where
 
 
-def parse_registry(data: dict[str, Any], source: str = "<memory>") -> Registry:
-    """Validate registry ``data`` (as read from TOML) and return it, or raise RegistryError listing every problem."""
-    problems: list[RegistryProblem] = []
+def parse_registry(data: dict[str, Any], source: str = "<memory>", text: str | None = None) -> Registry:
+    """Validate registry ``data`` (as read from TOML) and return it, or raise RegistryError listing every problem.
 
-    def problem(location: str, reason: str) -> None:
-        problems.append(RegistryProblem(source, location, reason))
+    With the TOML ``text`` it was read from, each problem also carries its line. A reference to an entry
+    that is itself invalid (a meter on a site with a bad field) is not reported again: one error, one line.
+    """
+    problems: list[RegistryProblem] = []
+    lines = key_lines(text) if text is not None else {}
+
+    def problem(location: str, reason: str, path: tuple[Any, ...] = ()) -> None:
+        problems.append(RegistryProblem(source, location, reason, line_of(lines, path or (location,))))
 
     allowed = {"town", *_SECTIONS}
     for key in data:
         if key not in allowed:
-            problem(key, f"unknown section; expected one of {', '.join(sorted(allowed))}")
+            problem(key, f"unknown section; expected one of {', '.join(sorted(allowed))}", (key,))
     try:
         town = Town.model_validate(data.get("town", {}))
     except ValidationError as err:
         town = Town()
         for e in err.errors():
-            problem("town" + "".join(f".{p}" for p in e["loc"]), e["msg"])
+            problem("town" + "".join(f".{p}" for p in e["loc"]), e["msg"], ("town", *e["loc"]))
 
     parsed: dict[str, list[Any]] = {name: [] for name in _SECTIONS}
+    broken: dict[str, set[object]] = {name: set() for name in _SECTIONS}  # ids of entries already reported
+    raw_at: dict[int, int] = {}  # id() of a validated entry -> its index in the file's section
     for name, adapter in _ADAPTERS.items():
         raw_list = data.get(name, [])
         if not isinstance(raw_list, list):
-            problem(name, f"must be an array of tables ([[{name}]])")
+            problem(name, f"must be an array of tables ([[{name}]])", (name,))
             continue
         for i, raw in enumerate(raw_list):
             try:
-                parsed[name].append(adapter.validate_python(raw))
+                entry = adapter.validate_python(raw)
             except ValidationError as err:
+                if isinstance(raw, dict):
+                    broken[name].add(raw.get("id"))
                 for e in err.errors():
-                    problem(_loc(name, i, raw, tuple(e["loc"])), e["msg"])
-
+                    problem(_loc(name, i, raw, tuple(e["loc"])), e["msg"], (name, i, *e["loc"]))
+            else:
+                parsed[name].append(entry)
+                raw_at[id(entry)] = i
+    # references to these are not reported again ("unknown site" for every meter of a site with a typo)
     sites = {s.id: s for s in parsed["sites"]}
     meters = {m.id: m for m in parsed["meters"]}
+    sites_known = set(sites) | broken["sites"]
+    meters_known = set(meters) | broken["meters"]
 
-    def unique(section: str, entries: list[Any]) -> None:
-        seen: dict[str, int] = {}
-        for i, entry in enumerate(entries):
-            if entry.id in seen:
-                problem(f"{section}[{i}] (id {entry.id!r}).id", f"duplicate id, first used at {section}[{seen[entry.id]}]")
-            else:
-                seen[entry.id] = i
+    def bad(section: str, entry: Any, *fields: str | int, reason: str) -> None:
+        """Report ``reason`` at ``fields`` of a validated entry, located by its index in the file."""
+        i = raw_at[id(entry)]
+        where = f"{section}[{i}]" + (f" (id {entry.id!r})" if hasattr(entry, "id") else "")
+        for part in fields:
+            where += f"[{part}]" if isinstance(part, int) else f".{part}"
+        problem(where, reason, (section, i, *fields))
 
     for section in ("sites", "meters", "devices", "pv_arrays", "measures"):
-        unique(section, parsed[section])
-
-    raw_sections = {name: data.get(name, []) if isinstance(data.get(name, []), list) else [] for name in _SECTIONS}
-
-    def raw_index(section: str, entry: Any) -> int:
-        for i, raw in enumerate(raw_sections[section]):
-            if isinstance(raw, dict) and raw.get("id", raw.get("site")) == getattr(entry, "id", getattr(entry, "site", None)):
-                return i
-        return -1
+        seen: dict[str, int] = {}
+        for entry in parsed[section]:
+            if entry.id in seen:
+                bad(section, entry, "id", reason=f"duplicate id, first used at {section}[{seen[entry.id]}]")
+            else:
+                seen[entry.id] = raw_at[id(entry)]
 
     for st in parsed["sites"]:
         where = f"sites[{raw_index('sites', st)}] (id {st.id!r})"
@@ -395,28 +429,30 @@ def parse_registry(data: dict[str, Any], source: str = "<memory>") -> Registry:
             elif wm.carrier != "weather":
                 problem(f"{where}.weather_meter", f"meter {st.weather_meter!r} has carrier {wm.carrier!r}, not 'weather'")
     for m in parsed["meters"]:
-        where = f"meters[{raw_index('meters', m)}] (id {m.id!r})"
-        if m.site not in sites:
-            problem(f"{where}.site", f"unknown site {m.site!r}")
+        if m.site not in sites_known:
+            bad("meters", m, "site", reason=f"unknown site {m.site!r}")
         if m.gas_kwh_per_m3 is not None and m.carrier != "gas":
-            problem(f"{where}.gas_kwh_per_m3", "only gas meters take a conversion coefficient")
+            bad("meters", m, "gas_kwh_per_m3", reason="only gas meters take a conversion coefficient")
     fed_by: dict[str, str] = {}
     for d in parsed["devices"]:
-        where = f"devices[{raw_index('devices', d)}] (id {d.id!r})"
-        if d.site not in sites:
-            problem(f"{where}.site", f"unknown site {d.site!r}")
+        if d.site not in sites_known:
+            bad("devices", d, "site", reason=f"unknown site {d.site!r}")
         names: set[str] = set()
         for j, ch in enumerate(d.channels):
             if ch.channel in names:
-                problem(f"{where}.channels[{j}].channel", f"duplicate channel {ch.channel!r}")
+                bad("devices", d, "channels", j, "channel", reason=f"duplicate channel {ch.channel!r}")
             names.add(ch.channel)
             meter = meters.get(ch.meter)
             if meter is None:
-                problem(f"{where}.channels[{j}].meter", f"unknown meter {ch.meter!r}")
+                if ch.meter not in meters_known:
+                    bad("devices", d, "channels", j, "meter", reason=f"unknown meter {ch.meter!r}")
             elif meter.site != d.site:
-                problem(f"{where}.channels[{j}].meter", f"meter {ch.meter!r} belongs to site {meter.site!r}, not {d.site!r}")
+                if d.site in sites:
+                    bad("devices", d, "channels", j, "meter",
+                        reason=f"meter {ch.meter!r} belongs to site {meter.site!r}, not {d.site!r}")
             elif ch.meter in fed_by and fed_by[ch.meter] != d.id:
-                problem(f"{where}.channels[{j}].meter", f"meter {ch.meter!r} is already fed by device {fed_by[ch.meter]!r}")
+                bad("devices", d, "channels", j, "meter",
+                    reason=f"meter {ch.meter!r} is already fed by device {fed_by[ch.meter]!r}")
             else:
                 fed_by[ch.meter] = d.id
     keys: dict[tuple[str, str], str] = {}
@@ -425,30 +461,29 @@ def parse_registry(data: dict[str, Any], source: str = "<memory>") -> Registry:
             continue
         key = (d.format, d.topic or d.id)
         if key in keys:
-            problem(f"devices[{raw_index('devices', d)}] (id {d.id!r}).topic",
-                    f"device {keys[key]!r} already uses topic {key[1]!r} in format {key[0]!r}")
+            bad("devices", d, "topic", reason=f"device {keys[key]!r} already uses topic {key[1]!r} in format {key[0]!r}")
         keys[key] = d.id
     for a in parsed["pv_arrays"]:
-        where = f"pv_arrays[{raw_index('pv_arrays', a)}] (id {a.id!r})"
-        if a.site not in sites:
-            problem(f"{where}.site", f"unknown site {a.site!r}")
+        if a.site not in sites_known:
+            bad("pv_arrays", a, "site", reason=f"unknown site {a.site!r}")
         meter = meters.get(a.meter)
         if meter is None:
-            problem(f"{where}.meter", f"unknown meter {a.meter!r}")
+            if a.meter not in meters_known:
+                bad("pv_arrays", a, "meter", reason=f"unknown meter {a.meter!r}")
         elif meter.carrier != "pv":
-            problem(f"{where}.meter", f"meter {a.meter!r} has carrier {meter.carrier!r}; a PV array needs a 'pv' meter")
-        elif meter.site != a.site:
-            problem(f"{where}.meter", f"meter {a.meter!r} belongs to site {meter.site!r}, not {a.site!r}")
+            bad("pv_arrays", a, "meter",
+                reason=f"meter {a.meter!r} has carrier {meter.carrier!r}; a PV array needs a 'pv' meter")
+        elif meter.site != a.site and a.site in sites:
+            bad("pv_arrays", a, "meter", reason=f"meter {a.meter!r} belongs to site {meter.site!r}, not {a.site!r}")
     for ms in parsed["measures"]:
-        where = f"measures[{raw_index('measures', ms)}] (id {ms.id!r})"
-        if ms.site not in sites:
-            problem(f"{where}.site", f"unknown site {ms.site!r}")
+        if ms.site not in sites_known:
+            bad("measures", ms, "site", reason=f"unknown site {ms.site!r}")
         for j, mid in enumerate(ms.meters):
-            if mid not in meters:
-                problem(f"{where}.meters[{j}]", f"unknown meter {mid!r}")
-    for i, r in enumerate(parsed["planned_roofs"]):
-        if r.site not in sites:
-            problem(f"planned_roofs[{i}].site", f"unknown site {r.site!r}")
+            if mid not in meters_known:
+                bad("measures", ms, "meters", j, reason=f"unknown meter {mid!r}")
+    for r in parsed["planned_roofs"]:
+        if r.site not in sites_known:
+            bad("planned_roofs", r, "site", reason=f"unknown site {r.site!r}")
 
     if problems:
         raise RegistryError(
@@ -485,9 +520,15 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
         raise RegistryError(f"{p}: cannot read the registry: {err.strerror}",
                             [RegistryProblem(str(p), "file", err.strerror or "unreadable")]) from err
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise RegistryError(f"{p}: not UTF-8 text", [RegistryProblem(str(p), f"byte {err.start}", "not UTF-8")]) from err
+        line = raw[:err.start].count(b"\n") + 1
+        raise RegistryError(f"{p}: not UTF-8 text",
+                            [RegistryProblem(str(p), f"byte {err.start}", "not UTF-8", line)]) from err
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise RegistryError(f"{p}: not valid TOML", [RegistryProblem(str(p), "syntax", str(err))]) from err
-    return parse_registry(data, source=str(p))
+        found = re.search(r"\(at line (\d+), column \d+\)", str(err))
+        raise RegistryError(f"{p}: not valid TOML", [RegistryProblem(str(p), "syntax", str(err),
+                                                                     int(found.group(1)) if found else None)]) from err
+    return parse_registry(data, source=str(p), text=text)

@@ -68,7 +68,10 @@ def parse_rfc3339(text: str) -> int:
             raise ValueError(f"bad fraction of second in {text[:40]!r}")
         frac_ns = int(frac.ljust(9, "0"))
     parsed = dt.datetime.fromisoformat(main[:10] + "T" + main[11:] + offset)
-    return datetime_to_ns(parsed) + frac_ns
+    try:
+        return datetime_to_ns(parsed) + frac_ns
+    except OverflowError:  # year 1 at +14:00 is before year 1 in UTC
+        raise ValueError(f"date-time out of range: {text[:40]!r}") from None
 
 
 def epoch_seconds_to_ns(value: float | int) -> int:

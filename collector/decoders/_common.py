@@ -157,8 +157,12 @@ def checked_time_ns(time_ns: int, notes: list[str], source: str) -> int | None:
 
 def epoch_time_ns(value: object, scale_s: float, notes: list[str], source: str) -> int | None:
     """Epoch seconds (``scale_s=1``) or milliseconds (``scale_s=1e-3``) to ns, None if unusable (with a note)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            isinstance(value, float) and not math.isfinite(value)):
         notes.append(f"bad_time: {source} is not an epoch number")
+        return None
+    if abs(value) > 1e11 / scale_s:  # beyond year 5000 (an int beyond float range compares fine, never converts)
+        notes.append(f"implausible_time: {source} ignored, receive time used")
         return None
     if abs(value * scale_s) > 1e11:
         notes.append(f"implausible_time: {source} ignored, receive time used")

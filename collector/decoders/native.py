@@ -37,8 +37,10 @@ def _time_ns(value: object) -> int:
     if isinstance(value, bool):
         raise DecodeError("bad_time", "time must be RFC 3339 text or epoch seconds")
     if isinstance(value, (int, float)):
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise DecodeError("bad_time", "time is not finite")
+        if abs(value) > 1e11:  # beyond year 5000; an int beyond float range compares without converting
+            raise DecodeError("implausible_time", f"time {str(value)[:32]} is outside 2000-01-01..2100-01-01")
         t = epoch_seconds_to_ns(value)
     elif isinstance(value, str):
         try:
@@ -65,9 +67,15 @@ def _readings(obj: object, device: str, received_ns: int, out: list[Reading]) ->
             continue
         if key not in QUANTITIES:
             raise DecodeError("unknown_field", f"{key[:64]!r} is not a canonical quantity")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise DecodeError("bad_value", f"{key}: {str(value)[:32]!r} is not a finite number")
-        out.append(Reading(device, channel, key, float(value), time_ns, received_ns, FORMAT))
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond float range ("1" followed by 400 zeros)
+            raise DecodeError("bad_value", f"{key}: number beyond float range") from None
+        if not math.isfinite(number):
+            raise DecodeError("bad_value", f"{key}: {str(value)[:32]!r} is not a finite number")
+        out.append(Reading(device, channel, key, number, time_ns, received_ns, FORMAT))
     if len(out) == before:
         raise DecodeError("no_readings", "the object holds no quantity")
 

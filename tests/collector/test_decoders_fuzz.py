@@ -126,3 +126,76 @@ def test_mutated_real_payloads(name: str, case: tuple[str, bytes]) -> None:
 @given(topic=st.sampled_from(TOPICS) | st.text(max_size=40), payload=st.binary(max_size=200))
 def test_detect_format_is_total(topic: str, payload: bytes) -> None:
     assert detect_format(topic, payload) in (None, *all_decoders())
+
+
+# ---- hostile values in otherwise real payloads: beyond float range, beyond year 9999, deep nesting, wrong types
+NATIVE_SAMPLES = [
+    ("terril/s/d/telemetry", b'{"energy_import_wh": 1, "power_w": 2.5, "time": "2026-01-01T00:00:00Z", "channel": "main"}'),
+    ("terril/s/d/telemetry", b'[{"power_w": 1, "time": 1767222000}, {"energy_import_wh": 3}]'),
+]
+HOSTILE_TEXT = st.sampled_from([
+    "1e400", "-1e400", "1e308", "1" + "0" * 400, "-1" + "0" * 400, "1e-400",  # beyond float range
+    '"10000-01-01T00:00:00Z"', '"9999-12-31T23:59:59-14:00"', '"0001-01-01T00:00:00+14:00"',  # beyond the calendar
+    '"9999-12-31T23:59:59"', '"0001-01-01T00:00:00"', '"H991231235959"', '"2024-02-30T25:61:00Z"',
+    "253402300800", "253402300800000", "-62135596801",  # epoch seconds / ms beyond year 9999, before year 1
+    "[" * 2000 + "]" * 2000, '{"a":' * 2000 + "1" + "}" * 2000,  # deep nesting
+    "true", "null", '""', "[]", "{}", '"12abc"', '"1e999"', '{"total": "x"}',  # wrong types
+]) | st.integers(min_value=-(10**30), max_value=10**30).map(str) | st.integers(300, 700).map(lambda n: "9" * n)
+
+
+def _leaf_paths(obj: object, path: tuple = ()) -> list[tuple]:
+    if isinstance(obj, dict):
+        out = [path] if path else []
+        return out + [p for k, v in obj.items() for p in _leaf_paths(v, path + (k,))]
+    if isinstance(obj, list):
+        out = [path] if path else []
+        return out + [p for i, v in enumerate(obj) for p in _leaf_paths(v, path + (i,))]
+    return [path]
+
+
+def _claimed_json(name: str) -> list[tuple[str, object]]:
+    decoder = all_decoders()[name]
+    out = []
+    for topic, payload in REAL + NATIVE_SAMPLES:
+        if not decoder.claims(topic):
+            continue
+        try:
+            out.append((topic, json.loads(payload)))
+        except ValueError:
+            pass
+    return out
+
+
+@pytest.mark.parametrize("name", [n for n, _ in DECODERS])
+@SETTINGS
+@given(data=st.data())
+def test_hostile_values_in_real_payloads(name: str, data: st.DataObject) -> None:
+    cases = _claimed_json(name)
+    if not cases:
+        pytest.skip(f"no JSON sample on a topic {name} claims")
+    topic, obj = data.draw(st.sampled_from(cases))
+    paths = _leaf_paths(obj)
+    path = data.draw(st.sampled_from(paths)) if paths else ()
+    hostile = data.draw(HOSTILE_TEXT)
+    if not path:
+        payload = hostile
+    else:
+        copy = json.loads(json.dumps(obj))
+        cursor = copy
+        for part in path[:-1]:
+            cursor = cursor[part]
+        cursor[path[-1]] = "\x00HOSTILE\x00"
+        payload = json.dumps(copy).replace('"\\u0000HOSTILE\\u0000"', hostile)
+    _check(name, topic, payload.encode())
+
+
+@pytest.mark.parametrize("payload, reason", [
+    (b'{"energy_import_wh": 1' + b"0" * 400 + b"}", "bad_value"),
+    (b'{"energy_import_wh": 1, "time": 1' + b"0" * 400 + b"}", "implausible_time"),
+    (b'{"energy_import_wh": 1, "time": "0001-01-01T00:00:00+14:00"}', "bad_time"),
+    (b'{"energy_import_wh": 1e400}', "bad_value"),
+])
+def test_native_numbers_and_times_beyond_range_are_decode_errors(payload: bytes, reason: str) -> None:
+    with pytest.raises(DecodeError) as info:
+        all_decoders()["native"].decode("terril/s/d/telemetry", payload, RECEIVED_NS)
+    assert info.value.reason == reason
