@@ -419,15 +419,16 @@ def parse_registry(data: dict[str, Any], source: str = "<memory>", text: str | N
                 seen[entry.id] = raw_at[id(entry)]
 
     for st in parsed["sites"]:
-        where = f"sites[{raw_index('sites', st)}] (id {st.id!r})"
         if st.weather_meter is not None and st.weather_station is not None:
-            problem(f"{where}.weather_station", "give weather_meter or weather_station, not both")
+            bad("sites", st, "weather_station", reason="give weather_meter or weather_station, not both")
         if st.weather_meter is not None:
             wm = meters.get(st.weather_meter)
             if wm is None:
-                problem(f"{where}.weather_meter", f"unknown meter {st.weather_meter!r}")
+                if st.weather_meter not in meters_known:
+                    bad("sites", st, "weather_meter", reason=f"unknown meter {st.weather_meter!r}")
             elif wm.carrier != "weather":
-                problem(f"{where}.weather_meter", f"meter {st.weather_meter!r} has carrier {wm.carrier!r}, not 'weather'")
+                bad("sites", st, "weather_meter",
+                    reason=f"meter {st.weather_meter!r} has carrier {wm.carrier!r}, not 'weather'")
     for m in parsed["meters"]:
         if m.site not in sites_known:
             bad("meters", m, "site", reason=f"unknown site {m.site!r}")
