@@ -36,6 +36,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -281,11 +282,16 @@ class Collector:
     data_dir
         Data folder; the spool is ``<data_dir>/spool/<client_id>`` unless ``settings.spool_dir``
         is set. None: ``TERRIL_DATA_DIR`` or the default data folder.
+    clock_ns
+        The wall clock stamped on receive times, quarantine records and the collector's own
+        statistics (UTC ns). Default: the system clock; the demo shifts it to its injected "now".
     """
 
     def __init__(self, pipeline: Pipeline, endpoint: MqttEndpoint, influx: InfluxClient,
                  mqtt_settings: MqttSettings, settings: CollectorSettings, *,
-                 data_dir: str | os.PathLike[str] | None = None) -> None:
+                 data_dir: str | os.PathLike[str] | None = None,
+                 clock_ns: Callable[[], int] | None = None) -> None:
+        self.clock_ns: Callable[[], int] = clock_ns or now_ns
         self.pipeline = pipeline
         self.endpoint = endpoint
         self.influx = influx
@@ -355,7 +361,7 @@ class Collector:
         topic, payload = message.topic, message.payload
         if topic.startswith(STATUS_PREFIX) and session.primary:
             self._on_peer_status(topic, payload, message.properties)
-        received = now_ns()
+        received = self.clock_ns()
         key = hash((topic, payload))
         with self._stats_lock:
             self.stats.messages_received += 1
@@ -508,7 +514,7 @@ class Collector:
     def _quarantine_rejected(self, rejected: tuple[tuple[str, str], ...]) -> None:
         lines = []
         for line, why in rejected:
-            rej = Rejection("write_rejected", why, "(line protocol)", line.encode(), now_ns())
+            rej = Rejection("write_rejected", why, "(line protocol)", line.encode(), self.clock_ns())
             self._qlog.note(rej)
             lines.append(format_point(rejection_point(rej, self.settings.quarantine_payload_bytes)))
         self._count_quarantined("write_rejected", len(rejected))
@@ -639,7 +645,8 @@ class Collector:
 
     def start(self) -> None:
         """Open the spool, connect, and start the network, writer, replayer and watchdog threads."""
-        self.spool = Spool(self.spool_dir, self.settings.spool_max_bytes, self.settings.spool_segment_bytes)
+        self.spool = Spool(self.spool_dir, self.settings.spool_max_bytes, self.settings.spool_segment_bytes,
+                           clock_ns=self.clock_ns)
         backlog = self.spool.stats()
         if backlog.records:
             log.warning("spool %s holds %d points from before: replaying them first", self.spool_dir, backlog.lines)
@@ -716,7 +723,7 @@ class Collector:
             "spool_depth_points": float(st.lines if st else 0),
             "spool_depth_readings": float(st.readings if st else 0),
             "spool_bytes": float(st.bytes_on_disk if st else 0),
-            "spool_oldest_age_seconds": st.oldest_age_s(now_ns()) if st else 0.0,
+            "spool_oldest_age_seconds": st.oldest_age_s(self.clock_ns()) if st else 0.0,
             "connected": 1.0 if connected else 0.0,
         }
         with self._stats_lock:
@@ -734,7 +741,7 @@ class Collector:
                        for k, v in snap.gauges.items() if k != "connected"})
         for reason, n in snap.quarantined.items():
             fields[f"quarantined_{reason}"] = n
-        point = Point(STATS_MEASUREMENT, {"collector": self.client_id}, fields, now_ns())
+        point = Point(STATS_MEASUREMENT, {"collector": self.client_id}, fields, self.clock_ns())
         try:
             self._write([format_point(point)])
         except (RetryLater, TerrilError, LineProtocolError):

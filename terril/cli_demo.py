@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import time
 from pathlib import Path
@@ -32,8 +33,90 @@ _N = 86_400 * 10**9
 MIN_REPORTING_DAYS = 14
 
 
-def _fmt(value: float, digits: int = 0) -> str:
-    return f"{value:,.{digits}f}".replace(",", " ")
+#: What the demo prints, in French (the default) and English: one language at a time.
+_LABELS: dict[str, dict[str, str]] = {
+    "stack_starting": {"fr": "Démarrage de la pile locale (Mosquitto, InfluxDB)…",
+                       "en": "Starting the local stack (Mosquitto, InfluxDB)…"},
+    "stack_started": {"fr": "Pile locale {state} : MQTT {mqtt}, InfluxDB {influx}",
+                      "en": "Local stack {state}: MQTT {mqtt}, InfluxDB {influx}"},
+    "started": {"fr": "démarrée", "en": "started"},
+    "running": {"fr": "déjà en marche", "en": "already running"},
+    "history_task": {"fr": "Historique {a} → {b} (chargement en bloc)", "en": "History {a} → {b} (bulk load)"},
+    "history_done": {"fr": "Historique : {n} points chargés en {s} s.", "en": "History: {n} points loaded in {s} s."},
+    "live_task": {"fr": "Temps réel {a} → {b} (MQTT, chaque appareil dans son format)",
+                  "en": "Live {a} → {b} (MQTT, each device in its format)"},
+    "waiting": {"fr": "Attente de l'écriture de tous les points par le collecteur…",
+                "en": "Waiting for the collector to store everything…"},
+    "table_title": {"fr": "{town} : {days} jour(s) en temps réel ({a} → {b})",
+                    "en": "{town}: {days} day(s) live ({a} → {b})"},
+    "col_site": {"fr": "site", "en": "site"},
+    "col_name": {"fr": "nom", "en": "name"},
+    "col_meters": {"fr": "compteurs", "en": "meters"},
+    "col_points": {"fr": "points stockés", "en": "points stored"},
+    "col_kwh": {"fr": "kWh consommés", "en": "kWh consumed"},
+    "col_pv": {"fr": "kWh PV produits", "en": "kWh PV produced"},
+    "col_water": {"fr": "eau m³", "en": "water m³"},
+    "total": {"fr": "total", "en": "total"},
+    "all_stored": {"fr": "[green]tout est stocké[/green]", "en": "[green]all stored[/green]"},
+    "mismatch": {"fr": "[red]ÉCART[/red]", "en": "[red]MISMATCH[/red]"},
+    "published": {"fr": "Publié {m} messages ({p} points) ; stocké {s} : {verdict} ; {q} en quarantaine (messages "
+                        "corrompus et un appareil non déclaré, chacun avec son motif) ; {t} s de bout en bout.",
+                  "en": "Published {m} messages ({p} points); stored {s}: {verdict}; quarantined {q} (corrupted "
+                        "payloads and an undeclared device, each with its reason); {t} s end to end."},
+    "analytics_status": {"fr": "Analyses : agrégats, qualité, degrés-jours, références, dérives…",
+                         "en": "Analytics: rollups, quality, degree days, baselines, drift…"},
+    "analytics_done": {"fr": "Analyses en {s} s : {m} compteurs agrégés, {b} références ajustées, {pv} champs PV, "
+                             "{e} événements de compteur ; alertes de {a} compteurs publiées sur terril/_alerts/#.",
+                       "en": "Analytics in {s} s: {m} meters rolled up, {b} baselines fitted, {pv} PV arrays, "
+                             "{e} counter events; {a} meters' alerts published on terril/_alerts/#."},
+    "truth_title": {"fr": "Injecté par le simulateur", "en": "Injected by the simulator"},
+    "col_fault": {"fr": "anomalie", "en": "fault"},
+    "col_meter_device": {"fr": "compteur / appareil", "en": "meter / device"},
+    "col_from": {"fr": "depuis", "en": "from"},
+    "col_what": {"fr": "quoi", "en": "what"},
+    "savings_status": {"fr": "Rapport d'économies (IPMVP, ASHRAE Guideline 14)…",
+                       "en": "Savings report (IPMVP, ASHRAE Guideline 14)…"},
+    "savings_line": {"fr": "Économies du {a} au {b} par rapport à l'année de référence ({ba} → {bb}) : {kwh} kWh "
+                           "± {u} (90 %), {eur} € ; {n} compteur(s) non calculé(s) ; rapport : {out}",
+                     "en": "Savings {a} → {b} against the baseline year ({ba} → {bb}): {kwh} kWh ± {u} (90 %), "
+                           "{eur} €; {n} meter(s) not computed; report: {out}"},
+    "works_title": {"fr": "Travaux de la démo : économie mesurée et économie réelle (simulateur)",
+                    "en": "Works of the demo: measured and true (simulator) savings"},
+    "col_measure": {"fr": "travaux", "en": "measure"},
+    "col_building": {"fr": "bâtiment", "en": "building"},
+    "col_since": {"fr": "depuis le", "en": "since"},
+    "col_avoided": {"fr": "kWh évités", "en": "kWh avoided"},
+    "col_true": {"fr": "kWh réels", "en": "true kWh"},
+    "col_inside": {"fr": "dans l'intervalle", "en": "inside"},
+    "yes": {"fr": "[green]oui[/green]", "en": "[green]yes[/green]"},
+    "no": {"fr": "[red]non[/red]", "en": "[red]no[/red]"},
+    "next": {"fr": "\nPour aller plus loin :", "en": "\nNext steps:"},
+    "next_alerts": {"fr": "les alertes trouvées", "en": "what Terril found"},
+    "next_unmapped": {"fr": "appareils vus mais absents du registre, avec l'entrée proposée",
+                      "en": "devices seen but not in the registry, with a proposed entry"},
+    "next_rollout": {"fr": "le déploiement du photovoltaïque, de l'expérimentation à la massification",
+                     "en": "the PV rollout, from experimentation to massification"},
+    "next_dashboards": {"fr": "chaque requête des tableaux Grafana sur cette base",
+                        "en": "every Grafana panel's query against this database"},
+    "next_truth": {"fr": "vérité terrain des anomalies injectées : {p}", "en": "ground truth of the injected faults: {p}"},
+    "next_data": {"fr": "(les données restent dans {d} ; `terril stack up` les rouvre)",
+                  "en": "(the data stays in {d}; `terril stack up` brings it back)"},
+    "stack_stopped": {"fr": "Pile locale arrêtée (--keep-stack la laisse tourner).",
+                      "en": "Local stack stopped (use --keep-stack to leave it running)."},
+}
+
+
+def _l(key: str, lang: str, **fmt: object) -> str:
+    text = _LABELS[key][lang]
+    return text.format(**fmt) if fmt else text
+
+
+def _fmt(value: float, digits: int = 0, lang: str = "en") -> str:
+    """A number in ``lang``'s format: ``1 234,5`` in French (narrow no-break space), ``1,234.5`` in English."""
+    text = f"{value:,.{digits}f}"
+    if lang == "fr":
+        return text.replace(",", "\u202f").replace(".", ",")
+    return text
 
 
 def demo_now_ns(text: str | None) -> int:
@@ -67,6 +150,7 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
              faults: Annotated[bool, typer.Option(help="Inject the demo's faults (drift, silent meter, PV string ...).")] = True,
              analytics: Annotated[bool, typer.Option(help="Run the analytics and the savings report after collecting.")] = True,
              keep_stack: Annotated[bool, typer.Option("--keep-stack", help="Leave Mosquitto and InfluxDB running.")] = False,
+             lang: Annotated[str, typer.Option("--lang", help="Language of the summary and report: fr or en.")] = "fr",
              sites: Annotated[Optional[str], typer.Option("--sites", help="Only these sites (comma-separated ids) and their weather station: a faster demo.")] = None,
              now: Annotated[Optional[str], typer.Option("--now", envvar="TERRIL_NOW", help="Run as if now were this instant: YYYY-MM-DD (local midnight) or RFC 3339. Default: the current time.")] = None,
              registry: Annotated[Optional[Path], typer.Option("--registry", envvar="TERRIL_REGISTRY", help="Registry file.")] = None,
@@ -85,6 +169,8 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
     from terril.stack import stack_down, stack_up
     from terril.timeutil import format_rfc3339_ns, local_date, local_midnight_ns
 
+    if lang not in ("fr", "en"):
+        raise typer.BadParameter(f"{lang!r}: choose fr or en", param_hint="--lang")
     settings = _settings(config, data_dir, registry)
     reg = _registry(settings)
     if sites:
@@ -94,14 +180,22 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
             raise typer.BadParameter(f"unknown site(s) {', '.join(unknown) or '(none given)'}; the registry has "
                                      f"{', '.join(s.id for s in reg.sites)}", param_hint="--sites")
         reg = reg.subset(wanted)
-    with err_console.status("Starting the local stack (Mosquitto, InfluxDB)…"):
+    with err_console.status(_l("stack_starting", lang)):
         state, started = stack_up(settings.data_dir, database=settings.influx.database,
                                   registry_path=settings.registry)
-    err_console.print(f"Local stack {'started' if started else 'already running'}: MQTT {state.mqtt_url}, "
-                      f"InfluxDB {state.influx_url}")
+    err_console.print(_l("stack_started", lang, state=_l("started" if started else "running", lang),
+                         mqtt=state.mqtt_url, influx=state.influx_url))
     # the live days run up to now (on the step grid), so that "today" has data too
     step_ns = int(step * 1e9)
-    end_ns = demo_now_ns(now) // step_ns * step_ns
+    injected_ns = demo_now_ns(now)
+    # every clock of the demo (the collector's receive times, quarantine, its own statistics) runs
+    # from the injected now, so that the dashboards' "last 5 minutes" mean the demo's
+    clock_offset_ns = injected_ns - time.time_ns() if now else 0
+
+    def clock_ns() -> int:
+        return time.time_ns() + clock_offset_ns
+
+    end_ns = injected_ns // step_ns * step_ns
     start_ns = end_ns - days * _N
     # the history starts at a local midnight: a partial first day would leave the baseline's first
     # month without temperatures, a gap of the demo's own making
@@ -117,8 +211,7 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
     t0 = time.monotonic()
     if history_days:
         with _progress() as progress:
-            task = progress.add_task(f"History {format_rfc3339_ns(hist_start_ns)[:10]} → "
-                                     f"{format_rfc3339_ns(start_ns - 1)[:10]} (bulk load)",
+            task = progress.add_task(_l("history_task", lang, a=local_date(hist_start_ns), b=local_date(start_ns - 1)),
                                      total=(start_ns - hist_start_ns) / 1e9)
 
             def write(lines: list[str]) -> None:
@@ -126,11 +219,11 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
                     influx.write_lines(("\n".join(lines[i:i + 20_000]) + "\n").encode())
 
             history_points = bulk_load(sim, reg, write, start_ns, on_progress=lambda s: progress.advance(task, s))
-        err_console.print(f"History: {_fmt(history_points)} points loaded in {time.monotonic() - t0:.0f} s.")
+        err_console.print(_l("history_done", lang, n=_fmt(history_points, 0, lang), s=f"{time.monotonic() - t0:.0f}"))
     # a session of its own that the broker forgets soon: the demo must not inherit another run's queue
     mqtt_settings = settings.mqtt.model_copy(update={"client_id": f"terril-demo-{os.getpid()}", "session_expiry_s": 60})
     collector = Collector(Pipeline(reg), mqtt_endpoint(settings, "collector"), influx, mqtt_settings, settings.collector,
-                          data_dir=settings.data_dir)
+                          data_dir=settings.data_dir, clock_ns=clock_ns)
     collector.start()
     import threading
 
@@ -149,8 +242,7 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
         publisher.connect()
         try:
             with _progress() as progress:
-                task = progress.add_task(f"Live {format_rfc3339_ns(start_ns)[:10]} → "
-                                         f"{format_rfc3339_ns(end_ns - 1)[:10]} (MQTT, each device in its format)",
+                task = progress.add_task(_l("live_task", lang, a=local_date(start_ns), b=local_date(end_ns - 1)),
                                          total=(end_ns - start_ns) / 1e9)
                 result = run_fleet(publisher, reg, start_ns, end_ns, sim=sim,
                                    on_progress=lambda s: progress.advance(task, s))
@@ -168,7 +260,7 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
             publisher.wait_all_acked(1, timeout_s=30)
         finally:
             publisher.close()
-        with err_console.status("Waiting for the collector to store everything…"):
+        with err_console.status(_l("waiting", lang)):
             deadline = time.monotonic() + 180
             while time.monotonic() < deadline and collector.fatal is None:
                 # every telemetry message and every device's retained status message
@@ -191,55 +283,65 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
     truth_path.write_text(ground_truth_json(sim.ground_truth), encoding="utf-8")
 
     summaries = query_site_summaries(reader, reg, start_ns, end_ns)
-    table = Table(title=f"{reg.town.name}: {days} days live "
-                        f"({format_rfc3339_ns(start_ns)[:10]} → {format_rfc3339_ns(end_ns - 1)[:10]})")
-    for col, just in (("site", "left"), ("name", "left"), ("meters", "right"), ("points stored", "right"),
-                      ("kWh consumed", "right"), ("kWh PV produced", "right"), ("water m³", "right")):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    table = Table(title=_l("table_title", lang, town=reg.town.name, days=days, a=local_date(start_ns),
+                           b=local_date(end_ns - 1)))
+    for col, just in (("col_site", "left"), ("col_name", "left"), ("col_meters", "right"), ("col_points", "right"),
+                      ("col_kwh", "right"), ("col_pv", "right"), ("col_water", "right")):
+        table.add_column(_l(col, lang), justify=just)  # type: ignore[arg-type]
     total_points = 0
     for s in summaries:
         total_points += s.points
-        table.add_row(s.site, s.name, str(s.meters), _fmt(s.points), _fmt(s.consumed_kwh),
-                      _fmt(s.produced_kwh) if s.produced_kwh else "", f"{s.water_m3:.1f}" if s.water_m3 else "")
-    table.add_row("total", "", str(sum(s.meters for s in summaries)), _fmt(total_points),
-                  _fmt(sum(s.consumed_kwh for s in summaries)), _fmt(sum(s.produced_kwh for s in summaries)),
-                  f"{sum(s.water_m3 for s in summaries):.1f}", style="bold")
+        table.add_row(s.site, s.name, str(s.meters), _fmt(s.points, 0, lang), _fmt(s.consumed_kwh, 0, lang),
+                      _fmt(s.produced_kwh, 0, lang) if s.produced_kwh else "",
+                      _fmt(s.water_m3, 1, lang) if s.water_m3 else "")
+    table.add_row(_l("total", lang), "", str(sum(s.meters for s in summaries)), _fmt(total_points, 0, lang),
+                  _fmt(sum(s.consumed_kwh for s in summaries), 0, lang),
+                  _fmt(sum(s.produced_kwh for s in summaries), 0, lang),
+                  _fmt(sum(s.water_m3 for s in summaries), 1, lang), style="bold")
     console.print(table)
     expected = report.expected_points
-    verdict = "[green]all stored[/green]" if expected == total_points else "[red]MISMATCH[/red]"
+    verdict = _l("all_stored" if expected == total_points else "mismatch", lang)
     quarantined = sum(collector.stats.quarantined.values())
-    console.print(f"Published {_fmt(report.messages)} messages ({_fmt(expected)} points); stored {_fmt(total_points)}: "
-                  f"{verdict}; quarantined {quarantined} (corrupted payloads and an undeclared device, each with its "
-                  f"reason); {live_s:.1f} s end to end.")
+    console.print(_l("published", lang, m=_fmt(report.messages, 0, lang), p=_fmt(expected, 0, lang),
+                     s=_fmt(total_points, 0, lang), verdict=verdict, q=quarantined, t=_fmt(live_s, 1, lang)))
 
+    summary: dict[str, object] = {"now": format_rfc3339_ns(end_ns), "live_start": format_rfc3339_ns(start_ns),
+                                  "history_start": format_rfc3339_ns(hist_start_ns),
+                                  "sites": [s.id for s in reg.sites], "points_expected": expected,
+                                  "points_stored": total_points}
     try:  # the collector keeps running (and reporting its own health) while the analytics run
         if analytics:
-            _analytics(settings, reg, hist_start_ns, start_ns, end_ns, history_days, sim, console, err_console,
-                       works=works)
+            summary["savings"] = _analytics(settings, reg, hist_start_ns, start_ns, end_ns, history_days, sim,
+                                            console, err_console, works=works, lang=lang)
     finally:
         collector.write_stats()
         stats_stop.set()
         collector.stop()
+    # the instant to check the dashboards at (`terril dashboards check --now`): the demo's clock
+    summary["clock_now"] = format_rfc3339_ns(clock_ns())
+    summary_path = Path(settings.data_dir) / "demo-summary.json"
+    summary_path.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
 
     first_site = summaries[0].site if summaries else "SITE"
-    console.print("\nNext steps / pour aller plus loin:")
+    console.print(_l("next", lang))
     console.print(f"  terril export readings --site {first_site} --start {format_rfc3339_ns(start_ns)} "
                   f"--end {format_rfc3339_ns(end_ns)} --format csv")
-    console.print("  terril alerts list                 # what Terril found / les alertes")
-    console.print("  terril devices unmapped            # devices seen but not in the registry, with a proposed entry")
-    console.print("  terril rollout status              # the PV rollout, from experimentation to massification")
-    console.print("  terril dashboards check --report   # every Grafana panel's query against this database")
-    console.print(f"  ground truth of the injected faults: {truth_path}")
-    console.print(f"  (the data stays in {state.data_dir}; `terril stack up` brings it back)")
+    console.print(f"  terril alerts list                 # {_l('next_alerts', lang)}")
+    console.print(f"  terril devices unmapped            # {_l('next_unmapped', lang)}")
+    console.print(f"  terril rollout status              # {_l('next_rollout', lang)}")
+    console.print("  terril dashboards check --report" + (f" --now {summary['clock_now']}" if now else "")
+                  + f"   # {_l('next_dashboards', lang)}")
+    console.print("  " + _l("next_truth", lang, p=truth_path))
+    console.print("  " + _l("next_data", lang, d=state.data_dir))
     if not keep_stack:
         stack_down(settings.data_dir)
-        console.print("Local stack stopped (use --keep-stack to leave it running).")
+        console.print(_l("stack_stopped", lang))
     if expected != total_points:
         raise typer.Exit(1)
 
 
 def _analytics(settings, reg, hist_start_ns: int, start_ns: int, end_ns: int, history_days: int, sim,  # noqa: ANN001
-               console, err_console, *, works: dt.date | None = None) -> None:  # noqa: ANN001
+               console, err_console, *, works: dt.date | None = None, lang: str = "fr") -> dict | None:  # noqa: ANN001
     from analytics.jobs.alerts import query_alerts
     from analytics.jobs.analyze import analyze
     from terril.cli import _alerts_table, _publish_alerts
@@ -248,33 +350,33 @@ def _analytics(settings, reg, hist_start_ns: int, start_ns: int, end_ns: int, hi
 
     client = influx_endpoint(settings, "analytics").client(max(settings.influx.timeout_s, 60.0))
     t0 = time.monotonic()
-    with err_console.status("Analytics: rollups, quality, degree days, baselines, drift…") as status:
+    with err_console.status(_l("analytics_status", lang)) as status:
         rep = analyze(client, reg, Path(settings.data_dir), since_ns=hist_start_ns, end_ns=end_ns,
                       prices=settings.prices,
-                      progress=lambda what: status.update(f"Analytics: {what}"))
+                      progress=lambda what: status.update(f"{_l('analytics_status', lang)} {what}"))
         published = _publish_alerts(settings, reg, client)
-    console.print(f"Analytics in {time.monotonic() - t0:.0f} s: {rep.meters_rolled_up} meters rolled up, "
-                  f"{len(rep.baselines_fitted)} baselines fitted, {rep.pv_arrays} PV arrays, {rep.counter_events} counter events; "
-                  f"{published} meters' alerts published on terril/_alerts/#.")
+    console.print(_l("analytics_done", lang, s=f"{time.monotonic() - t0:.0f}", m=rep.meters_rolled_up,
+                     b=len(rep.baselines_fitted), pv=rep.pv_arrays, e=rep.counter_events, a=published))
     recent = [a for a in query_alerts(client) if a.detected_ns >= start_ns - 45 * _N]
     if recent:
-        console.print(_alerts_table(recent, "fr"))
+        console.print(_alerts_table(recent, lang))
     if sim.ground_truth:
-        truth = Table(title="Injected by the simulator / injecté par le simulateur")
-        for col in ("fault", "meter / device", "from", "what"):
-            truth.add_column(col)
+        truth = Table(title=_l("truth_title", lang))
+        for col in ("col_fault", "col_meter_device", "col_from", "col_what"):
+            truth.add_column(_l(col, lang))
         for t in sim.ground_truth:
             truth.add_row(t.kind, t.meter or t.device, str(local_date(t.start_ns)), t.description)
         console.print(truth)
     if history_days >= 365:
-        _savings(settings, reg, client, hist_start_ns, end_ns, console, err_console, sim=sim, works=works)
+        return _savings(settings, reg, client, hist_start_ns, end_ns, console, err_console, sim=sim, works=works,
+                        lang=lang)
+    return None
 
 
 def _savings(settings, reg, client, hist_start_ns: int, end_ns: int, console, err_console, *,  # noqa: ANN001
-             sim=None, works: dt.date | None = None) -> None:  # noqa: ANN001
+             sim=None, works: dt.date | None = None, lang: str = "fr") -> dict:  # noqa: ANN001
     """The savings report of the demo: the year before its works as the baseline, the days since
     as the reporting period; each re-dated measure's result beside the simulator's true saving."""
-    import json
 
     from analytics.cli_reports import write_savings_monthly
     from analytics.reports.inputs import query_input_bundle
@@ -292,18 +394,19 @@ def _savings(settings, reg, client, hist_start_ns: int, end_ns: int, console, er
     measure_dates = {m: local_date(t) for m, t in redated.items()}
     sites = [s.id for s in reg.sites if any(m.site == s.id and m.carrier in ("electricity", "gas", "heat")
                                             for m in reg.meters)]
-    with err_console.status("Savings report (IPMVP, ASHRAE Guideline 14)…"):
+    with err_console.status(_l("savings_status", lang)):
         bundle = query_input_bundle(client, reg, sites, baseline.start, reporting.end)
         result = compute_savings(bundle, reg, sites, baseline, reporting,
                                  factors=value_factors_from_prices(settings.prices), measure_dates=measure_dates)
         written = write_savings_monthly(client, result)
-        out = Path(settings.data_dir) / "reports" / f"savings-{reporting.start}-{reporting.end}-fr.pdf"
+        out = Path(settings.data_dir) / "reports" / f"savings-{reporting.start}-{reporting.end}-{lang}.pdf"
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_report(build_savings_report(result, reg, "fr"), out, "pdf")
+        write_report(build_savings_report(result, reg, lang), out, "pdf")
     pf = result.portfolio
-    console.print(f"Savings {reporting.start} → {reporting.end} vs the year before: {_fmt(pf.avoided_kwh)} kWh "
-                  f"± {_fmt(pf.u90_kwh)} (90 %), {_fmt(pf.avoided_eur)} €; {written} savings_monthly points; "
-                  f"report: {out}")
+    not_computed = sum(1 for s in result.meters if not s.qualifies)
+    console.print(_l("savings_line", lang, a=reporting.start, b=reporting.end, ba=baseline.start, bb=baseline.end,
+                     kwh=_fmt(pf.avoided_kwh, 0, lang), u=_fmt(pf.u90_kwh, 0, lang), eur=_fmt(pf.avoided_eur, 0, lang),
+                     n=not_computed, out=out))
     # each re-dated measure: what the report measured beside what the simulator really avoided
     rows = []
     by_meter = {s.meter: s for s in result.meters}
@@ -323,19 +426,18 @@ def _savings(settings, reg, client, hist_start_ns: int, end_ns: int, console, er
                          "true_avoided_kwh": truth, "qualifies": s.qualifies, "reasons": list(s.reasons),
                          "reporting_valid_days": s.reporting_valid_days, "inside_90": inside})
     if rows:
-        table = Table(title="Works of the demo: measured vs true / travaux : économie mesurée et réelle")
-        for col, just in (("measure", "left"), ("building", "left"), ("since", "left"), ("avoided kWh", "right"),
-                          ("± 90 %", "right"), ("true kWh", "right"), ("inside", "left")):
-            table.add_column(col, justify=just)  # type: ignore[arg-type]
+        table = Table(title=_l("works_title", lang))
+        for col, just in (("col_measure", "left"), ("col_building", "left"), ("col_since", "left"),
+                          ("col_avoided", "right"), ("± 90 %", "right"), ("col_true", "right"), ("col_inside", "left")):
+            table.add_column(_l(col, lang) if col in _LABELS else col, justify=just)  # type: ignore[arg-type]
         names = reg.site_by_id
         for r in rows:
             table.add_row(f"{r['measure']} ({r['description']})", names[r["site"]].name, r["date"],
-                          _fmt(r["avoided_kwh"]), _fmt(r["u90_kwh"]), _fmt(r["true_avoided_kwh"]),
-                          "[green]yes[/green]" if r["inside_90"] else "[red]no[/red]")
+                          _fmt(r["avoided_kwh"], 0, lang), _fmt(r["u90_kwh"], 0, lang),
+                          _fmt(r["true_avoided_kwh"], 0, lang), _l("yes" if r["inside_90"] else "no", lang))
         console.print(table)
     summary = {"baseline": [str(baseline.start), str(baseline.end)], "reporting": [str(reporting.start), str(reporting.end)],
                "portfolio_avoided_kwh": pf.avoided_kwh, "portfolio_u90_kwh": pf.u90_kwh,
                "excluded": {s.meter: list(s.reasons) for s in result.meters if not s.qualifies},
                "measures": rows, "savings_monthly_points": written, "report": str(out)}
-    (Path(settings.data_dir) / "demo-savings.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False),
-                                                               encoding="utf-8")
+    return summary

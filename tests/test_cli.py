@@ -57,7 +57,7 @@ def test_usage_errors_are_one_message_not_a_traceback():
 
 @pytest.mark.integration
 def test_demo_then_export_returns_exactly_the_published_points(stack, cli_env):
-    result = _run("demo", "--days", "1", "--history-days", "0", "--no-analytics", "--seed", "3", "--keep-stack",
+    result = _run("demo", "--days", "1", "--history-days", "0", "--no-analytics", "--seed", "3", "--keep-stack", "--lang", "en",
                   env=cli_env)
     assert result.returncode == 0, result.stderr + result.stdout
     out = result.stdout

@@ -19,7 +19,7 @@ def test_dashboards_check_passes_on_the_demo(stack, cli_env):
     env = dict(cli_env, TERRIL_INFLUX__URL=stack.influx_url, TERRIL_INFLUX__DATABASE="demo_check")
     demo = _run("demo", "--days", "3", "--seed", "11", "--keep-stack", env=env)
     assert demo.returncode == 0, demo.stderr[-3000:] + demo.stdout[-3000:]
-    assert "all stored" in demo.stdout
+    assert "tout est stocké" in demo.stdout
     # the demo's injected faults are found: the silent water meter, the frozen register, the heating drift
     for found in ("mairie-eau", "mediatheque-elec", "ecole-curie-gaz", "bigotte-toiture-pv"):
         assert found in demo.stdout
