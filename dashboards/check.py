@@ -103,6 +103,8 @@ class Checker:
              r: TimeRange, interval_ms: int, variables: dict[str, Variable]) -> list[Series]:
         try:
             text = macros.substitute(query, r, interval_ms, variables)
+            # InfluxDB evaluates now() at its own clock; the check evaluates every query at its instant
+            text = text.replace("now()", f"{int(self.now_utc.timestamp() * 1000)}ms")
         except (KeyError, ValueError) as err:
             self.report.results.append(QueryResult(dashboard, item, item_id, kind, ref_id, query, 0, str(err)))
             return []
