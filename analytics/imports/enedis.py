@@ -293,6 +293,7 @@ def parse_dc_json(data: bytes) -> ImportResult:
     rejected: list[Rejected] = []
     values: list[ImportedValue] = []
     steps: set[int] = set()
+    seen_ns: set[int] = set()
     for i, r in enumerate(readings, start=1):
         text = json.dumps(r)[:200]
         if not isinstance(r, dict):
@@ -304,7 +305,7 @@ def parse_dc_json(data: bytes) -> ImportResult:
             continue
         try:
             v = parse_number(str(raw)) * info[1]
-            t_ns, _ = parse_time(str(r.get("date", "")))
+            t_ns, amb = parse_time(str(r.get("date", "")))
         except TimeError as err:
             rejected.append(Rejected(i, err.reason, text))
             continue
@@ -314,6 +315,9 @@ def parse_dc_json(data: bytes) -> ImportResult:
         if v < 0:
             rejected.append(Rejected(i, "negative_value", text))
             continue
+        if amb and not daily and t_ns in seen_ns:
+            t_ns += 3600 * NS  # a repeated local time in the fall-back hour is its second occurrence (UTC+1)
+        seen_ns.add(t_ns)
         if daily or max_power:
             day, length = local_day_ns(t_ns)
             field = "power_max_w" if max_power else "energy_wh"

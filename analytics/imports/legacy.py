@@ -59,7 +59,7 @@ def _rows(data: bytes) -> tuple[list[tuple[int, list[str]]], str]:
     return csv_rows(decode_text(data))
 
 
-_TIME_NAMES = ("horodate", "date", "time", "timestamp", "datetime", "jour", "mois", "month", "date de debut",
+_TIME_NAMES = ("horodate", "horodatage", "date", "time", "timestamp", "datetime", "jour", "mois", "month", "date de debut",
                "date de début", "period_start", "debut", "début", "start")
 _VALUE_NAMES = ("valeur", "value", "index", "consommation", "kwh", "energie", "énergie", "temperature", "température",
                 "temp", "volume", "m3")
@@ -208,6 +208,7 @@ def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
     step_min : float, optional
         Load-curve interval (default: the median spacing of the time stamps). [min]
     """
+    fmt = kind
     rows, sep = _rows(data)
     if rows and all(len(r) == 1 for _, r in rows[:20]) and any(not _parses_as_time(r[0]) for _, r in rows[:20]):
         raise ImportFileError("wrong_delimiter", "no delimiter splits the lines into columns (expected ; , or tab)")
@@ -273,6 +274,9 @@ def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
     gaps: list[tuple[int, int]] = []
     units = sorted({p[3] for p in unique})
 
+    if kind == "generic" and units and all(unit_info(u) and unit_info(u)[0] == "W" for u in units):
+        kind = "load_curve"  # mean power over the step that ends at the stamp (Enedis convention)
+        notes.append("power values: read as a load curve (mean power over the step ending at each stamp)")
     if kind == "load_curve":
         times = np.array([p[1] for p in unique], dtype=np.int64)
         if step_min is not None:
@@ -362,7 +366,7 @@ def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
     if kind == "generic" and cans == {"°C"}:
         store = "temperature"
     return ImportResult(store, ",".join(units), len(body), tuple(values), tuple(rejected), tuple(gaps), step_s,
-                        ambiguous, tuple(notes), kind, "", tuple(carriers))
+                        ambiguous, tuple(notes), fmt, "", tuple(carriers))
 
 
 __all__ = ["LAYOUTS", "parse_layout", "split_unit"]
