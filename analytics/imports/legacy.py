@@ -171,6 +171,18 @@ def header_unit(rows: list[tuple[int, list[str]]], head: int, cols: dict[str, in
 # the importer
 
 
+def _calendar_period(kind: str, times: list[int]) -> str:
+    """``daily`` or ``monthly`` when a generic file holds one value per local day or month
+    (every stamp at local midnight), else ""."""
+    if kind not in ("generic",) or len(times) < 2:
+        return ""
+    if any(local_day_ns(t)[0] != t for t in times):
+        return ""
+    d = sorted(b - a for a, b in zip(times, times[1:]))
+    med = d[len(d) // 2] / NS / 86_400
+    return "daily" if med < 1.5 else ("monthly" if 27 <= med <= 32 else "")
+
+
 def _to_can(value: float, unit: str) -> tuple[float, str]:
     info = unit_info(unit)
     if info is None:
@@ -335,6 +347,7 @@ def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
             values.append(ImportedValue(t_ns, (("energy_wh", wh), ("cost_eur", cost), ("period_end_ns", end_ns)),
                                         (end_ns - t_ns) / NS))
     else:  # daily, monthly, temperature, generic
+        period = _calendar_period(kind, [p[1] for p in unique])
         for line, t_ns, v, u, row in unique:
             try:
                 fields = _energy_field(v, u, kwh_per_m3)
@@ -345,14 +358,14 @@ def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
                 rejected.append(Rejected(line, "unknown_unit", ";".join(row)[:200]))
                 continue
             span = 0.0
-            if kind == "daily":
+            if kind == "daily" or (kind == "generic" and period == "daily"):
                 span = local_day_ns(t_ns)[1]
-            elif kind == "monthly":
+            elif kind == "monthly" or (kind == "generic" and period == "monthly"):
                 d = dt.datetime.fromtimestamp(t_ns / NS, PARIS).date()
                 nxt = dt.date(d.year + d.month // 12, d.month % 12 + 1, 1)
                 span = (day_start_ns(nxt) - t_ns) / NS
             values.append(ImportedValue(t_ns, fields, span))
-        if kind == "daily":
+        if kind == "daily" or period == "daily":
             step_s = 86_400.0
             gaps = _gaps([v.time_ns for v in values], 86_400 * NS, tolerance=1.1)
         if any(f[0] == "volume_m3" and len(v.fields) == 1 for v in values for f in v.fields):
