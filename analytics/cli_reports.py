@@ -147,7 +147,7 @@ def import_cmd(
     registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Import historic data (utility exports, gas, invoices, weather) into `imported`."""
-    from analytics.imports.messages import LANGS, error_text, number, reason_text, text
+    from analytics.imports.messages import LANGS, error_text, note_text, number, reason_text, text
 
     settings, reg = _settings_registry(config, data_dir, registry)
     lang = lang or getattr(reg.town, "language", None) or "fr"
@@ -168,6 +168,9 @@ def import_cmd(
                               station=station)
     except ImportFileError as err:
         raise ImportFileError(err.reason, f"{file.name}: {error_text(err, lang)}", **err.params) from None
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError) as err:  # a damaged file the parsers missed
+        raise ImportFileError("bad_file", f"{file.name}: {text('bad_file', lang, kind=kind, error=type(err).__name__)}"
+                              ) from None
     if not result.values:
         raise ImportFileError("nothing_kept", text("nothing_kept", lang, file=file.name,
                                                    why=_why_nothing_kept(result, lang)))
@@ -220,7 +223,7 @@ def import_cmd(
         console.print(text("reason", lang, reason=reason_text(reason, lang), n=n, line=first.line,
                            text=first.text[:60]), highlight=False, markup=False)
     for note in result.notes:
-        console.print(text("note", lang, note=note), highlight=False, markup=False)
+        console.print(text("note", lang, note=note_text(note, lang)), highlight=False, markup=False)
     if dry_run:
         console.print(text("dry_run", lang, n=result.rows_kept, over="?" if overwritten is None else overwritten),
                       highlight=False)

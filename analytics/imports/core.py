@@ -12,6 +12,7 @@ import datetime as dt
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ REASONS: tuple[str, ...] = ("bad_time", "bad_value", "empty_value", "no_data", "
                             "overlapping_period", "missing_column")
 _NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_MIN_YEAR, _MAX_YEAR = 1971, 2099  # what InfluxDB's nanosecond times hold with room
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})?(\d{2})?(\d{2})?$")
 
 #: Units an import accepts (as written, case-insensitive) → (canonical unit, factor). One therm
@@ -190,6 +192,8 @@ def parse_time(text: str, *, naive_utc: bool = False) -> tuple[int, bool]:
             naive = dt.datetime.fromisoformat(s)
     except ValueError as err:
         raise TimeError("bad_time") from err
+    if not _MIN_YEAR <= naive.year <= _MAX_YEAR:
+        raise TimeError("bad_time")
     if naive.tzinfo is None:
         if naive_utc:
             return int(naive.replace(tzinfo=dt.timezone.utc).timestamp()) * NS, False
@@ -246,7 +250,7 @@ def decompress(data: bytes) -> bytes:
     if data[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(data)
-        except (OSError, EOFError) as err:
+        except (OSError, EOFError, zlib.error) as err:
             raise ImportFileError("bad_file", f"the gzip file is damaged ({err})") from err
     return data
 
@@ -282,11 +286,14 @@ def csv_rows(text: str, sep: str | None = None) -> tuple[list[tuple[int, list[st
     """Non-empty rows with their 1-based line number, and the delimiter used."""
     lines = text.splitlines()
     sep = sep or sniff_delimiter(lines)
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    reader = csv.reader(io.StringIO(text.replace("\x00", "")), delimiter=sep)
     out = []
-    for row in reader:
-        if any(c.strip() for c in row):
-            out.append((reader.line_num, row))
+    try:
+        for row in reader:
+            if any(c.strip() for c in row):
+                out.append((reader.line_num, row))
+    except csv.Error as err:
+        raise ImportFileError("bad_file", f"not a readable CSV file (line {reader.line_num}: {err})") from err
     return out, sep
 
 

@@ -28,14 +28,14 @@ def detect_format(data: bytes) -> str:
         if grdf.is_grdf_xlsx(data):
             return "grdf_xlsx"
         raise ImportFileError("unknown_format", "an Excel file that is not a GRDF export: save it as CSV "
-                              "(time;value) and import that")
+                              "(time;value) and import that", what="xlsx")
     text = decode_text(data)
     head = text.lstrip()[:4000]
     low = head.lower()
     if head.startswith("<"):
         if "consultermesures" in low or "seriesmesuresdatees" in low:
             return "enedis_sge_xml"
-        raise ImportFileError("unknown_format", "an XML file that is not an SGE ConsulterMesures answer")
+        raise ImportFileError("unknown_format", "an XML file that is not an SGE ConsulterMesures answer", what="xml")
     if head.startswith(("{", "[")):
         if '"meter_reading"' in low:
             return "enedis_dc_json"
@@ -44,7 +44,7 @@ def detect_format(data: bytes) -> str:
         if '"volume_brut"' in low or '"consommation"' in low:
             return "grdf_adict"
         raise ImportFileError("unknown_format", "a JSON file that is neither Enedis Data Connect "
-                              "(meter_reading) nor GRDF (releves, consommation)")
+                              "(meter_reading) nor GRDF (releves, consommation)", what="json")
     first = text.lstrip("\ufeff").split("\n", 1)[0].strip().lower()
     cells = [c.strip() for c in first.replace(",", ";").split(";")]
     if first.startswith("identifiant prm") or any(

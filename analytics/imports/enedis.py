@@ -346,7 +346,7 @@ def parse_sge_xml(data: bytes) -> ImportResult:
     classes of one grid (Turpe if present, else the supplier's). Periods end exclusive."""
     try:
         root = ET.fromstring(data)
-    except ET.ParseError as err:
+    except (ET.ParseError, ValueError) as err:
         raise ImportFileError("bad_file", f"not valid XML: {err}") from err
     grids: dict[str, list[ET.Element]] = {}
     for el in root.iter():

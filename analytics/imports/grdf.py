@@ -15,6 +15,7 @@ import datetime as dt
 import io
 import json
 import zipfile
+import zlib
 
 from terril.errors import ImportFileError
 from terril.timeutil import PARIS
@@ -217,14 +218,16 @@ def is_grdf_xlsx(data: bytes) -> bool:
 def _sheet_rows(data: bytes) -> list[tuple]:
     import openpyxl  # deferred: only xlsx imports need it
 
+    # openpyxl raises many kinds of errors on a damaged workbook: all mean "unreadable file"
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as err:
+        try:
+            return [tuple(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            wb.close()
+    except (zipfile.BadZipFile, zlib.error, OSError, KeyError, ValueError, TypeError, AttributeError,
+            IndexError, SyntaxError) as err:
         raise ImportFileError("bad_file", f"not a readable Excel file ({err.__class__.__name__})") from err
-    try:
-        return [tuple(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        wb.close()
 
 
 def _norm(x: object) -> str:

@@ -162,7 +162,7 @@ def _is_number(text: str) -> bool:
 
 def header_unit(rows: list[tuple[int, list[str]]], head: int, cols: dict[str, int]) -> str | None:
     """The unit named in the value column's header (``value_kwh``, ``Valeur (W)``), if any."""
-    if head < 0 or "value" not in cols:
+    if head < 0 or "value" not in cols or cols["value"] >= len(rows[head][1]):
         return None
     return split_unit(rows[head][1][cols["value"]])[1]
 

@@ -3,6 +3,8 @@ numbers in French). Pure: codes and values in, sentences out."""
 
 from __future__ import annotations
 
+import re
+
 from terril.errors import ImportFileError
 
 from .core import ACCEPTED_UNITS
@@ -26,6 +28,7 @@ _ERRORS: dict[str, tuple[str, str]] = {
     "unknown_station": ("la station {station} n'est pas dans le fichier ; stations trouvées : {found}",
                         "station {station} is not in the file; stations found: {found}"),
     "empty_file": ("le fichier est vide", "the file is empty"),
+    "unknown_format": ("format non reconnu : {what_fr}", "format not recognised: {what_en}"),
 }
 
 #: Row reasons as sentences.
@@ -67,7 +70,47 @@ _TEXT: dict[str, tuple[str, str]] = {
     "carrier": ("le compteur {meter} est de type {carrier} : ce fichier ({what}) va dans un compteur {allowed}",
                 "meter {meter} has carrier {carrier}: this file ({what}) belongs in a {allowed} meter"),
     "or": ("ou", "or"),
+    "bad_file": ("fichier illisible comme {kind} ({error})", "the file cannot be read as {kind} ({error})"),
 }
+
+
+_FORMATS_WHAT: dict[str, tuple[str, str]] = {
+    "xlsx": ("un fichier Excel qui n'est pas un export GRDF : enregistrez-le en CSV (date;valeur) et importez "
+             "celui-ci", "an Excel file that is not a GRDF export: save it as CSV (time;value) and import that"),
+    "xml": ("un fichier XML qui n'est pas une réponse SGE ConsulterMesures",
+            "an XML file that is not an SGE ConsulterMesures answer"),
+    "json": ("un fichier JSON qui n'est ni Enedis Data Connect (meter_reading) ni GRDF (releves, consommation)",
+             "a JSON file that is neither Enedis Data Connect (meter_reading) nor GRDF (releves, consommation)"),
+}
+
+#: Notes of the parsers (English) → French, by pattern.
+_NOTES_FR: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
+    (r"^station (\S+)$", r"station \1"),
+    (r"^(\d+) days without TM: mean = \(TN \+ TX\) / 2$", r"\1 jours sans TM : moyenne = (TN + TX) / 2"),
+    (r"^Kelvin converted to °C$", "kelvins convertis en °C"),
+    (r"^step changes inside the file: (.*)$", r"le pas change dans le fichier : \1"),
+    (r"^(?:daily_index: )?consumption of day D = index\(D\+1\) − index\(D\), booked on D$",
+     "consommation du jour J = index(J+1) − index(J), comptée le jour J"),
+    (r"^(\d+) calendar lines after the data ignored$", r"\1 lignes de calendrier après les données ignorées"),
+    (r"^production index \(EAI\)$", "index de production (EAI)"),
+    (r"^usage point (.*)$", r"point de livraison \1"),
+    (r"^grid (.*)$", r"grille \1"),
+    (r"^monthly export$", "export mensuel"),
+    (r"^gas volumes without kwh_per_m3: stored as volume_m3 only$",
+     "volumes de gaz sans coefficient de conversion : seul volume_m3 est enregistré"),
+    (r"^power values: read as a load curve .*$",
+     "puissances : lues comme une courbe de charge (puissance moyenne du pas qui finit à chaque horodatage)"),
+))
+
+
+def note_text(note: str, lang: str) -> str:
+    """A parser's note in ``lang`` (notes are written in English)."""
+    if lang == "en":
+        return note
+    for pattern, repl in _NOTES_FR:
+        if pattern.match(note):
+            return pattern.sub(repl, note)
+    return note
 
 
 def _lang(lang: str) -> int:
@@ -88,7 +131,12 @@ def error_text(err: ImportFileError, lang: str) -> str:
     tmpl = _ERRORS.get(err.reason)
     params = dict(err.params)
     params.setdefault("accepted", ", ".join(ACCEPTED_UNITS))
+    what = _FORMATS_WHAT.get(str(params.get("what", "")), (err.message, err.message))
+    params.setdefault("what_fr", what[0])
+    params.setdefault("what_en", what[1])
     if tmpl is None:
+        if err.reason == "bad_file" and lang != "en":
+            return f"fichier illisible ({err.message})"
         return err.message
     try:
         return tmpl[_lang(lang)].format(**params)
@@ -104,4 +152,4 @@ def number(x: float, lang: str, digits: int = 1) -> str:
     return s.replace(",", "\u202f").replace(".", ",")
 
 
-__all__ = ["LANGS", "REASON_TEXT", "error_text", "number", "reason_text", "text"]
+__all__ = ["LANGS", "REASON_TEXT", "error_text", "note_text", "number", "reason_text", "text"]

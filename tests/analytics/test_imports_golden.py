@@ -99,3 +99,26 @@ def test_every_format_has_a_golden_case_with_a_clock_change() -> None:
     for fmt in ("enedis_md_load_curve", "enedis_md_daily", "enedis_md_index", "enedis_dc_json",
                 "enedis_sge_xml", "grdf_xlsx", "grdf_json", "grdf_adict", "meteofrance_daily", "generic"):
         assert seen[fmt] & {23.0, 25.0}, fmt
+
+
+def test_damaged_files_give_an_import_error_never_another_exception() -> None:
+    """Cut and corrupted copies of every golden input, under every kind: only ImportFileError."""
+    import random
+
+    from analytics.imports import KINDS
+
+    rnd = random.Random(20261206)
+    for case in CASES:
+        data = next((GOLDEN / case).glob("input.*")).read_bytes()
+        variants = [data[: rnd.randrange(len(data) + 1)] for _ in range(3)]
+        for _ in range(3):
+            b = bytearray(data)
+            for _ in range(4):
+                b[rnd.randrange(len(b))] = rnd.randrange(256)
+            variants.append(bytes(b))
+        for v in variants:
+            for kind in ("auto", rnd.choice(KINDS[1:])):
+                try:
+                    parse_import(v, kind)
+                except ImportFileError:
+                    pass
