@@ -36,7 +36,7 @@ _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})?(\d{2})?(\d{2})?$")
 UNITS: dict[str, tuple[str, float]] = {
     "wh": ("Wh", 1.0), "kwh": ("Wh", 1e3), "mwh": ("Wh", 1e6), "gwh": ("Wh", 1e9),
     "therm": ("Wh", 29_307.1), "therms": ("Wh", 29_307.1), "thm": ("Wh", 29_307.1),
-    "w": ("W", 1.0), "kw": ("W", 1e3), "mw": ("W", 1e6),
+    "w": ("W", 1.0), "kw": ("W", 1e3), "mw": ("W", 1e6), "va": ("VA", 1.0), "kva": ("VA", 1e3),
     "m3": ("m³", 1.0), "m³": ("m³", 1.0), "m^3": ("m³", 1.0), "nm3": ("m³", 1.0), "l": ("m³", 1e-3),
     "°c": ("°C", 1.0), "c": ("°C", 1.0), "degc": ("°C", 1.0), "celsius": ("°C", 1.0),
 }
@@ -45,7 +45,7 @@ ACCEPTED_UNITS: tuple[str, ...] = ("kWh", "MWh", "Wh", "W", "kW", "MW", "m³ (m3
 #: Which registry carriers a canonical unit may be imported into.
 CARRIERS_BY_UNIT: dict[str, tuple[str, ...]] = {
     "Wh": ("electricity", "gas", "heat", "pv"), "W": ("electricity", "gas", "heat", "pv"),
-    "m³": ("gas", "water"), "°C": ("weather",),
+    "VA": ("electricity", "pv"), "m³": ("gas", "water"), "°C": ("weather",),
 }
 
 
@@ -132,7 +132,7 @@ class ImportResult:
 
     def main_field(self) -> str:
         """The field that says what the import holds (``energy_wh``, ``temp_air_c``…)."""
-        for name in ("energy_wh", "temp_air_c", "volume_m3", "power_max_w"):
+        for name in ("energy_wh", "temp_air_c", "volume_m3", "power_max_w", "power_max_va"):
             if any(k == name for v in self.values[:1] for k, _ in v.fields):
                 return name
         return "energy_wh"
@@ -199,6 +199,14 @@ def parse_time(text: str, *, naive_utc: bool = False) -> tuple[int, bool]:
             return int(naive.replace(tzinfo=dt.timezone.utc).timestamp()) * NS, False
         return local_to_ns(naive)
     return int(naive.timestamp()) * NS + naive.microsecond * 1000, False
+
+
+def nearest_day_ns(t_ns: int, tz: dt.tzinfo = PARIS) -> tuple[int, float]:
+    """Local midnight nearest to ``t_ns`` and that day's length: a daily stamp written at
+    23:00 UTC (01:00 in summer, or 23:00 the evening before) still names its day. [ns, s]"""
+    local = dt.datetime.fromtimestamp(t_ns / NS, tz)
+    d = local.date() if local.hour < 12 else local.date() + dt.timedelta(days=1)
+    return day_start_ns(d, tz), day_length_s(d, tz)
 
 
 def local_day_ns(t_ns: int, tz: dt.tzinfo = PARIS) -> tuple[int, float]:

@@ -25,7 +25,7 @@ from terril.errors import ImportFileError
 from terril.timeutil import PARIS
 
 from .core import (NS, ImportedValue, ImportResult, Rejected, TimeError, csv_rows, decode_text, finish,
-                   local_day_ns, missing_column, parse_number, parse_time, unit_info, unknown_unit)
+                   local_day_ns, missing_column, nearest_day_ns, parse_number, parse_time, unit_info, unknown_unit)
 
 _STEPS_S = (5 * 60, 10 * 60, 15 * 60, 30 * 60, 60 * 60)
 _ISO_DUR = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$")
@@ -178,7 +178,7 @@ def parse_md_daily(data: bytes, *, unit: str | None = None) -> ImportResult:
         if v < 0:
             rejected.append(Rejected(line, "negative_value", text))
             continue
-        day, length = local_day_ns(t_ns)
+        day, length = nearest_day_ns(t_ns)
         values.append(ImportedValue(day, (("energy_wh", v * info[1]),), length))
     return finish("daily", "enedis_md_daily", u, len(body), values, rejected, step_s=86_400.0,
                   carriers=("electricity", "pv"))
@@ -282,14 +282,14 @@ def parse_dc_json(data: bytes) -> ImportResult:
     rt = mr.get("reading_type") or {}
     u = str(rt.get("unit") or "Wh")
     info = unit_info(u)
-    if info is None or info[0] not in ("W", "Wh"):
+    if info is None or info[0] not in ("W", "Wh", "VA"):
         raise unknown_unit(u)
     kind_m = str(rt.get("measurement_kind", "energy")).lower()
     aggregate = str(rt.get("aggregate", "")).lower()
     period = str(rt.get("measuring_period", "") or "")
     readings = mr["interval_reading"]
     daily = period == "P1D" or (readings and len(str(readings[0].get("date", ""))) == 10)
-    max_power = kind_m == "power" and (aggregate == "maximum" or daily)
+    max_power = (kind_m == "power" and (aggregate == "maximum" or daily)) or info[0] == "VA"
     rejected: list[Rejected] = []
     values: list[ImportedValue] = []
     steps: set[int] = set()
@@ -320,7 +320,7 @@ def parse_dc_json(data: bytes) -> ImportResult:
         seen_ns.add(t_ns)
         if daily or max_power:
             day, length = local_day_ns(t_ns)
-            field = "power_max_w" if max_power else "energy_wh"
+            field = ("power_max_va" if info[0] == "VA" else "power_max_w") if max_power else "energy_wh"
             values.append(ImportedValue(day, ((field, v),), length))
             continue
         step = _iso_duration_s(r.get("interval_length")) or _iso_duration_s(period) or 1800

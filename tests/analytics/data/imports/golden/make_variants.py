@@ -78,6 +78,20 @@ def enedis_daily() -> None:
     put("enedis_md_daily_variant_dst", "input.csv", text)
 
 
+def enedis_daily_2300z() -> None:
+    """Daily energy stamped at 23:00 UTC as the index exports are (T01:00+02:00 in summer,
+    T00:00+01:00 in winter) over 2023-10-29 (25 h): each value still names its local day."""
+    rows = []
+    for i in range(4):
+        d = dt.date(2023, 10, 27) + dt.timedelta(days=i)
+        stamp = (dt.datetime(d.year, d.month, d.day, tzinfo=UTC) - dt.timedelta(hours=1)).astimezone(PARIS)
+        rows.append(f"{stamp.isoformat()};{20000 + 100 * i}")
+    text = "\ufeff" + PREAMBLE.replace(";Pas en minutes", "") + (
+        "01234567890123;Consommation quotidienne;27/10/2023;31/10/2023;Energie active;Consommation;Comptage Brut;Wh\r\n"
+        "Horodate;Valeur\r\n") + "\r\n".join(rows) + "\r\n"
+    put("enedis_md_daily_variant_2300z", "input.csv", text)
+
+
 def enedis_index_production() -> None:
     """Production index (EAI T), summer stamps at 01:00+02:00, the 25-hour day, an empty row,
     the calendar trailer."""
@@ -117,11 +131,11 @@ def dc_cdc15_fall() -> None:
 
 
 def dc_max_power() -> None:
-    """Data Connect daily maximum power (VA in the API's words; stored as power_max_w) over 2023-03-26."""
+    """Data Connect daily maximum power (unit VA, as the API writes it; stored as power_max_va) over 2023-03-26."""
     readings = [{"value": str(3000 + 111 * i), "date": f"2023-03-{24 + i:02d} 18:{10 + i}:00"} for i in range(5)]
     readings[1]["value"] = ""
     doc = {"meter_reading": {"usage_point_id": "01234567890", "start": "2023-03-24", "end": "2023-03-29",
-                             "quality": "BRUT", "reading_type": {"measurement_kind": "power", "unit": "W",
+                             "quality": "BRUT", "reading_type": {"measurement_kind": "power", "unit": "VA",
                                                                  "aggregate": "maximum", "measuring_period": "P1D"},
                              "interval_reading": readings}}
     put("enedis_dc_json_variant_max_power", "input.json", json.dumps(doc, indent=2))
@@ -259,6 +273,7 @@ def errors() -> None:
 if __name__ == "__main__":
     enedis_load_curve_spring()
     enedis_daily()
+    enedis_daily_2300z()
     enedis_index_production()
     dc_cdc15_fall()
     dc_max_power()
