@@ -64,6 +64,7 @@ _TIME_NAMES = ("horodate", "horodatage", "date", "time", "timestamp", "datetime"
 _VALUE_NAMES = ("valeur", "value", "index", "consommation", "kwh", "energie", "énergie", "temperature", "température",
                 "temp", "volume", "m3")
 _UNIT_NAMES = ("unite", "unité", "unit")
+_CLOCK_NAMES = ("heure", "hour", "time", "horaire", "heure de début", "heure de debut")
 
 
 def _preamble_value(rows: list[tuple[int, list[str]]], names: tuple[str, ...]) -> str | None:
@@ -123,8 +124,12 @@ def _find_header(rows: list[tuple[int, list[str]]], need_value: bool = True) -> 
         low = [c.strip().lower() for c in row]
         cols: dict[str, int] = {}
         for j, c in enumerate(low):
-            if "time" not in cols and _is_time_name(c) and not _parses_as_time(c):
+            if "time" not in cols and c.startswith("date") and j + 1 < len(low) and low[j + 1] in _CLOCK_NAMES:
+                cols["time"], cols["clock"] = j, j + 1  # Date;Heure;Valeur
+            elif "time" not in cols and _is_time_name(c) and not _parses_as_time(c):
                 cols["time"] = j
+            elif cols.get("clock") == j:
+                continue
             elif c in _UNIT_NAMES:
                 cols["unit"] = j
             elif c in ("period_end", "fin", "date de fin", "end"):
@@ -245,7 +250,10 @@ def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
     for line, row in body:
         text = ";".join(row)[:200]
         try:
-            t_ns, amb = parse_time(row[cols["time"]])
+            stamp = row[cols["time"]]
+            if "clock" in cols and cols["clock"] < len(row) and row[cols["clock"]].strip():
+                stamp = f"{stamp.strip()} {row[cols['clock']].strip()}"
+            t_ns, amb = parse_time(stamp)
         except _TimeError as err:
             rejected.append(Rejected(line, err.reason, text))
             continue

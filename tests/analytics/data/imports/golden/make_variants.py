@@ -257,6 +257,13 @@ def generic() -> None:
         t = (start + dt.timedelta(hours=k)).astimezone(PARIS).replace(tzinfo=None)
         lines.append(f"{t:%Y-%m-%d %H:%M};{5 + k * 0.1:.1f}".replace(".", ","))
     put("generic_variant_temp_air_c_bom", "input.csv", "\ufeff" + "\n".join(lines) + "\n")
+    # date and clock in two columns (French dates), hourly kWh over 2024-03-31 (23 local hours)
+    lines = ["Date;Heure;Consommation (kWh)"]
+    start = dt.datetime(2024, 3, 30, 23, tzinfo=UTC)
+    for k in range(23):
+        t = (start + dt.timedelta(hours=k)).astimezone(PARIS)
+        lines.append(f"{t:%d/%m/%Y};{t:%H:%M};{1 + k * 0.1:.1f}".replace(".", ","))
+    put("generic_variant_date_heure", "input.csv", "\n".join(lines) + "\n")
     # MWh in the header with brackets, French dates, monthly values
     rows = ["Mois;Consommation [MWh]"] + [f"01/{m:02d}/2023;{m},5" for m in range(1, 5)]
     put("generic_variant_mwh_brackets", "input.csv", "\n".join(rows) + "\n")
