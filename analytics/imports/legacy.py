@@ -43,12 +43,12 @@ import re
 import numpy as np
 
 from terril.errors import ImportFileError
-
 from terril.timeutil import PARIS
 
-from .core import (CARRIERS_BY_UNIT, NS, day_start_ns, local_day_ns, ImportedValue, ImportResult, Rejected, TimeError, csv_rows, decode_text,
-                   gaps as _gaps, missing_column, next_local_midnight as _next_local_midnight, parse_number,
-                   parse_time, unit_info, unknown_unit)
+from .core import (CARRIERS_BY_UNIT, NS, ImportedValue, ImportResult, Rejected, TimeError, csv_rows, day_start_ns,
+                   decode_text, local_day_ns, missing_column, parse_number, parse_time, unit_info)
+from .core import gaps as _gaps
+from .core import next_local_midnight as _next_local_midnight
 
 #: The layouts of the first importer, still accepted with ``--kind``.
 LAYOUTS: tuple[str, ...] = ("load_curve", "daily_index", "daily", "monthly", "invoice", "temperature", "generic")
