@@ -128,6 +128,22 @@ def _span_where(meter: str, kind: str, station: str | None, t0: int, t1: int) ->
     return where + f" AND time >= {int(t0)} AND time <= {int(t1)}"
 
 
+def store_import(client: InfluxClient, result: ImportResult, *, site: str, meter: str, source: str,
+                 station: str | None = None) -> tuple[int, int]:
+    """Write an import so that re-imports are idempotent: the meter's ``imported`` points of the
+    same kind (and station) between the first and last instants are counted, deleted, then the
+    new points written, whatever their source. Returns (points written, points overwritten)."""
+    if not result.values:
+        return 0, 0
+    validate_id(meter, "meter")
+    t0, t1 = result.values[0].time_ns, result.values[-1].time_ns
+    overwritten = _existing_in_span(client, meter, result.kind, station, result.main_field(), t0, t1)
+    if overwritten:
+        client.execute(f"DELETE FROM imported WHERE {_span_where(meter, result.kind, station, t0, t1)}")
+    written = write_imported(client, result, site=site, meter=meter, source=source, kind=result.kind, station=station)
+    return written, overwritten
+
+
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="File to import (CSV, JSON, XML, XLSX, or any of them gzipped).",
                                          exists=True, dir_okay=False)],
@@ -193,11 +209,8 @@ def import_cmd(
             overwritten = None
     else:
         with _client(settings) as client:
-            overwritten = _existing_in_span(client, m.id, result.kind, tag_station, field, t0, t1)
-            if overwritten:
-                client.execute(f"DELETE FROM imported WHERE {_span_where(m.id, result.kind, tag_station, t0, t1)}")
-            written = write_imported(client, result, site=m.site, meter=m.id, source=source, kind=result.kind,
-                                     station=tag_station)
+            written, overwritten = store_import(client, result, site=m.site, meter=m.id, source=source,
+                                                station=tag_station)
     sums = result.sums()
     summary = {"file": str(file), "format": result.format, "kind": result.kind, "unit": result.unit,
                "station": sid or None, "rows_read": result.rows_read, "rows_kept": result.rows_kept,
