@@ -56,7 +56,7 @@ def md_subformat(data: bytes) -> str:
         return "enedis_md_index"
     if "courbe" in kind:
         return "enedis_md_load_curve"
-    if any(w in kind for w in ("quotid", "journ", "jour")):
+    if any(w in kind for w in ("quotid", "journ", "jour", "puissance max")):
         return "enedis_md_daily"
     # no type: guess from the spacing of the first stamps
     times = []
@@ -149,13 +149,15 @@ def parse_md_load_curve(data: bytes, *, step_min: float | None = None, unit: str
 
 
 def parse_md_daily(data: bytes, *, unit: str | None = None) -> ImportResult:
-    """Mes données daily energy (``Horodate;Valeur`` in Wh, stamped at the start of the local day)."""
+    """Mes données daily energy (``Horodate;Valeur`` in Wh) or daily maximum power (VA, W);
+    each stamp names the local day whose midnight is nearest."""
     rows, _ = csv_rows(decode_text(data), ";")
     meta, head = _preamble(rows)
     u = unit or meta.get("unite", meta.get("unité")) or "Wh"
     info = unit_info(u)
-    if info is None or info[0] != "Wh":
+    if info is None or info[0] not in ("Wh", "VA", "W"):
         raise unknown_unit(u)
+    field = {"Wh": "energy_wh", "VA": "power_max_va", "W": "power_max_w"}[info[0]]
     body = rows[head + 1:]
     rejected: list[Rejected] = []
     values: list[ImportedValue] = []
@@ -178,9 +180,10 @@ def parse_md_daily(data: bytes, *, unit: str | None = None) -> ImportResult:
         if v < 0:
             rejected.append(Rejected(line, "negative_value", text))
             continue
-        day, length = nearest_day_ns(t_ns)
-        values.append(ImportedValue(day, (("energy_wh", v * info[1]),), length))
-    return finish("daily", "enedis_md_daily", u, len(body), values, rejected, step_s=86_400.0,
+        # energy: the day whose midnight is nearest; maximum power: the day of the maximum's time
+        day, length = nearest_day_ns(t_ns) if field == "energy_wh" else local_day_ns(t_ns)
+        values.append(ImportedValue(day, ((field, v * info[1]),), length))
+    return finish("daily" if field == "energy_wh" else "max_power", "enedis_md_daily", u, len(body), values, rejected, step_s=86_400.0,
                   carriers=("electricity", "pv"))
 
 

@@ -92,6 +92,15 @@ def enedis_daily_2300z() -> None:
     put("enedis_md_daily_variant_2300z", "input.csv", text)
 
 
+def enedis_max_power() -> None:
+    """Daily maximum power (VA) of "Mes données", stamped at the time of the maximum, over 2024-03-31."""
+    rows = [f"2024-03-{d}T{18 + d % 3}:{d:02d}:00+0{1 if d < 31 else 2}:00;{4000 + d * 10}" for d in range(29, 32)]
+    text = "\ufeff" + PREAMBLE.replace(";Pas en minutes", "") + (
+        "01234567890123;Puissance maximale quotidienne;29/03/2024;01/04/2024;Puissance maximale atteinte;"
+        "Consommation;Comptage Brut;VA\r\nHorodate;Valeur\r\n") + "\r\n".join(rows) + "\r\n"
+    put("enedis_md_daily_variant_max_power", "input.csv", text)
+
+
 def enedis_index_production() -> None:
     """Production index (EAI T), summer stamps at 01:00+02:00, the 25-hour day, an empty row,
     the calendar trailer."""
@@ -275,12 +284,15 @@ def errors() -> None:
     put("error_several_stations", "input.csv.gz", (HERE / "meteofrance_daily_variant_multi_gz" / "input.csv.gz")
         .read_bytes())
     put("error_unknown_kind", "input.csv", "time;value_kwh\n2024-01-01;5\n")
+    put("error_unknown_station", "input.csv.gz", (HERE / "meteofrance_daily_variant_multi_gz" / "input.csv.gz")
+        .read_bytes())
 
 
 if __name__ == "__main__":
     enedis_load_curve_spring()
     enedis_daily()
     enedis_daily_2300z()
+    enedis_max_power()
     enedis_index_production()
     dc_cdc15_fall()
     dc_max_power()
