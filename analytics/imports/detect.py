@@ -18,7 +18,8 @@ FORMATS: tuple[str, ...] = ("enedis_md_load_curve", "enedis_md_daily", "enedis_m
 
 
 def detect_format(data: bytes) -> str:
-    """The format of a file's content: one of :data:`FORMATS` or ``generic``."""
+    """The format of a file's content: one of :data:`FORMATS`, or a layout — ``daily_index``
+    (a column named ``Index…``), ``invoice`` (period end or amount columns), else ``generic``."""
     from . import enedis, grdf
 
     data = decompress(data)
@@ -58,6 +59,11 @@ def detect_format(data: bytes) -> str:
         parts = line2.split(";")
         value = parts[date_col].strip() if date_col < len(parts) else ""
         return "meteofrance_hourly" if len(value) >= 10 or "aaaammjjhh" in cells else "meteofrance_daily"
+    header = [c.strip().lower() for c in first.replace("\t", ";").replace(",", ";").split(";")]
+    if any(c.startswith("index") for c in header):
+        return "daily_index"  # cumulative: never summed as consumption
+    if any(c in ("period_end", "date de fin", "fin", "cost_eur", "montant", "montant_eur") for c in header):
+        return "invoice"
     return "generic"
 
 
