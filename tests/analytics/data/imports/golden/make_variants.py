@@ -151,12 +151,15 @@ def dc_max_power() -> None:
 
 
 def sge_daily() -> None:
-    """SGE ConsulterMesures with daily measures over 2021-03-28 (23 h), two time classes."""
+    """SGE ConsulterMesures with daily measures over 2021-03-28 (23 h) and 2021-10-31 (25 h),
+    two time classes."""
     mes = []
     for cls, base in (("HP", 20), ("HC", 10)):
         items = "".join(
             f"<mesure><valeur>{base + i}</valeur><dateDebut>2021-03-{27 + i}</dateDebut>"
             f"<dateFin>2021-03-{28 + i}</dateFin></mesure>" for i in range(3))
+        items += (f"<mesure><valeur>{base + 5}</valeur><dateDebut>2021-10-31</dateDebut>"
+                  f"<dateFin>2021-11-01</dateFin></mesure>")
         mes.append(f"<serie><grandeurPhysique code=\"EA\"/><classeTemporelle code=\"{cls}\"/><unite>kWh</unite>"
                    f"<mesuresDatees>{items}</mesuresDatees></serie>")
     xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/'
@@ -168,10 +171,11 @@ def sge_daily() -> None:
 
 def grdf_informatives() -> None:
     """Customer-account JSON, "données informatives": one reading per gas day over 2022-10-30
-    (25 h), one "Absence de Données", one with volume only (converted with coeffConversion)."""
+    (25 h) and on 2022-03-27 (23 h), one "Absence de Données", one with volume only (converted
+    with coeffConversion)."""
     rel = []
-    for i in range(5):
-        d = dt.date(2022, 10, 28) + dt.timedelta(days=i)
+    days = [dt.date(2022, 10, 28) + dt.timedelta(days=i) for i in range(5)] + [dt.date(2022, 3, 27)]
+    for i, d in enumerate(days):
         r = {"coeffConversion": 11.2, "dateDebutReleve": f"{d}T06:00:00+02:00", "dateFinReleve": None,
              "energieConsomme": 100 + i, "indexDebut": 1000 + 10 * i, "indexFin": 1010 + 10 * i,
              "journeeGaziere": str(d), "natureReleve": "Informative", "qualificationReleve": "Mesuré",
@@ -186,11 +190,14 @@ def grdf_informatives() -> None:
 
 
 def grdf_adict_daily() -> None:
-    """ADICT informative records: gas days 06:00 → 06:00 over 2023-03-26 (23 h), NDJSON."""
+    """ADICT informative records: gas days 06:00 → 06:00 over 2023-03-26 (23 h) and 2023-10-29
+    (25 h), NDJSON."""
     lines = []
-    for i in range(4):
-        d0 = dt.datetime(2023, 3, 25 + i, 6, tzinfo=PARIS)
-        d1 = dt.datetime(2023, 3, 26 + i, 6, tzinfo=PARIS)
+    starts = [dt.date(2023, 3, 25 + i) for i in range(4)] + [dt.date(2023, 10, 29)]
+    for i, day in enumerate(starts):
+        d0 = dt.datetime(day.year, day.month, day.day, 6, tzinfo=PARIS)
+        d1 = d0.replace(tzinfo=None) + dt.timedelta(days=1)
+        d1 = d1.replace(tzinfo=PARIS)
         c = {"date_debut_consommation": d0.isoformat(), "date_fin_consommation": d1.isoformat(),
              "volume_brut": 20 + i, "coeff_calcul": {"coeff_pta": None, "valeur_pcs": None,
                                                      "coeff_conversion": 11.0},
@@ -220,15 +227,16 @@ def mf_q_multi() -> None:
 
 
 def mf_hourly_fall() -> None:
-    """H_ file: hourly T over the local day 2023-10-29 (25 observations, UTC hours), one missing."""
+    """H_ file: hourly T (UTC hours) over the local days 2023-03-26 (23 observations) and
+    2023-10-29 (25), then one missing value."""
     head = "NUM_POSTE;NOM_USUEL;LAT;LON;ALTI;AAAAMMJJHH;RR1;QRR1;T;QT;TN;QTN;TX;QTX\n"
     rows = []
-    start = dt.datetime(2023, 10, 28, 22, tzinfo=UTC)
-    for k in range(25):
-        t = start + dt.timedelta(hours=k)
-        temp = "" if k == 7 else f"{8 + (k % 10) * 0.5:.1f}"
-        rows.append(f"62498001;LENS;50.4;2.8;50;{t:%Y%m%d%H};0.0;1;{temp};1;;;;")
-    put("meteofrance_hourly_variant_fall", "input.csv", head + "\n".join(rows) + "\n")
+    for start, n in ((dt.datetime(2023, 3, 25, 23, tzinfo=UTC), 23), (dt.datetime(2023, 10, 28, 22, tzinfo=UTC), 26)):
+        for k in range(n):
+            t = start + dt.timedelta(hours=k)
+            temp = "" if k == 25 else f"{8 + (k % 10) * 0.5:.1f}"
+            rows.append(f"62498001;LENS;50.4;2.8;50;{t:%Y%m%d%H};0.0;1;{temp};1;;;;")
+    put("meteofrance_hourly_variant_dst", "input.csv", head + "\n".join(rows) + "\n")
 
 
 def synop_mq() -> None:
