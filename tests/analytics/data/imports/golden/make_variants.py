@@ -189,6 +189,32 @@ def grdf_informatives() -> None:
                                                                                           "releves": rel}}, indent=1))
 
 
+def grdf_xlsx_dates() -> None:
+    """GRDF Excel export with real date cells (not text), the header on row 4, an "Absence de
+    Données" row and energy missing on one day (volume × coefficient), over 2023-10-29 (25 h)."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Historique par jour"
+    ws.append(["Données informatives et détaillées"])
+    ws.append(["Export du 02/11/2023"])
+    ws.append([])
+    ws.append(["Date de relevé", "Index début (m3)", "Index fin (m3)", "Volume (m3)", "Energie (kWh)",
+               "Coefficient de conversion", "Température", "Qualification"])
+    for i in range(5):
+        d = dt.datetime(2023, 10, 27 + i)
+        if i == 1:
+            ws.append([d, None, None, 0, 0, None, None, "Absence de Données"])
+        else:
+            ws.append([d, 100 + i, 110 + i, 10 + i, None if i == 3 else 112 + i, 11.2, None, "Mesuré"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    put("grdf_xlsx_variant_date_cells", "input.xlsx", buf.getvalue())
+
+
 def grdf_adict_daily() -> None:
     """ADICT informative records: gas days 06:00 → 06:00 over 2023-03-26 (23 h) and 2023-10-29
     (25 h), NDJSON."""
@@ -307,6 +333,7 @@ if __name__ == "__main__":
     sge_daily()
     grdf_informatives()
     grdf_adict_daily()
+    grdf_xlsx_dates()
     mf_q_multi()
     mf_hourly_fall()
     synop_mq()
