@@ -22,6 +22,8 @@ from terril.errors import ImportFileError
 from terril.timeutil import PARIS
 
 NS = 10**9
+#: Largest content a gzipped file may expand to (a gzip bomb is refused, not unpacked). [B]
+MAX_UNCOMPRESSED_BYTES = 1 << 30
 #: Stable reasons for a rejected row.
 REASONS: tuple[str, ...] = ("bad_time", "bad_value", "empty_value", "no_data", "negative_value", "duplicate_time",
                             "nonexistent_local_time", "unknown_unit", "index_decreased", "bad_period",
@@ -257,9 +259,14 @@ def decompress(data: bytes) -> bytes:
     """Gunzip a ``.gz`` file's content (any format may come gzipped)."""
     if data[:2] == b"\x1f\x8b":
         try:
-            return gzip.decompress(data)
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+                out = f.read(MAX_UNCOMPRESSED_BYTES + 1)
         except (OSError, EOFError, zlib.error) as err:
             raise ImportFileError("bad_file", f"the gzip file is damaged ({err})") from err
+        if len(out) > MAX_UNCOMPRESSED_BYTES:
+            raise ImportFileError("bad_file", f"the gzip file holds more than {MAX_UNCOMPRESSED_BYTES >> 20} MiB: "
+                                  "split it (a department's Q_ file per period, for instance)")
+        return out
     return data
 
 

@@ -122,3 +122,14 @@ def test_damaged_files_give_an_import_error_never_another_exception() -> None:
                     parse_import(v, kind)
                 except ImportFileError:
                     pass
+
+
+def test_a_gzip_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+
+    from analytics.imports import core
+
+    monkeypatch.setattr(core, "MAX_UNCOMPRESSED_BYTES", 10_000)
+    with pytest.raises(ImportFileError) as err:
+        parse_import(gzip.compress(b"time;value_kwh\n" + b"2024-01-01;1\n" * 5000))
+    assert err.value.reason == "bad_file" and "split it" in err.value.message
