@@ -222,15 +222,17 @@ def import_cmd(
         print(json.dumps(summary, ensure_ascii=False))
         return
     console.print(text("summary", lang, file=file.name, format=result.format, read=result.rows_read,
-                       kept=result.rows_kept, rejected=len(result.rejected), gaps=len(result.gaps)), highlight=False)
+                       kept=result.rows_kept, rejected=len(result.rejected), gaps=len(result.gaps)), highlight=False, markup=False)
     shown = []
     for k, v in sums.items():
         if k.endswith("_c"):
             shown.append(f"{k} ({text('mean', lang)}) {number(v / result.rows_kept, lang)}")
+        elif k == "energy_wh":
+            shown.append(f"{k} {number(v, lang)} ({number(v / 1000.0, lang)} kWh)")
         else:
             shown.append(f"{k} {number(v, lang)}")
     console.print("  " + text("span", lang, first=_iso_local(t0), last=_iso_local(t1), sums="; ".join(shown)),
-                  highlight=False)
+                  highlight=False, markup=False)
     for reason, n in sorted(result.rejected_by_reason().items()):
         first = next(r for r in result.rejected if r.reason == reason)
         console.print(text("reason", lang, reason=reason_text(reason, lang), n=n, line=first.line,
@@ -239,12 +241,12 @@ def import_cmd(
         console.print(text("note", lang, note=note_text(note, lang)), highlight=False, markup=False)
     if dry_run:
         console.print(text("dry_run", lang, n=result.rows_kept, over="?" if overwritten is None else overwritten),
-                      highlight=False)
+                      highlight=False, markup=False)
         return
     console.print(text("written", lang, written=written, meter=m.id, source=source, kind=result.kind,
-                       station=f", station {sid}" if tag_station else ""), highlight=False)
+                       station=f", station {sid}" if tag_station else ""), highlight=False, markup=False)
     if overwritten:
-        console.print(text("overwrote", lang, n=overwritten), highlight=False)
+        console.print(text("overwrote", lang, n=overwritten), highlight=False, markup=False)
 
 
 def _sites(reg, site: list[str] | None, portfolio: bool) -> list[str]:  # noqa: ANN001
