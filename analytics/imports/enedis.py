@@ -100,6 +100,7 @@ def parse_md_load_curve(data: bytes, *, step_min: float | None = None, unit: str
     rejected: list[Rejected] = []
     pts: list[tuple[int, int, float, str]] = []
     ambiguous = 0
+    seen_amb: set[int] = set()
     for line, row in body:
         try:
             t_ns, amb = parse_time(row[0])
@@ -118,6 +119,10 @@ def parse_md_load_curve(data: bytes, *, step_min: float | None = None, unit: str
         if v < 0:
             rejected.append(Rejected(line, "negative_value", ";".join(row)[:200]))
             continue
+        if amb and t_ns in seen_amb:
+            t_ns += 3600 * NS  # a naive stamp repeated in the fall-back hour is its second occurrence
+        elif amb:
+            seen_amb.add(t_ns)
         ambiguous += amb
         pts.append((line, t_ns, v, ";".join(row)[:200]))
     pts.sort(key=lambda p: p[1])

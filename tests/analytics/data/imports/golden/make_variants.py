@@ -61,6 +61,19 @@ def enedis_load_curve_spring() -> None:
     put("enedis_md_load_curve_variant_spring", "input.csv", text)
 
 
+def enedis_load_curve_naive_fall() -> None:
+    """Load curve without offsets (local wall time, 60 min, comma decimal) over 2023-10-29: the
+    02:00 stamp appears twice; the second occurrence is the hour after the change."""
+    rows = []
+    start = dt.datetime(2023, 10, 28, 22, tzinfo=UTC)
+    for k in range(25):
+        end = (start + dt.timedelta(hours=k + 1)).astimezone(PARIS).replace(tzinfo=None)
+        rows.append(f"{end:%Y-%m-%d %H:%M:%S};{500 + k},5")
+    text = "\ufeff" + PREAMBLE + ("01234567890123;Courbe de charge;29/10/2023;30/10/2023;Energie active;"
+                                   "Consommation;Comptage Brut;W;60\r\nHorodate;Valeur\r\n") + "\r\n".join(rows)
+    put("enedis_md_load_curve_variant_naive_fall", "input.csv", text)
+
+
 def enedis_daily() -> None:
     """Daily energy in Wh around both clock changes of 2023, an empty day, a missing day."""
     rows = []
@@ -210,6 +223,8 @@ def grdf_xlsx_dates() -> None:
             ws.append([d, None, None, 0, 0, None, None, "Absence de Données"])
         else:
             ws.append([d, 100 + i, 110 + i, 10 + i, None if i == 3 else 112 + i, 11.2, None, "Mesuré"])
+    if (HERE / "grdf_xlsx_variant_date_cells" / "input.xlsx").exists():
+        return  # xlsx files carry their save time: keep the committed one
     buf = io.BytesIO()
     wb.save(buf)
     put("grdf_xlsx_variant_date_cells", "input.xlsx", buf.getvalue())
@@ -324,6 +339,7 @@ def errors() -> None:
 
 if __name__ == "__main__":
     enedis_load_curve_spring()
+    enedis_load_curve_naive_fall()
     enedis_daily()
     enedis_daily_2300z()
     enedis_max_power()
