@@ -32,7 +32,8 @@ Numbers may use a decimal comma (``12,5``) and a space or no-break space as thou
 separator. Times: ISO 8601 with an offset are exact; times without an offset, and dates
 (``2024-01-31`` or ``31/01/2024``), are Europe/Paris local time; a local time that does not
 exist (spring-forward hour) is rejected, an ambiguous one (fall-back hour) takes its first
-occurrence and is counted in ``ambiguous_times``.
+occurrence — its second when the same wall time comes again — and is counted in
+``ambiguous_times``.
 """
 
 from __future__ import annotations
@@ -246,6 +247,7 @@ def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
     rejected: list[Rejected] = []
     parsed: list[tuple[int, int, float, str, list[str]]] = []  # (line, t_ns, value, unit, row)
     ambiguous = 0
+    seen_amb: set[int] = set()
     default_unit = unit or {"temperature": "°C", "invoice": "kWh"}.get(kind)
     for line, row in body:
         text = ";".join(row)[:200]
@@ -275,6 +277,10 @@ def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
         if kind != "temperature" and v < 0:
             rejected.append(Rejected(line, "negative_value", text))
             continue
+        if amb and t_ns in seen_amb:
+            t_ns += 3600 * NS  # a wall time repeated in the fall-back hour is its second occurrence
+        elif amb:
+            seen_amb.add(t_ns)
         ambiguous += amb
         parsed.append((line, t_ns, v, u, row))
 

@@ -322,6 +322,13 @@ def generic() -> None:
         t = (start + dt.timedelta(hours=k)).astimezone(PARIS)
         lines.append(f"{t:%d/%m/%Y};{t:%H:%M};{1 + k * 0.1:.1f}".replace(".", ","))
     put("generic_variant_date_heure", "input.csv", "\n".join(lines) + "\n")
+    # local wall times without offset, hourly temperatures over 2024-10-27: 02:00 comes twice (25 rows)
+    lines = ["horodatage,temperature_c"]
+    start = dt.datetime(2024, 10, 26, 22, tzinfo=UTC)
+    for k in range(25):
+        t = (start + dt.timedelta(hours=k)).astimezone(PARIS).replace(tzinfo=None)
+        lines.append(f"{t:%Y-%m-%dT%H:%M:%S},{10 + k * 0.2:.1f}")
+    put("generic_variant_naive_fall", "input.csv", "\n".join(lines) + "\n")
     # MWh in the header with brackets, French dates, monthly values
     rows = ["Mois;Consommation [MWh]"] + [f"01/{m:02d}/2023;{m},5" for m in range(1, 5)]
     put("generic_variant_mwh_brackets", "input.csv", "\n".join(rows) + "\n")
