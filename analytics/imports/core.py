@@ -72,7 +72,8 @@ class ImportedValue:
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """A rejected row: its line number in the file, a reason from :data:`REASONS`, the text."""
+    """A rejected row: its line number in the file (0 when only its time is known), a reason
+    from :data:`REASONS`, the text."""
 
     line: int
     reason: str
@@ -324,7 +325,8 @@ def finish(kind: str, fmt: str, unit: str, rows_read: int, values: list[Imported
     unique: list[ImportedValue] = []
     for v in values:
         if v.time_ns in seen:
-            rejected.append(Rejected(0, "duplicate_time", str(v.time_ns)))
+            when = dt.datetime.fromtimestamp(v.time_ns / NS, PARIS).isoformat()
+            rejected.append(Rejected(0, "duplicate_time", f"{when} (a second value for the same time)"))
         else:
             seen.add(v.time_ns)
             unique.append(v)
