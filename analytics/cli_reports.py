@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -15,7 +16,7 @@ import typer
 from rich.console import Console
 
 from analytics.imports import KINDS, ImportResult, parse_import
-from terril.errors import ConfigError
+from terril.errors import ConfigError, ImportFileError, InfluxError, StackError
 from terril.ids import validate_id
 from terril.influx import InfluxClient
 from terril.lineprotocol import format_point
@@ -30,22 +31,32 @@ DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", envvar="TERRIL
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", envvar="TERRIL_CONFIG", help="Settings file (TOML).")]
 
 
+#: A weather station id as stored in the ``station`` tag (NUM_POSTE, WMO number…).
+_STATION_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
 # ---------------------------------------------------------------------------------------
 # jobs
 
 
-def imported_points(result: ImportResult, *, site: str, meter: str, source: str, kind: str) -> list[Point]:
-    """``imported`` points of a parsed file: tags site, meter, source, kind; fields with units in their names."""
+def imported_points(result: ImportResult, *, site: str, meter: str, source: str, kind: str,
+                    station: str | None = None) -> list[Point]:
+    """``imported`` points of a parsed file: tags site, meter, source, kind (and station for
+    weather); fields with units in their names."""
     for value, what in ((site, "site"), (meter, "meter"), (source, "source")):
         validate_id(value, what)
     tags = {"site": site, "meter": meter, "source": source, "kind": kind}
+    if station:
+        if not _STATION_RE.match(station):
+            raise ConfigError(f"bad station id {station!r}")
+        tags["station"] = station
     return [Point("imported", tags, dict(v.fields), v.time_ns) for v in result.values]
 
 
 def write_imported(client: InfluxClient, result: ImportResult, *, site: str, meter: str, source: str, kind: str,
-                   batch: int = 5000) -> int:
+                   batch: int = 5000, station: str | None = None) -> int:
     """Write an import's points through :func:`terril.lineprotocol.format_point`; returns the count."""
-    lines = [format_point(p) for p in imported_points(result, site=site, meter=meter, source=source, kind=kind)]
+    lines = [format_point(p) for p in imported_points(result, site=site, meter=meter, source=source, kind=kind,
+                                                      station=station)]
     for i in range(0, len(lines), batch):
         client.write_lines(("\n".join(lines[i:i + batch]) + "\n").encode())
     return len(lines)
@@ -79,44 +90,163 @@ def _client(settings) -> InfluxClient:  # noqa: ANN001
     return influx_endpoint(settings, "analytics").client(settings.influx.timeout_s)
 
 
+def _iso_local(t_ns: int) -> str:
+    from terril.timeutil import PARIS
+
+    return dt.datetime.fromtimestamp(t_ns / 1e9, PARIS).isoformat()
+
+
+def _why_nothing_kept(result: ImportResult, lang: str) -> str:
+    from analytics.imports.core import ACCEPTED_UNITS
+    from analytics.imports.messages import reason_text, text
+
+    by = result.rejected_by_reason()
+    if not by:
+        return text("no_rows", lang)
+    reason, count = max(by.items(), key=lambda kv: kv[1])
+    if reason == "unknown_unit":
+        return text("unknown_unit_rows", lang, accepted=", ".join(ACCEPTED_UNITS))
+    return text("all_rejected", lang, n=len(result.rejected), reason=reason_text(reason, lang), count=count)
+
+
+def _existing_in_span(client: InfluxClient, meter: str, kind: str, station: str | None, field: str,
+                      t0: int, t1: int) -> int:
+    """How many ``imported`` points of this meter and kind (and station) lie in [t0, t1]."""
+    from terril.influx import quote_ident
+
+    where = _span_where(meter, kind, station, t0, t1)
+    rows = client.query(f"SELECT count({quote_ident(field)}) FROM imported WHERE {where}")
+    return int(rows[0].values[0][1]) if rows and rows[0].values else 0
+
+
+def _span_where(meter: str, kind: str, station: str | None, t0: int, t1: int) -> str:
+    from terril.influx import quote_literal
+
+    where = f"meter = {quote_literal(meter)} AND kind = {quote_literal(kind)}"
+    if station is not None:
+        where += f" AND station = {quote_literal(station)}"
+    return where + f" AND time >= {int(t0)} AND time <= {int(t1)}"
+
+
+def store_import(client: InfluxClient, result: ImportResult, *, site: str, meter: str, source: str,
+                 station: str | None = None) -> tuple[int, int]:
+    """Write an import so that re-imports are idempotent: the meter's ``imported`` points of the
+    same kind (and station) between the first and last instants are counted, deleted, then the
+    new points written, whatever their source. Returns (points written, points overwritten)."""
+    if not result.values:
+        return 0, 0
+    validate_id(meter, "meter")
+    t0, t1 = result.values[0].time_ns, result.values[-1].time_ns
+    overwritten = _existing_in_span(client, meter, result.kind, station, result.main_field(), t0, t1)
+    if overwritten:
+        client.execute(f"DELETE FROM imported WHERE {_span_where(meter, result.kind, station, t0, t1)}")
+    written = write_imported(client, result, site=site, meter=meter, source=source, kind=result.kind, station=station)
+    return written, overwritten
+
+
 def import_cmd(
-    file: Annotated[Path, typer.Argument(help="CSV file to import.", exists=True, dir_okay=False)],
-    kind: Annotated[str, typer.Option(help=f"Layout: {', '.join(KINDS)} (see docs/savings.md).")],
+    file: Annotated[Path, typer.Argument(help="File to import (CSV, JSON, XML, XLSX, or any of them gzipped).",
+                                         exists=True, dir_okay=False)],
     meter: Annotated[str, typer.Option(help="Registry meter id the data belongs to.")],
     source: Annotated[str, typer.Option(help="Short id of the origin, e.g. enedis-2023 (stored as a tag).")],
-    unit: Annotated[Optional[str], typer.Option(help="Unit of the values when the file has none (kWh, Wh, W, m3, °C…).")] = None,
+    kind: Annotated[str, typer.Option(help="Format: auto (detect), or one of: " + ", ".join(KINDS[1:])
+                                      + " (see docs/savings.md).")] = "auto",
+    unit: Annotated[Optional[str], typer.Option(help="Unit of the values when the file has none "
+                                                "(kWh, MWh, Wh, W, kW, m3, therm, °C).")] = None,
     kwh_per_m3: Annotated[Optional[float], typer.Option(help="Gas conversion coefficient [kWh/m³] (default: the meter's).")] = None,
     step_min: Annotated[Optional[float], typer.Option(help="Load-curve interval [min] (default: from the file).")] = None,
-    dry_run: Annotated[bool, typer.Option(help="Validate and report only; write nothing.")] = False,
+    station: Annotated[Optional[str], typer.Option(help="Weather station to keep (NUM_POSTE, SYNOP numer_sta); "
+                                                   "stored as the tag `station`.")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Validate and report what would be kept and rejected; write nothing.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    lang: Annotated[Optional[str], typer.Option(help="fr or en (default: the town's language, else fr).")] = None,
     registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None,
 ) -> None:
-    """Import historic data (distributor exports, gas, invoices, temperatures) into `imported`."""
+    """Import historic data (utility exports, gas, invoices, weather) into `imported`."""
+    from analytics.imports.messages import LANGS, error_text, note_text, number, reason_text, text
+
     settings, reg = _settings_registry(config, data_dir, registry)
+    lang = lang or getattr(reg.town, "language", None) or "fr"
+    if lang not in LANGS:
+        raise ConfigError(f"--lang must be fr or en, not {lang!r}")
     validate_id(source, "source")
     m = reg.meter_by_id.get(meter)
     if m is None:
         raise ConfigError(f"unknown meter {meter!r}: see `terril registry show`")
-    result = parse_import(file.read_bytes(), kind, unit=unit, kwh_per_m3=kwh_per_m3 or m.gas_kwh_per_m3,
-                          step_min=step_min)
+    if station is not None and not _STATION_RE.match(station.strip()):
+        raise ConfigError(f"bad --station {station!r}: letters, digits, - and _ only")
+    try:
+        data = file.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"cannot read {file}: {err.strerror}") from err
+    try:
+        result = parse_import(data, kind, unit=unit, kwh_per_m3=kwh_per_m3 or m.gas_kwh_per_m3, step_min=step_min,
+                              station=station)
+    except ImportFileError as err:
+        raise ImportFileError(err.reason, f"{file.name}: {error_text(err, lang)}", **err.params) from None
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError) as err:  # a damaged file the parsers missed
+        raise ImportFileError("bad_file", f"{file.name}: {text('bad_file', lang, kind=kind, error=type(err).__name__)}"
+                              ) from None
+    if not result.values:
+        raise ImportFileError("nothing_kept", text("nothing_kept", lang, file=file.name,
+                                                   why=_why_nothing_kept(result, lang)))
+    if result.carriers and m.carrier not in result.carriers:
+        raise ConfigError(text("carrier", lang, meter=m.id, carrier=m.carrier, what=result.format or result.kind,
+                               allowed=f" {text('or', lang)} ".join(result.carriers)))
+    sid = result.station or (station.strip() if station else "")
+    if sid and not _STATION_RE.match(sid):
+        raise ImportFileError("bad_station", f"{file.name}: station id {sid!r} is not a valid tag")
+    tag_station = sid if result.kind == "temperature" else None
+    t0, t1 = result.values[0].time_ns, result.values[-1].time_ns
+    field = result.main_field()
     written = 0
-    if not dry_run and result.values:
+    overwritten: int | None = 0
+    if dry_run:
+        try:  # a dry run works without the database: the overwrite count is then unknown
+            with _client(settings) as client:
+                overwritten = _existing_in_span(client, m.id, result.kind, tag_station, field, t0, t1)
+        except (InfluxError, StackError):
+            overwritten = None
+    else:
         with _client(settings) as client:
-            written = write_imported(client, result, site=m.site, meter=m.id, source=source, kind=kind)
-    summary = {"file": str(file), "kind": kind, "unit": result.unit, "rows_read": result.rows_read,
-               "rows_kept": result.rows_kept, "rejected": result.rejected_by_reason(), "gaps": len(result.gaps),
-               "ambiguous_times": result.ambiguous_times, "points_written": written, "notes": list(result.notes)}
+            written, overwritten = store_import(client, result, site=m.site, meter=m.id, source=source,
+                                                station=tag_station)
+    sums = result.sums()
+    summary = {"file": str(file), "format": result.format, "kind": result.kind, "unit": result.unit,
+               "station": sid or None, "rows_read": result.rows_read, "rows_kept": result.rows_kept,
+               "rejected": result.rejected_by_reason(), "gaps": len(result.gaps), "step_s": result.step_s,
+               "first": _iso_local(t0), "last": _iso_local(t1), "sums": sums,
+               "ambiguous_times": result.ambiguous_times, "dry_run": dry_run,
+               "points_written": written, "points_overwritten": overwritten, "notes": list(result.notes)}
     if json_out:
-        print(json.dumps(summary))
+        print(json.dumps(summary, ensure_ascii=False))
         return
-    console.print(f"{file.name}: {result.rows_read} rows read, {result.rows_kept} kept, "
-                  f"{len(result.rejected)} rejected, {len(result.gaps)} gaps; {written} points written"
-                  + (" (dry run)" if dry_run else ""))
+    console.print(text("summary", lang, file=file.name, format=result.format, read=result.rows_read,
+                       kept=result.rows_kept, rejected=len(result.rejected), gaps=len(result.gaps)), highlight=False, markup=False)
+    shown = []
+    for k, v in sums.items():
+        if k.endswith("_c"):
+            shown.append(f"{k} ({text('mean', lang)}) {number(v / result.rows_kept, lang)}")
+        elif k == "energy_wh":
+            shown.append(f"{k} {number(v, lang)} ({number(v / 1000.0, lang)} kWh)")
+        else:
+            shown.append(f"{k} {number(v, lang)}")
+    console.print("  " + text("span", lang, first=_iso_local(t0), last=_iso_local(t1), sums="; ".join(shown)),
+                  highlight=False, markup=False)
     for reason, n in sorted(result.rejected_by_reason().items()):
         first = next(r for r in result.rejected if r.reason == reason)
-        console.print(f"  {reason}: {n} (first at line {first.line}: {first.text[:60]!r})")
+        console.print(text("reason", lang, reason=reason_text(reason, lang), n=n, line=first.line,
+                           text=first.text[:60]), highlight=False, markup=False)
     for note in result.notes:
-        console.print(f"  note: {note}")
+        console.print(text("note", lang, note=note_text(note, lang)), highlight=False, markup=False)
+    if dry_run:
+        console.print(text("dry_run", lang, n=result.rows_kept, over="?" if overwritten is None else overwritten),
+                      highlight=False, markup=False)
+        return
+    console.print(text("written", lang, written=written, meter=m.id, source=source, kind=result.kind,
+                       station=f", station {sid}" if tag_station else ""), highlight=False, markup=False)
+    if overwritten:
+        console.print(text("overwrote", lang, n=overwritten), highlight=False, markup=False)
 
 
 def _sites(reg, site: list[str] | None, portfolio: bool) -> list[str]:  # noqa: ANN001

@@ -124,3 +124,16 @@ class RegistryProblem:
 
     def __repr__(self) -> str:
         return f"RegistryProblem({self.file!r}, {self.location!r}, {self.reason!r}, line={self.line!r})"
+
+
+class ImportFileError(TerrilError, ValueError):
+    """A file given to ``terril import`` cannot be read as a whole (unknown format, wrong
+    delimiter, missing column, unknown unit, several stations…). ``reason`` is a stable code and
+    ``params`` fill the message in the user's language (:mod:`analytics.imports.messages`)."""
+
+    exit_code = 1
+
+    def __init__(self, reason: str, message: str, *, hint: str | None = None, **params: object) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason
+        self.params = params

@@ -24,156 +24,48 @@ Accepted layouts (samples in ``tests/analytics/data/imports/``, described in
 ``temperature``
     ``time;value`` in °C (``temp_air_c``).
 ``generic``
-    ``time,value`` with the unit declared by the caller (any unit of :mod:`terril.units`
-    whose canonical unit is Wh, m³ or °C).
+    ``time,value`` (``;``, ``,`` or tab; UTF-8, BOM or Windows-1252) with the unit in the
+    value column's name (``value_kwh``, ``Valeur (W)``, ``temp_air_c``), in a unit column, or
+    declared by the caller (``--unit``): kWh, MWh, Wh, W, kW, m³, L, therm, °C.
 
 Numbers may use a decimal comma (``12,5``) and a space or no-break space as thousands
 separator. Times: ISO 8601 with an offset are exact; times without an offset, and dates
 (``2024-01-31`` or ``31/01/2024``), are Europe/Paris local time; a local time that does not
 exist (spring-forward hour) is rejected, an ambiguous one (fall-back hour) takes its first
-occurrence and is counted in ``ambiguous_times``.
+occurrence — its second when the same wall time comes again — and is counted in
+``ambiguous_times``.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from terril.errors import ImportFileError
 from terril.timeutil import PARIS
-from terril.units import KNOWN_UNITS, canonical_unit, to_canonical
 
-KINDS: tuple[str, ...] = ("load_curve", "daily_index", "daily", "monthly", "invoice", "temperature", "generic")
-#: Stable reasons for a rejected row.
-REASONS: tuple[str, ...] = ("bad_time", "bad_value", "negative_value", "duplicate_time", "nonexistent_local_time",
-                            "unknown_unit", "index_decreased", "bad_period", "overlapping_period", "missing_column")
-_NUM_RE = re.compile(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$")
-_FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-NS = 10**9
+from .core import (CARRIERS_BY_UNIT, NS, ImportedValue, ImportResult, Rejected, TimeError, csv_rows, day_start_ns,
+                   decode_text, local_day_ns, missing_column, parse_number, parse_time, unit_info)
+from .core import gaps as _gaps
+from .core import next_local_midnight as _next_local_midnight
 
-
-@dataclass(frozen=True, slots=True)
-class ImportedValue:
-    """One point for ``imported``: a time and its fields (unit in every name)."""
-
-    time_ns: int
-    fields: tuple[tuple[str, float | int], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A rejected row: its line number in the file, a reason from :data:`REASONS`, the text."""
-
-    line: int
-    reason: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ImportResult:
-    """What an import read, kept and rejected, and what it noticed.
-
-    Attributes
-    ----------
-    gaps : tuple of (start_ns, end_ns)
-        Missing stretches longer than 1.5 steps (load curves, daily kinds).
-    step_s : float
-        Detected or declared interval (0 for invoices). [s]
-    """
-
-    kind: str
-    unit: str
-    rows_read: int
-    values: tuple[ImportedValue, ...]
-    rejected: tuple[Rejected, ...]
-    gaps: tuple[tuple[int, int], ...] = ()
-    step_s: float = 0.0
-    ambiguous_times: int = 0
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def rows_kept(self) -> int:
-        return len(self.values)
-
-    def rejected_by_reason(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for r in self.rejected:
-            out[r.reason] = out.get(r.reason, 0) + 1
-        return out
-
-
-# ---------------------------------------------------------------------------------------
-# low-level parsing
-
-
-def parse_number(text: str) -> float:
-    """``1 234,5`` / ``1234.5`` / ``1,234.5`` → float (raises ValueError)."""
-    s = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-    if "," in s and "." in s:
-        s = s.replace(",", "")  # 1,234.5
-    else:
-        s = s.replace(",", ".")
-    if not _NUM_RE.match(s):
-        raise ValueError(f"not a number: {text!r}")
-    return float(s)
-
-
-class _TimeError(ValueError):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _local_to_ns(naive: dt.datetime) -> tuple[int, bool]:
-    """Europe/Paris wall time → UTC ns; (ns, ambiguous). Raises for a non-existent time."""
-    a = naive.replace(tzinfo=PARIS, fold=0)
-    b = naive.replace(tzinfo=PARIS, fold=1)
-    # a non-existent time does not round-trip
-    back = a.astimezone(dt.timezone.utc).astimezone(PARIS).replace(tzinfo=None)
-    if back != naive:
-        raise _TimeError("nonexistent_local_time")
-    ambiguous = a.utcoffset() != b.utcoffset()
-    return int(a.timestamp()) * NS + a.microsecond * 1000, ambiguous
-
-
-def parse_time(text: str) -> tuple[int, bool]:
-    """A time stamp or date → (UTC ns, ambiguous); naive times are Europe/Paris."""
-    s = text.strip()
-    m = _FR_DATE.match(s)
-    try:
-        if m:
-            d, mo, y, hh, mm, ss = m.groups()
-            naive = dt.datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
-            return _local_to_ns(naive)
-        if s.endswith("Z"):
-            s = s[:-1] + "+00:00"
-        value = dt.datetime.fromisoformat(s)
-    except ValueError as err:
-        raise _TimeError("bad_time") from err
-    if value.tzinfo is None:
-        return _local_to_ns(value)
-    return int(value.timestamp()) * NS + value.microsecond * 1000, False
+#: The layouts of the first importer, still accepted with ``--kind``.
+LAYOUTS: tuple[str, ...] = ("load_curve", "daily_index", "daily", "monthly", "invoice", "temperature", "generic")
+_TimeError = TimeError
 
 
 def _rows(data: bytes) -> tuple[list[tuple[int, list[str]]], str]:
-    text = data.decode("utf-8-sig", errors="replace")
-    lines = text.splitlines()
-    sample = "\n".join(lines[:50])
-    sep = ";" if sample.count(";") >= sample.count(",") / 2 and ";" in sample else ","
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
-    return [(i + 1, row) for i, row in enumerate(reader) if any(c.strip() for c in row)], sep
+    return csv_rows(decode_text(data))
 
 
-_TIME_NAMES = ("horodate", "date", "time", "timestamp", "datetime", "jour", "mois", "month", "date de debut",
+_TIME_NAMES = ("horodate", "horodatage", "date", "time", "timestamp", "datetime", "jour", "mois", "month", "date de debut",
                "date de début", "period_start", "debut", "début", "start")
 _VALUE_NAMES = ("valeur", "value", "index", "consommation", "kwh", "energie", "énergie", "temperature", "température",
                 "temp", "volume", "m3")
 _UNIT_NAMES = ("unite", "unité", "unit")
+_CLOCK_NAMES = ("heure", "hour", "time", "horaire", "heure de début", "heure de debut")
 
 
 def _preamble_value(rows: list[tuple[int, list[str]]], names: tuple[str, ...]) -> str | None:
@@ -186,35 +78,126 @@ def _preamble_value(rows: list[tuple[int, list[str]]], names: tuple[str, ...]) -
     return None
 
 
+_UNIT_IN_NAME = re.compile(r"^(?P<base>.*?)[\s_]*[(\[]\s*(?P<unit>[^)\]]+?)\s*[)\]]\s*$")
+
+
+def split_unit(name: str) -> tuple[str, str | None]:
+    """A column name and the unit it carries: ``value_kwh`` → (value, kWh), ``Valeur (W)`` →
+    (valeur, W), ``temp_air_c`` → (temp_air, °C), ``Energie en kWh`` → (energie, kWh)."""
+    s = name.strip().lower()
+    m = _UNIT_IN_NAME.match(s)
+    if m and unit_info(m.group("unit")):
+        return m.group("base").strip(), m.group("unit").strip()
+    for sep in ("_", " en ", " in ", " "):
+        if sep in s:
+            base, _, tail = s.rpartition(sep)
+            if unit_info(tail) and base:
+                return base.strip(), tail.strip()
+    if unit_info(s) and s not in ("c", "l", "w"):
+        return s, s
+    return s, None
+
+
+def _is_time_name(c: str) -> bool:
+    return c in _TIME_NAMES or c.startswith(("horodate", "date", "time", "timestamp"))
+
+
+def _is_value_name(c: str) -> bool:
+    base, unit = split_unit(c)
+    return (unit is not None or base in _VALUE_NAMES or base.startswith(("valeur", "value", "consommation", "energ",
+                                                                           "temp", "volume", "index", "conso")))
+
+
+def _parses_as_time(text: str) -> bool:
+    try:
+        parse_time(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _find_header(rows: list[tuple[int, list[str]]], need_value: bool = True) -> tuple[int, dict[str, int]]:
-    """Index of the header row among the first rows and the columns it names (time/value/unit/...)."""
+    """Index of the header row among the first rows and the columns it names (time/value/unit/...).
+
+    A header with a time column but no value column raises ``missing_column``; a first row that
+    is not data (its first cell is not a time) is a header even with unknown names."""
     for k, (_, row) in enumerate(rows[:30]):
         low = [c.strip().lower() for c in row]
         cols: dict[str, int] = {}
         for j, c in enumerate(low):
-            if "time" not in cols and (c in _TIME_NAMES or c.startswith("horodate")):
+            if "time" not in cols and c.startswith("date") and j + 1 < len(low) and low[j + 1] in _CLOCK_NAMES:
+                cols["time"], cols["clock"] = j, j + 1  # Date;Heure;Valeur
+            elif "time" not in cols and _is_time_name(c) and not _parses_as_time(c):
                 cols["time"] = j
-            elif "value" not in cols and (c in _VALUE_NAMES or c.startswith("valeur") or c.startswith("consommation")):
-                cols["value"] = j
+            elif cols.get("clock") == j:
+                continue
             elif c in _UNIT_NAMES:
                 cols["unit"] = j
             elif c in ("period_end", "fin", "date de fin", "end"):
                 cols["end"] = j
             elif c in ("cost_eur", "montant", "cout", "coût", "montant_eur", "cost"):
                 cols["cost"] = j
+            elif "value" not in cols and _is_value_name(c):
+                cols["value"] = j
         if "time" in cols and ("value" in cols or (not need_value and "end" in cols)):
             return k, cols
+        if "time" in cols and all(_parses_as_time(rows[i][1][cols["time"]] if i < len(rows)
+                                                  and cols["time"] < len(rows[i][1]) else "")
+                                  for i in (k + 1, k + 2)):
+            # a header with a time column and no value column we know: the first numeric column
+            nxt = rows[k + 1][1]
+            for j, c in enumerate(nxt):
+                if j != cols["time"] and j not in cols.values() and _is_number(c):
+                    cols["value"] = j
+                    return k, cols
+            raise missing_column(("a time column", "a value column"), row)
+    if rows and not _parses_as_time(rows[0][1][0] if rows[0][1] else "") and len(rows) > 1 \
+            and rows[1][1] and _parses_as_time(rows[1][1][0]):
+        return 0, {"time": 0, "value": 1, "unit": 2}
     # no header: first column time, second value, third unit
     return -1, {"time": 0, "value": 1, "unit": 2}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        parse_number(text)
+    except ValueError:
+        return False
+    return True
+
+
+def header_unit(rows: list[tuple[int, list[str]]], head: int, cols: dict[str, int]) -> str | None:
+    """The unit named in the value column's header (``value_kwh``, ``Valeur (W)``), if any."""
+    if head < 0 or "value" not in cols or cols["value"] >= len(rows[head][1]):
+        return None
+    return split_unit(rows[head][1][cols["value"]])[1]
 
 
 # ---------------------------------------------------------------------------------------
 # the importer
 
 
+def _calendar_period(kind: str, times: list[int]) -> str:
+    """``daily`` or ``monthly`` when a generic file holds one value per local day or month
+    (every stamp at local midnight), else ""."""
+    if kind not in ("generic",) or len(times) < 2:
+        return ""
+    if any(local_day_ns(t)[0] != t for t in times):
+        return ""
+    d = sorted(b - a for a, b in zip(times, times[1:]))
+    med = d[len(d) // 2] / NS / 86_400
+    return "daily" if med < 1.5 else ("monthly" if 27 <= med <= 32 else "")
+
+
+def _to_can(value: float, unit: str) -> tuple[float, str]:
+    info = unit_info(unit)
+    if info is None:
+        raise KeyError(unit)
+    return value * info[1], info[0]
+
+
 def _energy_field(value: float, unit: str, kwh_per_m3: float | None) -> tuple[tuple[str, float], ...]:
-    can = canonical_unit(unit)
-    v, _ = to_canonical(value, unit)
+    v, can = _to_can(value, unit)
     if can == "Wh":
         return (("energy_wh", v),)
     if can == "m³":
@@ -226,7 +209,7 @@ def _energy_field(value: float, unit: str, kwh_per_m3: float | None) -> tuple[tu
     raise KeyError(unit)
 
 
-def parse_import(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3: float | None = None,
+def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3: float | None = None,
                  step_min: float | None = None) -> ImportResult:
     """Parse and validate one file of ``kind`` (see the module docstring).
 
@@ -243,13 +226,16 @@ def parse_import(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
     step_min : float, optional
         Load-curve interval (default: the median spacing of the time stamps). [min]
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown import kind {kind!r}: expected one of {KINDS}")
-    if kind == "generic" and unit is None:
-        raise ValueError("a generic import needs its unit")
-    rows, _ = _rows(data)
+    fmt = kind
+    rows, sep = _rows(data)
+    if rows and all(len(r) == 1 for _, r in rows[:20]) and any(not _parses_as_time(r[0]) for _, r in rows[:20]):
+        raise ImportFileError("wrong_delimiter", "no delimiter splits the lines into columns (expected ; , or tab)")
     head, cols = _find_header(rows, need_value=kind != "invoice")
     body = rows[head + 1:]
+    if unit is None and "unit" not in cols:
+        unit = header_unit(rows, head, cols)
+    if kind == "generic" and unit is None and "unit" not in cols:
+        raise ImportFileError("missing_unit", "the file names no unit: give --unit (kWh, MWh, Wh, W, kW, m3, therm, °C)")
     if head > 0 and unit is None and "unit" not in cols:
         unit = _preamble_value(rows[:head], _UNIT_NAMES)
     if head > 0 and step_min is None and kind == "load_curve":
@@ -261,11 +247,15 @@ def parse_import(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
     rejected: list[Rejected] = []
     parsed: list[tuple[int, int, float, str, list[str]]] = []  # (line, t_ns, value, unit, row)
     ambiguous = 0
+    seen_amb: set[int] = set()
     default_unit = unit or {"temperature": "°C", "invoice": "kWh"}.get(kind)
     for line, row in body:
         text = ";".join(row)[:200]
         try:
-            t_ns, amb = parse_time(row[cols["time"]])
+            stamp = row[cols["time"]]
+            if "clock" in cols and cols["clock"] < len(row) and row[cols["clock"]].strip():
+                stamp = f"{stamp.strip()} {row[cols['clock']].strip()}"
+            t_ns, amb = parse_time(stamp)
         except _TimeError as err:
             rejected.append(Rejected(line, err.reason, text))
             continue
@@ -281,12 +271,16 @@ def parse_import(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
         u = default_unit
         if "unit" in cols and cols["unit"] < len(row) and row[cols["unit"]].strip():
             u = row[cols["unit"]].strip().replace("m^3", "m3")
-        if u is None or u not in KNOWN_UNITS:
+        if unit_info(u) is None:
             rejected.append(Rejected(line, "unknown_unit", text))
             continue
         if kind != "temperature" and v < 0:
             rejected.append(Rejected(line, "negative_value", text))
             continue
+        if amb and t_ns in seen_amb:
+            t_ns += 3600 * NS  # a wall time repeated in the fall-back hour is its second occurrence
+        elif amb:
+            seen_amb.add(t_ns)
         ambiguous += amb
         parsed.append((line, t_ns, v, u, row))
 
@@ -306,6 +300,9 @@ def parse_import(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
     gaps: list[tuple[int, int]] = []
     units = sorted({p[3] for p in unique})
 
+    if kind == "generic" and units and all(unit_info(u) and unit_info(u)[0] == "W" for u in units):
+        kind = "load_curve"  # mean power over the step that ends at the stamp (Enedis convention)
+        notes.append("power values: read as a load curve (mean power over the step ending at each stamp)")
     if kind == "load_curve":
         times = np.array([p[1] for p in unique], dtype=np.int64)
         if step_min is not None:
@@ -314,29 +311,29 @@ def parse_import(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
             step_s = float(np.median(np.diff(times))) / NS
         step_ns = int(step_s * NS)
         for line, t_ns, v, u, row in unique:
-            can = canonical_unit(u)
+            can = unit_info(u)[0]
             if can == "W":
-                wh = to_canonical(v, u)[0] * step_s / 3600.0
+                wh = _to_can(v, u)[0] * step_s / 3600.0
             elif can == "Wh":
-                wh = to_canonical(v, u)[0]
+                wh = _to_can(v, u)[0]
             else:
                 rejected.append(Rejected(line, "unknown_unit", ";".join(row)[:200]))
                 continue
-            values.append(ImportedValue(t_ns - step_ns, (("energy_wh", wh),)))
+            values.append(ImportedValue(t_ns - step_ns, (("energy_wh", wh),), step_s))
         gaps = _gaps([v.time_ns for v in values], step_ns)
     elif kind == "daily_index":
         prev: tuple[int, float] | None = None
         for line, t_ns, v, u, row in unique:
-            if canonical_unit(u) != "Wh":
+            if unit_info(u)[0] != "Wh":
                 rejected.append(Rejected(line, "unknown_unit", ";".join(row)[:200]))
                 continue
-            idx = to_canonical(v, u)[0]
+            idx = _to_can(v, u)[0]
             if prev is not None:
                 if idx < prev[1]:
                     rejected.append(Rejected(line, "index_decreased", ";".join(row)[:200]))
                     continue
                 if t_ns - prev[0] <= 26 * 3600 * NS:  # consecutive days (25 h on the DST day)
-                    values.append(ImportedValue(prev[0], (("energy_wh", idx - prev[1]),)))
+                    values.append(ImportedValue(prev[0], (("energy_wh", idx - prev[1]),), (t_ns - prev[0]) / NS))
             prev = (t_ns, idx)
         step_s = 86_400.0
         gaps = _gaps([v.time_ns for v in values], 86_400 * NS, tolerance=1.1)
@@ -360,9 +357,11 @@ def parse_import(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
             if periods and t_ns > periods[-1][1]:
                 gaps.append((periods[-1][1], t_ns))
             periods.append((t_ns, end_ns))
-            wh = to_canonical(v, u)[0] if canonical_unit(u) == "Wh" else v * 1000.0
-            values.append(ImportedValue(t_ns, (("energy_wh", wh), ("cost_eur", cost), ("period_end_ns", end_ns))))
+            wh = _to_can(v, u)[0] if unit_info(u)[0] == "Wh" else v * 1000.0
+            values.append(ImportedValue(t_ns, (("energy_wh", wh), ("cost_eur", cost), ("period_end_ns", end_ns)),
+                                        (end_ns - t_ns) / NS))
     else:  # daily, monthly, temperature, generic
+        period = _calendar_period(kind, [p[1] for p in unique])
         for line, t_ns, v, u, row in unique:
             try:
                 fields = _energy_field(v, u, kwh_per_m3)
@@ -372,31 +371,29 @@ def parse_import(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
             if kind == "temperature" and fields[0][0] != "temp_air_c":
                 rejected.append(Rejected(line, "unknown_unit", ";".join(row)[:200]))
                 continue
-            values.append(ImportedValue(t_ns, fields))
-        if kind == "daily":
+            span = 0.0
+            if kind == "daily" or (kind == "generic" and period == "daily"):
+                span = local_day_ns(t_ns)[1]
+            elif kind == "monthly" or (kind == "generic" and period == "monthly"):
+                d = dt.datetime.fromtimestamp(t_ns / NS, PARIS).date()
+                nxt = dt.date(d.year + d.month // 12, d.month % 12 + 1, 1)
+                span = (day_start_ns(nxt) - t_ns) / NS
+            values.append(ImportedValue(t_ns, fields, span))
+        if kind == "daily" or period == "daily":
             step_s = 86_400.0
             gaps = _gaps([v.time_ns for v in values], 86_400 * NS, tolerance=1.1)
         if any(f[0] == "volume_m3" and len(v.fields) == 1 for v in values for f in v.fields):
             notes.append("gas volumes without kwh_per_m3: stored as volume_m3 only")
     rejected.sort(key=lambda r: r.line)
-    return ImportResult(kind, ",".join(units), len(body), tuple(values), tuple(rejected), tuple(gaps), step_s,
-                        ambiguous, tuple(notes))
+    cans = {unit_info(u)[0] for u in units if unit_info(u)}
+    if kwh_per_m3 is not None and "m³" in cans:
+        cans = (cans - {"m³"}) | {"Wh"}
+    carriers = sorted(set.intersection(*(set(CARRIERS_BY_UNIT.get(c, ())) for c in cans))) if cans else []
+    store = kind
+    if kind == "generic" and cans == {"°C"}:
+        store = "temperature"
+    return ImportResult(store, ",".join(units), len(body), tuple(values), tuple(rejected), tuple(gaps), step_s,
+                        ambiguous, tuple(notes), fmt, "", tuple(carriers))
 
 
-def _next_local_midnight(t_ns: int) -> int:
-    d = dt.datetime.fromtimestamp(t_ns / NS, PARIS).date() + dt.timedelta(days=1)
-    return int(dt.datetime(d.year, d.month, d.day, tzinfo=PARIS).timestamp()) * NS
-
-
-def _gaps(times: Sequence[int], step_ns: int, tolerance: float = 1.5) -> list[tuple[int, int]]:
-    """Stretches where consecutive starts are more than ``tolerance`` steps apart (DST days
-    are 23/25 h: the daily tolerance 1.1 covers them)."""
-    if step_ns <= 0 or len(times) < 2:
-        return []
-    t = np.asarray(times, dtype=np.int64)
-    d = np.diff(t)
-    idx = np.flatnonzero(d > tolerance * step_ns)
-    return [(int(t[i] + step_ns), int(t[i + 1])) for i in idx]
-
-
-__all__ = ["ImportResult", "ImportedValue", "KINDS", "REASONS", "Rejected", "parse_import", "parse_number", "parse_time"]
+__all__ = ["LAYOUTS", "parse_layout", "split_unit"]
