@@ -269,9 +269,12 @@ def _daily_from_readings(client: InfluxClient, meter: Meter, dates: np.ndarray, 
 
 
 def _daily_from_imported(client: InfluxClient, meter: Meter, dates: np.ndarray, t0: int, t1: int) -> np.ndarray | None:
-    q = (f'SELECT "energy_wh" FROM "imported" WHERE meter = $meter AND kind =~ /^(load_curve|daily|daily_index|generic)$/ '
-         f"AND time >= {t0} AND time < {t1}")
-    rows = [r for r in _select(client, q, {"meter": meter.id}) if r[1] is not None]
+    # daily or finer energy; a GRDF/SGE reading period counts only when it covers one day (a month's
+    # reading spread over its days would invent a daily profile the models would then learn)
+    q = (f'SELECT "energy_wh", "period_end_ns" FROM "imported" WHERE meter = $meter '
+         f"AND kind =~ /^(load_curve|daily|daily_index|generic|period)$/ AND time >= {t0} AND time < {t1}")
+    rows = [r for r in _select(client, q, {"meter": meter.id})
+            if r[1] is not None and (r[2] is None or int(r[2]) - int(r[0]) <= 25 * 3600 * 10**9)]
     if not rows:
         return None
     t = np.array([int(r[0]) for r in rows], dtype=np.int64)
@@ -328,7 +331,8 @@ def query_input_bundle(client: InfluxClient, registry: Registry, site_ids: Seque
         if src is not None:
             by_key.setdefault(src.key, []).append(sid)
             sources[src.key] = src
-    default = registry.weather_source("")
+    # the bundle's main series is the first site's (so that every series in the bundle is one a site uses)
+    default = sources[next(iter(by_key))] if by_key else None
     temp, hdd, wsrc = _weather(client, default, dates, t0, t1) if default is not None else (
         np.full(dates.size, np.nan), np.full(dates.size, np.nan), "none")
     site_weather = []
@@ -369,14 +373,19 @@ def _weather(client: InfluxClient, source: WeatherSource, dates: np.ndarray, t0:
         rows = [r for r in _select(client, q, {"meter": wm.id}) if r[1] is not None]
         if rows:
             return _temps_to_daily(dates, rows) + ("reading",)
+        # temperatures imported under the meter: one station's only (several would be pooled)
         q = (f'SELECT "temp_air_c" FROM "imported" WHERE kind = \'temperature\' AND meter = $meter '
-             f"AND time >= {t0} AND time < {t1}")
-        params = {"meter": wm.id}
-    else:
-        q = (f'SELECT "temp_air_c" FROM "imported" WHERE kind = \'temperature\' AND station = $station '
-             f"AND time >= {t0} AND time < {t1}")
-        params = {"station": str(source.station)}
-    rows = [r for r in _select(client, q, params) if r[1] is not None]
+             f'AND time >= {t0} AND time < {t1} GROUP BY "station"')
+        groups = [[r for r in s.values if r[1] is not None] for s in client.query_chunks(q, params={"meter": wm.id})]
+        groups = [g for g in groups if g]
+        if len(groups) == 1:
+            return _temps_to_daily(dates, groups[0]) + ("imported",)
+        if len(groups) > 1:
+            return temp, hdd, "several stations imported under this meter: name one with weather_station"
+        return temp, hdd, "none"
+    q = (f'SELECT "temp_air_c" FROM "imported" WHERE kind = \'temperature\' AND station = $station '
+         f"AND time >= {t0} AND time < {t1}")
+    rows = [r for r in _select(client, q, {"station": str(source.station)}) if r[1] is not None]
     if rows:
         return _temps_to_daily(dates, rows) + ("imported",)
     return temp, hdd, "none"

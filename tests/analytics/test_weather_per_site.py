@@ -1,0 +1,90 @@
+"""Weather per site: two stations imported, each site uses its own and says so.
+
+Before, imported temperatures were pooled across every station: importing a second station's
+file moved an unrelated meter's adjusted baseline by 5 %. Here the town hall names station A,
+the sports hall station B (6 K warmer); importing B changes nothing for the town hall.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from analytics.cli_reports import store_import
+from analytics.imports import parse_import
+from analytics.reports.inputs import query_input_bundle
+from analytics.reports.savings_report import compute_savings
+from analytics.savings import Period
+from terril.registry import parse_registry
+from terril.timeutil import PARIS
+
+pytestmark = pytest.mark.integration
+
+FIRST = dt.date(2025, 1, 1)
+DAYS = [FIRST + dt.timedelta(days=i) for i in range(400)]
+
+
+def _registry():  # noqa: ANN202
+    site = {"kind": "town_hall", "floor_area_m2": 1000, "latitude": 50.45, "longitude": 2.79, "heating_carrier": "gas"}
+    return parse_registry({
+        "sites": [dict(site, id="mairie", name="Mairie", weather_station="62001001"),
+                  dict(site, id="salle", name="Salle", kind="sports_hall", weather_station="62002001"),
+                  dict(site, id="meteo", name="Météo", kind="weather")],
+        "meters": [{"id": "mairie-gaz", "site": "mairie", "carrier": "gas"},
+                   {"id": "salle-gaz", "site": "salle", "carrier": "gas"},
+                   {"id": "meteo-t", "site": "meteo", "carrier": "weather", "usage": "weather"}],
+        "devices": [],
+    })
+
+
+def _temps(offset_c: float) -> np.ndarray:
+    doy = np.arange(len(DAYS))
+    return 11.0 - 7.0 * np.cos(2 * np.pi * (doy - 15) / 365.0) + offset_c + np.sin(doy * 1.7) * 2.0
+
+
+def _meteo_file(station: str, temps: np.ndarray) -> bytes:
+    rows = ["NUM_POSTE;NOM_USUEL;LAT;LON;ALTI;AAAAMMJJ;RR;QRR;TN;QTN;TX;QTX;TM;QTM"]
+    rows += [f" {station};STATION;50.4;2.8;40;{d:%Y%m%d};0.0;1;{t - 4:.1f};1;{t + 4:.1f};1;{t:.1f};1"
+             for d, t in zip(DAYS, temps)]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def _gas_file(temps: np.ndarray) -> bytes:
+    kwh = 80.0 + 40.0 * np.maximum(15.0 - temps, 0.0)
+    rows = ["time;value_kwh"] + [f"{dt.datetime(d.year, d.month, d.day, tzinfo=PARIS).isoformat()};{v:.3f}"
+                                 for d, v in zip(DAYS, kwh)]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def test_two_stations_each_site_its_own(influx_db) -> None:  # noqa: ANN001
+    reg = _registry()
+    ta, tb = _temps(0.0), _temps(6.0)
+    store_import(influx_db, parse_import(_gas_file(ta)), site="mairie", meter="mairie-gaz", source="grdf")
+    store_import(influx_db, parse_import(_gas_file(tb)), site="salle", meter="salle-gaz", source="grdf")
+    store_import(influx_db, parse_import(_meteo_file("62001001", ta), station="62001001"), site="meteo",
+                 meter="meteo-t", source="mf", station="62001001")
+    base, rep = Period(FIRST, FIRST + dt.timedelta(days=364)), Period(FIRST + dt.timedelta(days=365), DAYS[-1])
+
+    alone = query_input_bundle(influx_db, reg, ["mairie"], FIRST, DAYS[-1])
+    before = compute_savings(alone, reg, ["mairie"], base, rep).meters[0]
+    assert alone.weather_label_of("mairie") == "station:62001001 (imported)"
+
+    # the second station arrives, for the sports hall
+    store_import(influx_db, parse_import(_meteo_file("62002001", tb), station="62002001"), site="meteo",
+                 meter="meteo-t", source="mf", station="62002001")
+    both = query_input_bundle(influx_db, reg, ["mairie", "salle"], FIRST, DAYS[-1])
+    assert np.allclose(both.temp_of("mairie"), ta, atol=0.051)
+    assert np.allclose(both.temp_of("salle"), tb, atol=0.051)
+    assert both.weather_label_of("salle") == "station:62002001 (imported)"
+    after = compute_savings(both, reg, ["mairie", "salle"], base, rep)
+    mairie = next(m for m in after.meters if m.meter == "mairie-gaz")
+    salle = next(m for m in after.meters if m.meter == "salle-gaz")
+    # the town hall's figures do not move when another site's station is imported
+    assert mairie.adjusted_baseline_total_kwh == pytest.approx(before.adjusted_baseline_total_kwh, rel=1e-9)
+    assert query_input_bundle(influx_db, reg, ["mairie"], FIRST, DAYS[-1]).sha256() == alone.sha256()
+    # each site's model sees its own temperatures: both fit, no false savings
+    for s in (mairie, salle):
+        assert s.qualifies, s.reasons
+        assert abs(s.avoided_kwh) <= max(s.u90_kwh, 1e-6 * s.adjusted_baseline_total_kwh)
