@@ -26,12 +26,34 @@ def weather_meter(registry: Registry):  # noqa: ANN201
     return next((m for m in registry.meters if m.carrier == "weather"), None)
 
 
+def station_meters(registry: Registry) -> list:  # noqa: ANN201
+    """Every weather meter some site takes its temperatures from (``Site.weather_meter``, else the
+    town's first weather meter), the town's first one first."""
+    out = []
+    first = weather_meter(registry)
+    if first is not None:
+        out.append(first)
+    for site in registry.sites:
+        src = registry.weather_source(site.id)
+        if src is not None and src.meter is not None and src.meter not in out:
+            out.append(src.meter)
+    return out
+
+
 def run_weather(client: InfluxClient, registry: Registry, start_ns: int, end_ns: int, base_c: float = 18.0
                 ) -> DailyWeather | None:
-    """Compute and write ``weather_daily`` for [start, end); returns the daily series for the drift job."""
-    meter = weather_meter(registry)
-    if meter is None:
-        return None
+    """Compute and write ``weather_daily`` for [start, end) for every station a site uses (tag
+    ``site`` = the station's site); returns the town's first station's series."""
+    first = None
+    for i, meter in enumerate(station_meters(registry)):
+        daily = _run_station(client, meter, start_ns, end_ns, base_c)
+        if i == 0:
+            first = daily
+    return first
+
+
+def _run_station(client: InfluxClient, meter, start_ns: int, end_ns: int, base_c: float  # noqa: ANN001
+                 ) -> DailyWeather | None:
     t, s = query_meter_series(client, meter.id, ["temp_air_c"], start_ns, end_ns)
     if t.size == 0:
         return None
