@@ -193,6 +193,9 @@ def collect_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
     influx.ping()
     collector = Collector(pipeline, mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector,
                           data_dir=settings.data_dir)
+    from collector.reload import local_broker_sync  # live reload: file change or SIGHUP; broker ACL follows
+
+    collector.watch_registry(reg.source, on_devices_changed=local_broker_sync(settings.data_dir, reg.source))
     err_console.print(f"Collecting for {len(reg.devices)} devices of {reg.town.name} → {influx.url} "
                       f"(db {influx.database}). Ctrl-C to stop.")
     collector.run_forever()

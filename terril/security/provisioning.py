@@ -196,7 +196,7 @@ def append_device(registry_path: Path, entry: dict[str, Any]) -> Registry:
     return registry
 
 
-def _apply(target: BrokerTarget, registry: Registry) -> bool:
+def apply_registry(target: BrokerTarget, registry: Registry) -> bool:
     """Regenerate the ACL (and prune accounts) from ``registry``, then reload the local broker if any."""
     write_broker_files(registry, target.directory, simulator=target.simulator, conf=False)
     if target.pid is not None and target.conf is not None:
@@ -212,7 +212,7 @@ def _issue(target: BrokerTarget, registry: Registry, device_id: str) -> tuple[De
     topics = device_topics(device)
     password = secrets.token_urlsafe(PASSWORD_BYTES)
     set_passwords(target.passwd, {device.id: password})
-    reloaded = _apply(target, registry)
+    reloaded = apply_registry(target, registry)
     return DeviceCredentials(device.id, device.id, password, topics.publish, topics.subscribe), reloaded
 
 
