@@ -364,6 +364,7 @@ def _register_component_commands() -> None:
 
 
 _register_component_commands()
+__import__("terril.cli_registry").cli_registry.register(app)  # sites add, meters add, devices channels
 
 
 def _publish_alerts(settings, reg, client) -> int:  # noqa: ANN001
