@@ -3,7 +3,7 @@
 :class:`RegistryWatcher` polls the file every ``interval_s`` (its size and mtime, then a
 SHA-256 of its bytes) and reloads it once it has stopped changing for one poll (debounced,
 so an editor's half-written save is not read). ``request()`` (the collector's SIGHUP handler)
-reloads at the next poll whatever the stat says. A file that does not validate is refused:
+wakes the watcher, which reloads at once whatever the stat says. A file that does not validate is refused:
 each of its problems is logged, and the previous registry stays in force.
 
 The swap itself is one reference assignment (:meth:`collector.service.Collector.use_registry`):
@@ -66,6 +66,7 @@ class RegistryWatcher:
         self._pending_stat: tuple[int, int] | None = None
         self._hash = self._read_hash()
         self._requested = threading.Event()
+        self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -83,8 +84,9 @@ class RegistryWatcher:
             return None
 
     def request(self) -> None:
-        """Reload at the next poll (SIGHUP). Safe from a signal handler."""
+        """Reload now (SIGHUP): the watcher thread wakes up and reloads. Safe from a signal handler."""
         self._requested.set()
+        self._wake.set()
 
     def poll(self) -> bool:
         """One poll; True when a new registry was swapped in."""
@@ -131,7 +133,11 @@ class RegistryWatcher:
         return True
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
+        while not self._stop.is_set():
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.poll()
             except Exception:  # never a dead watcher
@@ -143,6 +149,7 @@ class RegistryWatcher:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(5)
 
