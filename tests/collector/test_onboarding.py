@@ -62,6 +62,8 @@ FAMILIES = {
     "wmbusmeters": ("wmbusmeters/kamheat_multical603", "wmbusmeters", None, "Heat"),
     "linky_historic_tasmota": ("linky_tic/tasmota_tic_full_frame", "linky_tic", "tele/denky_D6C0C0/SENSOR",
                                "denky_D6C0C0"),  # HCHC and HCHP kept apart on one meter
+    "linky_standard_raw_frame": ("linky_tic/raw_standard_frame_triphase", "linky_tic", "teleinfo/031776013513",
+                                 "031776013513"),  # standard mode: EAST, SINSTS... on main, the rest counted
     "linky_teleinfo2mqtt": ("linky_tic/teleinfo2mqtt_base_leading_zero_id", "linky_tic", None, "012345678912"),
     "native": (None, "native", None, None),
     "ha_discovery": ("ha_discovery/teleinfo2mqtt_base", "ha_discovery", None, "teleinfo"),
@@ -145,7 +147,8 @@ def test_a_device_added_by_the_book_is_stored_at_once(onboarding, family, capsys
         want = {"energy_import_wh": 1234.5, "power_w": 42.0}
     else:
         fixture_topic, payload = read_fixture(GOLDEN / case / "input.txt")
-        topic = topic or fixture_topic
+        expected_topic = json.loads((GOLDEN / case / "expected.json").read_text(encoding="utf-8")).get("topic")
+        topic = topic or expected_topic or fixture_topic
         want = _expected_fields(case, fmt, plan_channels(fmt, [meter_id]))
     assert get_decoder(fmt).device_key(topic) == (key or device_id)
     quarantined = sum(collector.stats.quarantined.values())
@@ -177,3 +180,23 @@ def test_a_device_added_by_the_book_is_stored_at_once(onboarding, family, capsys
         if len(times) == 1 and None not in times:  # the device's own time is the point's time
             row = influx.query(f"SELECT * FROM reading WHERE \"meter\" = '{meter_id}'")[0]
             assert int(row.values[0][0]) == parse_rfc3339(times.pop())
+
+
+def test_an_unknown_device_is_proposed_with_the_format_and_channels_it_speaks(onboarding):
+    from collector.unmapped import proposal_toml, query_unmapped
+    from firmware_sim.publisher import Publisher
+
+    state, _, influx, collector = onboarding
+    topic, payload = read_fixture(GOLDEN / "tasmota/sensor_pow_r2/input.txt")
+    topic = topic.replace("pow1", "pow-unknown")
+    pub = Publisher(endpoint(state, "simulator"))
+    pub.connect()
+    try:
+        pub.publish(topic, payload)
+        assert pub.wait_all_acked(1)
+    finally:
+        pub.close()
+    assert wait_for(lambda: any(d.key == "pow-unknown" for d in query_unmapped(influx)), 10)
+    (found,) = [d for d in query_unmapped(influx) if d.key == "pow-unknown"]
+    assert (found.format, found.channels) == ("tasmota", ["main"])  # not linky_tic, which claims the topic too
+    assert "--format tasmota --topic pow-unknown --meter METER" in proposal_toml(found)
