@@ -162,6 +162,7 @@ def local_broker_sync(data_dir: str | os.PathLike[str], registry_path: str | os.
     Devices need an account of their own (``terril devices add|rotate``): accounts are never invented here,
     only those of removed devices are pruned.
     """
+    from terril.security.broker import passwd_lock
     from terril.security.provisioning import ProvisioningError, apply_registry, local_target
     from terril.security.topics import check_topics
     from terril.stack import read_state
@@ -172,10 +173,18 @@ def local_broker_sync(data_dir: str | os.PathLike[str], registry_path: str | os.
             log.warning("devices changed; no local stack in %s: reload your broker's ACL yourself "
                         "(`terril broker config`)", data_dir)
             return
-        problems = check_topics(registry)
-        if problems:
-            raise ProvisioningError(f"broker ACL not regenerated: {problems[0]}")
-        reloaded = apply_registry(local_target(state, registry_path), registry)
+        target = local_target(state, registry_path)
+        with passwd_lock(target.passwd):
+            # the file as it is now, under the broker files' lock: a `devices add` that ran since this
+            # registry was loaded is not undone (its account is neither pruned nor left out of the ACL)
+            try:
+                registry = load_registry(registry_path)
+            except TerrilError:
+                pass  # refused by the watcher in turn; regenerate from the registry in force
+            problems = check_topics(registry)
+            if problems:
+                raise ProvisioningError(f"broker ACL not regenerated: {problems[0]}")
+            reloaded = apply_registry(target, registry)
         log.warning("devices changed: broker ACL regenerated%s", ", Mosquitto reloaded" if reloaded else "")
 
     return sync
