@@ -84,6 +84,14 @@ class Pipeline:
                 decoder = dec
                 break
         if device is None:
+            gateway = self._discovery_gateway(found, topic)
+            if gateway is not None:  # a gateway's own Home Assistant discovery configs: accepted, never readings
+                try:
+                    gateway[0].decode(topic, payload, received_ns)
+                except DecodeError as err:
+                    return Outcome(rejection=Rejection(err.reason, err.detail, topic, payload, received_ns,
+                                                       gateway[0].name, gateway[1].id))
+                return Outcome()
             # a known device declared with another format?
             for dec in found:
                 k = dec.device_key(topic)
@@ -110,6 +118,16 @@ class Pipeline:
                                                    f"{device.site!r}", topic, payload, received_ns, decoder.name,
                                                    device.id))
         return self._points(decoded, device, topic, payload, received_ns, decoder.name)
+
+    def _discovery_gateway(self, found: list, topic: str) -> tuple | None:
+        """(decoder, device) when ``topic`` is a discovery config under a registry device's key, else None."""
+        for dec in found:
+            if dec.name == "ha_discovery":
+                key = dec.device_key(topic)
+                for (fmt, dkey), d in self._by_key.items():
+                    if dkey == key and fmt != "native":
+                        return dec, d
+        return None
 
     def _points(self, decoded: Decoded, device: Device, topic: str, payload: bytes, received_ns: int,
                 fmt: str) -> Outcome:

@@ -443,6 +443,8 @@ class Collector:
             raise RegistryError(f"{registry.source}: devices use unknown payload formats: "
                                 f"{', '.join(pipeline.unknown_formats)}", [])
         self.pipeline = pipeline
+        if self.settings.watchdog_silence_s is None:  # the fleet's expected silence follows its devices
+            self.watchdog = Watchdog(expected_silence_s(d.interval_s for d in registry.devices))
         with self._stats_lock:
             self.stats.registry_reloads += 1
 

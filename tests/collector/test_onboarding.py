@@ -200,3 +200,18 @@ def test_an_unknown_device_is_proposed_with_the_format_and_channels_it_speaks(on
     (found,) = [d for d in query_unmapped(influx) if d.key == "pow-unknown"]
     assert (found.format, found.channels) == ("tasmota", ["main"])  # not linky_tic, which claims the topic too
     assert "--format tasmota --topic pow-unknown --meter METER" in proposal_toml(found)
+
+
+def test_a_gateway_publishes_its_discovery_configs_with_its_own_account(onboarding, capsys):
+    state, registry_path, _, collector = onboarding
+    meters_add_cmd("m-gw", site="mairie", carrier="electricity", registry=registry_path)
+    devices_add_cmd("gw-tasmota", site="mairie", format="tasmota", meter=["m-gw"], topic="gw1",
+                    registry=registry_path, data_dir=Path(state.data_dir), json_out=True)
+    creds = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert wait_for(lambda: "gw-tasmota" in collector.pipeline.registry.device_by_id, 10)
+    _, payload = read_fixture(GOLDEN / "ha_discovery/teleinfo2mqtt_base/input.txt")
+    quarantined, received = sum(collector.stats.quarantined.values()), collector.stats.messages_received
+    assert _publish(state, creds["username"], creds["password"], "homeassistant/sensor/gw1/energy/config",
+                    payload) == 0
+    assert wait_for(lambda: collector.stats.messages_received > received and collector.pending() == 0, 10)
+    assert sum(collector.stats.quarantined.values()) == quarantined  # accepted, counted, not a format mismatch
