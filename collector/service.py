@@ -23,6 +23,11 @@ Delivery guarantees (see docs/delivery.md):
   peer of its group go offline (the peer's will, on ``terril/_collector/<id>/status``) takes
   over that peer's session, stores what was waiting there, and retires it.
 
+* **Live registry.** The collector subscribes to every format's topic layouts (each filter with
+  its own subscription identifier, so that a topic matching two filters is stored once), and
+  :meth:`Collector.use_registry` swaps a new registry in atomically (file change or SIGHUP,
+  :mod:`collector.reload`).
+
 The loop never dies on a bad message: it is quarantined with its reason.
 """
 
