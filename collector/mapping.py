@@ -8,8 +8,10 @@ the points to store or the rejection to quarantine. The MQTT service and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from collector.decoders import all_decoders, candidates, get_decoder
+from collector.decoders.detect import detect_format
 from collector.decoders.native import split_topic
 from collector.quarantine import Rejection
 from terril.errors import DecodeError
@@ -45,9 +47,9 @@ class Pipeline:
         self._by_key: dict[tuple[str, str], Device] = {}
         for d in registry.devices:
             self._by_key[(d.format, d.topic or d.id)] = d
-        self._formats = sorted({d.format for d in registry.devices} | {"native"})
-        unknown = [f for f in self._formats if get_decoder(f) is None]
-        self.unknown_formats = unknown
+        # every known format routes (a device added later needs no new subscription or restart)
+        self._formats = sorted(all_decoders())
+        self.unknown_formats = sorted({d.format for d in registry.devices if get_decoder(d.format) is None})
         # earliest plausible device time per meter: the commissioning of its PV array(s)
         self._earliest_ns: dict[str, int] = {}
         for a in registry.pv_arrays:
@@ -55,16 +57,8 @@ class Pipeline:
             self._earliest_ns[a.meter] = min(t, self._earliest_ns.get(a.meter, t))
 
     def subscriptions(self) -> list[str]:
-        """Topic filters of every format the registry uses (and native)."""
-        decoders = all_decoders()
-        filters: list[str] = []
-        for name in self._formats:
-            dec = decoders.get(name)
-            if dec is not None:
-                for f in dec.topic_filters:
-                    if f not in filters:
-                        filters.append(f)
-        return filters
+        """Topic filters of every known format, whatever the registry holds (see :func:`all_subscriptions`)."""
+        return list(all_subscriptions())
 
     def process(self, topic: str, payload: bytes, received_ns: int) -> Outcome:
         """Decode, resolve the device, map channels to meters, build points."""
@@ -90,6 +84,14 @@ class Pipeline:
                 decoder = dec
                 break
         if device is None:
+            gateway = self._discovery_gateway(found, topic)
+            if gateway is not None:  # a gateway's own Home Assistant discovery configs: accepted, never readings
+                try:
+                    gateway[0].decode(topic, payload, received_ns)
+                except DecodeError as err:
+                    return Outcome(rejection=Rejection(err.reason, err.detail, topic, payload, received_ns,
+                                                       gateway[0].name, gateway[1].id))
+                return Outcome()
             # a known device declared with another format?
             for dec in found:
                 k = dec.device_key(topic)
@@ -98,8 +100,12 @@ class Pipeline:
                         return Outcome(rejection=Rejection("format_mismatch",
                                                            f"device {d.id!r} is declared as {fmt!r}", topic, payload,
                                                            received_ns, dec.name, k or ""))
+            # the family as `terril decode` sees it (topic layouts first, then the payload's shape)
+            fmt = detect_format(topic, payload) or decoder.name
+            dec = get_decoder(fmt) or decoder
+            key = dec.device_key(topic) or key
             return Outcome(rejection=Rejection("unknown_device", f"no registry device for key {str(key)[:64]!r}",
-                                               topic, payload, received_ns, decoder.name, (key or "")[:64]))
+                                               topic, payload, received_ns, dec.name, (key or "")[:64]))
         try:
             decoded = decoder.decode(topic, payload, received_ns)
         except DecodeError as err:
@@ -113,9 +119,20 @@ class Pipeline:
                                                    device.id))
         return self._points(decoded, device, topic, payload, received_ns, decoder.name)
 
+    def _discovery_gateway(self, found: list, topic: str) -> tuple | None:
+        """(decoder, device) when ``topic`` is a discovery config under a registry device's key, else None."""
+        for dec in found:
+            if dec.name == "ha_discovery":
+                key = dec.device_key(topic)
+                for (fmt, dkey), d in self._by_key.items():
+                    if dkey == key and fmt != "native":
+                        return dec, d
+        return None
+
     def _points(self, decoded: Decoded, device: Device, topic: str, payload: bytes, received_ns: int,
                 fmt: str) -> Outcome:
         grouped: dict[tuple[str, int], dict[str, float | int | bool | str]] = {}
+        origin: dict[tuple[str, int, str], str | None] = {}  # (meter, time, field) -> the channel that gave it
         meters = {}
         ignored = 0
         for r in decoded.readings:
@@ -142,6 +159,12 @@ class Pipeline:
                                                    f"range {low:g}..{high:g} of meter {meter.id!r}", topic, payload,
                                                    received_ns, fmt, device.id))
             fields = grouped.setdefault((meter.id, t), {})
+            first = origin.setdefault((meter.id, t, name), ch.channel)
+            if first != ch.channel:  # two channels on one meter: never let one overwrite the other
+                return Outcome(rejection=Rejection(
+                    "channel_collision", f"channels {first!r} and {ch.channel!r} of device {device.id!r} both give "
+                    f"{name} to meter {meter.id!r}: map them to distinct meters or rename one", topic, payload,
+                    received_ns, fmt, device.id))
             fields[name] = r.value
             meters[meter.id] = meter
         points = []
@@ -155,3 +178,39 @@ class Pipeline:
             points.append(Point(STATUS_MEASUREMENT, {"site": device.site, "device": device.id},
                                 {"online": a.online}, a.received_ns))
         return Outcome(points=tuple(points), readings=len(decoded.readings) - ignored, ignored=ignored)
+
+
+@lru_cache(maxsize=1)
+def all_subscriptions() -> tuple[str, ...]:
+    """Topic filters of every registered decoder, in a fixed order, without repeats.
+
+    Filters of different families may overlap (``+/+/online`` and ``shellies/+/online``): the
+    broker then delivers one copy per matching filter. The collector subscribes each filter with
+    its own subscription identifier (index + 1) and keeps only the copy of :func:`canonical_filter`.
+    """
+    filters: list[str] = []
+    for _, dec in sorted(all_decoders().items()):
+        for f in dec.topic_filters:
+            if f not in filters:
+                filters.append(f)
+    return tuple(filters)
+
+
+def topic_matches(topic_filter: str, topic: str) -> bool:
+    """True when ``topic`` matches the MQTT filter (``+`` one level, ``#`` the rest)."""
+    fl, tl = topic_filter.split("/"), topic.split("/")
+    for i, f in enumerate(fl):
+        if f == "#":
+            return True
+        if i >= len(tl) or (f != "+" and f != tl[i]):
+            return False
+    return len(fl) == len(tl)
+
+
+@lru_cache(maxsize=8192)  # bounded: a flood of topics cannot grow it
+def canonical_filter(topic: str) -> int | None:
+    """Index in :func:`all_subscriptions` of the first filter ``topic`` matches (None: none)."""
+    for i, f in enumerate(all_subscriptions()):
+        if topic_matches(f, topic):
+            return i
+    return None

@@ -54,6 +54,8 @@ COUNTERS = {
     "reconnections": "MQTT connections lost",
     "watchdog_recoveries": "connections recycled by the watchdog",
     "takeovers": "broker sessions of offline peer collectors taken over",
+    "duplicate_copies": "extra copies of a message matching two subscription filters (acknowledged, not stored)",
+    "registry_reloads": "registries swapped in while running (file change or SIGHUP)",
 }
 #: gauge name -> help text (exported as terril_collector_<name>)
 GAUGES = {

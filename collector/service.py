@@ -23,6 +23,11 @@ Delivery guarantees (see docs/delivery.md):
   peer of its group go offline (the peer's will, on ``terril/_collector/<id>/status``) takes
   over that peer's session, stores what was waiting there, and retires it.
 
+* **Live registry.** The collector subscribes to every format's topic layouts (each filter with
+  its own subscription identifier, so that a topic matching two filters is stored once), and
+  :meth:`Collector.use_registry` swaps a new registry in atomically (file change or SIGHUP,
+  :mod:`collector.reload`).
+
 The loop never dies on a bad message: it is quarantined with its reason.
 """
 
@@ -39,24 +44,29 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from collector.mapping import Pipeline
+from collector.mapping import Pipeline, canonical_filter
 from collector.metrics import LATENCY_BUCKETS_S, MetricsServer, Snapshot
 from collector.quarantine import QuarantineLog, Rejection, rejection_point
 from collector.spool import Spool, SpoolFull
 from collector.watchdog import Watchdog, backoff_s, expected_silence_s
 from collector.writer import RetryLater, WriteResult, write_batch
 from terril.endpoints import MqttEndpoint, make_mqtt_client
-from terril.errors import ConfigError, InfluxAuthError, MqttError, TerrilError
+from terril.errors import ConfigError, InfluxAuthError, MqttError, RegistryError, TerrilError
 from terril.influx import InfluxClient
 from terril.lineprotocol import LineProtocolError, format_point
 from terril.readings import Point
+from terril.registry import Registry
 from terril.settings import CollectorSettings, MqttSettings, default_data_dir
 from terril.timeutil import now_ns
+
+if TYPE_CHECKING:
+    from collector.reload import RegistryWatcher
 
 log = logging.getLogger("terril.collector")
 
@@ -85,6 +95,8 @@ class CollectorStats:
     reconnections: int = 0
     watchdog_recoveries: int = 0
     takeovers: int = 0
+    duplicate_copies: int = 0  # extra copies of a message matching several of our filters (acked, not stored)
+    registry_reloads: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
     last_write_latency_s: float = 0.0
     latency_counts: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS_S) + 1))
@@ -104,7 +116,7 @@ class CollectorStats:
         return {name: getattr(self, name) for name in (
             "messages_received", "readings_decoded", "points_written", "points_spooled", "points_replayed",
             "messages_acked", "acks_dropped", "write_batches", "write_retries", "spool_full", "reconnections",
-            "watchdog_recoveries", "takeovers")}
+            "watchdog_recoveries", "takeovers", "duplicate_copies", "registry_reloads")}
 
     def as_fields(self) -> dict[str, int | float]:
         fields: dict[str, int | float] = dict(self.counters())
@@ -190,10 +202,17 @@ class _Session:
             self.connected.set()
         if self.primary:
             owner = self.owner
-            topics = [(owner.share(f), mqtt.SubscribeOptions(qos=1)) for f in owner.pipeline.subscriptions()]
+            # one SUBSCRIBE per filter, each with its own subscription identifier (index + 1): a topic that
+            # matches two filters comes twice, and _on_message keeps only the copy of its canonical filter
+            filters = owner.pipeline.subscriptions()
+            for i, f in enumerate(filters):
+                props = Properties(PacketTypes.SUBSCRIBE)
+                props.SubscriptionIdentifier = i + 1
+                client.subscribe([(owner.share(f), mqtt.SubscribeOptions(qos=1))], properties=props)
+            topics = list(filters)
             if owner.mqtt_settings.share_group and owner.mqtt_settings.takeover:
-                topics.append((f"{STATUS_PREFIX}+/status", mqtt.SubscribeOptions(qos=0)))
-            client.subscribe(topics)
+                client.subscribe([(f"{STATUS_PREFIX}+/status", mqtt.SubscribeOptions(qos=0))])
+                topics.append(f"{STATUS_PREFIX}+/status")
             client.publish(owner.status_topic(self.client_id), b"online", qos=1, retain=True,
                            properties=owner.status_properties())
             log.info("connected to %s as %s, session present: %s, subscribed to %d filters", owner.endpoint.url,
@@ -338,6 +357,7 @@ class Collector:
         self._metrics: MetricsServer | None = None
         self.metrics_port: int | None = None
         self._qlog = QuarantineLog(log)  # one line per device and reason per minute
+        self._watcher: "RegistryWatcher | None" = None
 
     # ---- topics ----
     def share(self, topic_filter: str) -> str:
@@ -361,6 +381,12 @@ class Collector:
         topic, payload = message.topic, message.payload
         if topic.startswith(STATUS_PREFIX) and session.primary:
             self._on_peer_status(topic, payload, message.properties)
+        sub_ids = getattr(message.properties, "SubscriptionIdentifier", None) if message.properties else None
+        if sub_ids:
+            canon = canonical_filter(topic)
+            if canon is not None and canon + 1 not in sub_ids:
+                self._ack_only(session, message)  # another copy, through the canonical filter, is the one stored
+                return
         received = self.clock_ns()
         key = hash((topic, payload))
         with self._stats_lock:
@@ -408,6 +434,42 @@ class Collector:
                     self._acks.append(_Ack(session, session.generation, message.mid, message.qos))
             if len(self._lines) >= self.settings.batch_size or len(self._acks) >= self._flush_at:
                 self._lock.notify()
+
+    def _ack_only(self, session: _Session, message: mqtt.MQTTMessage) -> None:
+        """Acknowledge a duplicate copy in order with the others, storing nothing for it."""
+        with self._lock:
+            self.stats.duplicate_copies += 1
+            if message.qos > 0:
+                if not self._lines and not self._acks:
+                    self._oldest = time.monotonic()
+                with session.ack_lock:
+                    session.unacked += 1
+                    self._acks.append(_Ack(session, session.generation, message.mid, message.qos))
+
+    # ---- registry ----
+    def use_registry(self, registry: Registry) -> None:
+        """Swap in a new registry (atomic: each message is decoded by one pipeline, old or new).
+
+        Raises RegistryError, keeping the registry in force, when a device uses an unknown format.
+        """
+        pipeline = Pipeline(registry)
+        if pipeline.unknown_formats:
+            raise RegistryError(f"{registry.source}: devices use unknown payload formats: "
+                                f"{', '.join(pipeline.unknown_formats)}", [])
+        self.pipeline = pipeline
+        if self.settings.watchdog_silence_s is None:  # the fleet's expected silence follows its devices
+            self.watchdog = Watchdog(expected_silence_s(d.interval_s for d in registry.devices))
+        with self._stats_lock:
+            self.stats.registry_reloads += 1
+
+    def watch_registry(self, path: str | os.PathLike[str], *, interval_s: float = 1.0,
+                       on_devices_changed=None) -> "RegistryWatcher":  # noqa: ANN001
+        """Reload the registry from ``path`` when it changes or on SIGHUP (see :mod:`collector.reload`)."""
+        from collector.reload import RegistryWatcher
+
+        self._watcher = RegistryWatcher(path, self.pipeline.registry, self.use_registry,
+                                        on_devices_changed=on_devices_changed, interval_s=interval_s)
+        return self._watcher
 
     def _count_quarantined(self, reason: str, n: int = 1) -> None:
         with self._stats_lock:
@@ -659,6 +721,8 @@ class Collector:
         self._writer.start()
         self._replayer.start()
         self._keeper.start()
+        if self._watcher is not None:
+            self._watcher.start()
         if self.settings.metrics_port is not None:
             try:
                 self._metrics = MetricsServer(self.snapshot, self.settings.metrics_host, self.settings.metrics_port)
@@ -679,6 +743,8 @@ class Collector:
     def stop(self, timeout_s: float | None = None) -> None:
         """Stop taking messages, flush, acknowledge what was stored, disconnect."""
         timeout_s = self.settings.shutdown_timeout_s if timeout_s is None else timeout_s
+        if self._watcher is not None:
+            self._watcher.stop()
         self._intake = False
         self._writer_stop.set()
         with self._lock:
@@ -755,8 +821,15 @@ class Collector:
             log.info("signal %s: stopping", signum)
             self._stop.set()
 
+        def on_hup(signum, frame):  # noqa: ANN001
+            if self._watcher is not None:
+                self._watcher.request()
+            else:
+                log.warning("SIGHUP: no registry file to reload")
+
         old_term = signal.signal(signal.SIGTERM, handler)
         old_int = signal.signal(signal.SIGINT, handler)
+        old_hup = signal.signal(signal.SIGHUP, on_hup)
         try:
             self.start()
             while not self._stop.wait(every):
@@ -765,6 +838,7 @@ class Collector:
             self.stop()
             signal.signal(signal.SIGTERM, old_term)
             signal.signal(signal.SIGINT, old_int)
+            signal.signal(signal.SIGHUP, old_hup)
         if self._fatal is not None:
             raise self._fatal
 

@@ -8,10 +8,12 @@ meters) before ``terril devices add`` or editing the registry.
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 from dataclasses import dataclass, field
 
-from collector.decoders import get_decoder
+from collector.decoders import MAIN_CHANNEL, get_decoder
 from collector.decoders.detect import detect_format
 from terril.errors import DecodeError
 from terril.influx import InfluxClient
@@ -30,6 +32,7 @@ class UnmappedDevice:
     topic: str = ""
     sample: str = ""
     quantities: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)  # channels seen in the sample ("main": without a channel)
 
 
 def suggested_id(key: str) -> str:
@@ -55,28 +58,47 @@ def query_unmapped(client: InfluxClient, days: int = 30) -> list[UnmappedDevice]
                 item.last_ns, item.topic, item.sample = t, r.get("topic") or "", r.get("payload") or ""
     out = sorted(found.values(), key=lambda d: -d.last_ns)
     for d in out:
-        d.quantities = _quantities(d)
+        inspect_sample(d)
     return out
 
 
-def _quantities(d: UnmappedDevice) -> list[str]:
-    name = d.format if get_decoder(d.format) else detect_format(d.topic, d.sample.encode())
+def inspect_sample(d: UnmappedDevice) -> None:
+    """Fill ``d``'s format (the detection ``terril decode`` uses), quantities and channels from its sample."""
+    payload = d.sample.encode()
+    name = detect_format(d.topic, payload) or (d.format if get_decoder(d.format) else None)
     decoder = get_decoder(name) if name else None
     if decoder is None:
-        return []
+        return
+    d.format = decoder.name
+    d.key = decoder.device_key(d.topic) or d.key
     try:
-        decoded = decoder.decode(d.topic, d.sample.encode(), now_ns())
+        decoded = decoder.decode(d.topic, payload, now_ns())
     except DecodeError:
-        return []
-    return sorted({r.quantity if r.channel is None else f"{r.quantity} [{r.channel}]" for r in decoded.readings})
+        return
+    d.quantities = sorted({r.quantity if r.channel is None else f"{r.quantity} [{r.channel}]"
+                           for r in decoded.readings})
+    d.channels = sorted({r.channel or MAIN_CHANNEL for r in decoded.readings},
+                        key=lambda c: (c != MAIN_CHANNEL, c))
+
+
+def _toml(value: str) -> str:
+    return json.dumps(value, ensure_ascii=True)  # a JSON string is a valid TOML basic string
 
 
 def proposal_toml(d: UnmappedDevice) -> str:
-    """The registry entry to complete for ``d`` (site and meter are placeholders)."""
-    lines = ["[[devices]]", f'id = "{suggested_id(d.key)}"', 'site = "CHANGE-ME"', f'format = "{d.format}"']
+    """The registry entry to complete for ``d`` (site and meters are placeholders), and the command that adds it.
+
+    Channels: those seen in the sample, else the format's default channels.
+    """
+    decoder = get_decoder(d.format)
+    channels = d.channels or (list(decoder.default_channels) if decoder else [MAIN_CHANNEL])
+    lines = ["[[devices]]", f"id = {_toml(suggested_id(d.key))}", 'site = "CHANGE-ME"', f"format = {_toml(d.format)}"]
     if d.format != "native":
-        lines.append(f'topic = "{d.key}"')
-    lines.append('channels = [{ channel = "main", meter = "CHANGE-ME" }]')
+        lines.append(f"topic = {_toml(d.key)}")
+    chans = ", ".join(f'{{ channel = {_toml(c)}, meter = "CHANGE-ME-{i}" }}' for i, c in enumerate(channels, 1))
+    lines.append(f"channels = [{chans}]")
     if d.quantities:
         lines.append(f"# seen: {', '.join(d.quantities)}")
+    topic = f" --topic {shlex.quote(d.key)}" if d.format != "native" else ""
+    lines.append(f"# or: terril devices add {suggested_id(d.key)} --site SITE --format {d.format}{topic} --meter METER")
     return "\n".join(lines)

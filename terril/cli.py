@@ -193,6 +193,9 @@ def collect_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
     influx.ping()
     collector = Collector(pipeline, mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector,
                           data_dir=settings.data_dir)
+    from collector.reload import local_broker_sync  # live reload: file change or SIGHUP; broker ACL follows
+
+    collector.watch_registry(reg.source, on_devices_changed=local_broker_sync(settings.data_dir, reg.source))
     err_console.print(f"Collecting for {len(reg.devices)} devices of {reg.town.name} → {influx.url} "
                       f"(db {influx.database}). Ctrl-C to stop.")
     collector.run_forever()
@@ -363,6 +366,7 @@ def _register_component_commands() -> None:
 
 
 _register_component_commands()
+__import__("terril.cli_registry").cli_registry.register(app)  # sites add, meters add, devices channels
 
 
 def _publish_alerts(settings, reg, client) -> int:  # noqa: ANN001
@@ -525,6 +529,9 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
     influx.ping()
     collector = Collector(Pipeline(reg), mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector,
                           data_dir=settings.data_dir)
+    from collector.reload import local_broker_sync  # live reload: the analytics read the registry in force
+
+    collector.watch_registry(reg.source, on_devices_changed=local_broker_sync(settings.data_dir, reg.source))
     stop = threading.Event()
     log = logging.getLogger("terril.run")
 
@@ -532,9 +539,10 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
         with influx_endpoint(settings, "analytics").client(settings.influx.timeout_s) as client:
             while not stop.wait(analyze_every):
                 try:
-                    report = analyze(client, reg, Path(settings.data_dir), prices=settings.prices)
+                    current = collector.pipeline.registry
+                    report = analyze(client, current, Path(settings.data_dir), prices=settings.prices)
                     if not report.nothing_new:
-                        _publish_alerts(settings, reg, client)
+                        _publish_alerts(settings, current, client)
                         log.info("analytics: %d meters, %d alerts open", report.meters_rolled_up, report.alerts_open)
                 except TerrilError as err:
                     log.warning("analytics run failed, will retry: %s", err)

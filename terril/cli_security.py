@@ -85,20 +85,26 @@ def _print_credentials(creds, reloaded: bool, local: bool, json_out: bool) -> No
 def devices_add_cmd(device: Annotated[str, typer.Argument(help="Device id (a-z, 0-9, '-', '_').")],
                     site: Annotated[str, typer.Option(help="Site id of the device.")],
                     format: Annotated[str, typer.Option("--format", help="Payload format (native, tasmota, ...).")],
-                    meter: Annotated[list[str], typer.Option(help="METER (channel main) or CHANNEL=METER; repeat.")],
+                    meter: Annotated[list[str], typer.Option(help="METER (the format's default channels, the whole device) or CHANNEL=METER; repeat. `terril devices channels FORMAT` lists them.")],
                     topic: Annotated[Optional[str], typer.Option(help="Vendor topic key (Tasmota topic, Shelly prefix, serial).")] = None,
                     interval_s: Annotated[float, typer.Option(min=1, max=86_400, help="Publishing interval [s].")] = 900.0,
                     model: Annotated[str, typer.Option(help="Model (free text).")] = "",
                     registry: RegistryOpt = None, broker_dir: BrokerDirOpt = None, data_dir: DataDirOpt = None,
                     json_out: JsonOpt = False) -> None:
     """Add a device to the registry file and give it a broker account (password printed once)."""
+    from collector.onboarding import plan_channels
     from terril.security.provisioning import add_device, new_device_entry
 
-    entry = new_device_entry(device, site, format, meter, topic=topic, interval_s=interval_s, model=model)
+    plan = plan_channels(format, meter)  # the channels the format really emits (its decoder's table)
+    entry = new_device_entry(device, site, format, meter, topic=topic, interval_s=interval_s, model=model,
+                             channels=plan.channels, unmapped_channels=plan.unmapped_channels)
     target = _target(broker_dir, registry, data_dir)
     creds, reloaded = add_device(target, entry)
     _remember_registry(target, data_dir)
-    err_console.print(f"Added {device!r} to {target.registry_path}.")
+    mapped = ", ".join(f"{c['channel']} -> {c['meter']}" for c in plan.channels)
+    err_console.print(f"Added {device!r} to {target.registry_path} (channels {mapped}).", highlight=False)
+    for note in plan.notes:
+        err_console.print(f"note: {note}", highlight=False)
     _print_credentials(creds, reloaded, target.pid is not None, json_out)
 
 

@@ -314,17 +314,21 @@ class Registry:
         return None if first is None else WeatherSource(meter=first, default=True)
 
     def channel_meter(self, device_id: str, channel: str | None) -> Meter | None:
-        """The meter fed by ``channel`` of ``device_id``; ``None`` channel means the device's first channel."""
+        """The meter fed by ``channel`` of ``device_id`` (``None``: see :meth:`channel_of`)."""
         found = self.channel_of(device_id, channel)
         return self.meter_by_id[found.meter] if found is not None else None
 
     def channel_of(self, device_id: str, channel: str | None) -> Channel | None:
-        """The registry channel of ``device_id`` named ``channel`` (``None``: the device's first channel)."""
+        """The registry channel of ``device_id`` named ``channel``.
+
+        ``None`` (a reading the decoder emits without a channel, the device total): the device's
+        channel named ``main`` if it has one, else its first channel.
+        """
         device = self.device_by_id.get(device_id)
         if device is None:
             return None
         if channel is None:
-            return device.channels[0]
+            return next((ch for ch in device.channels if ch.channel == "main"), device.channels[0])
         for ch in device.channels:
             if ch.channel == channel:
                 return ch

@@ -11,7 +11,7 @@ with a stable reason code (see :data:`REASONS`) for anything it cannot decode.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 from terril.errors import DecodeError
@@ -38,7 +38,11 @@ REASONS: dict[str, str] = {
     "format_mismatch": "the registry declares another payload format for this device",
     "unknown_format": "no decoder recognises this topic and payload",
     "write_rejected": "InfluxDB refused the point (type conflict, bad line)",
+    "channel_collision": "two channels of the device give the same quantity to one meter (never overwritten)",
 }
+
+#: Name of the registry channel that takes the readings a decoder emits without a channel (the device total).
+MAIN_CHANNEL = "main"
 
 #: Limits applied by every decoder.
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -58,6 +62,16 @@ class Decoder:
     topic_layout: str = ""
     #: which part of :meth:`split_topic` is the device key
     key_part: int = 0
+    #: The channels the family emits, name -> what it carries. ``main`` stands for readings
+    #: emitted without a channel (the device total). ``terril devices add`` checks channel
+    #: names against it and ``docs/devices.md`` lists it.
+    channels: Mapping[str, str] = {MAIN_CHANNEL: "the device total"}
+    #: Channels a bare ``--meter METER`` maps (the whole device); other channels are then ignored (counted).
+    default_channels: tuple[str, ...] = (MAIN_CHANNEL,)
+    #: Quantity renames of default channels (a tariff register kept apart on the same meter).
+    default_renames: Mapping[str, Mapping[str, str]] = {}
+    #: True when the payload names its channels freely (native): any channel name is accepted.
+    free_channels: bool = False
 
     def claims(self, topic: str) -> bool:
         """True when ``topic`` has this family's layout (used for ``--format auto`` and routing)."""

@@ -74,6 +74,7 @@ class AhoyDtuDecoder(Decoder):
     """Decoder for AhoyDTU per-topic scalars."""
 
     name = FORMAT
+    channels = {"main": "AC side (ch0) or the totals (total/...)", **{str(i): f"DC input ch{i}" for i in range(1, 7)}}
     topic_filters = ("inverter/+/+/+", "inverter/+/available", "inverter/total/+")
     topic_layout = '<TOPIC>/<name>/ch<N>/<Field>, <TOPIC>/<name>/available or <TOPIC>/total/<Field>'
     split_topic = staticmethod(split_topic)

@@ -155,6 +155,7 @@ class HaDiscoveryDecoder(Decoder):
     """Decoder for Home Assistant discovery configs: ignored, with a note proposing a registry entry."""
 
     name = FORMAT
+    channels = {"main": "none: discovery configs are never readings (they are counted as ignored)"}
     topic_filters = ("homeassistant/+/+/config", "homeassistant/+/+/+/config")
 
     def device_key(self, topic: str) -> str | None:

@@ -95,6 +95,11 @@ def _table() -> dict[str, tuple[str, str, str | None]]:
 #: TIC label -> (quantity, unit, channel).
 TIC_LABELS: Mapping[str, tuple[str, str, str | None]] = _table()
 _IDENTIFIERS = ("ADCO", "ADSC")
+#: The channels of :data:`TIC_LABELS` (``main``: the labels without one), channel -> the labels it carries.
+TIC_CHANNELS: Mapping[str, str] = {
+    ch: ", ".join(label for label, (_, _, c) in TIC_LABELS.items() if (c or "main") == ch)
+    for ch in dict.fromkeys((c or "main") for _, _, c in TIC_LABELS.values())
+}
 _HORODATE_RE = re.compile(r"([EeHh ])(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})")
 _SEASON_OFFSET_H = {"E": 2, "H": 1}
 
@@ -312,6 +317,11 @@ class LinkyTicDecoder(Decoder):
     """Decoder for Linky TIC frames from Tasmota's Teleinfo driver, teleinfo2mqtt, or raw frames."""
 
     name = FORMAT
+    channels = TIC_CHANNELS
+    #: a bare --meter keeps the totals, and the HC/HP registers of a historic contract apart on the same meter
+    default_channels = ("main", "HCHC", "HCHP")
+    default_renames = {"HCHC": {"energy_import_wh": "energy_import_offpeak_wh"},
+                       "HCHP": {"energy_import_wh": "energy_import_peak_wh"}}
     topic_filters = ("teleinfo/+", "tele/+/SENSOR", "+/tele/SENSOR")
 
     def claims(self, topic: str) -> bool:

@@ -84,6 +84,8 @@ class NativeDecoder(Decoder):
     """Decoder for Terril's native JSON."""
 
     name = FORMAT
+    channels = {"main": "readings without a \"channel\" key; any other name the payload gives"}
+    free_channels = True
     topic_filters = ("terril/+/+/telemetry", "terril/+/+/status")
     topic_layout = 'terril/<site>/<device>/telemetry or /status'
     key_part = 1

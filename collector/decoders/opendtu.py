@@ -98,6 +98,8 @@ class OpenDtuDecoder(Decoder):
     """Decoder for OpenDTU per-topic scalars."""
 
     name = FORMAT
+    channels = {"main": "AC side (channel 0) or the DTU totals (ac/...)",
+                **{str(i): f"DC input {i}" for i in range(1, 7)}}
     topic_filters = ("solar/+/+/+", "solar/ac/+", "solar/dc/+", "solar/dtu/+")
     topic_layout = '<base>/<serial>/<ch>/<field>, <base>/<serial>/status/<field> or <base>/ac|dc|dtu/<field>'
     split_topic = staticmethod(split_topic)

@@ -78,6 +78,8 @@ class ShellyGen1Decoder(Decoder):
     """Decoder for Shelly Gen1 per-topic scalars."""
 
     name = FORMAT
+    channels = {str(i): f"emeter/{i} or relay/{i} (a 3EM's phase {i + 1})" for i in range(3)}
+    default_channels = ("0",)
     topic_filters = ("shellies/+/emeter/+/+", "shellies/+/relay/+/+", "shellies/+/relay/+", "shellies/+/online")
     topic_layout = 'shellies/<id>/emeter/<i>/<field>, .../relay/<i>[/<field>] or .../online'
     split_topic = staticmethod(split_topic)

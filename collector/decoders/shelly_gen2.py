@@ -86,6 +86,8 @@ SWITCH_ENERGY_FIELDS = check_table(FORMAT, {
 _PHASES = (("a_", "L1"), ("b_", "L2"), ("c_", "L3"))
 _FREQ_RANGE_HZ = (40.0, 70.0)
 _NOTIFY_STATUS = ("NotifyStatus", "NotifyFullStatus")
+#: Most levels of a custom prefix (terril.security.topics.MAX_KEY_LEVELS: the broker ACL allows as many)
+MAX_PREFIX_LEVELS = 4
 
 
 def split_topic(topic: str) -> tuple[str, str, str | None] | None:
@@ -169,7 +171,17 @@ class ShellyGen2Decoder(Decoder):
     """Decoder for Shelly Gen2+ RPC notifications, component status topics and online flags."""
 
     name = FORMAT
-    topic_filters = ("+/events/rpc", "+/status/+", "+/online")
+    channels = {
+        **{str(i): f"switch:{i}, pm1:{i} or em1:{i} (Plus Plug S, 1PM, Gen4, Pro EM clamp {i})" for i in range(4)},
+        "main": "em:0 and emdata:0 totals (Pro 3EM, triphase profile)",
+        "L1": "em:0 phase A", "L2": "em:0 phase B", "L3": "em:0 phase C", "N": "em:0 neutral current",
+    }
+    #: ``0`` takes switch:0/pm1:0/em1:0, and the em:0 totals too (readings without a channel go to
+    #: the registry channel ``main`` if the device has one, else to its first channel)
+    default_channels = ("0",)
+    #: the prefix may have up to MAX_PREFIX_LEVELS levels (docs/devices.md), each depth is subscribed
+    topic_filters = tuple(f"{'+/' * n}{suffix}" for n in range(1, MAX_PREFIX_LEVELS + 1)
+                          for suffix in ("events/rpc", "status/+", "online"))
     topic_layout = '<prefix>/events/rpc, <prefix>/status/<component:N> or <prefix>/online'
     split_topic = staticmethod(split_topic)
 

@@ -129,6 +129,8 @@ class SunSpecBridgeDecoder(Decoder):
     """Decoder for fronius-bridge and solaredgedc-style SunSpec JSON."""
 
     name = FORMAT
+    channels = {"main": "inverter or meter totals", **{f"L{i}": f"phase {i}" for i in range(1, 4)},
+                **{str(i): f"DC input {i}" for i in range(1, 5)}}
     topic_filters = ("+/inverter/+/values", "+/inverter/+/availability", "+/meter/+/values",
                      "+/meter/+/availability", "pvsolar/+")
     topic_layout = '<topic>/inverter|meter/<name>/values|availability or pvsolar/<serial>'

@@ -45,7 +45,7 @@ from collector.decoders._common import (
     short,
     topic_levels,
 )
-from collector.decoders.linky_tic import add_tic_labels, frame_time_ns
+from collector.decoders.linky_tic import TIC_CHANNELS, add_tic_labels, frame_time_ns
 from terril.errors import DecodeError
 from terril.readings import Decoded
 
@@ -152,6 +152,12 @@ class TasmotaDecoder(Decoder):
     """Decoder for Tasmota ``SENSOR``/``STATE``/``LWT``/``STATUS8``/``STATUS10`` messages."""
 
     name = FORMAT
+    channels = {
+        "main": "ENERGY scalar values (Total, Power, ...)",
+        **{str(i): f"ENERGY per-phase array, item {i}" for i in range(1, 4)},
+        **{f"T{i}": f"TotalTariff/ExportTariff item {i}" for i in range(1, 3)},
+        **{ch: f"TIC {labels}" for ch, labels in TIC_CHANNELS.items() if ch != "main"},  # Teleinfo driver
+    }
     topic_filters = (
         "tele/+/SENSOR", "tele/+/STATE", "tele/+/LWT", "stat/+/STATUS8", "stat/+/STATUS10",
         "+/tele/SENSOR", "+/tele/STATE", "+/tele/LWT", "+/stat/STATUS8", "+/stat/STATUS10",

@@ -76,6 +76,7 @@ class WmbusmetersDecoder(Decoder):
     """Decoder for wmbusmeters JSON telegrams."""
 
     name = FORMAT
+    channels = {"main": "the meter's values"}
     topic_filters = ("wmbusmeters/+",)
 
     def claims(self, topic: str) -> bool:

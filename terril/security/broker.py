@@ -13,12 +13,15 @@ regenerations; a device leaves it only by :func:`remove_password` (revocation).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import signal
 import subprocess
 import tempfile
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +91,31 @@ def _write_private(path: Path, text: str) -> None:
         raise
 
 
+_held = threading.local()
+
+
+@contextmanager
+def passwd_lock(passwd: Path) -> Iterator[None]:
+    """Hold the broker files' lock (re-entrant in one thread): the read-modify-write cycles of the password
+    and ACL files (``devices add`` beside a collector regenerating them after a registry reload) never lose
+    each other's accounts, and the last ACL written is the one of the newest registry."""
+    passwd.parent.mkdir(parents=True, exist_ok=True)
+    lock = str((passwd.parent / f".{passwd.name}.lock").resolve())
+    held: set[str] = getattr(_held, "paths", set())
+    _held.paths = held
+    if lock in held:
+        yield
+        return
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        held.add(lock)
+        yield
+    finally:
+        held.discard(lock)
+        os.close(fd)  # releases the lock
+
+
 def read_password_entries(path: Path) -> dict[str, str]:
     """``user -> hash`` lines of a Mosquitto password file (empty when the file does not exist)."""
     try:
@@ -132,18 +160,21 @@ def hash_passwords(clear: Mapping[str, str]) -> dict[str, str]:
 
 def set_passwords(passwd: Path, clear: Mapping[str, str]) -> None:
     """Add or replace accounts in the password file ``passwd``, keeping every other entry."""
-    entries = read_password_entries(passwd)
-    entries.update(hash_passwords(clear))
-    write_password_entries(passwd, entries)
+    hashed = hash_passwords(clear)
+    with passwd_lock(passwd):
+        entries = read_password_entries(passwd)
+        entries.update(hashed)
+        write_password_entries(passwd, entries)
 
 
 def remove_password(passwd: Path, user: str) -> bool:
     """Remove ``user`` from the password file. True if it was there."""
-    entries = read_password_entries(passwd)
-    if entries.pop(user, None) is None:
-        return False
-    write_password_entries(passwd, entries)
-    return True
+    with passwd_lock(passwd):
+        entries = read_password_entries(passwd)
+        if entries.pop(user, None) is None:
+            return False
+        write_password_entries(passwd, entries)
+        return True
 
 
 def production_conf_text(directory: str = "/mosquitto/config", *, certs_dir: str = "/mosquitto/certs",
@@ -171,22 +202,9 @@ def production_conf_text(directory: str = "/mosquitto/config", *, certs_dir: str
     return "\n".join(lines) + "\n"
 
 
-def write_broker_files(registry: Registry, out_dir: str | os.PathLike[str], *,
-                       service_passwords: Mapping[str, str] | None = None, simulator: bool = False,
-                       conf: bool = True, certs_dir: str = "/mosquitto/certs",
-                       require_client_certificate: bool = False) -> BrokerFiles:
-    """Write ``passwd``, ``acl`` (and ``mosquitto.conf`` when ``conf``) for ``registry`` into ``out_dir``.
-
-    Service accounts: a password from ``service_passwords`` (role -> clear) is (re)hashed;
-    else an existing hash is kept; else a random password is created and written to
-    ``out_dir/secrets/mqtt-<role>.password`` (0600, for a Docker secret). Device hashes
-    already in the password file are kept (revocation is explicit); devices with no
-    hash have no account until ``terril devices add`` or ``rotate`` gives them one.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    acl = acl_text(registry, simulator=simulator)
-    passwd = out / PASSWD_NAME
+def _update_passwd(passwd: Path, registry: Registry, service_passwords: Mapping[str, str] | None, simulator: bool,
+                   out: Path) -> tuple[dict[str, str], list[Path]]:
+    """Service accounts kept or created, device accounts of removed devices pruned (under the passwd lock)."""
     entries = read_password_entries(passwd)
     roles = tuple(SERVICE_ACCOUNTS) if simulator else PRODUCTION_ROLES
     clear = {SERVICE_ACCOUNTS[r]: p for r, p in (service_passwords or {}).items() if r in roles}
@@ -209,7 +227,28 @@ def write_broker_files(registry: Registry, out_dir: str | os.PathLike[str], *,
     entries = {u: h for u, h in entries.items()
                if u in devices or (u.startswith(SERVICE_ACCOUNT_PREFIX) and u in SERVICE_ACCOUNTS.values())}
     write_password_entries(passwd, entries)
-    _write_private(out / ACL_NAME, acl)
+    return entries, created
+
+
+def write_broker_files(registry: Registry, out_dir: str | os.PathLike[str], *,
+                       service_passwords: Mapping[str, str] | None = None, simulator: bool = False,
+                       conf: bool = True, certs_dir: str = "/mosquitto/certs",
+                       require_client_certificate: bool = False) -> BrokerFiles:
+    """Write ``passwd``, ``acl`` (and ``mosquitto.conf`` when ``conf``) for ``registry`` into ``out_dir``.
+
+    Service accounts: a password from ``service_passwords`` (role -> clear) is (re)hashed;
+    else an existing hash is kept; else a random password is created and written to
+    ``out_dir/secrets/mqtt-<role>.password`` (0600, for a Docker secret). Device hashes
+    already in the password file are kept (revocation is explicit); devices with no
+    hash have no account until ``terril devices add`` or ``rotate`` gives them one.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    acl = acl_text(registry, simulator=simulator)
+    passwd = out / PASSWD_NAME
+    with passwd_lock(passwd):
+        entries, created = _update_passwd(passwd, registry, service_passwords, simulator, out)
+        _write_private(out / ACL_NAME, acl)
     conf_path = None
     if conf:
         conf_path = out / CONF_NAME

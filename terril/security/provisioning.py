@@ -11,19 +11,17 @@ told how to reload it.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
-import tempfile
-import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from terril.errors import ConfigError, IdentifierError, TerrilError
+from terril.errors import ConfigError, IdentifierError, RegistryError, TerrilError
 from terril.ids import validate_id
-from terril.registry import DEMO_REGISTRY_PATH, Registry, load_registry, parse_registry
+from terril.registry import DEMO_REGISTRY_PATH, Registry, load_registry
+from terril.registry_edit import add_entry
 from terril.security.broker import (
     SERVICE_ACCOUNTS,
     read_password_entries,
@@ -107,16 +105,15 @@ def _default_registry() -> Path:
     return Path(os.environ.get("TERRIL_REGISTRY") or DEMO_REGISTRY_PATH)
 
 
-def _toml_string(value: str) -> str:
-    # JSON string syntax is valid TOML basic-string syntax; values are validated identifiers anyway
-    return json.dumps(value, ensure_ascii=True)
-
-
 def new_device_entry(device: str, site: str, fmt: str, meters: Sequence[str], *, topic: str | None = None,
-                     interval_s: float = 900.0, model: str = "") -> dict[str, Any]:
+                     interval_s: float = 900.0, model: str = "",
+                     channels: Sequence[Mapping[str, Any]] | None = None,
+                     unmapped_channels: str | None = None) -> dict[str, Any]:
     """A registry ``[[devices]]`` entry from command-line values, each checked where it enters.
 
     ``meters``: ``METER`` (channel ``main``; only when there is one) or ``CHANNEL=METER``.
+    ``channels``: the channel entries already resolved against the format's channel table
+    (``collector.onboarding.plan_channels``, what ``terril devices add`` uses); they replace ``meters``.
     """
     validate_id(device, "device")
     validate_id(site, "site")
@@ -124,10 +121,14 @@ def new_device_entry(device: str, site: str, fmt: str, meters: Sequence[str], *,
         raise ConfigError(f"unknown format {fmt[:40]!r}; known: {', '.join(sorted(FORMAT_TOPICS))}")
     if topic is not None:
         validate_topic_key(topic)
-    if not meters:
+    if not meters and not channels:
         raise ConfigError("give at least one --meter METER (or CHANNEL=METER)")
-    channels = []
-    for spec in meters:
+    if channels is not None:
+        for ch in channels:
+            validate_id(ch["meter"], "meter")
+            validate_topic_key(ch["channel"], "channel")
+    channels = [dict(ch) for ch in channels] if channels is not None else []
+    for spec in meters if not channels else ():
         channel, sep, meter = spec.partition("=")
         if not sep:
             if len(meters) > 1:
@@ -142,19 +143,9 @@ def new_device_entry(device: str, site: str, fmt: str, meters: Sequence[str], *,
     if topic is not None:
         entry["topic"] = topic
     entry.update({"interval_s": float(interval_s), "model": model, "channels": channels})
+    if unmapped_channels is not None:
+        entry["unmapped_channels"] = unmapped_channels
     return entry
-
-
-def _entry_toml(entry: dict[str, Any]) -> str:
-    lines = ["", "[[devices]]"]
-    for key in ("id", "site", "format", "topic", "model"):
-        if key in entry:
-            lines.append(f"{key} = {_toml_string(entry[key])}")
-    lines.append(f"interval_s = {float(entry['interval_s'])!r}")
-    chans = ", ".join(f"{{ channel = {_toml_string(c['channel'])}, meter = {_toml_string(c['meter'])} }}"
-                      for c in entry["channels"])
-    lines.append(f"channels = [{chans}]")
-    return "\n".join(lines) + "\n"
 
 
 def _checked(registry: Registry) -> Registry:
@@ -165,38 +156,20 @@ def _checked(registry: Registry) -> Registry:
 
 
 def append_device(registry_path: Path, entry: dict[str, Any]) -> Registry:
-    """Append ``entry`` to the registry file after validating the result; returns the new registry."""
+    """Append ``entry`` to the registry file (comments kept) after validating the result; returns the new registry."""
     if registry_path.resolve() == DEMO_REGISTRY_PATH.resolve():
         raise ProvisioningError("the bundled demo registry is read-only",
                                 hint="copy it, then pass --registry FILE (or set TERRIL_REGISTRY)")
-    text = registry_path.read_text(encoding="utf-8")
-    data = tomllib.loads(text)
-    if entry["id"] in {d.get("id") for d in data.get("devices", []) if isinstance(d, dict)}:
-        raise ProvisioningError(f"device {entry['id']!r} is already in {registry_path}",
-                                hint="use `terril devices rotate` for new credentials")
-    data.setdefault("devices", []).append(entry)
-    _checked(parse_registry(data, source=str(registry_path)))  # raises RegistryError listing every problem
-    new_text = text + ("" if text.endswith("\n") else "\n") + _entry_toml(entry)
     try:
-        registry = parse_registry(tomllib.loads(new_text), source=str(registry_path))
-    except tomllib.TOMLDecodeError as err:
-        raise ProvisioningError(f"{registry_path}: cannot append a [[devices]] table to this file ({err})",
-                                hint="add the device by hand, then run `terril devices rotate`") from None
-    if entry["id"] not in registry.device_by_id:
-        raise ProvisioningError(f"{registry_path}: the appended device was not read back")
-    fd, tmp = tempfile.mkstemp(dir=registry_path.parent, prefix=f".{registry_path.name}.")
-    try:
-        os.fchmod(fd, registry_path.stat().st_mode & 0o777)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(new_text)
-        os.replace(tmp, registry_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        return add_entry(registry_path, "devices", entry, check=_checked)
+    except RegistryError as err:
+        if any(p.reason == "duplicate id" for p in err.problems):
+            raise ProvisioningError(f"device {entry['id']!r} is already in {registry_path}",
+                                    hint="use `terril devices rotate` for new credentials") from None
         raise
-    return registry
 
 
-def _apply(target: BrokerTarget, registry: Registry) -> bool:
+def apply_registry(target: BrokerTarget, registry: Registry) -> bool:
     """Regenerate the ACL (and prune accounts) from ``registry``, then reload the local broker if any."""
     write_broker_files(registry, target.directory, simulator=target.simulator, conf=False)
     if target.pid is not None and target.conf is not None:
@@ -212,7 +185,7 @@ def _issue(target: BrokerTarget, registry: Registry, device_id: str) -> tuple[De
     topics = device_topics(device)
     password = secrets.token_urlsafe(PASSWORD_BYTES)
     set_passwords(target.passwd, {device.id: password})
-    reloaded = _apply(target, registry)
+    reloaded = apply_registry(target, registry)
     return DeviceCredentials(device.id, device.id, password, topics.publish, topics.subscribe), reloaded
 
 

@@ -43,7 +43,10 @@ class FormatTopics:
     subscribe: tuple[str, ...] = ()
 
 
-_TASMOTA_PUB = ("tele/{key}/#", "stat/{key}/#", "{key}/tele/#", "{key}/stat/#")
+#: Home Assistant discovery configs of a gateway, under its node id = its device key
+#: (``homeassistant/<component>/<key>/[<object>/]config``)
+HA_DISCOVERY = ("homeassistant/+/{key}/#",)
+_TASMOTA_PUB = ("tele/{key}/#", "stat/{key}/#", "{key}/tele/#", "{key}/stat/#") + HA_DISCOVERY
 _TASMOTA_SUB = ("cmnd/{key}/#", "{key}/cmnd/#")
 
 #: format -> topic templates of a device's own namespace (``{key}``: device key, ``{site}``: its site).
@@ -52,15 +55,17 @@ FORMAT_TOPICS: dict[str, FormatTopics] = {
     "tasmota": FormatTopics(_TASMOTA_PUB, _TASMOTA_SUB),
     # Linky through Tasmota's Teleinfo driver, or teleinfo2mqtt's teleinfo/<ADCO|ADSC>
     "linky_tic": FormatTopics(_TASMOTA_PUB + ("teleinfo/{key}",), _TASMOTA_SUB),
-    "shelly_gen1": FormatTopics(("shellies/{key}/#",), ("shellies/{key}/+/+/command", "shellies/{key}/command")),
+    "shelly_gen1": FormatTopics(("shellies/{key}/#",) + HA_DISCOVERY, ("shellies/{key}/+/+/command", "shellies/{key}/command")),
     # exact suffixes, not "{key}/#": a prefix namespace would overlap the bridges' "+/inverter/<name>/values"
-    "shelly_gen2": FormatTopics(("{key}/events/rpc", "{key}/status/+", "{key}/online"), ("{key}/rpc", "{key}/command")),
+    "shelly_gen2": FormatTopics(("{key}/events/rpc", "{key}/status/+", "{key}/online") + HA_DISCOVERY, ("{key}/rpc", "{key}/command")),
     # inverters under the default base; a device whose key is the base itself covers the DTU totals
-    "opendtu": FormatTopics(("solar/{key}/#", "{key}/ac/#", "{key}/dc/#", "{key}/dtu/#"), ("solar/{key}/cmd/#",)),
-    "ahoydtu": FormatTopics(("inverter/{key}/#", "{key}/total/#"), ("inverter/ctrl/#",)),
-    "wmbusmeters": FormatTopics(("wmbusmeters/{key}",)),
+    "opendtu": FormatTopics(("solar/{key}/#", "{key}/ac/#", "{key}/dc/#", "{key}/dtu/#") + HA_DISCOVERY, ("solar/{key}/cmd/#",)),
+    "ahoydtu": FormatTopics(("inverter/{key}/#", "{key}/total/#") + HA_DISCOVERY, ("inverter/ctrl/#",)),
+    "wmbusmeters": FormatTopics(("wmbusmeters/{key}",) + HA_DISCOVERY),
     "sunspec": FormatTopics(tuple(f"+/{role}/{{key}}/{kind}" for role in ("inverter", "meter")
-                                  for kind in ("values", "availability", "events", "device")) + ("pvsolar/{key}",)),
+                                  for kind in ("values", "availability", "events", "device")) + ("pvsolar/{key}",) + HA_DISCOVERY),
+    # a discovery node of its own (e.g. teleinfo2mqtt's fixed node ``teleinfo``): configs only, never readings
+    "ha_discovery": FormatTopics(HA_DISCOVERY),
 }
 
 

@@ -33,8 +33,8 @@ def test_filters_overlap(a: str, b: str, expected: bool):
 
 def test_every_vendor_decoder_has_a_topic_layout():
     named = {n for n, d in all_decoders().items() if d.topic_filters}
-    # Home Assistant discovery configs are never readings: no device account publishes them
-    assert set(FORMAT_TOPICS) == named - {"ha_discovery"}
+    # Home Assistant discovery configs are never readings, but a gateway or node account publishes them
+    assert set(FORMAT_TOPICS) == named
 
 
 def _golden_topics():
@@ -102,7 +102,7 @@ def test_hostile_vendor_topic_never_reaches_the_acl(topic: str):
       {"id": "d2", "format": "shelly_gen1", "topic": "inverter"}], "share topics"),
     ([{"id": "terril-admin", "format": "native"}], "reserved for service accounts"),
     ([{"id": "d0", "format": "native", "topic": "other"}], "leave 'topic' empty"),
-    ([{"id": "d0", "format": "ha_discovery", "topic": "x"}], "no topic layout"),
+    ([{"id": "d0", "format": "zigbee2mqtt", "topic": "x"}], "no topic layout"),
 ])
 def test_clashing_or_reserved_namespaces_are_refused(devices: list[dict], why: str):
     reg = parse_registry(_registry(devices))
