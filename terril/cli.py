@@ -361,6 +361,7 @@ def _register_component_commands() -> None:
 
 
 _register_component_commands()
+__import__("portal.cli").cli.register(app)  # terril web, terril users
 
 
 def _publish_alerts(settings, reg, client) -> int:  # noqa: ANN001
