@@ -4,7 +4,7 @@
 
 PYTHON ?= python3
 VENV   ?= .venv
-APT_PACKAGES = mosquitto mosquitto-clients influxdb influxdb-client python3-venv python3-pip ca-certificates poppler-utils docker-compose
+APT_PACKAGES = mosquitto mosquitto-clients influxdb influxdb-client python3-venv python3-pip ca-certificates poppler-utils docker-compose chromium chromium-driver
 PY     = $(VENV)/bin/python
 STAMP  = $(VENV)/.terril-installed
 
@@ -21,7 +21,7 @@ setup: system-packages venv
 # Debian packages: Mosquitto, InfluxDB and Python's venv. Installed only when something is missing.
 system-packages:
 	@missing=""; \
-	for b in mosquitto mosquitto_passwd influxd; do \
+	for b in mosquitto mosquitto_passwd influxd chromium chromedriver; do \
 	  command -v $$b >/dev/null 2>&1 || [ -x /usr/sbin/$$b ] || [ -x /usr/bin/$$b ] || missing="$$missing $$b"; \
 	done; \
 	$(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$$missing python3-venv"; \

@@ -103,6 +103,9 @@ def portal_data(stack) -> Iterator[PortalData]:  # noqa: ANN001
         client.close()
 
 
+_USERS_JSON: list[bytes] = []
+
+
 def make_portal(data_dir: Path, client: InfluxClient, registry_path: Path | None = None, **portal_settings):  # noqa: ANN003, ANN201
     from portal.app import Portal
     from portal.users import UserStore
@@ -111,9 +114,14 @@ def make_portal(data_dir: Path, client: InfluxClient, registry_path: Path | None
     settings = load_settings(None, data_dir=data_dir, registry=registry_path,
                              portal={"grafana_url": "https://grafana.example.org", **portal_settings})
     store = UserStore(data_dir)
+    if _USERS_JSON and not store.path.exists():  # argon2 is slow by design: hash the test accounts once
+        store.path.parent.mkdir(parents=True, exist_ok=True)
+        store.path.write_bytes(_USERS_JSON[0])
     for name, role in USERS.items():
         if store.get(name) is None:
             store.add(name, role, PASSWORD)
+    if not _USERS_JSON:
+        _USERS_JSON.append(store.path.read_bytes())
     return Portal(settings, load_registry(settings.registry), client, client, public_page=True)
 
 

@@ -8,8 +8,6 @@ import html
 import logging
 import re
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -190,18 +188,20 @@ def test_passwords_never_in_logs_audit_or_files(portal_data, tmp_path, caplog) -
     c.post("/login", data={"username": "alice", "password": PASSWORD, "csrf_token": csrf_of(c.get("/login").text)})
     pw = tmp_path / "pw"
     pw.write_text(secret_new)
-    env = {"TERRIL_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    cli = [sys.executable, "-m", "terril.cli"]
-    out = subprocess.run([*cli, "users", "add", "zoe", "--role", "technicien", "--password-file", str(pw)],
-                         capture_output=True, text=True, env=env, timeout=60)
-    assert out.returncode == 0, out.stderr
-    out2 = subprocess.run([*cli, "-v", "users", "passwd", "zoe"], capture_output=True, text=True, timeout=60,
-                          env={**env, "TERRIL_USER_PASSWORD": secret_new + "x"})
-    assert out2.returncode == 0, out2.stderr
-    listing = subprocess.run([*cli, "users", "list"], capture_output=True, text=True, env=env, timeout=60)
-    assert "zoe" in listing.stdout and "technicien" in listing.stdout
+    from typer.testing import CliRunner
+
+    from terril.cli import app as cli_app
+
+    runner = CliRunner()
+    env = {"TERRIL_DATA_DIR": str(tmp_path)}
+    out = runner.invoke(cli_app, ["users", "add", "zoe", "--role", "technicien", "--password-file", str(pw)], env=env)
+    assert out.exit_code == 0, out.output
+    out2 = runner.invoke(cli_app, ["-v", "users", "passwd", "zoe"], env={**env, "TERRIL_USER_PASSWORD": secret_new + "x"})
+    assert out2.exit_code == 0, out2.output
+    listing = runner.invoke(cli_app, ["users", "list"], env=env)
+    assert "zoe" in listing.output and "technicien" in listing.output
     written = "".join(f.read_text(errors="replace") for f in tmp_path.rglob("*") if f.is_file() and f != pw)
-    everything = written + caplog.text + out.stdout + out.stderr + out2.stdout + out2.stderr + listing.stdout
+    everything = written + caplog.text + out.output + out2.output + listing.output
     for secret in (PASSWORD, "typo-" + PASSWORD, secret_new, secret_new + "x"):
         assert secret not in everything
     assert "$argon2id$" in (tmp_path / "portal" / "users.json").read_text()
