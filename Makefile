@@ -18,7 +18,8 @@ help:
 
 setup: system-packages venv
 
-# Debian packages: Mosquitto, InfluxDB and Python's venv. Installed only when something is missing.
+# Debian packages: Mosquitto, InfluxDB, Python's venv, and Chromium for the portal's browser tests.
+# Installed only when something is missing.
 system-packages:
 	@missing=""; \
 	for b in mosquitto mosquitto_passwd influxd chromium chromedriver; do \
@@ -44,6 +45,8 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(VENV)/bin/terril demo
+	@echo ""
+	@echo "Web portal on the demo data: $(VENV)/bin/terril demo --serve  (prints http://127.0.0.1:8080/ and a demo login; Ctrl-C stops)"
 
 test: setup
 	$(PY) -m pytest -q

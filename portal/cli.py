@@ -132,7 +132,10 @@ def serve(portal, host: str, port: int, *, on_ready=None) -> None:  # noqa: ANN0
     server = uvicorn.Server(config)
     if on_ready is not None:
         on_ready()
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown: that is a normal stop
+        pass
 
 
 def web_cmd(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

@@ -38,6 +38,7 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
              faults: Annotated[bool, typer.Option(help="Inject the demo's faults (drift, silent meter, PV string ...).")] = True,
              analytics: Annotated[bool, typer.Option(help="Run the analytics and the savings report after collecting.")] = True,
              keep_stack: Annotated[bool, typer.Option("--keep-stack", help="Leave Mosquitto and InfluxDB running.")] = False,
+             serve: Annotated[bool, typer.Option("--serve", help="Then serve the web portal on the demo data until Ctrl-C (prints the URL and a demo login).")] = False,
              registry: Annotated[Optional[Path], typer.Option("--registry", envvar="TERRIL_REGISTRY", help="Registry file.")] = None,
              data_dir: Annotated[Optional[Path], typer.Option("--data-dir", envvar="TERRIL_DATA_DIR", help="Data folder.")] = None,
              config: Annotated[Optional[Path], typer.Option("--config", envvar="TERRIL_CONFIG", help="Settings file.")] = None) -> None:
@@ -188,6 +189,8 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
     console.print("  terril dashboards check --report   # every Grafana panel's query against this database")
     console.print(f"  ground truth of the injected faults: {truth_path}")
     console.print(f"  (the data stays in {state.data_dir}; `terril stack up` brings it back)")
+    if serve:
+        __import__("portal.demo").demo.serve_demo(settings, console)
     if not keep_stack:
         stack_down(settings.data_dir)
         console.print("Local stack stopped (use --keep-stack to leave it running).")
