@@ -76,6 +76,9 @@ class ReportJob:
     state: str = "running"  # running, done, failed
     file: str | None = None
     error: str | None = None
+    step: str = "reports.step.load"
+    done: int = 0
+    total: int = 0
     started_s: float = field(default_factory=time.time)
 
 
@@ -253,7 +256,9 @@ def route(path: str, methods: tuple[str, ...], role: str | None) -> Callable:
                 raise
             except TerrilError as err:
                 log.warning("%s %s: %s", request.method, request.url.path, err.message)
-                return portal.render(request, sess, "error.html", status_code=400, message=err.message)
+                problems = [f"{p.location}: {p.reason}" for p in getattr(err, "problems", None) or []]
+                return portal.render(request, sess, "error.html", status_code=400, message=err.message,
+                                     details=problems + ([err.hint] if err.hint else []))
 
         for m in methods:
             ROUTES[(path, m)] = role
@@ -365,9 +370,10 @@ async def opendata_csv(portal: Portal, request: Request, sess: Session) -> Respo
 @route("/overview", ("GET",), "lecteur")
 async def overview(portal: Portal, request: Request, sess: Session) -> Response:
     page = await run_in_threadpool(pdata.overview, portal.reader, portal.registry)
-    statuses = portal.slow_cache._values.get(("tertiaire", pdata.today().year - 1))
-    tert = {s.site: s.status for s in statuses[1][0]} if statuses else {}
-    return portal.render(request, sess, "overview.html", p=page, tertiaire=tert)
+    year = pdata.today().year - 1
+    statuses = (await run_in_threadpool(_tertiaire, portal, year))[0]  # the last full year, cached
+    return portal.render(request, sess, "overview.html", p=page, tertiaire_year=year,
+                         tertiaire={s.site: s.status for s in statuses})
 
 
 @route("/alerts", ("GET",), "lecteur")
@@ -466,13 +472,14 @@ async def imports_preview(portal: Portal, request: Request, sess: Session, form:
     body = await upload.read()  # type: ignore[union-attr]
     if len(body) > 50 * 1024 * 1024:
         return portal.render(request, sess, "error.html", status_code=413, message="file larger than 50 MB")
-    result = await run_in_threadpool(parse_import, body, kind, kwh_per_m3=meter.gas_kwh_per_m3)
+    unit = str(form.get("unit", "")).strip() or None
+    result = await run_in_threadpool(parse_import, body, kind, unit=unit, kwh_per_m3=meter.gas_kwh_per_m3)
     token = uuid.uuid4().hex
     portal.uploads_dir.mkdir(parents=True, exist_ok=True)
     (portal.uploads_dir / f"{token}.bin").write_bytes(body)
     filename = re.sub(r"[^\w.\- ]", "_", getattr(upload, "filename", "") or "upload.csv")[:100]
     (portal.uploads_dir / f"{token}.json").write_text(json.dumps({
-        "kind": kind, "meter": meter.id, "source": source, "file": filename, "user": sess.user}), encoding="utf-8")
+        "kind": kind, "meter": meter.id, "source": source, "file": filename, "user": sess.user, "unit": unit}), encoding="utf-8")
     kept = [(format_rfc3339_ns(v.time_ns), dict(v.fields)) for v in result.values[:20]]
     return portal.render(request, sess, "import_preview.html", r=result, kept=kept, token=token, meter=meter,
                          kind=kind, source=source, filename=filename, reasons=result.rejected_by_reason())
@@ -489,7 +496,8 @@ async def imports_confirm(portal: Portal, request: Request, sess: Session, form:
     meta = json.loads((portal.uploads_dir / f"{token}.json").read_text(encoding="utf-8"))
     body = (portal.uploads_dir / f"{token}.bin").read_bytes()
     meter = portal.registry.meter_by_id[meta["meter"]]
-    result = await run_in_threadpool(parse_import, body, meta["kind"], kwh_per_m3=meter.gas_kwh_per_m3)
+    result = await run_in_threadpool(parse_import, body, meta["kind"], unit=meta.get("unit"),
+                                     kwh_per_m3=meter.gas_kwh_per_m3)
     if not result.values:
         return portal.render(request, sess, "error.html", status_code=400, message=translate("imports.nothing", sess.lang))
     n = await run_in_threadpool(write_imported, portal.writer, result, site=meter.site, meter=meter.id,
@@ -532,8 +540,14 @@ def _generate_report(portal: Portal, job: ReportJob, sites: list[str], base, rep
     try:
         start, end = min(base.start, rep.start), max(base.end, rep.end)
         bundle = query_input_bundle(portal.reader, portal.registry, sites, start, end)
+        job.step, job.total = "reports.step.fit", len(bundle.meters)
+
+        def advance(_meter: object) -> None:
+            job.done += 1
+
         result = compute_savings(bundle, portal.registry, sites, base, rep,
-                                 factors=value_factors_from_prices(portal.settings.prices))
+                                 factors=value_factors_from_prices(portal.settings.prices), progress=advance)
+        job.step = "reports.step.render"
         portal.reports_dir.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         name = f"savings-{rep.start}-{rep.end}-{lang}-{stamp}-{job.id[:6]}"
@@ -676,8 +690,10 @@ async def devices_page(portal: Portal, request: Request, sess: Session) -> Respo
     now = time.time_ns()
     last = await run_in_threadpool(last_message_by_device, portal.reader, now - 30 * 86_400 * 10**9)
     unmapped = await run_in_threadpool(query_unmapped, portal.reader, 30)
+    fed = {c.meter for d in portal.registry.devices for c in d.channels}
+    free = [m for m in portal.registry.meters if m.id not in fed]  # a meter is fed by one device at most
     return portal.render(request, sess, "devices.html", devices=portal.registry.devices, last=last, unmapped=unmapped,
-                         sites=portal.registry.sites, meters=portal.registry.meters)
+                         sites=portal.registry.sites, meters=free)
 
 
 @route("/devices/add", ("POST",), "admin")
@@ -691,8 +707,11 @@ async def devices_add(portal: Portal, request: Request, sess: Session, form: dic
     meter = str(form.get("meter", ""))
     topic = str(form.get("topic", "")).strip() or None
     entry = new_device_entry(device, site, fmt, [meter], topic=topic)
-    target = _target(None, portal.settings.registry, portal.data_dir)
+    target = _target(portal.cfg.broker_dir, portal.settings.registry, portal.data_dir)
     creds, reloaded = await run_in_threadpool(add_device, target, entry)
+    from terril.registry import load_registry
+
+    portal.registry = load_registry(target.registry_path)  # the new device is in the registry file now
     portal.audit.record(sess.user or "?", "device_added", device, site=site, format=fmt)
     resp = portal.render(request, sess, "device_added.html", creds=creds, reloaded=reloaded)
     resp.headers["Cache-Control"] = "no-store"

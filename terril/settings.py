@@ -112,6 +112,8 @@ class PortalSettings(BaseModel):
     cache_ttl_s: float = Field(60.0, ge=0, le=86_400, description="how long the public page's figures are reused")
     login_attempts: int = Field(5, ge=1, le=1000, description="failed logins allowed per address and per user name in login_window_s")
     login_window_s: float = Field(300.0, ge=1, le=86_400, description="window of the login rate limit")
+    broker_dir: Path | None = Field(None, description="broker password and ACL files (`terril broker config`) the "
+                                    "device add flow updates; empty = the local stack's broker")
 
 
 class Settings(BaseSettings):
