@@ -560,7 +560,8 @@ def _generate_report(portal: Portal, job: ReportJob, sites: list[str], base, rep
             shutil.rmtree(path)
             path = Path(zipped)
         write_savings_monthly(portal.writer, result)
-        meta = {"file": path.name, "user": job.user, "created": format_rfc3339_ns(time.time_ns()), "sites": sites,
+        now = time.time_ns()
+        meta = {"file": path.name, "user": job.user, "created": format_rfc3339_ns(now), "created_ns": now, "sites": sites,
                 "baseline": f"{base.start}..{base.end}", "period": f"{rep.start}..{rep.end}", "lang": lang,
                 "format": fmt, "input_sha256": result.input_sha256,
                 "pages": pdf_page_count(path) if fmt == "pdf" else None,

@@ -22,7 +22,8 @@ class AuditLog:
         self._lock = threading.Lock()
 
     def record(self, user: str, action: str, target: str = "", **details: Any) -> dict[str, Any]:
-        entry = {"time": format_rfc3339_ns(time.time_ns()), "user": user, "action": action, "target": target,
+        t = time.time_ns()
+        entry = {"time": format_rfc3339_ns(t), "time_ns": t, "user": user, "action": action, "target": target,
                  **details}
         line = json.dumps(entry, ensure_ascii=False, default=str)
         with self._lock:

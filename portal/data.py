@@ -71,7 +71,7 @@ def public_page(client: InfluxClient, reg: Registry, prices: PricesSettings, now
     day = local_date(now_ns)
     midnight = local_midnight_ns(day)
     year_start = local_midnight_ns(dt.date(day.year, 1, 1))
-    power = queries.pv_power_now_w(client, now_ns - 3600 * 10**9)
+    power = queries.pv_power_now_w(client, now_ns - 3 * 3600 * 10**9)
     summaries = query_site_summaries(client, reg, midnight, now_ns)
     today_kwh = sum(s.produced_kwh for s in summaries)
     pv_days = query_pv_site_daily(client, year_start, midnight)
@@ -100,7 +100,8 @@ def public_page(client: InfluxClient, reg: Registry, prices: PricesSettings, now
                           "avoided_eur": _finite(sv[1]) if sv else None})
     return {
         "as_of_ns": now_ns, "day": day.isoformat(),
-        "pv_now_kw": sum(v for v in power.values() if math.isfinite(v)) / 1000 if power else None,
+        "pv_now_kw": sum(v for _, v in power.values() if math.isfinite(v)) / 1000 if power else None,
+        "pv_now_at_ns": max(t for t, _ in power.values()) if power else None,
         "pv_today_kwh": today_kwh, "pv_year_kwh": year_kwh,
         "co2_year_kg": year_kwh * prices.electricity_kg_co2e_per_kwh,
         "kwp_installed": rollout["kwp_installed"], "kwp_planned": rollout["kwp_planned_total"],
@@ -136,6 +137,8 @@ def overview(client: InfluxClient, reg: Registry, now_ns: int | None = None) -> 
     pv = query_pv_site_daily(client, month_start, now_ns)
     rows = []
     for s in reg.sites:
+        if all(m.carrier == "weather" for m in reg.meters_of_site(s.id)):
+            continue  # the weather station is no building
         meters = [m for m in reg.meters_of_site(s.id) if m.carrier in ENERGY_CARRIERS]
         actual = sum(base[m.id][0] for m in meters if m.id in base and math.isfinite(base[m.id][0]))
         expected = sum(base[m.id][1] for m in meters if m.id in base and math.isfinite(base[m.id][1]))
@@ -174,11 +177,16 @@ def building(client: InfluxClient, reg: Registry, site: str, days: int = 90, now
     last_meter = queries.last_reading_by_meter(client, now_ns - 30 * DAY_NS)
     last_device = queries.last_message_by_device(client, now_ns - 30 * DAY_NS)
     carriers = sorted(per_carrier)
-    rows = [[str(d)] + [_finite(float(per_carrier[c][i])) for c in carriers] + [_finite(float(expected[i]))]
-            for i, d in enumerate(bundle.dates)]
+    if per_carrier:
+        stacked = np.vstack([per_carrier[c] for c in carriers])
+        total = np.where(np.all(np.isnan(stacked), axis=0), np.nan, np.nansum(stacked, axis=0))
+    else:
+        total = np.full(bundle.dates.size, np.nan)
+    rows = [[str(d)] + [_finite(float(per_carrier[c][i])) for c in carriers]
+            + [_finite(float(total[i])), _finite(float(expected[i]))] for i, d in enumerate(bundle.dates)]
     return {
         "site": reg.site_by_id[site], "x": _day_unix_s(bundle.dates), "rows": rows,
-        "series": {c: [_finite(float(v)) for v in per_carrier[c]] for c in sorted(per_carrier)},
+        "carriers": carriers, "total": [_finite(float(v)) for v in total],
         "expected": [_finite(float(v)) for v in expected], "drift": drift,
         "sources": sorted({m.source for m in bundle.meters}),
         "alerts": alerts,

@@ -18,10 +18,10 @@ def _num(v: object) -> float:
     return float(v) if v is not None else math.nan
 
 
-def pv_power_now_w(client: InfluxClient, since_ns: int) -> dict[str, float]:
-    """Last PV power per PV meter since ``since_ns`` (meter -> W)."""
+def pv_power_now_w(client: InfluxClient, since_ns: int) -> dict[str, tuple[int, float]]:
+    """Last PV power per PV meter since ``since_ns`` (meter -> (time_ns, W))."""
     q = f'SELECT last("power_w") FROM "reading" WHERE "carrier" = \'pv\' AND time >= {int(since_ns)} GROUP BY "meter"'
-    return {s.tags.get("meter", ""): _num(s.values[0][1]) for s in client.query(q) if s.values}
+    return {s.tags.get("meter", ""): (int(s.values[0][0]), _num(s.values[0][1])) for s in client.query(q) if s.values}
 
 
 def baseline_totals(client: InfluxClient, start_ns: int, end_ns: int) -> dict[str, tuple[float, float]]:

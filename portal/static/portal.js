@@ -34,7 +34,7 @@
     var width = Math.max(el.clientWidth, 260);
     var bars = spec.kind === "bars";
     var data = [xValues(spec)];
-    var series = [{label: spec.xkind === "year" ? (lang === "fr" ? "Année" : "Year") : "", value: function (u, v) {
+    var series = [{label: spec.xkind === "year" ? (lang === "fr" ? "Année" : "Year") : (lang === "fr" ? "Date" : "Date"), value: function (u, v) {
       if (v === null) return "—";
       if (spec.xkind === "year") return String(v);
       var d = new Date(v * 1000);
@@ -44,7 +44,7 @@
       data.push(s.values.map(function (v) { return v === null ? null : v; }));
       var color = s.color || palette[i % palette.length];
       var opt = {label: s.label, stroke: color, width: 2, value: function (u, v) { return fmt(v, 1); }};
-      if (bars) {
+      if (bars && s.type !== "line") {
         opt.fill = color; opt.paths = uPlot.paths.bars({size: [0.8 / spec.series.length, 60], align: 0});
         opt.width = 0;
       }
@@ -56,9 +56,16 @@
       scales: {x: {time: spec.xkind !== "year"}},
       axes: [{}, {values: function (u, vals) { return vals.map(function (v) { return fmt(v); }); }, size: 60}],
       plugins: spec.bands ? [bandsPlugin(spec)] : [],
+      legend: {live: false},
       cursor: {drag: {x: false, y: false}}
     };
-    if (bars && spec.xkind === "year") opts.axes[0] = {values: function (u, vals) { return vals.map(function (v) { return Number.isInteger(v) ? String(v) : ""; }); }};
+    if (spec.xkind === "year") {
+      opts.axes[0] = {values: function (u, vals) { return vals.map(function (v) { return Number.isInteger(v) ? String(v) : ""; }); }};
+    } else {
+      var loc = lang === "fr" ? "fr-FR" : "en-GB";
+      var f = spec.xkind === "month" ? {month: "short", year: "2-digit", timeZone: "UTC"} : {day: "2-digit", month: "2-digit", timeZone: "Europe/Paris"};
+      opts.axes[0] = {values: function (u, vals) { return vals.map(function (v) { return v === null ? "" : new Date(v * 1000).toLocaleDateString(loc, f); }); }};
+    }
     el.innerHTML = "";
     el._plot = new uPlot(opts, data, el);
   }

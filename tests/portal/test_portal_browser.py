@@ -112,7 +112,7 @@ def _chart_days_with_data(browser, url: str) -> int:  # noqa: ANN001
     browser.get(url)
     wait(browser, lambda d: d.execute_script("return document.querySelector('#daily canvas') !== null"))
     spec = json.loads(browser.find_element(By.ID, "daily-data").get_attribute("textContent"))
-    return sum(v is not None for v in spec["series"][0]["values"]) if spec["series"][:-1] else 0
+    return sum(v is not None for v in spec["series"][0]["values"])  # the total of all carriers
 
 
 def enedis_export(today: dt.date, days: int = 3) -> bytes:
