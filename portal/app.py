@@ -186,6 +186,10 @@ class Portal:
 
     # ------------------------------------------------------------------ rendering
     def render(self, request: Request, sess: Session, template: str, status_code: int = 200, **ctx: Any) -> Response:
+        html = self.render_html(request, sess, template, **ctx)
+        return self.save_session(request, HTMLResponse(html, status_code=status_code), sess)
+
+    def render_html(self, request: Request, sess: Session, template: str, **ctx: Any) -> str:
         lang = sess.lang
 
         def _(key: str, **fmt: object) -> str:
@@ -197,12 +201,11 @@ class Portal:
             local = dt.datetime.fromtimestamp(ns / 1e9, tz=PARIS)
             return local.strftime("%d/%m/%Y %H:%M") if lang == "fr" else local.strftime("%Y-%m-%d %H:%M")
 
-        html = self.env.get_template(template).render(
+        return self.env.get_template(template).render(
             _=_, lang=lang, num=lambda v, d=0: num(v, lang, d), date=lambda v: fmt_date(v, lang), when=when,
             user=sess.user, role=sess.role, csrf=sess.csrf, path=request.url.path, public_page=self.public_page,
             can=lambda needed: sess.role is not None and role_at_least(sess.role, needed),
             town=self.registry.town.name, **ctx)
-        return self.save_session(request, HTMLResponse(html, status_code=status_code), sess)
 
     def redirect(self, request: Request, sess: Session, url: str) -> Response:
         return self.save_session(request, RedirectResponse(url, status_code=303), sess)
@@ -339,9 +342,16 @@ def _public_enabled(portal: Portal) -> None:
 @route("/public", ("GET",), None)
 async def public(portal: Portal, request: Request, sess: Session) -> Response:
     _public_enabled(portal)
-    page = await run_in_threadpool(portal.cache.get, "public", lambda: pdata.public_page(
-        portal.reader, portal.registry, portal.settings.prices))
-    return portal.render(request, sess, "public.html", p=page)
+    def page() -> dict:
+        return portal.cache.get("public", lambda: pdata.public_page(portal.reader, portal.registry,
+                                                                    portal.settings.prices))
+
+    if sess.user is not None:  # the staff's header differs: rendered for them
+        return portal.render(request, sess, "public.html", p=await run_in_threadpool(page))
+    # visitors all get the same page: rendered once per language and cache period
+    html = await run_in_threadpool(portal.cache.get, ("public-html", sess.lang),
+                                   lambda: portal.render_html(request, sess, "public.html", p=page()))
+    return portal.save_session(request, HTMLResponse(html), sess)
 
 
 @route("/public/opendata", ("GET",), None)

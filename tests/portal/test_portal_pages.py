@@ -102,3 +102,19 @@ def test_pv_tertiaire_devices_reports_render(app) -> None:  # noqa: ANN001
     assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d", row), row  # its last message, French date
     operat = c.get("/tertiaire/operat.csv")
     assert operat.status_code == 200 and len(operat.content) > 0
+
+
+def test_public_page_is_computed_once_per_cache_period(app, portal, monkeypatch) -> None:  # noqa: ANN001
+    calls = []
+    for name in ("query", "query_chunks"):
+        original = getattr(portal.reader, name)
+        monkeypatch.setattr(portal.reader, name, lambda *a, _o=original, **k: (calls.append(a[0]), _o(*a, **k))[1])
+    portal.cache.clear()
+    c = TestClient(app)
+    first = c.get("/public").text
+    n = len(calls)
+    assert n > 0
+    for _ in range(5):
+        assert TestClient(app).get("/public").text == first
+    assert len(calls) == n, "visitors within the cache period cost no query"
+    assert TestClient(app).get("/public?lang=en").status_code == 200 and len(calls) == n  # same figures, English page
