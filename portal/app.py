@@ -651,7 +651,31 @@ async def tertiaire_page(portal: Portal, request: Request, sess: Session) -> Res
     year = _year(request)
     statuses, sha, rng, dju = await run_in_threadpool(_tertiaire, portal, year)
     names = {s.id: s.name for s in portal.registry.sites}
-    return portal.render(request, sess, "tertiaire.html", year=year, statuses=statuses, sha=sha, names=names)
+    return portal.render(request, sess, "tertiaire.html", year=year, statuses=statuses, sha=sha, names=names,
+                         trajectory=_trajectory(statuses, names, sess.lang))
+
+
+def _trajectory(statuses: list, names: dict[str, str], lang: str) -> dict:
+    """Chart of the trajectories: consumption as an index (reference year = 100), and the target path."""
+    from analytics.tertiaire import target_reduction
+
+    if not statuses:
+        return {}
+    first = min(s.reference_year for s in statuses)
+    years = list(range(first, 2051))
+    series = [{"label": translate("tertiaire.path", lang),
+               "values": [round(100 * (1 - target_reduction(y, first)), 1) for y in years], "color": "#4a5568",
+               "dash": True}]
+    for s in statuses:
+        if not (math.isfinite(s.reference_kwh) and math.isfinite(s.current_kwh)) or s.reference_kwh <= 0:
+            continue
+        values: list[float | None] = [None] * len(years)
+        values[years.index(s.reference_year)] = 100.0
+        values[years.index(s.year)] = round(100 * s.current_kwh / s.reference_kwh, 1)
+        series.append({"label": names.get(s.site, s.site), "values": values, "points": True, "spanGaps": True})
+    rows = [[str(y)] + [v["values"][i] for v in series] for i, y in enumerate(years)]
+    return {"spec": {"kind": "lines", "xkind": "year", "x": years, "series": series},
+            "headers": [translate("col.year", lang)] + [v["label"] for v in series], "rows": rows}
 
 
 @route("/tertiaire/operat.csv", ("GET",), "lecteur")

@@ -168,6 +168,8 @@ T: dict[str, tuple[str, str]] = {
     "tertiaire.current": ("Année [kWh]", "Year [kWh]"),
     "tertiaire.reduction": ("Réduction [%]", "Reduction [%]"),
     "tertiaire.target": ("Objectif [%]", "Target [%]"),
+    "tertiaire.path": ("Trajectoire −40 % / −50 % / −60 %", "−40 % / −50 % / −60 % path"),
+    "tertiaire.chart": ("Trajectoires (année de référence = 100)", "Trajectories (reference year = 100)"),
     "tertiaire.show": ("Afficher", "Show"),
     "pv.title": ("PV et déploiement", "PV and rollout"),
     "pv.funnel": ("De l'expérimentation à la massification", "From experimentation to massification"),

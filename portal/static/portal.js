@@ -49,6 +49,8 @@
         opt.width = 0;
       }
       if (s.dash) opt.dash = [6, 4];
+      if (s.points) opt.points = {show: true, size: 8};
+      if (s.spanGaps) opt.spanGaps = true;
       series.push(opt);
     });
     var opts = {

@@ -118,3 +118,14 @@ def test_public_page_is_computed_once_per_cache_period(app, portal, monkeypatch)
         assert TestClient(app).get("/public").text == first
     assert len(calls) == n, "visitors within the cache period cost no query"
     assert TestClient(app).get("/public?lang=en").status_code == 200 and len(calls) == n  # same figures, English page
+
+
+def test_tertiaire_trajectory_chart_follows_the_milestones(app) -> None:  # noqa: ANN001
+    import json
+
+    c = login(app, "luc")
+    page = c.get("/tertiaire?year=2025").text
+    spec = json.loads(re.search(r'<script type="application/json" id="trajectory-data">(.*?)</script>', page, re.S).group(1))
+    path = dict(zip(spec["x"], spec["series"][0]["values"]))
+    assert path[2030] == 60.0 and path[2040] == 50.0 and path[2050] == 40.0
+    assert path[min(spec["x"])] == 100.0

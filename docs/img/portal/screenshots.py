@@ -36,7 +36,7 @@ def main() -> None:
     args = ap.parse_args()
     opts = webdriver.ChromeOptions()
     opts.binary_location = shutil.which("chromium")
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1"):
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1", "--lang=fr-FR"):
         opts.add_argument(a)
     driver = webdriver.Chrome(options=opts, service=Service(shutil.which("chromedriver")))
     try:
@@ -46,6 +46,18 @@ def main() -> None:
         driver.find_element(By.ID, "password").send_keys(args.password_file.read_text().strip())
         driver.find_element(By.CSS_SELECTOR, "form.card button[type=submit]").click()
         time.sleep(0.5)
+        driver.get(args.url + "/reports")
+        if not driver.find_elements(By.CSS_SELECTOR, "#report-list tbody tr"):  # one report for the list
+            driver.find_element(By.CSS_SELECTOR, "input[name=sites]").click()
+            driver.execute_script("""
+                var d = function (n) { var t = new Date(Date.now() - n * 864e5); return t.toISOString().slice(0, 10); };
+                document.getElementById('b0').value = d(60); document.getElementById('b1').value = d(31);
+                document.getElementById('p0').value = d(30); document.getElementById('p1').value = d(1);""")
+            driver.find_element(By.ID, "generate").click()
+            for _ in range(240):
+                if driver.find_elements(By.ID, "download") or driver.find_elements(By.CSS_SELECTOR, "#job .error"):
+                    break
+                time.sleep(0.5)
         driver.get(args.url + "/alerts?state=open")
         first_alert = driver.find_element(By.CSS_SELECTOR, "table a[href^='/alerts/']").get_attribute("href")
         for name, path, (w, h) in PAGES:
