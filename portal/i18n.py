@@ -97,6 +97,7 @@ T: dict[str, tuple[str, str]] = {
     "col.file": ("Fichier", "File"),
     "col.kept": ("Gardées", "Kept"),
     "col.rejected": ("Rejetées", "Rejected"),
+    "col.pages": ("Pages", "Pages"),
     "col.hash": ("Empreinte des données", "Input hash"),
     "col.messages": ("Messages", "Messages"),
     "col.date": ("Date", "Date"),

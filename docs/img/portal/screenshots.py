@@ -10,6 +10,7 @@ Writes one PNG per page into this folder (``--out`` to change), each the full he
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import time
 from pathlib import Path
@@ -38,7 +39,9 @@ def main() -> None:
     opts.binary_location = shutil.which("chromium")
     for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1", "--lang=fr-FR"):
         opts.add_argument(a)
-    driver = webdriver.Chrome(options=opts, service=Service(shutil.which("chromedriver")))
+    opts.add_experimental_option("prefs", {"intl.accept_languages": "fr-FR,fr"})
+    service = Service(shutil.which("chromedriver"), env={**os.environ, "LANGUAGE": "fr", "LANG": "fr_FR.UTF-8"})
+    driver = webdriver.Chrome(options=opts, service=service)
     try:
         driver.set_window_size(1280, 900)
         driver.get(args.url + "/login")
