@@ -66,6 +66,8 @@ def query_tertiaire_statuses(client: InfluxClient, reg, year: int, dju_reference
 
     Returns ``(statuses, input_sha256, data_range, dju_reference)`` (used by ``terril report
     tertiaire`` and the portal)."""
+    import warnings
+
     import numpy as np
 
     from analytics.reports.inputs import InputBundle, query_input_bundle
@@ -81,7 +83,9 @@ def query_tertiaire_statuses(client: InfluxClient, reg, year: int, dju_reference
                                            dt.date(ry, 1, 1), dt.date(ry, 12, 31))
     bundles = [current, *reference.values()]
     djus = [year_total(b.dates, b.hdd_k_d, int(str(b.dates[0])[:4]))[0] for b in bundles]
-    dju_ref = dju_reference or float(np.nanmean(djus))
+    with warnings.catch_warnings():  # no reference year with weather: NaN, reported as no data
+        warnings.simplefilter("ignore", RuntimeWarning)
+        dju_ref = dju_reference or float(np.nanmean(djus))
     statuses = compute_statuses(reg, year, reference, current, dju_ref)
     sha = input_hash(*(b.sha256() for b in bundles))
     rng = f"reference years {sorted(reference)}; year {year}"

@@ -39,7 +39,7 @@ from portal import data as pdata
 from portal.audit import AuditLog
 from portal.cache import TTLCache
 from portal.i18n import LANGS, date as fmt_date, num, translate
-from portal.users import ROLES, UserStore, role_at_least
+from portal.users import UserStore, role_at_least
 from terril.errors import TerrilError
 from terril.ids import is_valid_id
 from terril.influx import InfluxClient

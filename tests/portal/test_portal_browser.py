@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IMPORT_METER, IMPORT_SITE, PASSWORD  # type: ignore[import-not-found]
+from portal_helpers import IMPORT_METER, IMPORT_SITE, PASSWORD  # type: ignore[import-not-found]
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(
     shutil.which("chromium") is None or shutil.which("chromedriver") is None,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import PASSWORD, make_portal  # type: ignore[import-not-found]
+from portal_helpers import PASSWORD, make_portal  # type: ignore[import-not-found]
 from terril.lineprotocol import format_point
 from terril.readings import Point
 from terril.registry import load_registry

@@ -9,7 +9,7 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import PASSWORD  # type: ignore[import-not-found]
+from portal_helpers import PASSWORD  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.integration
 

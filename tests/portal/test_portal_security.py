@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from conftest import PASSWORD, USERS, make_portal  # type: ignore[import-not-found]
+from portal_helpers import PASSWORD, USERS, make_portal  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.integration
 
