@@ -40,7 +40,7 @@ from portal.audit import AuditLog
 from portal.cache import TTLCache
 from portal.i18n import LANGS, date as fmt_date, num, translate
 from portal.users import UserStore, role_at_least
-from terril.errors import TerrilError
+from terril.errors import InfluxError, TerrilError
 from terril.ids import is_valid_id
 from terril.influx import InfluxClient
 from terril.registry import Registry
@@ -257,6 +257,10 @@ def route(path: str, methods: tuple[str, ...], role: str | None) -> Callable:
                 return await fn(portal, request, sess, form) if request.method == "POST" else await fn(portal, request, sess)
             except HTTPException:
                 raise
+            except InfluxError as err:  # the database is down or refused: say so, the page cannot be shown
+                log.warning("%s %s: %s", request.method, request.url.path, err.message)
+                return portal.render(request, sess, "error.html", status_code=503, message=err.message,
+                                     details=[err.hint] if err.hint else [])
             except TerrilError as err:
                 log.warning("%s %s: %s", request.method, request.url.path, err.message)
                 problems = [f"{p.location}: {p.reason}" for p in getattr(err, "problems", None) or []]
@@ -486,6 +490,9 @@ async def imports_preview(portal: Portal, request: Request, sess: Session, form:
     result = await run_in_threadpool(parse_import, body, kind, unit=unit, kwh_per_m3=meter.gas_kwh_per_m3)
     token = uuid.uuid4().hex
     portal.uploads_dir.mkdir(parents=True, exist_ok=True)
+    for old in portal.uploads_dir.iterdir():  # previews never confirmed are forgotten after a day
+        if time.time() - old.stat().st_mtime > 86_400:
+            old.unlink(missing_ok=True)
     (portal.uploads_dir / f"{token}.bin").write_bytes(body)
     filename = re.sub(r"[^\w.\- ]", "_", getattr(upload, "filename", "") or "upload.csv")[:100]
     (portal.uploads_dir / f"{token}.json").write_text(json.dumps({
@@ -760,6 +767,14 @@ async def audit_page(portal: Portal, request: Request, sess: Session) -> Respons
 
 # ---------------------------------------------------------------------- the application
 
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected error: logged with its traceback on the server, one line for the user."""
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return HTMLResponse("<!doctype html><html lang=\"fr\"><title>Terril</title><h1>Erreur interne / internal error</h1>"
+                        "<p>Elle est consignée dans le journal du serveur. / It is recorded in the server's log.</p>",
+                        status_code=500)
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     portal: Portal = request.app.state.portal
     sess = portal.load_session(request)
@@ -799,7 +814,7 @@ def create_app(portal: Portal) -> Starlette:
         path, methods, _role = ep.route_info  # type: ignore[attr-defined]
         routes.append(Route(path, ep, methods=list(methods)))
     routes.append(Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"))
-    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found})
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_found, Exception: _server_error})
     app.state.portal = portal
     app.add_middleware(SecurityHeaders)
     return app

@@ -129,3 +129,20 @@ def test_tertiaire_trajectory_chart_follows_the_milestones(app) -> None:  # noqa
     path = dict(zip(spec["x"], spec["series"][0]["values"]))
     assert path[2030] == 60.0 and path[2040] == 50.0 and path[2050] == 40.0
     assert path[min(spec["x"])] == 100.0
+
+
+def test_database_down_gives_a_clear_page_not_a_traceback(portal_data, tmp_path) -> None:  # noqa: ANN001
+    from portal.app import create_app
+    from portal_helpers import make_portal  # type: ignore[import-not-found]
+    from terril.influx import InfluxClient
+
+    dead = InfluxClient("http://127.0.0.1:9", "nowhere", timeout_s=2)
+    p = make_portal(tmp_path, dead)
+    app = create_app(p)
+    r = TestClient(app).get("/public")
+    assert r.status_code == 503 and "Traceback" not in r.text
+    c = TestClient(app, follow_redirects=False)
+    token = csrf_of(c.get("/login").text)
+    c.post("/login", data={"username": "luc", "password": PASSWORD, "csrf_token": token})
+    r = c.get("/overview")
+    assert r.status_code == 503 and "Traceback" not in r.text and "<h1>" in r.text
