@@ -189,6 +189,30 @@ T: dict[str, tuple[str, str]] = {
 }
 
 
+KINDS: dict[str, tuple[str, str]] = {
+    "town_hall": ("mairie", "town hall"), "technical_services": ("services techniques", "technical services"),
+    "pv_test_platform": ("plateforme d'essais PV", "PV test platform"), "church": ("église", "church"),
+    "primary_school": ("école élémentaire", "primary school"), "nursery_school": ("école maternelle", "nursery school"),
+    "sports_hall": ("salle de sports", "sports hall"), "library": ("médiathèque", "library"),
+    "community_hall": ("salle des fêtes", "community hall"), "cultural_centre": ("centre culturel", "cultural centre"),
+    "weather": ("station météo", "weather station"),
+}
+
+
+def carrier(name: str, lang: str) -> str:
+    """A carrier's name in ``lang`` (the reports' labels)."""
+    from analytics.reports.i18n import LABELS
+
+    label = LABELS.get(f"carrier.{name}")
+    return label[lang] if label else name
+
+
+def kind(name: str, lang: str) -> str:
+    """A site kind's name in ``lang``."""
+    fr_en = KINDS.get(name)
+    return (fr_en[0] if lang == "fr" else fr_en[1]) if fr_en else name.replace("_", " ")
+
+
 def translate(key: str, lang: str, **fmt: object) -> str:
     fr, en = T[key]
     text = fr if lang == "fr" else en
