@@ -511,6 +511,8 @@ async def imports_confirm(portal: Portal, request: Request, sess: Session, form:
     if not re.fullmatch(r"[0-9a-f]{32}", token) or not (portal.uploads_dir / f"{token}.json").exists():
         return portal.render(request, sess, "error.html", status_code=400, message=translate("imports.expired", sess.lang))
     meta = json.loads((portal.uploads_dir / f"{token}.json").read_text(encoding="utf-8"))
+    if meta.get("user") != sess.user:  # a preview is confirmed by the one who uploaded it
+        return portal.render(request, sess, "error.html", status_code=400, message=translate("imports.expired", sess.lang))
     body = (portal.uploads_dir / f"{token}.bin").read_bytes()
     meter = portal.registry.meter_by_id[meta["meter"]]
     result = await run_in_threadpool(parse_import, body, meta["kind"], unit=meta.get("unit"),

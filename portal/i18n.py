@@ -19,6 +19,7 @@ T: dict[str, tuple[str, str]] = {
     "nav.pv": ("PV et déploiement", "PV and rollout"),
     "nav.devices": ("Appareils", "Devices"),
     "nav.public": ("Page publique", "Public page"),
+    "nav.audit": ("Journal d'audit", "Audit log"),
     "nav.logout": ("Se déconnecter", "Log out"),
     "nav.main": ("Navigation principale", "Main navigation"),
     "lang.switch": ("English", "Français"),

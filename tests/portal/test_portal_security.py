@@ -241,3 +241,16 @@ def test_hostile_registry_text_is_escaped_in_every_page(portal_data, tmp_path) -
             if url in ("/sites/mairie", "/public", f"/alerts/{portal_data.silent_alert}", "/overview"):
                 assert html.escape(HOSTILE, quote=True)[:20] in r.text or "&lt;script&gt;" in r.text, url
     assert pages >= 12
+
+
+def test_an_import_preview_is_confirmed_only_by_its_uploader(app, portal_data) -> None:  # noqa: ANN001
+    gaelle, alice = login(app, "gaelle"), login(app, "alice")
+    csv = b"time,value\n2024-01-01T00:00:00+01:00,1.5\n2024-01-02T00:00:00+01:00,2.5\n"
+    r = gaelle.post("/imports/preview", data={"csrf_token": csrf_of(gaelle.get("/imports").text), "kind": "generic",
+                                              "meter": "mediatheque-elec", "source": "test-owner", "unit": "kWh"},
+                    files={"file": ("owner.csv", csv, "text/csv")})
+    assert r.status_code == 200 and "2 gardées" in html.unescape(r.text)
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', r.text).group(1)
+    other = alice.post("/imports/confirm", data={"csrf_token": csrf_of(alice.get("/imports").text), "token": token})
+    assert other.status_code == 400
+    assert portal_data.client.query('SELECT count(*) FROM "imported" WHERE "source" = \'test-owner\'') == []
