@@ -82,13 +82,15 @@ def write_portal_data(client: InfluxClient, today: dt.date) -> tuple[str, str]:
 _USERS_JSON: list[bytes] = []
 
 
-def make_portal(data_dir: Path, client: InfluxClient, registry_path: Path | None = None, **portal_settings):  # noqa: ANN003, ANN201
+def make_portal(data_dir: Path, client: InfluxClient, registry_path: Path | None = None, *,  # noqa: ANN201
+                public_page: bool | None = True, public_page_setting: bool = False, **portal_settings):  # noqa: ANN003
     from portal.app import Portal
     from portal.users import UserStore
     from terril.settings import load_settings
 
     settings = load_settings(None, data_dir=data_dir, registry=registry_path,
-                             portal={"grafana_url": "https://grafana.example.org", **portal_settings})
+                             portal={"grafana_url": "https://grafana.example.org", "public_page": public_page_setting,
+                                     **portal_settings})
     store = UserStore(data_dir)
     if _USERS_JSON and not store.path.exists():  # argon2 is slow by design: hash the test accounts once
         store.path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,4 +100,4 @@ def make_portal(data_dir: Path, client: InfluxClient, registry_path: Path | None
             store.add(name, role, PASSWORD)
     if not _USERS_JSON:
         _USERS_JSON.append(store.path.read_bytes())
-    return Portal(settings, load_registry(settings.registry), client, client, public_page=True)
+    return Portal(settings, load_registry(settings.registry), client, client, public_page=public_page)

@@ -254,3 +254,15 @@ def test_an_import_preview_is_confirmed_only_by_its_uploader(app, portal_data) -
     other = alice.post("/imports/confirm", data={"csrf_token": csrf_of(alice.get("/imports").text), "token": token})
     assert other.status_code == 400
     assert portal_data.client.query('SELECT count(*) FROM "imported" WHERE "source" = \'test-owner\'') == []
+
+
+def test_public_page_is_off_unless_the_setting_says_so(portal_data, tmp_path) -> None:  # noqa: ANN001
+    from portal.app import create_app
+
+    off = TestClient(create_app(make_portal(tmp_path / "off", portal_data.client, public_page=None)), follow_redirects=False)
+    assert off.get("/").headers["location"] == "/login"
+    for url in ("/public", "/public/opendata", "/public/opendata/mairie.csv"):
+        assert off.get(url).status_code == 404, url
+    on = TestClient(create_app(make_portal(tmp_path / "on", portal_data.client, public_page=None, public_page_setting=True)),
+                    follow_redirects=False)
+    assert on.get("/").headers["location"] == "/public" and on.get("/public").status_code == 200
