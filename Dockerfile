@@ -1,4 +1,4 @@
-# Terril: the collector (`terril collect`) and the analytics scheduler (`terril run`).
+# Terril: the collector (`terril collect`), the analytics scheduler (`terril run`) and the web portal (`terril web`).
 # Build: docker compose build   (see docs/deploy.md)
 FROM python:3.11-slim-bookworm
 
@@ -12,6 +12,7 @@ COPY collector ./collector
 COPY analytics ./analytics
 COPY dashboards ./dashboards
 COPY firmware_sim ./firmware_sim
+COPY portal ./portal
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /var/lib/terril --create-home terril \
     && mkdir -p /etc/terril && chown terril: /var/lib/terril

@@ -4,7 +4,7 @@
 
 PYTHON ?= python3
 VENV   ?= .venv
-APT_PACKAGES = mosquitto mosquitto-clients influxdb influxdb-client python3-venv python3-pip ca-certificates poppler-utils docker-compose
+APT_PACKAGES = mosquitto mosquitto-clients influxdb influxdb-client python3-venv python3-pip ca-certificates poppler-utils docker-compose chromium chromium-driver
 PY     = $(VENV)/bin/python
 STAMP  = $(VENV)/.terril-installed
 
@@ -18,10 +18,11 @@ help:
 
 setup: system-packages venv
 
-# Debian packages: Mosquitto, InfluxDB and Python's venv. Installed only when something is missing.
+# Debian packages: Mosquitto, InfluxDB, Python's venv, and Chromium for the portal's browser tests.
+# Installed only when something is missing.
 system-packages:
 	@missing=""; \
-	for b in mosquitto mosquitto_passwd influxd; do \
+	for b in mosquitto mosquitto_passwd influxd chromium chromedriver; do \
 	  command -v $$b >/dev/null 2>&1 || [ -x /usr/sbin/$$b ] || [ -x /usr/bin/$$b ] || missing="$$missing $$b"; \
 	done; \
 	$(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$$missing python3-venv"; \
@@ -44,6 +45,8 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(VENV)/bin/terril demo
+	@echo ""
+	@echo "Web portal on the demo data: $(VENV)/bin/terril demo --serve  (prints http://127.0.0.1:8080/ and a demo login; Ctrl-C stops)"
 
 test: setup
 	$(PY) -m pytest -q

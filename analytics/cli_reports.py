@@ -72,6 +72,37 @@ def write_savings_monthly(client: InfluxClient, result) -> int:  # noqa: ANN001
     return len(lines)
 
 
+def query_tertiaire_statuses(client: InfluxClient, reg, year: int, dju_reference: float | None = None):  # noqa: ANN001, ANN201
+    """Décret tertiaire status of every subject building for ``year`` from InfluxDB.
+
+    Returns ``(statuses, input_sha256, data_range, dju_reference)`` (used by ``terril report
+    tertiaire`` and the portal)."""
+    import warnings
+
+    import numpy as np
+
+    from analytics.reports.inputs import InputBundle, query_input_bundle
+    from analytics.reports.render import input_hash
+    from analytics.reports.tertiaire_report import compute_statuses, subject_sites
+    from analytics.tertiaire import year_total
+
+    subj = subject_sites(reg)
+    current = query_input_bundle(client, reg, [s.id for s in subj], dt.date(year, 1, 1), dt.date(year, 12, 31))
+    reference: dict[int, InputBundle] = {}
+    for ry in sorted({int(s.reference_year or 0) for s in subj}):
+        reference[ry] = query_input_bundle(client, reg, [s.id for s in subj if s.reference_year == ry],
+                                           dt.date(ry, 1, 1), dt.date(ry, 12, 31))
+    bundles = [current, *reference.values()]
+    djus = [year_total(b.dates, b.hdd_k_d, int(str(b.dates[0])[:4]))[0] for b in bundles]
+    with warnings.catch_warnings():  # no reference year with weather: NaN, reported as no data
+        warnings.simplefilter("ignore", RuntimeWarning)
+        dju_ref = dju_reference or float(np.nanmean(djus))
+    statuses = compute_statuses(reg, year, reference, current, dju_ref)
+    sha = input_hash(*(b.sha256() for b in bundles))
+    rng = f"reference years {sorted(reference)}; year {year}"
+    return statuses, sha, rng, dju_ref
+
+
 # ---------------------------------------------------------------------------------------
 # commands
 
@@ -326,14 +357,9 @@ def report_tertiaire_cmd(
     registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Décret tertiaire trajectory of every subject building, and the OPERAT export."""
-    import numpy as np
-
-    from analytics.reports.inputs import InputBundle, query_input_bundle
-    from analytics.reports.render import FORMATS, input_hash, write_report
-    from analytics.reports.tertiaire_report import (
-        build_tertiaire_report, compute_statuses, simulated_statuses, subject_sites,
-    )
-    from analytics.tertiaire import operat_csv, operat_rows, year_total
+    from analytics.reports.render import FORMATS, write_report
+    from analytics.reports.tertiaire_report import build_tertiaire_report, simulated_statuses
+    from analytics.tertiaire import operat_csv, operat_rows
 
     if format not in FORMATS or lang not in ("fr", "en"):
         raise ConfigError(f"--format must be one of {FORMATS} and --lang fr or en")
@@ -342,19 +368,8 @@ def report_tertiaire_cmd(
         statuses, sha, rng, dju_ref = simulated_statuses(reg, year, simulate)
         dju_ref = dju_reference or dju_ref
     else:
-        subj = subject_sites(reg)
         with _client(settings) as client:
-            current = query_input_bundle(client, reg, [s.id for s in subj], dt.date(year, 1, 1), dt.date(year, 12, 31))
-            reference: dict[int, InputBundle] = {}
-            for ry in sorted({int(s.reference_year or 0) for s in subj}):
-                reference[ry] = query_input_bundle(client, reg, [s.id for s in subj if s.reference_year == ry],
-                                                   dt.date(ry, 1, 1), dt.date(ry, 12, 31))
-        bundles = [current, *reference.values()]
-        djus = [year_total(b.dates, b.hdd_k_d, int(str(b.dates[0])[:4]))[0] for b in bundles]
-        dju_ref = dju_reference or float(np.nanmean(djus))
-        statuses = compute_statuses(reg, year, reference, current, dju_ref)
-        sha = input_hash(*(b.sha256() for b in bundles))
-        rng = f"reference years {sorted(reference)}; year {year}"
+            statuses, sha, rng, dju_ref = query_tertiaire_statuses(client, reg, year, dju_reference)
     rep = build_tertiaire_report(statuses, reg, year, lang, input_sha256=sha, data_range=rng, dju_reference=dju_ref)
     path = write_report(rep, output, format)
     if operat is not None:
@@ -365,4 +380,5 @@ def report_tertiaire_cmd(
     console.print(f"{path}: {len(statuses)} buildings, {late} late" + (f"; OPERAT worksheet {operat}" if operat else ""))
 
 
-__all__ = ["import_cmd", "imported_points", "report_app", "write_imported", "write_savings_monthly"]
+__all__ = ["import_cmd", "imported_points", "query_tertiaire_statuses", "report_app", "write_imported",
+           "write_savings_monthly"]

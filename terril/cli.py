@@ -367,6 +367,7 @@ def _register_component_commands() -> None:
 
 _register_component_commands()
 __import__("terril.cli_registry").cli_registry.register(app)  # sites add, meters add, devices channels
+__import__("portal.cli").cli.register(app)  # terril web, terril users
 
 
 def _publish_alerts(settings, reg, client) -> int:  # noqa: ANN001

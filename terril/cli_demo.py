@@ -153,6 +153,7 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
              lang: Annotated[str, typer.Option("--lang", help="Language of the summary and report: fr or en.")] = "fr",
              sites: Annotated[Optional[str], typer.Option("--sites", help="Only these sites (comma-separated ids) and their weather station: a faster demo.")] = None,
              now: Annotated[Optional[str], typer.Option("--now", envvar="TERRIL_NOW", help="Run as if now were this instant: YYYY-MM-DD (local midnight) or RFC 3339. Default: the current time.")] = None,
+             serve: Annotated[bool, typer.Option("--serve", help="Then serve the web portal on the demo data until Ctrl-C (prints the URL and a demo login).")] = False,
              registry: Annotated[Optional[Path], typer.Option("--registry", envvar="TERRIL_REGISTRY", help="Registry file.")] = None,
              data_dir: Annotated[Optional[Path], typer.Option("--data-dir", envvar="TERRIL_DATA_DIR", help="Data folder.")] = None,
              config: Annotated[Optional[Path], typer.Option("--config", envvar="TERRIL_CONFIG", help="Settings file.")] = None) -> None:
@@ -333,6 +334,8 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
                   + f"   # {_l('next_dashboards', lang)}")
     console.print("  " + _l("next_truth", lang, p=truth_path))
     console.print("  " + _l("next_data", lang, d=state.data_dir))
+    if serve:
+        __import__("portal.demo").demo.serve_demo(settings, console)
     if not keep_stack:
         stack_down(settings.data_dir)
         console.print(_l("stack_stopped", lang))

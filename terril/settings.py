@@ -98,6 +98,24 @@ class PricesSettings(BaseModel):
     gas_kwh_basis: Literal["pcs", "pci"] = Field("pcs", description="gas kWh of meters and bills: gross (pcs) or net (pci) calorific value")
 
 
+class PortalSettings(BaseModel):
+    """The web portal (``terril web``, docs/portal.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    public_page: bool = Field(False, description="serve the public page \"L'énergie de nos bâtiments publics\" without login")
+    grafana_url: str | None = Field(None, pattern=r"^https?://[^\s\"'<>]+$",
+                                    description="Grafana's base URL, for the links to each building's dashboard")
+    secure_cookies: bool = Field(False, description="always mark cookies Secure (they are anyway when the request came over HTTPS)")
+    session_max_age_s: int = Field(8 * 3600, ge=60, le=30 * 86_400, description="a session expires this long after login")
+    secret_key_file: Path | None = Field(None, description="file holding the key that signs cookies (default: generated in the data folder)")
+    cache_ttl_s: float = Field(60.0, ge=0, le=86_400, description="how long the public page's figures are reused")
+    login_attempts: int = Field(5, ge=1, le=1000, description="failed logins allowed per address and per user name in login_window_s")
+    login_window_s: float = Field(300.0, ge=1, le=86_400, description="window of the login rate limit")
+    broker_dir: Path | None = Field(None, description="broker password and ACL files (`terril broker config`) the "
+                                    "device add flow updates; empty = the local stack's broker")
+
+
 class Settings(BaseSettings):
     """The whole settings tree."""
 
@@ -109,6 +127,7 @@ class Settings(BaseSettings):
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
     prices: PricesSettings = Field(default_factory=PricesSettings)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
 
 
 def _secret(value: SecretStr | None, path: Path | None, what: str) -> str | None:

@@ -71,12 +71,14 @@ def test_docker_compose_config_accepts_it() -> None:
     result = subprocess.run(["docker-compose", "--env-file", ".env.example", "--profile", "simulator", "config",
                              "--services"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert set(result.stdout.split()) == {"mosquitto", "influxdb", "grafana", "collector", "analytics", "simulator"}
+    assert set(result.stdout.split()) == {"mosquitto", "influxdb", "grafana", "collector", "analytics", "portal", "proxy",
+                                                    "simulator"}
 
 
 def test_services_health_checks_restart_and_volumes(compose: dict) -> None:
     services = compose["services"]
-    assert set(services) == {"mosquitto", "influxdb", "grafana", "collector", "analytics", "simulator"}
+    assert set(services) == {"mosquitto", "influxdb", "grafana", "collector", "analytics", "portal", "proxy",
+                                                    "simulator"}
     assert services["simulator"]["profiles"] == ["simulator"]
     for name, svc in services.items():
         if name == "simulator":
@@ -89,7 +91,8 @@ def test_services_health_checks_restart_and_volumes(compose: dict) -> None:
     assert services["collector"]["build"] == "." and (ROOT / "Dockerfile").is_file()
     declared = set(compose["volumes"])
     used = {v.split(":")[0] for s in services.values() for v in s.get("volumes", []) if not v.startswith((".", "/"))}
-    assert used == declared == {"mosquitto-data", "influxdb-data", "grafana-data", "collector-data", "analytics-data"}
+    assert used == declared == {"mosquitto-data", "influxdb-data", "grafana-data", "collector-data", "analytics-data",
+                                "portal-data", "proxy-data", "proxy-config"}
     for dep in ("mosquitto", "influxdb"):
         assert services["collector"]["depends_on"][dep]["condition"] == "service_healthy"
 

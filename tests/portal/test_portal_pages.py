@@ -1,0 +1,148 @@
+"""The portal's pages on a small data set, through HTTP in process: every page renders with the data
+of the commands' own functions, in French by default and in English on demand."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from starlette.testclient import TestClient
+
+from portal_helpers import PASSWORD  # type: ignore[import-not-found]
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def app(portal):  # noqa: ANN001, ANN201
+    from portal.app import create_app
+
+    return create_app(portal)
+
+
+def login(app, user: str) -> TestClient:  # noqa: ANN001
+    c = TestClient(app, follow_redirects=False)
+    page = c.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = c.post("/login", data={"username": user, "password": PASSWORD, "csrf_token": token, "next": "/overview"})
+    assert r.status_code == 303 and r.headers["location"] == "/overview", r.text[:500]
+    return c
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_overview_shows_month_against_baseline_and_open_alerts(app, portal_data) -> None:  # noqa: ANN001
+    c = login(app, "luc")
+    r = c.get("/overview")
+    assert r.status_code == 200
+    assert "Vue d'ensemble" in html.unescape(r.text)
+    row = re.search(r'<a href="/sites/mairie">.*?</tr>', r.text, re.S).group(0)
+    cells = re.findall(r'<td class="n[^"]*">([^<]*)</td>', row)
+    # this month's consumption, its baseline (85 % of it in the data), +17,6 % in French format
+    assert cells[2] == "17,6", cells
+    assert re.fullmatch(r"\d{1,3}( \d{3})*", cells[0]), cells
+    assert "98,5" in row
+
+
+def test_english_on_demand_with_english_number_format(app) -> None:  # noqa: ANN001
+    c = login(app, "luc")
+    r = c.get("/overview?lang=en")
+    assert "Overview" in r.text and "17.6" in r.text
+    assert "Overview" in c.get("/alerts").text or "Alerts" in c.get("/alerts").text  # the choice is kept
+
+
+def test_building_page_has_chart_data_and_text_alternative(app) -> None:  # noqa: ANN001
+    c = login(app, "luc")
+    r = c.get("/sites/mairie")
+    assert r.status_code == 200
+    spec = re.search(r'<script type="application/json" id="daily-data">(.*?)</script>', r.text, re.S).group(1)
+    import json
+
+    data = json.loads(spec)
+    assert len(data["x"]) == 90 and data["bands"], "drift period marked"
+    assert sum(v is not None for v in data["series"][0]["values"]) == 70
+    assert "<details>" in r.text and "<table>" in r.text
+
+
+def test_alerts_inbox_filters(app, portal_data) -> None:  # noqa: ANN001
+    c = login(app, "luc")
+    all_ = c.get("/alerts").text
+    assert portal_data.drift_alert in all_ and portal_data.silent_alert in all_
+    only = c.get("/alerts?site=ecole-basly").text
+    assert portal_data.silent_alert in only and portal_data.drift_alert not in only
+    kind = c.get("/alerts?kind=drift_up").text
+    assert portal_data.drift_alert in kind and portal_data.silent_alert not in kind
+
+
+def test_public_page_shows_aggregates_only(app, portal, portal_data) -> None:  # noqa: ANN001
+    c = TestClient(app)
+    r = c.get("/public")
+    assert r.status_code == 200
+    assert "L'énergie de nos bâtiments publics" in html.unescape(r.text)
+    assert "3,5 kW" in r.text  # PV now, French format
+    for secret in ("mairie-toiture-pv", "mairie-toiture-ondu", "mairie-elec", portal_data.drift_alert, "tele/", "password"):
+        assert secret not in r.text
+    csv = c.get("/public/opendata/mairie.csv")
+    assert csv.status_code == 200 and csv.text.startswith("date,site,carrier,energy_kwh")
+    assert csv.headers["x-license"] == "Licence Ouverte / Etalab 2.0"
+    assert c.get("/public/opendata/station-meteo.csv").status_code == 404
+
+
+def test_pv_tertiaire_devices_reports_render(app) -> None:  # noqa: ANN001
+    c = login(app, "luc")
+    for path, word in (("/pv", "expérimentation"), ("/tertiaire", "OPERAT"), ("/devices", "mairie-toiture-ondu"),
+                       ("/reports", "Rapports"), ("/imports", "Historique")):
+        r = c.get(path)
+        assert r.status_code == 200, (path, r.text[:300])
+        assert word in r.text, path
+    row = re.search(r"<td>mairie-toiture-ondu</td>.*?</tr>", c.get("/devices").text, re.S).group(0)
+    assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d", row), row  # its last message, French date
+    operat = c.get("/tertiaire/operat.csv")
+    assert operat.status_code == 200 and len(operat.content) > 0
+
+
+def test_public_page_is_computed_once_per_cache_period(app, portal, monkeypatch) -> None:  # noqa: ANN001
+    calls = []
+    for name in ("query", "query_chunks"):
+        original = getattr(portal.reader, name)
+        monkeypatch.setattr(portal.reader, name, lambda *a, _o=original, **k: (calls.append(a[0]), _o(*a, **k))[1])
+    portal.cache.clear()
+    c = TestClient(app)
+    first = c.get("/public").text
+    n = len(calls)
+    assert n > 0
+    for _ in range(5):
+        assert TestClient(app).get("/public").text == first
+    assert len(calls) == n, "visitors within the cache period cost no query"
+    assert TestClient(app).get("/public?lang=en").status_code == 200 and len(calls) == n  # same figures, English page
+
+
+def test_tertiaire_trajectory_chart_follows_the_milestones(app) -> None:  # noqa: ANN001
+    import json
+
+    c = login(app, "luc")
+    page = c.get("/tertiaire?year=2025").text
+    spec = json.loads(re.search(r'<script type="application/json" id="trajectory-data">(.*?)</script>', page, re.S).group(1))
+    path = dict(zip(spec["x"], spec["series"][0]["values"]))
+    assert path[2030] == 60.0 and path[2040] == 50.0 and path[2050] == 40.0
+    assert path[min(spec["x"])] == 100.0
+
+
+def test_database_down_gives_a_clear_page_not_a_traceback(portal_data, tmp_path) -> None:  # noqa: ANN001
+    from portal.app import create_app
+    from portal_helpers import make_portal  # type: ignore[import-not-found]
+    from terril.influx import InfluxClient
+
+    dead = InfluxClient("http://127.0.0.1:9", "nowhere", timeout_s=2)
+    p = make_portal(tmp_path, dead)
+    app = create_app(p)
+    r = TestClient(app).get("/public")
+    assert r.status_code == 503 and "Traceback" not in r.text
+    c = TestClient(app, follow_redirects=False)
+    token = csrf_of(c.get("/login").text)
+    c.post("/login", data={"username": "luc", "password": PASSWORD, "csrf_token": token})
+    r = c.get("/overview")
+    assert r.status_code == 503 and "Traceback" not in r.text and "<h1>" in r.text
