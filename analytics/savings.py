@@ -345,15 +345,19 @@ def savings_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, carrier: st
     temp = np.asarray(temp_mean_c, dtype=float)
     occupied = x[:, 0] if school_week else 1.0 - np.maximum(x[:, 2], x[:, 4])
     occupied = occupied * (1.0 - closed)
-    cols = [days]
+    season = in_heating_season(d).astype(float)
+    # day types in season too: lighting and heating auxiliaries make a winter school day dearer
+    cols = [days, days * season[:, None]]
+    names = names + tuple(f"{n}_in_season" for n in names)
     if latitude_deg is not None:
         night = night_hours(d, latitude_deg)
         cols += [night * occupied, night * (1.0 - occupied)]
         names = names + ("night_occupied_h", "night_unoccupied_h")
     if pv_kwh is not None:
+        # the import falls with the production until the roof covers the load: a saturating response
         pv = np.asarray(pv_kwh, dtype=float)
-        cols += [pv * occupied, pv * (1.0 - occupied)]
-        names = names + ("pv_occupied_kwh", "pv_unoccupied_kwh")
+        cols += [pv * occupied, pv * (1.0 - occupied), (pv * occupied) ** 2, (pv * (1.0 - occupied)) ** 2]
+        names = names + ("pv_occupied_kwh", "pv_unoccupied_kwh", "pv_occupied_kwh2", "pv_unoccupied_kwh2")
     return temp, np.column_stack(cols), names
 
 
