@@ -64,10 +64,22 @@ class Town(_Entry):
     """The town (or portfolio) the registry describes."""
 
     name: str = "Terril"
-    timezone: str = "Europe/Paris"
-    school_zone: Literal["A", "B", "C"] = "B"
+    timezone: str = "Europe/Paris"  # local days, calendars (terril.timeutil.local_tz)
+    school_zone: Literal["A", "B", "C"] = "B"  # school holidays (terril.calendar.school_zone)
+    language: Literal["fr", "en"] = "fr"  # reports and CLI summaries when --lang is not given
     latitude: float = Field(50.46, ge=-90, le=90)
     longitude: float = Field(2.79, ge=-180, le=180)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(v)
+        except (ValueError, KeyError, OSError):
+            raise ValueError(f"unknown time zone {v!r}: expected an IANA name such as 'Europe/Paris'") from None
+        return v
 
 
 class Site(_Entry):
@@ -424,4 +436,16 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
         raise RegistryError(f"{p}: not UTF-8 text", [RegistryProblem(str(p), f"byte {err.start}", "not UTF-8")]) from err
     except tomllib.TOMLDecodeError as err:
         raise RegistryError(f"{p}: not valid TOML", [RegistryProblem(str(p), "syntax", str(err))]) from err
-    return parse_registry(data, source=str(p))
+    registry = parse_registry(data, source=str(p))
+    apply_town(registry.town)
+    return registry
+
+
+def apply_town(town: Town) -> None:
+    """Make the town's time zone and school zone the defaults of :mod:`terril.timeutil` and
+    :mod:`terril.calendar` (local day boundaries, school holidays) for this process."""
+    from terril.calendar import set_school_zone
+    from terril.timeutil import set_local_timezone
+
+    set_local_timezone(town.timezone)
+    set_school_zone(town.school_zone)
