@@ -119,6 +119,15 @@ def import_cmd(
         console.print(f"  note: {note}")
 
 
+def _check_format_lang(format: str, lang: str | None) -> None:
+    from analytics.reports.render import FORMATS
+
+    if format not in FORMATS:
+        raise ConfigError(f"--format {format!r}: expected one of {', '.join(FORMATS)}")
+    if lang is not None and lang not in ("fr", "en"):
+        raise ConfigError(f"--lang {lang!r}: expected fr or en")
+
+
 def _sites(reg, site: list[str] | None, portfolio: bool) -> list[str]:  # noqa: ANN001
     if portfolio:
         return [s.id for s in reg.sites if any(m.site == s.id and m.carrier in ("electricity", "gas", "heat")
@@ -140,8 +149,10 @@ def report_savings_cmd(
     site: Annotated[Optional[list[str]], typer.Option("--site", help="Site id (repeatable).")] = None,
     portfolio: Annotated[bool, typer.Option(help="Every site with energy meters.")] = False,
     format: Annotated[str, typer.Option("--format", help="pdf, xlsx, csv or json.")] = "pdf",
-    lang: Annotated[str, typer.Option(help="fr or en.")] = "fr",
+    lang: Annotated[Optional[str], typer.Option(help="fr or en (default: the registry's town.language).")] = None,
     simulate: Annotated[Optional[int], typer.Option(help="Use the fleet simulator with this seed instead of InfluxDB.")] = None,
+    include_unqualified: Annotated[bool, typer.Option(
+        help="Also count meters whose model does not qualify (indicative, with a warning in the report).")] = False,
     write_monthly: Annotated[bool, typer.Option(help="Write savings_monthly points to InfluxDB.")] = True,
     registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None,
 ) -> None:
@@ -149,17 +160,17 @@ def report_savings_cmd(
     from rich.progress import Progress
 
     from analytics.reports.inputs import query_input_bundle, simulated_input_bundle
-    from analytics.reports.render import FORMATS, write_report
-    from analytics.reports.savings_report import build_savings_report, compute_savings
+    from analytics.reports.render import write_report
+    from analytics.reports.savings_report import build_savings_report, compute_savings, savings_summary_line
     from analytics.savings import Period, value_factors_from_prices
 
-    if format not in FORMATS or lang not in ("fr", "en"):
-        raise ConfigError(f"--format must be one of {FORMATS} and --lang fr or en")
+    _check_format_lang(format, lang)
     try:
         base, rep = Period.parse(baseline), Period.parse(period)
     except ValueError as err:
         raise ConfigError(f"bad period: {err}") from err
     settings, reg = _settings_registry(config, data_dir, registry)
+    lang = lang or reg.town.language
     sites = _sites(reg, site, portfolio)
     start, end = min(base.start, rep.start), max(base.end, rep.end)
     with Progress(console=err_console, transient=True) as progress:
@@ -171,17 +182,16 @@ def report_savings_cmd(
                 bundle = query_input_bundle(client, reg, sites, start, end)
         progress.update(task, description="Fitting baselines", total=len(bundle.meters), completed=0)
         result = compute_savings(bundle, reg, sites, base, rep, factors=value_factors_from_prices(settings.prices),
-                                 progress=lambda _m: progress.advance(task))
+                                 progress=lambda _m: progress.advance(task), include_unqualified=include_unqualified)
         progress.update(task, description="Rendering", total=None)
         path = write_report(build_savings_report(result, reg, lang), output, format)
     written = 0
     if write_monthly and simulate is None:
         with _client(settings) as client:
             written = write_savings_monthly(client, result)
-    pf = result.portfolio
-    console.print(f"{path}: avoided {pf.avoided_kwh:,.0f} kWh ± {pf.u90_kwh:,.0f} (90 %), "
-                  f"{pf.avoided_eur:,.0f} €, {pf.avoided_co2_kg:,.0f} kg CO2e; "
-                  f"{sum(not s.qualifies for s in result.meters)} meters excluded; {written} savings_monthly points")
+    console.print(f"{path}: {savings_summary_line(result, lang)}"
+                  + (f" ; {written} points savings_monthly" if lang == "fr" else f"; {written} savings_monthly points"),
+                  markup=False, highlight=False)
 
 
 @report_app.command("tertiaire")

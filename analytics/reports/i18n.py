@@ -87,9 +87,74 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Normalised to a typical weather year ({dju} heating degree-days), savings would be {norm} kWh per year.",
     },
     "savings.summary.excluded": {
-        "fr": "Compteurs exclus du total (modèle non qualifié) : {meters}.",
-        "en": "Meters left out of the total (model not qualified): {meters}.",
+        "fr": "{n} compteur(s) non calculé(s), laissé(s) hors des totaux (ils ne comptent pas pour zéro) :",
+        "en": "{n} meter(s) not computed, left out of the totals (they do not count as zero):",
     },
+    "savings.summary.not_computed": {
+        "fr": "Aucune économie n'a pu être calculée : aucun des {n} compteurs n'a un modèle de référence "
+              "qualifié sur cette période. Les totaux sont « non calculés » (et non nuls). Les raisons et ce qu'il "
+              "faut faire suivent, compteur par compteur.",
+        "en": "No savings could be computed: none of the {n} meters has a qualified baseline model over this "
+              "period. The totals are “not computed” (not zero). The reasons, and what to do, follow meter by meter.",
+    },
+    "savings.summary.partial": {
+        "fr": "Les chiffres ci-dessous portent sur les {n_ok} compteurs calculés sur {n}.",
+        "en": "The figures below cover the {n_ok} computed meters out of {n}.",
+    },
+    "savings.summary.forced_warning": {
+        "fr": "ATTENTION : {n} compteur(s) dont le modèle n'est pas qualifié sont inclus à la demande "
+              "(--include-unqualified) : {meters}. Leurs économies sont indicatives et ne valent pas "
+              "mesure IPMVP.",
+        "en": "WARNING: {n} meter(s) whose model is not qualified are included on request "
+              "(--include-unqualified): {meters}. Their savings are indicative, not an IPMVP measurement.",
+    },
+    "savings.summary.pv": {
+        "fr": "Production photovoltaïque mesurée ({n} installation(s)) : {kwh} kWh sur la période, comptée "
+              "comme production et non comme économie (tableau « Production photovoltaïque »).",
+        "en": "Metered PV production ({n} array(s)): {kwh} kWh over the period, reported as production, "
+              "not as a saving (table “PV production”).",
+    },
+    "savings.note.partial": {"fr": "partiel : {n} compteur(s) non calculé(s) ({why})",
+                             "en": "partial: {n} meter(s) not computed ({why})"},
+    "savings.note.see_above": {"fr": "voir le résumé", "en": "see the summary"},
+    "savings.note.per_building": {
+        "fr": "« non calculé » : aucun modèle qualifié, le bâtiment ne compte pas pour zéro (raisons dans le "
+              "résumé et la section du bâtiment). Photovoltaïque : voir « Production photovoltaïque ».",
+        "en": "“not computed”: no qualified model; the building does not count as zero (reasons in the summary "
+              "and the building's section). Photovoltaics: see “PV production”.",
+    },
+    "savings.note.pv": {
+        "fr": "Production mesurée au compteur de production (IPMVP option B, ± 2 %). La part autoconsommée et la "
+              "part injectée ne sont pas mesurées séparément ; la valeur en € suppose une autoconsommation "
+              "totale au tarif de l'électricité (borne haute).",
+        "en": "Production metered at the generation meter (IPMVP option B, ± 2 %). The self-consumed and exported "
+              "parts are not metered separately; the € value assumes full self-consumption at the electricity "
+              "tariff (an upper bound).",
+    },
+    "savings.table.pv": {"fr": "Production photovoltaïque", "en": "PV production"},
+    "savings.building.pv": {
+        "fr": "{meter} (photovoltaïque) : {kwh} kWh produits sur {days} jours mesurés.",
+        "en": "{meter} (photovoltaics): {kwh} kWh produced over {days} metered days.",
+    },
+    "not_computed": {"fr": "non calculé", "en": "not computed"},
+    "cli.savings.line": {
+        "fr": "énergie évitée {avoided} kWh ± {u90} (90 %), {eur} €, {co2} kg CO₂e ; {n_ok} compteurs calculés sur {n}",
+        "en": "avoided {avoided} kWh ± {u90} (90 %), {eur} €, {co2} kg CO₂e; {n_ok} of {n} meters computed",
+    },
+    "cli.savings.not_computed": {
+        "fr": "économies non calculées : aucun des {n} compteurs n'a un modèle qualifié ({why}) ; le rapport "
+              "dit pourquoi et quoi faire",
+        "en": "savings not computed: none of the {n} meters has a qualified model ({why}); the report says why "
+              "and what to do",
+    },
+    "cli.savings.forced": {"fr": "ATTENTION : {n} compteur(s) non qualifié(s) inclus (--include-unqualified).",
+                           "en": "WARNING: {n} unqualified meter(s) included (--include-unqualified)."},
+    "not_measured": {"fr": "non mesuré", "en": "not metered"},
+    "col.note": {"fr": "Remarque", "en": "Note"},
+    "col.production_kwh": {"fr": "Production [kWh]", "en": "Production [kWh]"},
+    "col.self_consumed_kwh": {"fr": "Autoconsommé [kWh]", "en": "Self-consumed [kWh]"},
+    "col.exported_kwh": {"fr": "Injecté [kWh]", "en": "Exported [kWh]"},
+    "col.value_eur": {"fr": "Valeur [€]", "en": "Value [€]"},
     "savings.kpi.actual": {"fr": "Consommé", "en": "Used"},
     "savings.kpi.baseline": {"fr": "Référence ajustée", "en": "Adjusted baseline"},
     "savings.kpi.avoided": {"fr": "Énergie évitée", "en": "Avoided energy"},
@@ -182,7 +247,8 @@ LABELS: dict[str, dict[str, str]] = {
     "verdict.warn": {"fr": "utilisable avec réserve", "en": "usable with warning"},
     "verdict.fail": {"fr": "non conforme", "en": "fail"},
     "verdict.reject": {"fr": "rejeté", "en": "rejected"},
-    "verdict.excluded": {"fr": "exclu", "en": "excluded"},
+    "verdict.excluded": {"fr": "non calculé", "en": "not computed"},
+    "verdict.forced": {"fr": "inclus sans qualification", "en": "included unqualified"},
     "regressor.school_day": {"fr": "jour d'école", "en": "school day"},
     "regressor.wednesday": {"fr": "mercredi", "en": "Wednesday"},
     "regressor.weekend": {"fr": "week-end", "en": "weekend"},

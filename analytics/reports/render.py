@@ -168,23 +168,29 @@ class _Pdf:
         self.pages: list[plt.Figure] = []
         self.fig: plt.Figure | None = None
         self.y = 0.0  # current top of free space, inches from the bottom
+        self.pw, self.ph, self.cw = PAGE_W, PAGE_H, CONTENT_W  # current page geometry (portrait or landscape)
 
     # --- pages
-    def new_page(self) -> None:
-        self.fig = MplFigure(figsize=(PAGE_W, PAGE_H))
+    def new_page(self, landscape: bool | None = None) -> None:
+        """Start a page; ``landscape=None`` keeps the current orientation."""
+        if landscape is None:
+            landscape = self.pw > self.ph
+        self.pw, self.ph = (PAGE_H, PAGE_W) if landscape else (PAGE_W, PAGE_H)
+        self.cw = self.pw - MARGIN_L - MARGIN_R
+        self.fig = MplFigure(figsize=(self.pw, self.ph))
         FigureCanvasAgg(self.fig)  # not through pyplot: nothing retained between reports
         self.pages.append(self.fig)
-        self.y = PAGE_H - MARGIN_T
+        self.y = self.ph - MARGIN_T
 
     def ensure(self, height_in: float) -> None:
         if self.fig is None or self.y - height_in < MARGIN_B:
             self.new_page()
 
     def _fx(self, x_in: float) -> float:
-        return x_in / PAGE_W
+        return x_in / self.pw
 
     def _fy(self, y_in: float) -> float:
-        return y_in / PAGE_H
+        return y_in / self.ph
 
     def text(self, x_in: float, y_in: float, s: str, **kw: object) -> None:
         assert self.fig is not None
@@ -192,15 +198,15 @@ class _Pdf:
 
     # --- elements
     def title_band(self, title: str, subtitle: str) -> None:
-        self.new_page()
+        self.new_page(landscape=False)
         assert self.fig is not None
         band_h = 1.35
-        self.fig.patches.append(Rectangle((0, self._fy(PAGE_H - band_h)), 1, self._fy(band_h),
+        self.fig.patches.append(Rectangle((0, self._fy(self.ph - band_h)), 1, self._fy(band_h),
                                           transform=self.fig.transFigure, color=PALETTE["primary"], zorder=0))
-        self.text(MARGIN_L, PAGE_H - 0.62, title, fontsize=20, color="white", weight="bold", va="center")
+        self.text(MARGIN_L, self.ph - 0.62, title, fontsize=20, color="white", weight="bold", va="center")
         for i, line in enumerate(textwrap.wrap(subtitle, 80)[:2]):
-            self.text(MARGIN_L, PAGE_H - 1.0 - i * 0.22, line, fontsize=11, color="white", va="center")
-        self.y = PAGE_H - band_h - 0.3
+            self.text(MARGIN_L, self.ph - 1.0 - i * 0.22, line, fontsize=11, color="white", va="center")
+        self.y = self.ph - band_h - 0.3
 
     def heading(self, s: str, level: int = 1) -> None:
         size = 14 if level == 1 else 11
@@ -209,12 +215,12 @@ class _Pdf:
         self.text(MARGIN_L, self.y - 0.22, s, fontsize=size, weight="bold", color=PALETTE["primary"], va="center")
         if level == 1:
             assert self.fig is not None
-            self.fig.add_artist(Line2D([self._fx(MARGIN_L), self._fx(PAGE_W - MARGIN_R)],
+            self.fig.add_artist(Line2D([self._fx(MARGIN_L), self._fx(self.pw - MARGIN_R)],
                                            [self._fy(self.y - 0.38)] * 2, color=PALETTE["primary"], lw=0.8))
         self.y -= h
 
     def paragraph(self, s: str, size: float = BODY_PT, color: str = "black") -> None:
-        width_chars = int(CONTENT_W / (CHAR_IN * size / BODY_PT))
+        width_chars = int(self.cw / (CHAR_IN * size / BODY_PT))
         lines: list[str] = []
         for part in s.split("\n"):
             lines.extend(textwrap.wrap(part, width_chars) or [""])
@@ -232,7 +238,7 @@ class _Pdf:
         self.y -= 0.3
         assert self.fig is not None
         ax = self.fig.add_axes((self._fx(MARGIN_L + 0.55), self._fy(self.y - h + 0.35),
-                                self._fx(CONTENT_W - 0.65), self._fy(h - 0.45)))
+                                self._fx(self.cw - 0.65), self._fy(h - 0.45)))
         ax.tick_params(labelsize=8)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
@@ -253,46 +259,78 @@ class _Pdf:
         left_in = box.x0 / dpi
         right_in = box.x1 / dpi
         pos = ax.get_position()
-        x0, x1 = pos.x0 * PAGE_W, pos.x1 * PAGE_W
+        x0, x1 = pos.x0 * self.pw, pos.x1 * self.pw
         shift = max(0.0, MARGIN_L - 0.05 - left_in)
-        shrink = max(0.0, right_in - (PAGE_W - MARGIN_R + 0.05))
+        shrink = max(0.0, right_in - (self.pw - MARGIN_R + 0.05))
         if shift or shrink:
             new_x0 = x0 + shift
             new_w = max(1.0, x1 - shrink - new_x0)
-            ax.set_position((new_x0 / PAGE_W, pos.y0, new_w / PAGE_W, pos.height))
+            ax.set_position((new_x0 / self.pw, pos.y0, new_w / self.pw, pos.height))
 
     def table(self, tb: Table) -> None:
         lang = self.lang
         header = list(tb.columns)
         body = [[format_cell(v, lang) for v in row] for row in tb.rows]
+        nc = t("not_computed", lang)
         numeric = [all(isinstance(r[j], (int, float, np.integer, np.floating)) and not isinstance(r[j], bool)
-                       or r[j] is None for r in tb.rows) and any(r[j] is not None for r in tb.rows)
+                       or r[j] is None or r[j] == nc for r in tb.rows)
+                   and any(r[j] is not None and r[j] != nc for r in tb.rows)
                    for j in range(len(header))] if tb.rows else [False] * len(header)
-        want = []
+
+        def longest_word(text: str) -> int:
+            return max((len(w) for w in text.split()), default=0)
+
+        # minimum and wished widths in characters: numbers never wrap, headers wrap at word boundaries only
+        mins, wants = [], []
         for j, hname in enumerate(header):
-            longest_word = max((len(w) for w in hname.split()), default=4)
-            cell = max((len(r[j]) for r in body), default=0)
-            want.append(min(max(longest_word, cell, 4), 26 if not numeric[j] else 16) + (3.0 if numeric[j] else 1.5))
-        total = sum(want)
-        size = 8.0
-        while size > 6.0 and total * CHAR_IN * size / BODY_PT > CONTENT_W:
-            size -= 0.25
+            hw = longest_word(hname)
+            full = max((len(r[j]) for r in body), default=0)
+            if numeric[j]:
+                m = max(hw, full, 3) + 2.0
+                mins.append(m)
+                wants.append(m)
+            else:
+                mins.append(max(hw, min(max((longest_word(r[j]) for r in body), default=0), 20), 4) + 1.5)
+                wants.append(max(mins[-1], min(max(full, hw), 30) + 1.5))
+        landscape = self.pw > self.ph
+        choice = None
+        for land in ((False, True) if not landscape else (True,)):
+            avail = (PAGE_H if land else PAGE_W) - MARGIN_L - MARGIN_R
+            size = 8.0
+            while size >= 6.0 and choice is None:
+                ci = CHAR_IN * size / BODY_PT
+                if sum(wants) * ci <= avail:
+                    choice = (land, size, list(wants))
+                elif sum(mins) * ci <= avail:
+                    extra = avail / ci - sum(mins)
+                    slack = [w - m for w, m in zip(wants, mins)]
+                    k = extra / sum(slack) if sum(slack) else 0.0
+                    choice = (land, size, [m + k * sl for m, sl in zip(mins, slack)])
+                size -= 0.25
+            if choice is not None:
+                break
+        if choice is None:  # too many columns even in landscape at 6 pt: squeeze (words may break)
+            choice = (True, 6.0, list(mins))
+        land, size, want = choice
+        if land and not landscape:
+            self.new_page(landscape=True)
         char_in = CHAR_IN * size / BODY_PT
-        scale = CONTENT_W / (total * char_in) if total else 1.0
+        total = sum(want)
+        scale = self.cw / (total * char_in) if total else 1.0
         widths = [w * char_in * scale for w in want]
-        chars = [max(4, int(w / char_in) - 1) for w in widths]
+        chars = [max(3, int(w / char_in) - 1) for w in widths]
 
-        def wrap(s: str, n: int) -> list[str]:
-            return textwrap.wrap(s, n) or [""]
+        def wrap(s: str, n: int, whole_words: bool = False) -> list[str]:
+            return textwrap.wrap(s, n, break_long_words=not whole_words, break_on_hyphens=False) or [""]
 
-        head_lines = [wrap(hname, chars[j]) for j, hname in enumerate(header)]
+        head_lines = [wrap(hname, chars[j], whole_words=True) for j, hname in enumerate(header)]
         head_h = max(len(x) for x in head_lines) * ROW_IN * 0.85 + 0.08
-        row_lines = [[wrap(c, chars[j])[:3] for j, c in enumerate(r)] for r in body]
+        row_lines = [[[c] if numeric[j] else wrap(c, chars[j])[:5] for j, c in enumerate(r)] for r in body]
         row_hs = [max(len(x) for x in rl) * ROW_IN * 0.85 + 0.05 for rl in row_lines]
 
         def draw_header() -> None:
             assert self.fig is not None
-            self.fig.patches.append(Rectangle((self._fx(MARGIN_L), self._fy(self.y - head_h)), self._fx(CONTENT_W),
+            self.fig.patches.append(Rectangle((self._fx(MARGIN_L), self._fy(self.y - head_h)), self._fx(self.cw),
                                               self._fy(head_h), transform=self.fig.transFigure,
                                               color=PALETTE["primary"], zorder=0))
             x = MARGIN_L
@@ -319,7 +357,7 @@ class _Pdf:
                 draw_header()
             assert self.fig is not None
             if i % 2 == 1:
-                self.fig.patches.append(Rectangle((self._fx(MARGIN_L), self._fy(self.y - rh)), self._fx(CONTENT_W),
+                self.fig.patches.append(Rectangle((self._fx(MARGIN_L), self._fy(self.y - rh)), self._fx(self.cw),
                                                   self._fy(rh), transform=self.fig.transFigure,
                                                   color=PALETTE["light"], zorder=0))
             is_total = bool(body[i]) and body[i][0] in (t("total", "fr"), t("total", "en"))
@@ -331,7 +369,7 @@ class _Pdf:
                               va="baseline", weight="bold" if is_total else "normal")
                 x += widths[j]
             self.y -= rh
-        self.fig.add_artist(Line2D([self._fx(MARGIN_L), self._fx(PAGE_W - MARGIN_R)], [self._fy(self.y)] * 2,
+        self.fig.add_artist(Line2D([self._fx(MARGIN_L), self._fx(self.pw - MARGIN_R)], [self._fy(self.y)] * 2,
                                        color=PALETTE["primary"], lw=0.6))
         self.y -= 0.08
         if tb.notes:
@@ -352,7 +390,7 @@ class _Pdf:
         md = self.report.metadata
         if not md:
             return
-        self.new_page()
+        self.new_page(landscape=False)
         self.heading(t("metadata.title", self.lang))
         self.paragraph(t("metadata.intro", self.lang))
         for key, value in md.items():
@@ -368,11 +406,12 @@ class _Pdf:
         when = md.get("generated_at", "")
         n = len(self.pages)
         for i, fig in enumerate(self.pages, start=1):
+            w, h = fig.get_size_inches()
             left = f"Terril · {self.report.title}"
             mid = f"{t('generated_at', self.lang, when=when)} · sha256 {digest}" if when else ""
-            fig.text(self._fx(MARGIN_L), self._fy(0.45), left, fontsize=7, color=PALETTE["grey"])
-            fig.text(0.5, self._fy(0.45), mid, fontsize=7, color=PALETTE["grey"], ha="center")
-            fig.text(self._fx(PAGE_W - MARGIN_R), self._fy(0.45), t("page", self.lang, n=i, total=n), fontsize=7,
+            fig.text(MARGIN_L / w, 0.45 / h, left, fontsize=7, color=PALETTE["grey"])
+            fig.text(0.5, 0.45 / h, mid, fontsize=7, color=PALETTE["grey"], ha="center")
+            fig.text((w - MARGIN_R) / w, 0.45 / h, t("page", self.lang, n=i, total=n), fontsize=7,
                      color=PALETTE["grey"], ha="right")
 
     def build(self) -> list[plt.Figure]:
@@ -380,7 +419,7 @@ class _Pdf:
         self.title_band(r.title, r.subtitle)
         self.section(r.summary, heading=bool(r.summary.title))
         for s in r.sections:
-            self.new_page()
+            self.new_page(landscape=False)
             self.section(s)
         self.metadata_page()
         self.footers()

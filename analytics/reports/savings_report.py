@@ -9,6 +9,7 @@ points for InfluxDB.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import textwrap
@@ -22,6 +23,7 @@ from analytics.baseline import fractional_savings_uncertainty
 from analytics.reports.i18n import format_date, format_month, format_number, t, t_tuple
 from analytics.reports.inputs import InputBundle
 from analytics.reports.model import Figure, Report, Section, Table, report_metadata
+from analytics.reports.reasons import explain, short_reason
 from analytics.reports.render import PALETTE
 from analytics.savings import (
     DEFAULT_VALUE_FACTORS, MeasureResult, MeterSavings, NonRoutineAdjustment, Period, SavingsTotal, ValueFactors,
@@ -60,10 +62,13 @@ def _option_for(usage: str, carrier: str) -> str:
 
 def compute_savings(bundle: InputBundle, registry: Registry, site_ids: Sequence[str], baseline: Period,
                     reporting: Period, *, adjustments: Sequence[NonRoutineAdjustment] = (),
-                    factors: ValueFactors = DEFAULT_VALUE_FACTORS, progress: object | None = None) -> SavingsResult:
+                    factors: ValueFactors = DEFAULT_VALUE_FACTORS, progress: object | None = None,
+                    include_unqualified: bool = False) -> SavingsResult:
     """Savings of every energy meter of ``site_ids`` (option C on main meters, B on sub-meters and PV).
 
     ``progress`` is an optional callable ``progress(meter_id)`` called after each meter.
+    ``include_unqualified`` counts meters whose model does not qualify but gives figures
+    (OpenDSM allows it), marked ``forced``: the report then carries a visible warning.
     """
     sites = registry.site_by_id
     meters_reg = registry.meter_by_id
@@ -89,6 +94,8 @@ def compute_savings(bundle: InputBundle, registry: Registry, site_ids: Sequence[
                       and baseline.start <= a.commissioned <= reporting.end]
             if pv_new:  # CalTRACK §2.2.6: net-metering status changed inside the periods
                 s = _with_reason(s, "savings.pv_commissioned_in_period")
+        if include_unqualified and not s.qualifies and s.carrier != "pv":
+            s = dataclasses.replace(s, forced=True)
         out.append(s)
         if progress is not None:
             progress(md.meter)  # type: ignore[operator]
@@ -124,8 +131,6 @@ def _normal_year(typical: np.ndarray, reporting: Period, carrier: str, school_we
 
 
 def _with_reason(s: MeterSavings, reason: str) -> MeterSavings:
-    import dataclasses
-
     return dataclasses.replace(s, reasons=s.reasons + (reason,))
 
 
@@ -230,6 +235,11 @@ def _draw_cusum(s: MeterSavings, bundle: InputBundle, registry: Registry, lang: 
 
 
 def _draw_kpis(tot: SavingsTotal, lang: str):  # noqa: ANN202
+    if not tot.computed:
+        nc = t("not_computed", lang)
+        tiles = [(t(k, lang), nc, PALETTE["grey"]) for k in ("savings.kpi.actual", "savings.kpi.baseline",
+                                                             "savings.kpi.avoided", "savings.kpi.eur", "savings.kpi.co2")]
+        return _draw_tiles(tiles)
     tiles = [
         (t("savings.kpi.actual", lang), format_number(tot.actual_kwh / 1000, lang) + " MWh", PALETTE["actual"]),
         (t("savings.kpi.baseline", lang), format_number(tot.adjusted_baseline_kwh / 1000, lang) + " MWh", PALETTE["primary"]),
@@ -238,7 +248,10 @@ def _draw_kpis(tot: SavingsTotal, lang: str):  # noqa: ANN202
         (t("savings.kpi.eur", lang), format_number(tot.avoided_eur, lang) + " €", PALETTE["accent"]),
         (t("savings.kpi.co2", lang), format_number(tot.avoided_co2_kg / 1000, lang, 1) + " t", PALETTE["accent"]),
     ]
+    return _draw_tiles(tiles)
 
+
+def _draw_tiles(tiles: list[tuple[str, str, str]]):  # noqa: ANN202
     def draw(ax) -> None:  # noqa: ANN001
         from matplotlib.patches import FancyBboxPatch
 
@@ -250,7 +263,8 @@ def _draw_kpis(tot: SavingsTotal, lang: str):  # noqa: ANN202
                                         fc=colour, ec="none", alpha=0.92))
             ax.text(i + 0.5, 0.76, "\n".join(textwrap.wrap(label, 14)), ha="center", va="center", color="white",
                     fontsize=7.5, weight="bold")
-            ax.text(i + 0.5, 0.36, value, ha="center", va="center", color="white", fontsize=11, weight="bold")
+            ax.text(i + 0.5, 0.36, value, ha="center", va="center", color="white",
+                    fontsize=11 if len(value) < 16 else 9, weight="bold")
     return draw
 
 
@@ -262,7 +276,8 @@ def _draw_per_building(result: SavingsResult, registry: Registry, lang: str):  #
         for sid in result.site_ids:
             items = [s for s in result.meters if s.site == sid and s.carrier != "pv"]
             tot = total(sid, "total", items)
-            rows.append((names[sid].name, tot.avoided_kwh / 1000, tot.u90_kwh / 1000))
+            if tot.computed:
+                rows.append((names[sid].name, tot.avoided_kwh / 1000, tot.u90_kwh / 1000))
         y = np.arange(len(rows))
         vals = np.array([r[1] for r in rows])
         errs = np.array([r[2] for r in rows])
@@ -290,7 +305,9 @@ def _verdict_text(s: MeterSavings, lang: str) -> str:
     if s.model is None:
         return t("verdict.pass", lang) if s.qualifies else t("verdict.excluded", lang)
     if not s.qualifies:
-        return t("verdict.excluded", lang) + " (" + ", ".join(s.reasons) + ")"
+        head = t("verdict.forced", lang) if s.counted else t("verdict.excluded", lang)
+        return head + " : " + ", ".join(short_reason(c, lang) for c in s.reasons) if lang == "fr" else \
+            head + ": " + ", ".join(short_reason(c, lang) for c in s.reasons)
     return t(f"verdict.{s.model.verdict.status}", lang)
 
 
@@ -339,40 +356,77 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
         verdict = t("savings.verdict.increase", lang)
     else:
         verdict = t("savings.verdict.not_significant", lang)
-    paragraphs = [
-        t("savings.summary.lead", lang, actual=fmt0(pf.actual_kwh), baseline=fmt0(pf.adjusted_baseline_kwh),
-          avoided=fmt0(pf.avoided_kwh), pct=format_number(pf.avoided_pct, lang, 1), eur=fmt0(pf.avoided_eur),
-          co2=fmt0(pf.avoided_co2_kg)),
-        t("savings.summary.uncertainty", lang, u68=fmt0(pf.u68_kwh), u90=fmt0(pf.u90_kwh), verdict=verdict),
-    ]
-    normal_hdd = next((s.normal_year_hdd for s in result.meters if math.isfinite(s.normal_year_hdd)), math.nan)
-    if math.isfinite(pf.normalised_savings_kwh):
-        paragraphs.append(t("savings.summary.normalised", lang, dju=fmt0(normal_hdd), norm=fmt0(pf.normalised_savings_kwh)))
-    excluded = [s.meter for s in result.meters if not s.qualifies]
+    paragraphs: list[str] = []
+    consumption = [s for s in result.meters if s.carrier != "pv"]
+    excluded = [s for s in consumption if not s.counted]
+    forced = [s for s in consumption if s.counted and not s.qualifies]
+    if forced:
+        paragraphs.append(t("savings.summary.forced_warning", lang, n=len(forced),
+                            meters=", ".join(s.meter for s in forced)))
+    if not pf.computed:
+        paragraphs.append(t("savings.summary.not_computed", lang, n=len(consumption)))
+    else:
+        if excluded:
+            paragraphs.append(t("savings.summary.partial", lang, n_ok=len(pf.meters), n=len(consumption)))
+        paragraphs += [
+            t("savings.summary.lead", lang, actual=fmt0(pf.actual_kwh), baseline=fmt0(pf.adjusted_baseline_kwh),
+              avoided=fmt0(pf.avoided_kwh), pct=format_number(pf.avoided_pct, lang, 1), eur=fmt0(pf.avoided_eur),
+              co2=fmt0(pf.avoided_co2_kg)),
+            t("savings.summary.uncertainty", lang, u68=fmt0(pf.u68_kwh), u90=fmt0(pf.u90_kwh), verdict=verdict),
+        ]
+        normal_hdd = next((s.normal_year_hdd for s in result.meters if math.isfinite(s.normal_year_hdd)), math.nan)
+        if math.isfinite(pf.normalised_savings_kwh):
+            paragraphs.append(t("savings.summary.normalised", lang, dju=fmt0(normal_hdd),
+                                norm=fmt0(pf.normalised_savings_kwh)))
     if excluded:
-        paragraphs.append(t("savings.summary.excluded", lang, meters=", ".join(excluded)))
+        paragraphs.append(t("savings.summary.excluded", lang, n=len(excluded)))
+        paragraphs += [explain(s, lang, f"{s.meter} ({sites[s.site].name})") for s in excluded]
+    pv = [s for s in result.meters if s.carrier == "pv"]
+    if pv:
+        prod = sum(s.adjusted_baseline_total_kwh for s in pv if s.reporting_valid_days)
+        paragraphs.append(t("savings.summary.pv", lang, n=len(pv), kwh=fmt0(prod)))
 
+    nc = t("not_computed", lang)
     per_rows = []
     for tot in result.per_site_carrier:
-        if not tot.meters:  # nothing qualified: say so instead of printing zeros
-            per_rows.append((sites[tot.label].name, _carrier(tot.carrier, lang), None, None, None, None, None, None,
-                             None))
+        if tot.carrier == "pv":
             continue
-        per_rows.append((sites[tot.label].name, _carrier(tot.carrier, lang),
-                         tot.actual_kwh if tot.carrier != "pv" else None, tot.adjusted_baseline_kwh,
-                         tot.avoided_kwh, tot.avoided_pct if tot.carrier != "pv" else None, tot.u90_kwh,
-                         tot.avoided_eur, tot.avoided_co2_kg))
-    per_rows.append((t("total", lang), _carrier("total", lang), pf.actual_kwh, pf.adjusted_baseline_kwh, pf.avoided_kwh,
-                     pf.avoided_pct, pf.u90_kwh, pf.avoided_eur, pf.avoided_co2_kg))
+        items = [s for s in result.meters if s.site == tot.label and s.carrier == tot.carrier]
+        note = "; ".join(dict.fromkeys(short_reason(c, lang) for s in items if not s.counted for c in s.reasons))
+        if not tot.computed:  # nothing counted: say so instead of printing zeros
+            per_rows.append((sites[tot.label].name, _carrier(tot.carrier, lang), nc, None, None, None, None, None,
+                             None, note))
+            continue
+        if tot.excluded:
+            note = t("savings.note.partial", lang, n=len(tot.excluded), why=note)
+        if tot.forced:
+            note = (note + " ; " if note else "") + t("verdict.forced", lang)
+        per_rows.append((sites[tot.label].name, _carrier(tot.carrier, lang), tot.actual_kwh,
+                         tot.adjusted_baseline_kwh, tot.avoided_kwh, tot.avoided_pct, tot.u90_kwh,
+                         tot.avoided_eur, tot.avoided_co2_kg, note or None))
+    if pf.computed:
+        per_rows.append((t("total", lang), _carrier("total", lang), pf.actual_kwh, pf.adjusted_baseline_kwh,
+                         pf.avoided_kwh, pf.avoided_pct, pf.u90_kwh, pf.avoided_eur, pf.avoided_co2_kg,
+                         t("savings.note.partial", lang, n=len(pf.excluded), why=t("savings.note.see_above", lang))
+                         if pf.excluded else None))
+    else:
+        per_rows.append((t("total", lang), _carrier("total", lang), nc, None, None, None, None, None, None,
+                         t("savings.note.see_above", lang)))
     per_building = Table("per_building", t("savings.table.per_building", lang),
                          (t("col.site", lang), t("col.carrier", lang), t("col.actual_kwh", lang),
                           t("col.baseline_kwh", lang), t("col.avoided_kwh", lang), t("col.avoided_pct", lang),
-                          t("col.u90_kwh", lang), t("col.avoided_eur", lang), t("col.avoided_co2", lang)),
-                         tuple(per_rows),
-                         notes="— : modèle non qualifié (voir la section du bâtiment). Photovoltaïque : option B "
-                               "(production mesurée), hors total." if lang == "fr"
-                         else "— : model not qualified (see the building's section). Photovoltaics: option B "
-                              "(metered production), not in the total.")
+                          t("col.u90_kwh", lang), t("col.avoided_eur", lang), t("col.avoided_co2", lang),
+                          t("col.note", lang)),
+                         tuple(per_rows), notes=t("savings.note.per_building", lang))
+    pv_rows = tuple((s.meter, sites[s.site].name, s.adjusted_baseline_total_kwh if s.reporting_valid_days else None,
+                     t("not_measured", lang), t("not_measured", lang), s.reporting_valid_days,
+                     s.avoided_eur if s.reporting_valid_days else None,
+                     s.avoided_co2_kg if s.reporting_valid_days else None) for s in pv)
+    pv_table = Table("pv_production", t("savings.table.pv", lang),
+                     (t("col.meter", lang), t("col.site", lang), t("col.production_kwh", lang),
+                      t("col.self_consumed_kwh", lang), t("col.exported_kwh", lang), t("col.valid_days", lang),
+                      t("col.value_eur", lang), t("col.avoided_co2", lang)), pv_rows,
+                     notes=t("savings.note.pv", lang))
     measure_rows = tuple(
         (mr.measure, sites[mr.site].name, mr.kind, mr.date, mr.cost_eur, mr.expected_pct, mr.realised_pct, mr.u90_pct,
          mr.simple_payback_years, t(f"measure.status.{mr.status}", lang)) for mr in result.measures)
@@ -380,12 +434,14 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                      (t("col.measure", lang), t("col.site", lang), t("col.kind", lang), t("col.date", lang),
                       t("col.cost_eur", lang), t("col.expected_pct", lang), t("col.realised_pct", lang),
                       "± 90 % [%]", t("col.payback_years", lang), t("col.status", lang)), measure_rows)
-    summary_tables = (per_building,) + ((measures,) if measure_rows else ())
-    summary = Section(t("savings.summary.title", lang), tuple(paragraphs), summary_tables,
-                      (Figure("kpis", t("savings.fig.kpis", lang), _draw_kpis(pf, lang), height_in=1.45),
-                       Figure("per_building_chart", t("savings.fig.per_building", lang),
-                              _draw_per_building(result, registry, lang),
-                              height_in=0.9 + 0.32 * len(result.site_ids))))
+    summary_tables = (per_building,) + ((measures,) if measure_rows else ()) + ((pv_table,) if pv_rows else ())
+    n_bars = sum(1 for sid in result.site_ids
+                 if total(sid, "total", [s for s in consumption if s.site == sid]).computed)
+    summary_figs = [Figure("kpis", t("savings.fig.kpis", lang), _draw_kpis(pf, lang), height_in=1.45)]
+    if n_bars:
+        summary_figs.append(Figure("per_building_chart", t("savings.fig.per_building", lang),
+                                   _draw_per_building(result, registry, lang), height_in=0.9 + 0.32 * n_bars))
+    summary = Section(t("savings.summary.title", lang), tuple(paragraphs), summary_tables, tuple(summary_figs))
 
     sections: list[Section] = []
     for sid in result.site_ids:
@@ -395,9 +451,16 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
         tables: list[Table] = []
         for s in items:
             name = f"{s.meter}"
-            if not s.qualifies:
-                paras.append(t("savings.building.excluded", lang, meter=name, reasons=", ".join(s.reasons)))
+            if s.carrier == "pv":
+                paras.append(t("savings.building.pv", lang, meter=name,
+                               kwh=fmt0(s.adjusted_baseline_total_kwh), days=s.reporting_valid_days)
+                             if s.reporting_valid_days else explain(s, lang, name))
                 continue
+            if not s.counted:
+                paras.append(explain(s, lang, name))
+                continue
+            if not s.qualifies:
+                paras.append(explain(s, lang, name))
             cv = _pct(s.model.metrics.cvrmse) if s.model else math.nan
             paras.append(t("savings.building.lead", lang, meter=name, carrier=_carrier(s.carrier, lang), option=s.option,
                            b0=format_date(s.baseline.start, lang), b1=format_date(s.baseline.end, lang),
@@ -426,10 +489,13 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                       tuple((s.meter, sites[s.site].name, _carrier(s.carrier, lang), s.option, s.actual_total_kwh,
                              s.adjusted_baseline_total_kwh, s.avoided_kwh, _pct(s.savings_fraction), s.u68_kwh,
                              s.u90_kwh, s.normalised_savings_kwh, s.avoided_eur, s.avoided_co2_kg,
-                             _verdict_text(s, lang)) for s in result.meters))
+                             _verdict_text(s, lang)) if s.counted else
+                            (s.meter, sites[s.site].name, _carrier(s.carrier, lang), s.option, nc, None, None, None,
+                             None, None, None, None, None, _verdict_text(s, lang))
+                            for s in consumption))
     monthly_rows = []
     for s in result.meters:
-        if s.qualifies and s.carrier != "pv":
+        if s.counted and s.carrier != "pv":
             for row in monthly_savings(s, result.factors):
                 monthly_rows.append((s.meter, format_month(row.month, lang), row.adjusted_baseline_wh / 1000,
                                      row.actual_wh / 1000, row.avoided_wh / 1000, row.avoided_eur,
@@ -470,4 +536,19 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
     return Report("savings", lang, t("savings.title", lang), subtitle, summary, tuple(sections), md)
 
 
-__all__ = ["SavingsResult", "build_savings_report", "compute_savings", "savings_monthly_points"]
+def savings_summary_line(result: SavingsResult, lang: str) -> str:
+    """One line for the terminal, in ``lang``: the portfolio's avoided energy, or "not computed" and why."""
+    pf = result.portfolio
+    cons = [s for s in result.meters if s.carrier != "pv"]
+    if not pf.computed:
+        codes = sorted({short_reason(c, lang) for s in cons for c in s.reasons})
+        return t("cli.savings.not_computed", lang, n=len(cons), why=", ".join(codes) or "—")
+    f = lambda v: format_number(v, lang)  # noqa: E731
+    line = t("cli.savings.line", lang, avoided=f(pf.avoided_kwh), u90=f(pf.u90_kwh), eur=f(pf.avoided_eur),
+             co2=f(pf.avoided_co2_kg), n_ok=len(pf.meters), n=len(cons))
+    if pf.forced:
+        line += " " + t("cli.savings.forced", lang, n=len(pf.forced))
+    return line
+
+
+__all__ = ["SavingsResult", "build_savings_report", "compute_savings", "savings_monthly_points", "savings_summary_line"]
