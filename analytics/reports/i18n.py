@@ -137,6 +137,41 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "{meter} (photovoltaics): {kwh} kWh produced over {days} metered days.",
     },
     "not_computed": {"fr": "non calculé", "en": "not computed"},
+    "savings.note.factors": {"fr": "Tarifs : {tariffs}. Gaz : kWh PCS ÷ 1,1 → PCI.",
+                             "en": "Tariffs: {tariffs}. Gas: kWh HHV ÷ 1.1 → LHV."},
+    "savings.tariff_source.default": {
+        "fr": "moyennes indicatives 2025 d'acheteurs publics (valeurs par défaut des réglages prices.*) ; "
+              "saisissez les prix des contrats de la commune",
+        "en": "illustrative 2025 public-buyer averages (the defaults of the prices.* settings); set the town's "
+              "contract prices in settings"},
+    "savings.tariff_source.settings": {"fr": "réglages de la commune (prices.*)", "en": "the town's settings (prices.*)"},
+    "factor.source.electricity": {
+        "fr": "Électricité, France continentale, mix moyen consommation — ADEME Base Empreinte (52,0 gCO₂/kWh, "
+              "source secondaire), 2022",
+        "en": "Electricity, mainland France, average consumption mix — ADEME Base Empreinte (52.0 gCO₂/kWh, "
+              "secondary source), 2022"},
+    "factor.source.gas": {
+        "fr": "Gaz naturel, 2015, mix moyen, consommation (PCI) — ADEME Base Carbone V23.6 id 38952 ; table "
+              "DPE 2021 / RE2020, 2015 (ACV 2018)",
+        "en": "Natural gas, 2015, average mix, consumption (LHV) — ADEME Base Carbone V23.6 id 38952; DPE 2021 / "
+              "RE2020 table, 2015 (LCA 2018)"},
+    "factor.source.heat": {
+        "fr": "Réseau de chaleur, moyenne nationale (ACV) — enquête FEDENE/SNCU 2024 sur 2023 (source "
+              "secondaire), 2023",
+        "en": "District heating, national average (LCA) — FEDENE/SNCU 2024 survey of 2023 data (secondary "
+              "source), 2023"},
+    "factor.source.fuel_oil": {"fr": "Fioul domestique — ADEME Base Carbone V23.10 id 14084 (source secondaire), 2023",
+                               "en": "Heating oil — ADEME Base Carbone V23.10 id 14084 (secondary source), 2023"},
+    "factor.source.pv": {"fr": "Électricité du réseau évitée (location-based), comme l'électricité, 2022",
+                         "en": "Avoided grid electricity (location-based), as electricity, 2022"},
+    "measure.kind.insulation": {"fr": "isolation", "en": "insulation"},
+    "measure.kind.led_relighting": {"fr": "relamping LED", "en": "LED relighting"},
+    "measure.kind.boiler_replacement": {"fr": "remplacement de chaudière", "en": "boiler replacement"},
+    "measure.kind.heat_pump": {"fr": "pompe à chaleur", "en": "heat pump"},
+    "measure.kind.pv": {"fr": "photovoltaïque", "en": "photovoltaics"},
+    "measure.kind.controls": {"fr": "régulation", "en": "controls"},
+    "measure.kind.windows": {"fr": "menuiseries", "en": "windows"},
+    "measure.kind.other": {"fr": "autre", "en": "other"},
     "cli.savings.line": {
         "fr": "énergie évitée {avoided} kWh ± {u90} (90 %), {eur} €, {co2} kg CO₂e ; {n_ok} compteurs calculés sur {n}",
         "en": "avoided {avoided} kWh ± {u90} (90 %), {eur} €, {co2} kg CO₂e; {n_ok} of {n} meters computed",

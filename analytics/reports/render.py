@@ -18,8 +18,11 @@ csv
     correctly). French reports use ``;`` as separator and a decimal comma (what Excel in a
     French locale expects); English reports use ``,`` and a decimal point. Dates are ISO.
 json
-    Everything machine-readable: metadata, sections, paragraphs, tables (columns and rows,
-    dates ISO, NaN as null) and figure keys/titles.
+    Everything machine-readable (schema: ``analytics/reports/schemas/savings.schema.json``,
+    docs/savings.md § JSON): ``data`` holds the figures under stable snake_case keys with
+    numbers as numbers and codes rather than labels; tables are lists of rows keyed by
+    column key, their display labels apart (``columns[].label``); NaN and "not computed" are
+    null; dates ISO.
 """
 
 from __future__ import annotations
@@ -603,27 +606,60 @@ def write_csv(report: Report, path: Path) -> Path:
     return path
 
 
+#: Version of the JSON layout written by :func:`report_to_dict` (bumped on incompatible changes).
+JSON_SCHEMA_VERSION = 1
+
+
+def _json_cell(value: object, numeric: bool) -> object:
+    v = _plain(value)
+    if numeric and isinstance(v, str):  # "non calculé" / "—" in a numeric column: no number
+        return None
+    return v
+
+
 def report_to_dict(report: Report) -> dict[str, object]:
-    """The report as plain JSON-ready data."""
+    """The report as plain JSON-ready data: stable snake_case keys, numbers as numbers (NaN and
+    "not computed" as null), dates ISO; display labels kept apart (``columns[].label``, titles).
+    A report with :attr:`~analytics.reports.model.Report.data` carries it under ``data``."""
+
+    def table(tb: Table) -> dict[str, object]:
+        numeric = [any(isinstance(r[j], (int, float, np.integer, np.floating)) and not isinstance(r[j], bool)
+                       for r in tb.rows)
+                   and all(r[j] is None or isinstance(r[j], str) or
+                           (isinstance(r[j], (int, float, np.integer, np.floating)) and not isinstance(r[j], bool))
+                           for r in tb.rows) for j in range(len(tb.columns))]
+        return {"key": tb.key, "title": tb.title, "notes": tb.notes,
+                "columns": [{"key": k, "label": c, "numeric": n} for k, c, n in zip(tb.keys, tb.columns, numeric)],
+                "rows": [{k: _json_cell(v, n) for k, v, n in zip(tb.keys, r, numeric)} for r in tb.rows]}
 
     def section(s: Section) -> dict[str, object]:
         return {
             "title": s.title,
             "paragraphs": list(s.paragraphs),
             "figures": [{"key": f.key, "title": f.title} for f in s.figures],
-            "tables": [{"key": tb.key, "title": tb.title, "columns": list(tb.columns),
-                        "rows": [[_plain(v) for v in r] for r in tb.rows], "notes": tb.notes} for tb in s.tables],
+            "tables": [table(tb) for tb in s.tables],
         }
 
     return {
+        "schema_version": JSON_SCHEMA_VERSION,
         "kind": report.kind,
         "lang": report.lang,
         "title": report.title,
         "subtitle": report.subtitle,
         "metadata": dict(report.metadata),
+        "data": _plain_tree(report.data) if report.data is not None else None,
         "summary": section(report.summary),
         "sections": [section(s) for s in report.sections],
     }
+
+
+def _plain_tree(value: object) -> object:
+    """``_plain`` applied through dicts, lists and tuples."""
+    if isinstance(value, dict):
+        return {str(k): _plain_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_tree(v) for v in value]
+    return _plain(value)
 
 
 def write_json(report: Report, path: Path) -> Path:
@@ -644,4 +680,4 @@ def write_report(report: Report, path: Path, fmt: str) -> Path:
     return writer(report, path)
 
 
-__all__ = ["FORMATS", "PALETTE", "format_cell", "input_hash", "report_to_dict", "write_report"]
+__all__ = ["FORMATS", "JSON_SCHEMA_VERSION", "PALETTE", "format_cell", "input_hash", "report_to_dict", "write_report"]

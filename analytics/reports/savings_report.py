@@ -297,6 +297,23 @@ def _draw_per_building(result: SavingsResult, registry: Registry, lang: str):  #
 # report
 
 
+def _factor_source(ef, lang: str) -> str:  # noqa: ANN001
+    """The emission factor's provenance in ``lang`` (the defaults have translated texts)."""
+    from analytics.savings import DEFAULT_EMISSION_FACTORS
+
+    if ef in DEFAULT_EMISSION_FACTORS:
+        return t(f"factor.source.{ef.carrier}", lang)
+    return f"{ef.name} — {ef.source}, {ef.vintage}"
+
+
+def _tariff_source(f: ValueFactors, lang: str) -> str:
+    if f.tariff_source == ValueFactors().tariff_source:
+        return t("savings.tariff_source.default", lang)
+    if f.tariff_source == "settings (prices.*)":
+        return t("savings.tariff_source.settings", lang)
+    return f.tariff_source
+
+
 def _carrier(c: str, lang: str) -> str:
     return t(f"carrier.{c}", lang) if c != "total" else t("carrier.total", lang)
 
@@ -417,7 +434,9 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                           t("col.baseline_kwh", lang), t("col.avoided_kwh", lang), t("col.avoided_pct", lang),
                           t("col.u90_kwh", lang), t("col.avoided_eur", lang), t("col.avoided_co2", lang),
                           t("col.note", lang)),
-                         tuple(per_rows), notes=t("savings.note.per_building", lang))
+                         tuple(per_rows), notes=t("savings.note.per_building", lang),
+                         column_keys=("site", "carrier", "actual_kwh", "adjusted_baseline_kwh", "avoided_kwh",
+                                      "avoided_pct", "u90_kwh", "avoided_eur", "avoided_co2_kg", "note"))
     pv_rows = tuple((s.meter, sites[s.site].name, s.adjusted_baseline_total_kwh if s.reporting_valid_days else None,
                      t("not_measured", lang), t("not_measured", lang), s.reporting_valid_days,
                      s.avoided_eur if s.reporting_valid_days else None,
@@ -426,14 +445,18 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                      (t("col.meter", lang), t("col.site", lang), t("col.production_kwh", lang),
                       t("col.self_consumed_kwh", lang), t("col.exported_kwh", lang), t("col.valid_days", lang),
                       t("col.value_eur", lang), t("col.avoided_co2", lang)), pv_rows,
-                     notes=t("savings.note.pv", lang))
+                     notes=t("savings.note.pv", lang),
+                     column_keys=("meter", "site", "production_kwh", "self_consumed_kwh", "exported_kwh", "valid_days",
+                                  "value_eur", "avoided_co2_kg"))
     measure_rows = tuple(
-        (mr.measure, sites[mr.site].name, mr.kind, mr.date, mr.cost_eur, mr.expected_pct, mr.realised_pct, mr.u90_pct,
+        (mr.measure, sites[mr.site].name, t(f"measure.kind.{mr.kind}", lang), mr.date, mr.cost_eur, mr.expected_pct, mr.realised_pct, mr.u90_pct,
          mr.simple_payback_years, t(f"measure.status.{mr.status}", lang)) for mr in result.measures)
     measures = Table("measures", t("savings.table.measures", lang),
                      (t("col.measure", lang), t("col.site", lang), t("col.kind", lang), t("col.date", lang),
                       t("col.cost_eur", lang), t("col.expected_pct", lang), t("col.realised_pct", lang),
-                      "± 90 % [%]", t("col.payback_years", lang), t("col.status", lang)), measure_rows)
+                      "± 90 % [%]", t("col.payback_years", lang), t("col.status", lang)), measure_rows,
+                     column_keys=("measure", "site", "kind", "date", "cost_eur", "expected_pct", "realised_pct",
+                                  "u90_pct", "simple_payback_years", "status"))
     summary_tables = (per_building,) + ((measures,) if measure_rows else ()) + ((pv_table,) if pv_rows else ())
     n_bars = sum(1 for sid in result.site_ids
                  if total(sid, "total", [s for s in consumption if s.site == sid]).computed)
@@ -477,7 +500,8 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                      Figure(f"{s.meter}-cusum", f"{name} — {t('savings.fig.cusum', lang)}",
                             _draw_cusum(s, result.bundle, registry, lang), height_in=2.1)]
             tables.append(Table(f"model_{s.meter}"[:31], f"{name} — {t('savings.table.model', lang)}",
-                                (t("col.parameter", lang), t("col.value", lang)), _model_rows(s, lang)))
+                                (t("col.parameter", lang), t("col.value", lang)), _model_rows(s, lang),
+                                column_keys=("parameter", "value")))
         sections.append(Section(sites[sid].name, tuple(paras), tuple(tables), tuple(figs)))
 
     per_meter = Table("per_meter", t("savings.table.per_meter", lang),
@@ -492,7 +516,10 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                              _verdict_text(s, lang)) if s.counted else
                             (s.meter, sites[s.site].name, _carrier(s.carrier, lang), s.option, nc, None, None, None,
                              None, None, None, None, None, _verdict_text(s, lang))
-                            for s in consumption))
+                            for s in consumption),
+                      column_keys=("meter", "site", "carrier", "option", "actual_kwh", "adjusted_baseline_kwh",
+                                   "avoided_kwh", "avoided_pct", "u68_kwh", "u90_kwh", "normalised_savings_kwh_per_year",
+                                   "avoided_eur", "avoided_co2_kg", "verdict"))
     monthly_rows = []
     for s in result.meters:
         if s.counted and s.carrier != "pv":
@@ -503,7 +530,9 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
     monthly = Table("monthly", t("savings.table.monthly", lang),
                     (t("col.meter", lang), t("col.month", lang), t("col.baseline_kwh", lang), t("col.actual_kwh", lang),
                      t("col.avoided_kwh", lang), t("col.avoided_eur", lang), t("col.avoided_co2", lang),
-                     t("col.cumulative_kwh", lang)), tuple(monthly_rows))
+                     t("col.cumulative_kwh", lang)), tuple(monthly_rows),
+                    column_keys=("meter", "month", "adjusted_baseline_kwh", "actual_kwh", "avoided_kwh", "avoided_eur",
+                                 "avoided_co2_kg", "cumulative_avoided_kwh"))
     completeness = Table("completeness", t("savings.table.completeness", lang),
                          (t("col.meter", lang), t("col.period", lang), t("col.days", lang), t("col.valid_days", lang),
                           t("col.coverage_pct", lang)),
@@ -512,18 +541,20 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                               100.0 * s.baseline_valid_days / s.baseline_days if s.baseline_days else math.nan),
                              (s.meter, t("period.reporting", lang), int(s.dates.size), s.reporting_valid_days,
                               100.0 * s.reporting_valid_days / s.dates.size if s.dates.size else math.nan))
-                             if s.model is not None or r[1] == t("period.reporting", lang)))
+                             if s.model is not None or r[1] == t("period.reporting", lang)),
+                         column_keys=("meter", "period", "days", "valid_days", "coverage_pct"))
     f = result.factors
     factors = Table("factors", t("savings.table.factors", lang),
                     (t("col.carrier", lang), t("col.tariff", lang), t("col.factor", lang), t("col.source", lang)),
                     tuple((_carrier(c, lang), f.tariff(c), ef.kg_co2e_per_kwh if (ef := f.factor(c)) else None,
-                           f"{ef.name} — {ef.source}, {ef.vintage}" if ef else "") for c in ("electricity", "gas", "heat")),
-                    notes=f"Tarifs / tariffs: {f.tariff_source}. Gaz : kWh PCS ÷ 1,1 → PCI." if lang == "fr"
-                    else f"Tariffs: {f.tariff_source}. Gas: kWh HHV ÷ 1.1 → LHV.")
+                           _factor_source(ef, lang) if ef else "") for c in ("electricity", "gas", "heat")),
+                    notes=t("savings.note.factors", lang, tariffs=_tariff_source(f, lang)),
+                    column_keys=("carrier", "tariff_eur_per_kwh", "factor_kg_co2e_per_kwh", "source"))
     nra = Table("adjustments", t("savings.table.adjustments", lang),
                 (t("col.meter", lang), t("col.start", lang), t("col.end", lang), t("col.energy_kwh", lang),
                  t("col.reason", lang)),
-                tuple((a.meter, a.start, a.end, a.energy_kwh, a.reason) for a in result.adjustments))
+                tuple((a.meter, a.start, a.end, a.energy_kwh, a.reason) for a in result.adjustments),
+                column_keys=("meter", "start", "end", "energy_kwh", "reason"))
     sections.append(Section(t("savings.table.per_meter", lang), (), (per_meter, completeness, monthly)))
     sections.append(Section(t("savings.section.method", lang), t_tuple("savings.method", lang), (factors, nra)))
 
@@ -533,7 +564,105 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                          extra={"sites": ",".join(result.site_ids), "weather": result.bundle.weather_source,
                                 "sources": ",".join(sorted({m.source for m in result.bundle.meters}))})
     subtitle = t("savings.subtitle", lang, scope=scope, start=format_date(rep.start, lang), end=format_date(rep.end, lang))
-    return Report("savings", lang, t("savings.title", lang), subtitle, summary, tuple(sections), md)
+    return Report("savings", lang, t("savings.title", lang), subtitle, summary, tuple(sections), md,
+                  data=savings_data(result, lang))
+
+
+def _num(x: float) -> float | None:
+    return float(x) if x is not None and math.isfinite(float(x)) else None
+
+
+def _total_data(tot: SavingsTotal) -> dict[str, object]:
+    c = tot.computed
+    return {
+        "computed": c, "meters": list(tot.meters), "excluded_meters": list(tot.excluded),
+        "forced_meters": list(tot.forced),
+        **{k: (_num(getattr(tot, k)) if c else None) for k in (
+            "actual_kwh", "adjusted_baseline_kwh", "avoided_kwh", "avoided_pct", "u68_kwh", "u90_kwh",
+            "avoided_eur", "avoided_co2_kg")},
+        "normalised_savings_kwh_per_year": _num(tot.normalised_savings_kwh) if c else None,
+    }
+
+
+def _meter_status(s: MeterSavings) -> str:
+    return "qualified" if s.qualifies else "included_unqualified" if s.counted else "not_computed"
+
+
+def savings_data(result: SavingsResult, lang: str) -> dict[str, object]:
+    """The savings figures as machine-readable data (``Report.data``; schema
+    ``analytics/reports/schemas/savings.schema.json``): snake_case keys with units, numbers
+    as numbers, null where not computed, codes (carriers, statuses, reasons) rather than labels.
+    ``reasons[].text`` is the one label, the sentence in ``lang``."""
+    from analytics.reports.reasons import reason_fix, reason_why
+
+    meters = []
+    for s in result.meters:
+        if s.carrier == "pv":
+            continue
+        c = s.counted
+        m = s.model
+        meters.append({
+            "meter": s.meter, "site": s.site, "carrier": s.carrier, "option": s.option, "status": _meter_status(s),
+            "reasons": [{"code": code, "text": reason_why(code, lang, s), "fix": reason_fix(code, lang)}
+                        for code in s.reasons],
+            "actual_kwh": _num(s.actual_total_kwh) if c else None,
+            "adjusted_baseline_kwh": _num(s.adjusted_baseline_total_kwh) if c else None,
+            "avoided_kwh": _num(s.avoided_kwh) if c else None,
+            "avoided_pct": _num(_pct(s.savings_fraction)) if c else None,
+            "u68_kwh": _num(s.u68_kwh) if c else None, "u90_kwh": _num(s.u90_kwh) if c else None,
+            "normalised_savings_kwh_per_year": _num(s.normalised_savings_kwh) if c else None,
+            "avoided_eur": _num(s.avoided_eur) if c else None, "avoided_co2_kg": _num(s.avoided_co2_kg) if c else None,
+            "baseline_days": s.baseline_days, "baseline_valid_days": s.baseline_valid_days,
+            "reporting_days": int(s.dates.size), "reporting_valid_days": s.reporting_valid_days,
+            "baseline_months": s.baseline_months, "baseline_months_with_temperature": s.baseline_months_with_temperature,
+            "model": None if m is None else {
+                "kind": m.kind, "verdict": m.verdict.status, "intercept_kwh_per_day": _num(m.intercept),
+                "heating_balance_c": _num(m.heating_balance_c), "heating_slope_kwh_per_k_day": _num(m.heating_slope),
+                "cooling_balance_c": _num(m.cooling_balance_c), "cooling_slope_kwh_per_k_day": _num(m.cooling_slope),
+                "regressors_kwh_per_day": {n: _num(v) for n, v in zip(m.regressor_names, m.regressor_coefs)},
+                "n": m.metrics.n, "p": m.metrics.p, "r2": _num(m.metrics.r2), "cvrmse": _num(m.metrics.cvrmse),
+                "nmbe": _num(m.metrics.nmbe), "rho1": _num(m.metrics.rho1), "n_prime": _num(m.metrics.n_prime),
+            },
+        })
+    pv = [{"meter": s.meter, "site": s.site,
+           "production_kwh": _num(s.adjusted_baseline_total_kwh) if s.reporting_valid_days else None,
+           "self_consumed_kwh": None, "exported_kwh": None, "valid_days": s.reporting_valid_days,
+           "value_eur": _num(s.avoided_eur) if s.reporting_valid_days else None,
+           "avoided_co2_kg": _num(s.avoided_co2_kg) if s.reporting_valid_days else None,
+           "reasons": [{"code": code, "text": reason_why(code, lang, s), "fix": reason_fix(code, lang)}
+                       for code in s.reasons]}
+          for s in result.meters if s.carrier == "pv"]
+    monthly = [{"meter": s.meter, "month": f"{row.month.year:04d}-{row.month.month:02d}",
+                "adjusted_baseline_kwh": row.adjusted_baseline_wh / 1000, "actual_kwh": row.actual_wh / 1000,
+                "avoided_kwh": row.avoided_wh / 1000, "avoided_eur": row.avoided_eur,
+                "avoided_co2_kg": row.avoided_co2_kg, "cumulative_avoided_kwh": row.cumulative_avoided_wh / 1000,
+                "valid_days": row.valid_days}
+               for s in result.meters if s.counted and s.carrier != "pv" for row in monthly_savings(s, result.factors)]
+    f = result.factors
+    return {
+        "baseline": {"start": result.baseline.start.isoformat(), "end": result.baseline.end.isoformat()},
+        "reporting": {"start": result.reporting.start.isoformat(), "end": result.reporting.end.isoformat()},
+        "sites": list(result.site_ids),
+        "include_unqualified": any(s.forced for s in result.meters),
+        "portfolio": _total_data(result.portfolio),
+        "per_site_carrier": [{"site": tot.label, "carrier": tot.carrier, **_total_data(tot)}
+                             for tot in result.per_site_carrier if tot.carrier != "pv"],
+        "meters": meters,
+        "pv_production": pv,
+        "measures": [{"measure": mr.measure, "site": mr.site, "kind": mr.kind, "date": mr.date.isoformat(),
+                      "cost_eur": _num(mr.cost_eur), "expected_pct": _num(mr.expected_pct),
+                      "realised_pct": _num(mr.realised_pct), "u90_pct": _num(mr.u90_pct),
+                      "avoided_kwh": _num(mr.avoided_kwh), "avoided_eur_per_year": _num(mr.avoided_eur_per_year),
+                      "simple_payback_years": _num(mr.simple_payback_years), "status": mr.status,
+                      "meters": list(mr.meters)} for mr in result.measures],
+        "monthly": monthly,
+        "factors": [{"carrier": c, "tariff_eur_per_kwh": _num(f.tariff(c)),
+                     "factor_kg_co2e_per_kwh": _num(ef.kg_co2e_per_kwh) if (ef := f.factor(c)) else None,
+                     "source": _factor_source(ef, lang) if ef else None} for c in ("electricity", "gas", "heat")],
+        "adjustments": [{"meter": a.meter, "start": a.start.isoformat(), "end": a.end.isoformat(),
+                         "energy_kwh": _num(a.energy_kwh), "reason": a.reason} for a in result.adjustments],
+        "weather_source": result.bundle.weather_source,
+    }
 
 
 def savings_summary_line(result: SavingsResult, lang: str) -> str:
