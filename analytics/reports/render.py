@@ -454,17 +454,32 @@ def write_pdf(report: Report, path: Path) -> Path:
 # XLSX
 
 
-def _sheet_names(tables: Sequence[Table]) -> list[str]:
-    used = {"contents", "metadata"}
+def _sheet_label(key: str, lang: str) -> str:
+    """A table's sheet name in ``lang``: its ``sheet.<key>`` label, ``model_<meter>`` → "Modèle <meter>",
+    else the key."""
+    from analytics.reports.i18n import LABELS
+
+    if f"sheet.{key}" in LABELS:
+        return t(f"sheet.{key}", lang)
+    if key.startswith("model_"):
+        return t("sheet.model", lang, meter=key[len("model_"):])
+    return key
+
+
+def _sheet_names(tables: Sequence[Table], lang: str | None = None) -> list[str]:
+    """Unique sheet (or CSV file) names: translated when ``lang`` is given, else the table keys."""
+    used = {"contents", "metadata"} if lang is None else {t("sheet.contents", lang).lower(),
+                                                          t("sheet.metadata", lang).lower()}
     names = []
     for tb in tables:
-        base = "".join(c if c.isalnum() or c in "_-" else "_" for c in tb.key)[:31] or "table"
+        raw = _sheet_label(tb.key, lang) if lang else tb.key
+        base = "".join(c if c.isalnum() or c in "_- ." else "_" for c in raw)[:31] or "table"
         name, k = base, 2
-        while name in used:
-            suffix = f"_{k}"
+        while name.lower() in used:
+            suffix = f" {k}" if lang else f"_{k}"
             name = base[: 31 - len(suffix)] + suffix
             k += 1
-        used.add(name)
+        used.add(name.lower())
         names.append(name)
     return names
 
@@ -480,7 +495,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
     head_font = Font(bold=True, color="FFFFFF")
     head_fill = PatternFill("solid", fgColor=PALETTE["primary"].lstrip("#"))
     contents = wb.active
-    contents.title = "contents"
+    contents.title = t("sheet.contents", lang)
     contents["A1"] = report.title
     contents["A1"].font = Font(bold=True, size=14)
     contents["A2"] = report.subtitle
@@ -492,7 +507,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
         row += 1
     row += 1
     tables = report.all_tables()
-    names = _sheet_names(tables)
+    names = _sheet_names(tables, lang)
     for col, label in enumerate((t("contents.sheet", lang), t("contents.table", lang), t("contents.notes", lang)), 1):
         c = contents.cell(row=row, column=col, value=label)
         c.font, c.fill = head_font, head_fill
@@ -536,12 +551,13 @@ def write_xlsx(report: Report, path: Path) -> Path:
         if tb.notes:
             ws.cell(row=len(tb.rows) + 3, column=1, value=tb.notes).font = Font(italic=True, color="555555")
 
-    meta = wb.create_sheet("metadata")
+    meta = wb.create_sheet(t("sheet.metadata", lang))
     for j, label in enumerate((t("metadata.key", lang), t("metadata.value", lang)), 1):
         c = meta.cell(row=1, column=j, value=label)
         c.font, c.fill = head_font, head_fill
+    labels = _metadata_labels()
     for i, (k, v) in enumerate(report.metadata.items(), 2):
-        meta.cell(row=i, column=1, value=k)
+        meta.cell(row=i, column=1, value=t(f"metadata.{k}", lang) if f"metadata.{k}" in labels else k)
         meta.cell(row=i, column=2, value=v).alignment = Alignment(wrap_text=True, vertical="top")
     meta.column_dimensions["A"].width = 24
     meta.column_dimensions["B"].width = 120
@@ -594,7 +610,8 @@ def write_csv(report: Report, path: Path) -> Path:
     tables = report.all_tables()
     names = _sheet_names(tables)
     files = {f"{n}.csv": _csv_text(tb.columns, tb.rows, report.lang) for tb, n in zip(tables, names)}
-    files["metadata.csv"] = _csv_text(("key", "value"), report.metadata.items(), report.lang)
+    files["metadata.csv"] = _csv_text((t("metadata.key", report.lang), t("metadata.value", report.lang)),
+                                      report.metadata.items(), report.lang)
     if path.suffix.lower() == ".zip":
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
             for name, text in files.items():
