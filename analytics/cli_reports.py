@@ -199,7 +199,7 @@ def report_tertiaire_cmd(
     year: Annotated[int, typer.Option(help="Declared year.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output file.")],
     format: Annotated[str, typer.Option("--format", help="pdf, xlsx, csv or json.")] = "pdf",
-    lang: Annotated[str, typer.Option(help="fr or en.")] = "fr",
+    lang: Annotated[Optional[str], typer.Option(help="fr or en (default: the registry's town.language).")] = None,
     operat: Annotated[Optional[Path], typer.Option(help="Also write the OPERAT worksheet CSV here.")] = None,
     dju_reference: Annotated[Optional[float], typer.Option(help="Reference annual DJU (default: mean of the years read).")] = None,
     simulate: Annotated[Optional[int], typer.Option(help="Use the fleet simulator with this seed instead of InfluxDB.")] = None,
@@ -209,15 +209,16 @@ def report_tertiaire_cmd(
     import numpy as np
 
     from analytics.reports.inputs import InputBundle, query_input_bundle
-    from analytics.reports.render import FORMATS, input_hash, write_report
+    from analytics.reports.render import input_hash, write_report
     from analytics.reports.tertiaire_report import (
         build_tertiaire_report, compute_statuses, simulated_statuses, subject_sites,
     )
-    from analytics.tertiaire import operat_csv, operat_rows, year_total
+    from analytics.reports.i18n import t
+    from analytics.tertiaire import operat_csv, operat_layout, operat_rows, year_total
 
-    if format not in FORMATS or lang not in ("fr", "en"):
-        raise ConfigError(f"--format must be one of {FORMATS} and --lang fr or en")
+    _check_format_lang(format, lang)
     settings, reg = _settings_registry(config, data_dir, registry)
+    lang = lang or reg.town.language
     if simulate is not None:
         statuses, sha, rng, dju_ref = simulated_statuses(reg, year, simulate)
         dju_ref = dju_reference or dju_ref
@@ -239,10 +240,12 @@ def report_tertiaire_cmd(
     path = write_report(rep, output, format)
     if operat is not None:
         rows = [r for s in statuses for r in operat_rows(s, efa_name=reg.site_by_id[s.site].name,
-                                                         activity_category=reg.site_by_id[s.site].kind)]
-        operat.write_bytes(operat_csv(rows))
-    late = sum(s.status == "late" for s in statuses)
-    console.print(f"{path}: {len(statuses)} buildings, {late} late" + (f"; OPERAT worksheet {operat}" if operat else ""))
+                                                         activity_category=reg.site_by_id[s.site].kind, lang=lang)]
+        operat.write_bytes(operat_csv(rows, operat_layout(lang)))
+    console.print(f"{path}: " + t("cli.tertiaire.line", lang, n=len(statuses),
+                                  late=sum(s.status == "late" for s in statuses),
+                                  no_data=sum(s.status == "no_data" for s in statuses))
+                  + (t("cli.tertiaire.operat", lang, path=operat) if operat else ""), markup=False, highlight=False)
 
 
 __all__ = ["import_cmd", "imported_points", "report_app", "write_imported", "write_savings_monthly"]

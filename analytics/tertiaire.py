@@ -171,6 +171,21 @@ DEFAULT_OPERAT_COLUMNS: tuple[tuple[str, str], ...] = tuple(
                               "ev_charging_kwh", "comment"))
 
 
+#: Column headers of the declaration worksheet per language (the field ids stay the codes).
+OPERAT_HEADERS: dict[str, dict[str, str]] = {
+    "fr": {"efa_id": "Identifiant EFA", "efa_name": "Nom de l'EFA", "siret": "SIRET", "building_ids": "Bâtiments",
+           "activity_category": "Catégorie d'activité", "surface_m2": "Surface assujettie [m²]", "year": "Année",
+           "energy_type": "Type d'énergie", "consumption_kwh_final": "Consommation d'énergie finale [kWh]",
+           "pdl_pce": "PDL/PCE", "source": "Source", "reference_year": "Année de référence",
+           "ev_charging_kwh": "Recharge VE [kWh]", "comment": "Commentaire"},
+    "en": {"efa_id": "EFA id", "efa_name": "EFA name", "siret": "SIRET", "building_ids": "Buildings",
+           "activity_category": "Activity category", "surface_m2": "Subject floor area [m²]", "year": "Year",
+           "energy_type": "Energy type", "consumption_kwh_final": "Final energy consumption [kWh]",
+           "pdl_pce": "PDL/PCE", "source": "Source", "reference_year": "Reference year",
+           "ev_charging_kwh": "EV charging [kWh]", "comment": "Comment"},
+}
+
+
 @dataclass(frozen=True, slots=True)
 class OperatLayout:
     """A configurable CSV layout: which columns (header → attribute), separator, decimal mark."""
@@ -187,10 +202,20 @@ class OperatLayout:
             raise ValueError(f"unknown OPERAT columns {bad}: expected attributes of OperatRow {sorted(known)}")
 
 
+def operat_layout(lang: str) -> OperatLayout:
+    """The default worksheet in ``lang``: translated headers, and in French ``;`` with a decimal
+    comma, in English ``,`` with a point. Values stay codes (``energy_type`` = spec §6.6 vocabulary)."""
+    if lang not in OPERAT_HEADERS:
+        raise ValueError(f"unknown language {lang!r}: expected one of {sorted(OPERAT_HEADERS)}")
+    heads = OPERAT_HEADERS[lang]
+    cols = tuple((heads[attr], attr) for _, attr in DEFAULT_OPERAT_COLUMNS)
+    return OperatLayout(cols, separator=";" if lang == "fr" else ",", decimal="," if lang == "fr" else ".")
+
+
 def operat_rows(status: TertiaireStatus, *, efa_name: str, activity_category: str, siret: str = "",
-                pdl_pce: dict[str, str] | None = None, source: str = "meter") -> list[OperatRow]:
+                pdl_pce: dict[str, str] | None = None, source: str = "meter", lang: str = "fr") -> list[OperatRow]:
     """The reference year's and the declared year's rows of one building (raw final energy:
-    OPERAT applies its own climate adjustment)."""
+    OPERAT applies its own climate adjustment); the comment is in ``lang``."""
     rows = []
     for items, is_ref in ((status.reference, True), (status.current, False)):
         for c in items:
@@ -199,7 +224,7 @@ def operat_rows(status: TertiaireStatus, *, efa_name: str, activity_category: st
             rows.append(OperatRow(status.site, efa_name, siret, status.site, activity_category, status.floor_area_m2,
                                   c.year, OPERAT_ENERGY.get(c.carrier, "other"), round(c.raw_kwh, 0),
                                   (pdl_pce or {}).get(c.carrier, ""), source, is_ref, 0.0,
-                                  f"coverage {100 * c.coverage:.0f} %"))
+                                  f"{'couverture' if lang == 'fr' else 'coverage'} {100 * c.coverage:.0f} %"))
     return rows
 
 
@@ -225,6 +250,7 @@ def operat_csv(rows: Sequence[OperatRow], layout: OperatLayout = OperatLayout())
 
 __all__ = [
     "CarrierYear", "DEFAULT_OPERAT_COLUMNS", "MILESTONES", "OperatLayout", "OperatRow", "TertiaireStatus",
-    "building_status", "carrier_year", "climate_adjusted_kwh", "heating_share", "operat_csv", "operat_rows",
+    "OPERAT_HEADERS", "building_status", "carrier_year", "climate_adjusted_kwh", "heating_share", "operat_csv",
+    "operat_layout", "operat_rows",
     "target_reduction", "year_total",
 ]

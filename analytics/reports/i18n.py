@@ -5,7 +5,7 @@ user-facing string of a report comes from it through :func:`t` (an unknown key r
 ``KeyError``, so a typo fails the tests instead of printing a raw key). Other report
 builders (PV) add their own namespaced keys with :func:`add_labels` at import.
 
-Formatting: French ``12 345,6`` (space as thousands separator, comma as decimal mark,
+Formatting: French ``12 345,6`` (narrow no-break space U+202F as thousands separator, comma as decimal mark,
 ``18/11/2026``); English ``12,345.6`` and ISO dates ``2026-11-18``.
 """
 
@@ -16,6 +16,9 @@ import math
 from collections.abc import Mapping
 
 LANGS: tuple[str, ...] = ("fr", "en")
+#: French thousands separator: the narrow no-break space (U+202F) of French typography, so that
+#: a number never breaks across lines (``12 345,6``).
+THOUSANDS_SEP_FR = "\u202f"
 
 _MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
               "septembre", "octobre", "novembre", "décembre")
@@ -188,6 +191,9 @@ LABELS: dict[str, dict[str, str]] = {
     "measure.kind.controls": {"fr": "régulation", "en": "controls"},
     "measure.kind.windows": {"fr": "menuiseries", "en": "windows"},
     "measure.kind.other": {"fr": "autre", "en": "other"},
+    "cli.tertiaire.line": {"fr": "{n} bâtiments assujettis, {late} en retard, {no_data} aux données insuffisantes",
+                           "en": "{n} subject buildings, {late} late, {no_data} with not enough data"},
+    "cli.tertiaire.operat": {"fr": " ; fiche OPERAT {path}", "en": "; OPERAT worksheet {path}"},
     "cli.savings.line": {
         "fr": "énergie évitée {avoided} kWh ± {u90} (90 %), {eur} €, {co2} kg CO₂e ; {n_ok} compteurs calculés sur {n}",
         "en": "avoided {avoided} kWh ± {u90} (90 %), {eur} €, {co2} kg CO₂e; {n_ok} of {n} meters computed",
@@ -444,7 +450,7 @@ def t_tuple(key: str, lang: str) -> tuple[str, ...]:
 
 
 def format_number(value: float, lang: str, decimals: int = 0) -> str:
-    """``12 345,6`` in French, ``12,345.6`` in English; ``—`` for None/NaN/inf.
+    """``12 345,6`` in French (narrow no-break space), ``12,345.6`` in English; ``—`` for None/NaN/inf.
 
     Parameters
     ----------
@@ -462,7 +468,7 @@ def format_number(value: float, lang: str, decimals: int = 0) -> str:
     if text.startswith("-") and float(text.replace(",", "")) == 0:
         text = text[1:]  # no "-0"
     if lang == "fr":
-        text = text.replace(",", " ").replace(".", ",")
+        text = text.replace(",", THOUSANDS_SEP_FR).replace(".", ",")
     return text
 
 

@@ -15,8 +15,8 @@ from analytics.reports.inputs import InputBundle, simulated_input_bundle
 from analytics.reports.model import Figure, Report, Section, Table, report_metadata
 from analytics.reports.render import PALETTE, input_hash, write_report
 from analytics.tertiaire import (
-    MILESTONES, MIN_FLOOR_AREA_M2, OperatLayout, TertiaireStatus, building_status, carrier_year, heating_share,
-    operat_csv, operat_rows, target_reduction, year_total,
+    MILESTONES, MIN_FLOOR_AREA_M2, TertiaireStatus, building_status, carrier_year, heating_share,
+    operat_csv, operat_layout, operat_rows, target_reduction, year_total,
 )
 from terril.registry import Registry, Site
 
@@ -132,9 +132,9 @@ def write_tertiaire_examples(registry: Registry, out: Path, generated_at: dt.dat
                                      dju_reference=dju_ref, generated_at=generated_at)
         paths.append(write_report(rep, out / f"tertiaire-{year}-{lang}.pdf", "pdf"))
     rows = [r for s in statuses for r in operat_rows(s, efa_name=registry.site_by_id[s.site].name,
-                                                     activity_category=registry.site_by_id[s.site].kind)]
+                                                     activity_category=registry.site_by_id[s.site].kind, lang="fr")]
     p = out / f"operat-{year}.csv"
-    p.write_bytes(operat_csv(rows, OperatLayout()))
+    p.write_bytes(operat_csv(rows, operat_layout("fr")))
     paths.append(p)
     return paths
 

@@ -28,14 +28,14 @@ def test_labels_and_formats() -> None:
     add_labels({"test.x": {"fr": "x", "en": "x"}})
     with pytest.raises(ValueError):
         add_labels({"test.x": {"fr": "y", "en": "y"}})
-    assert format_number(12345.6, "fr", 1) == "12 345,6"
+    assert format_number(12345.6, "fr", 1) == "12\u202f345,6"  # narrow no-break space: never wraps
     assert format_number(12345.6, "en", 1) == "12,345.6"
     assert format_number(-0.01, "en", 0) == "0"
     assert format_number(float("nan"), "fr") == "—"
     assert format_date(dt.date(2026, 11, 18), "fr") == "18/11/2026"
     assert format_date(dt.date(2026, 11, 18), "en") == "2026-11-18"
     assert format_date(dt.date(2026, 11, 1), "fr", long=True) == "1er novembre 2026"
-    assert format_cell(2025, "fr") == "2025" and format_cell(12345, "fr") == "12 345"
+    assert format_cell(2025, "fr") == "2025" and format_cell(12345, "fr") == "12\u202f345"
     assert format_cell(None, "en") == "—" and format_cell(True, "fr") == "oui"
 
 

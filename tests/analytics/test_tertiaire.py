@@ -92,3 +92,20 @@ def test_operat_export_layout() -> None:
     assert operat_csv(rows, custom).decode().splitlines()[1] == "2012,natural_gas,100000"
     with pytest.raises(ValueError):
         OperatLayout(columns=(("x", "nope"),))
+
+
+def test_operat_worksheet_follows_the_language() -> None:
+    from analytics.tertiaire import operat_layout
+
+    ref = [_cy("gas", 2012, 100_000.4)]
+    st = building_status("mairie", 1250.5, 2012, 2025, ref, [_cy("gas", 2025, 70_000.0)])
+    fr = operat_csv(operat_rows(st, efa_name="Hôtel de ville", activity_category="town_hall", lang="fr"),
+                    operat_layout("fr")).decode("utf-8-sig").splitlines()
+    en = operat_csv(operat_rows(st, efa_name="Hôtel de ville", activity_category="town_hall", lang="en"),
+                    operat_layout("en")).decode("utf-8-sig").splitlines()
+    assert fr[0].startswith("Identifiant EFA;Nom de l'EFA;SIRET") and "Type d'énergie" in fr[0]
+    assert en[0].startswith("EFA id,EFA name,SIRET") and "coverage" not in fr[1] and "couverture" in fr[1]
+    assert ";1250,5;" in fr[1] and ",1250.5," in en[1]
+    assert ";natural_gas;" in fr[1] and ",natural_gas," in en[1]  # codes stay codes
+    with pytest.raises(ValueError):
+        operat_layout("de")
