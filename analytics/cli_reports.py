@@ -211,7 +211,7 @@ def report_tertiaire_cmd(
     from analytics.reports.inputs import InputBundle, query_input_bundle
     from analytics.reports.render import input_hash, write_report
     from analytics.reports.tertiaire_report import (
-        build_tertiaire_report, compute_statuses, simulated_statuses, subject_sites,
+        build_tertiaire_report, compute_statuses, reference_years, simulated_statuses, subject_sites,
     )
     from analytics.reports.i18n import t
     from analytics.tertiaire import operat_csv, operat_layout, operat_rows, year_total
@@ -227,7 +227,7 @@ def report_tertiaire_cmd(
         with _client(settings) as client:
             current = query_input_bundle(client, reg, [s.id for s in subj], dt.date(year, 1, 1), dt.date(year, 12, 31))
             reference: dict[int, InputBundle] = {}
-            for ry in sorted({int(s.reference_year or 0) for s in subj}):
+            for ry in reference_years(subj):
                 reference[ry] = query_input_bundle(client, reg, [s.id for s in subj if s.reference_year == ry],
                                                    dt.date(ry, 1, 1), dt.date(ry, 12, 31))
         bundles = [current, *reference.values()]

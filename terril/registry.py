@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from terril.errors import RegistryError, RegistryProblem
 from terril.ids import ID_RULE, is_valid_id
@@ -95,12 +95,29 @@ class Site(_Entry):
     school_week: SchoolWeek | None = None
     tertiaire: bool = False  # subject to the Décret tertiaire (>= 1000 m² of tertiary use)
     reference_year: int | None = Field(None, ge=2010, le=2100)
+    #: The Décret tertiaire target the entity chose for this building (CCH R174-23): "relative"
+    #: (−40/−50/−60 % vs the reference year) or "absolute" (the Cabs level below).
+    tertiaire_target: Literal["relative", "absolute"] = "relative"
+    #: The building's Cabs for 2030 [kWh/m²/yr of final energy]: the arrêté of 10 April 2020
+    #: annex II level of its activity category, with its climate (zone, altitude) and usage
+    #: (IIU) modulations applied, as the OPERAT platform computes it for the EFA.
+    tertiaire_cabs_kwh_m2: float | None = Field(None, gt=0, le=5000)
+    #: Where the Cabs comes from (e.g. "OPERAT, EFA attestation 2024"); required with a Cabs.
+    tertiaire_cabs_source: str = Field("", max_length=300)
     eligible_roof_area_m2: float = Field(0.0, ge=0)
     #: Annual closures, "MM-DD/MM-DD" inclusive (may wrap the year end): "08-01/08-25", "12-24/01-01".
     closures: tuple[str, ...] = ()
 
     _v_id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
     _v_closures = field_validator("closures")(classmethod(lambda cls, v: _check_closures(v)))
+
+    @model_validator(mode="after")
+    def _tertiaire_target(self) -> "Site":
+        if self.tertiaire_target == "absolute" and self.tertiaire_cabs_kwh_m2 is None:
+            raise ValueError("tertiaire_target = 'absolute' needs tertiaire_cabs_kwh_m2 (the EFA's Cabs, kWh/m²/yr)")
+        if self.tertiaire_cabs_kwh_m2 is not None and not self.tertiaire_cabs_source.strip():
+            raise ValueError("tertiaire_cabs_kwh_m2 needs tertiaire_cabs_source (where the Cabs value comes from)")
+        return self
 
 
 class Meter(_Entry):

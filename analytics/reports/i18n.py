@@ -376,11 +376,51 @@ LABELS: dict[str, dict[str, str]] = {
     "tertiaire.subtitle": {"fr": "{town} — année {year}", "en": "{town} — year {year}"},
     "tertiaire.summary.title": {"fr": "En résumé", "en": "In short"},
     "tertiaire.summary.lead": {
-        "fr": "{n} bâtiments sont assujettis au dispositif Éco Énergie Tertiaire. En {year}, {on_track} sont "
-              "sur la trajectoire de l'objectif 2030 (−40 %), {late} sont en retard.",
-        "en": "{n} buildings are subject to the Éco Énergie Tertiaire scheme. In {year}, {on_track} are on the "
-              "trajectory to the 2030 target (−40 %), {late} are late.",
+        "fr": "{n} bâtiments sont assujettis au dispositif Éco Énergie Tertiaire. En {year}, sur l'objectif retenu "
+              "pour chacun, {on_track} sont sur la trajectoire 2030 ou l'ont atteinte, {late} sont en retard et "
+              "{no_data} ont des données insuffisantes (ils ne sont pas comptés sur la trajectoire).",
+        "en": "{n} buildings are subject to the Éco Énergie Tertiaire scheme. In {year}, against the target chosen "
+              "for each, {on_track} are on the 2030 trajectory or have met it, {late} are late and {no_data} have "
+              "not enough data (they are not counted as on track).",
     },
+    "tertiaire.summary.targets": {
+        "fr": "Objectif retenu : valeur relative (−40 % en 2030, −50 % en 2040, −60 % en 2050 par rapport à l'année "
+              "de référence) pour {n_rel} bâtiment(s), valeur absolue Cabs (kWh/m², niveau de la catégorie "
+              "d'activité modulé selon le climat et l'usage) pour {n_abs}. Les deux sont calculés côte à côte ; "
+              "un seul doit être atteint.",
+        "en": "Chosen target: relative (−40 % in 2030, −50 % in 2040, −60 % in 2050 vs the reference year) for "
+              "{n_rel} building(s), absolute Cabs (kWh/m², the activity category's level modulated for climate "
+              "and usage) for {n_abs}. Both are computed side by side; only one must be met.",
+    },
+    "tertiaire.note.status": {
+        "fr": "« Données insuffisantes » : pas d'année de référence exploitable (objectif relatif), pas de Cabs "
+              "renseigné ou pas de consommation de l'année ; jamais compté sur la trajectoire.",
+        "en": "“Not enough data”: no usable reference year (relative target), no Cabs entered, or no consumption "
+              "for the year; never counted as on track.",
+    },
+    "tertiaire.note.absolute": {
+        "fr": "Cabs : niveau de consommation d'énergie finale en valeur absolue 2030 (arrêté du 10 avril 2020, "
+              "annexe II), avec les modulations climatiques et d'usage, tel que saisi dans le registre "
+              "(tertiaire_cabs_kwh_m2, source indiquée). Trajectoire : droite de l'intensité de référence à Cabs "
+              "en 2030. Intensités ajustées du climat (estimation).",
+        "en": "Cabs: the absolute 2030 final-energy level (arrêté of 10 April 2020, annex II), with the climate "
+              "and usage modulations, as entered in the registry (tertiaire_cabs_kwh_m2, source given). "
+              "Trajectory: straight line from the reference intensity to Cabs in 2030. Climate-adjusted "
+              "intensities (estimate).",
+    },
+    "tertiaire.table.relative": {"fr": "Objectif relatif (−40/−50/−60 %)", "en": "Relative target (−40/−50/−60 %)"},
+    "tertiaire.table.absolute": {"fr": "Objectif en valeur absolue (Cabs)", "en": "Absolute target (Cabs)"},
+    "tertiaire.target.relative": {"fr": "relatif", "en": "relative"},
+    "tertiaire.target.absolute": {"fr": "valeur absolue", "en": "absolute"},
+    "tertiaire.status.not_set": {"fr": "Cabs non renseigné", "en": "no Cabs entered"},
+    "tertiaire.legend.cabs": {"fr": "Cabs 2030", "en": "Cabs 2030"},
+    "col.target_chosen": {"fr": "Objectif retenu", "en": "Chosen target"},
+    "col.status_relative": {"fr": "Objectif relatif", "en": "Relative target"},
+    "col.status_absolute": {"fr": "Valeur absolue", "en": "Absolute target"},
+    "col.cabs_kwh_m2": {"fr": "Cabs [kWh/m²]", "en": "Cabs [kWh/m²]"},
+    "col.reference_kwh_m2": {"fr": "Intensité de référence [kWh/m²]", "en": "Reference intensity [kWh/m²]"},
+    "col.path_kwh_m2": {"fr": "Trajectoire de l'année [kWh/m²]", "en": "Year's trajectory [kWh/m²]"},
+    "col.heating_share_pct": {"fr": "Part chauffage [%]", "en": "Heating share [%]"},
     "tertiaire.summary.caveat": {
         "fr": "L'ajustement climatique est une estimation (part chauffage × DJU de référence / DJU de l'année) ; "
               "la valeur officielle est celle de l'attestation OPERAT.",
