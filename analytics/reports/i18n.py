@@ -136,6 +136,7 @@ LABELS: dict[str, dict[str, str]] = {
     "savings.note.partial": {"fr": "partiel : {n} compteur(s) non calculé(s) ({why})",
                              "en": "partial: {n} meter(s) not computed ({why})"},
     "savings.note.see_above": {"fr": "voir le résumé", "en": "see the summary"},
+    "savings.note.partial_total": {"fr": "partiel : {n} non calculé(s)", "en": "partial: {n} not computed"},
     "savings.note.per_building": {
         "fr": "« non calculé » : aucun modèle qualifié, le bâtiment ne compte pas pour zéro (raisons dans le "
               "résumé et la section du bâtiment). Photovoltaïque : voir « Production photovoltaïque ».",
@@ -156,6 +157,7 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "{meter} (photovoltaics): {kwh} kWh produced over {days} metered days.",
     },
     "not_computed": {"fr": "non calculé", "en": "not computed"},
+    "table.empty": {"fr": "Aucune ligne.", "en": "None."},
     "savings.note.factors": {"fr": "Tarifs : {tariffs}. Gaz : kWh PCS ÷ 1,1 → PCI.",
                              "en": "Tariffs: {tariffs}. Gas: kWh HHV ÷ 1.1 → LHV."},
     "savings.tariff_source.default": {

@@ -39,7 +39,7 @@ _REASONS: dict[str, tuple[str, str, str, str, str, str]] = {
         "importez les températures de la station météo du site",
         "import the site's weather-station temperatures"),
     "baseline.insufficient_days": (
-        "trop peu de jours mesurés", "too few metered days",
+        "trop peu de jours complets", "too few complete days",
         "la référence ne compte que {valid_days} jours sur {days} où la consommation et la température sont "
         "connues toutes deux (au moins {coverage} % requis)",
         "the baseline has only {valid_days} days out of {days} with both consumption and temperature "
@@ -162,11 +162,19 @@ def short_reason(code: str, lang: str) -> str:
     return entry[0] if lang == "fr" else entry[1]
 
 
+def ordered(codes: tuple[str, ...] | list[str]) -> list[str]:
+    """Reason codes, the most specific (most actionable) first, then unknown ones in their order."""
+    rank = {c: i for i, c in enumerate(_REASONS)}
+    return sorted(codes, key=lambda c: rank.get(c, len(rank)))
+
+
 def explain(s: MeterSavings, lang: str, label: str | None = None) -> str:
-    """One sentence: why ``s`` was not computed (every reason, with its figures) and what to do."""
+    """One sentence: why ``s`` was not computed (every reason, with its figures, the most
+    specific first) and what to do."""
     label = label or s.meter
-    whys = [reason_why(c, lang, s) for c in s.reasons]
-    fixes = list(dict.fromkeys(reason_fix(c, lang) for c in s.reasons))
+    codes = ordered(s.reasons)
+    whys = [reason_why(c, lang, s) for c in codes]
+    fixes = list(dict.fromkeys(reason_fix(c, lang) for c in codes))
     why = (" ; " if lang == "fr" else "; ").join(whys) if whys else t("reason.unknown", lang, code="?")
     if s.forced and s.computable:
         return t("reason.sentence_forced", lang, meter=label, why=why)
@@ -181,4 +189,4 @@ class _Blank(dict):
 #: Every code this module can explain (documented in docs/savings.md § Reason codes).
 KNOWN_CODES: tuple[str, ...] = tuple(_REASONS)
 
-__all__ = ["KNOWN_CODES", "explain", "reason_fix", "reason_why", "short_reason"]
+__all__ = ["KNOWN_CODES", "explain", "ordered", "reason_fix", "reason_why", "short_reason"]

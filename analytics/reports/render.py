@@ -3,11 +3,13 @@
 Formats
 -------
 pdf
-    A4 portrait through matplotlib's ``PdfPages``: a title band and the summary on page 1,
+    A4 through matplotlib's ``PdfPages``: a title band and the summary on page 1,
     then each section flowing over as many pages as it needs (paragraphs, then figures,
     then tables; long tables continue on the next page with their header repeated), and a
     last page with the reproducibility metadata. Every page has a footer: report kind,
-    generation time, the first 12 hex digits of the input hash, page n/N.
+    generation time, the first 12 hex digits of the input hash, page n/N. Tables fit their page:
+    column widths come from measured text widths, numbers never wrap, headers wrap at word
+    boundaries only, and a table too wide for portrait (even at 6 pt) goes on a landscape page.
 xlsx
     openpyxl: a ``contents`` sheet (title, subtitle, summary paragraphs, one line per table
     with its sheet and notes), one sheet per table (header row bold and frozen, autofilter,
@@ -137,11 +139,66 @@ def format_cell(value: object, lang: str) -> str:
         if not math.isfinite(v):
             return "—"
         a = abs(v)
-        decimals = 0 if a >= 100 else 1 if a >= 10 else 2 if a >= 0.01 or a == 0 else 4
+        decimals = 0 if a >= 100 else 1 if a >= 10 else 2 if a >= 0.1 or a == 0 else 3 if a >= 0.001 else 4
         return format_number(v, lang, decimals)
     if isinstance(value, dt.date):
         return format_date(value, lang)
     return str(value)
+
+
+_FONTS: dict[bool, tuple[object, dict[str, float]]] = {}
+
+
+def text_em(text: str, bold: bool = False) -> float:
+    """Width of ``text`` in DejaVu Sans (the reports' font), in em (multiply by the size in
+    points / 72 for inches): measured glyph advances, cached per character."""
+    entry = _FONTS.get(bold)
+    if entry is None:
+        from matplotlib import font_manager, ft2font
+
+        path = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans",
+                                                                 weight="bold" if bold else "normal"))
+        font = ft2font.FT2Font(path)
+        font.set_size(1, 72)  # 1 pt at 72 dpi: advances come out in em
+        entry = _FONTS[bold] = (font, {})
+    font, cache = entry
+    total = 0.0
+    for ch in text:
+        w = cache.get(ch)
+        if w is None:
+            try:
+                w = font.load_char(ord(ch)).linearHoriAdvance / 65536.0  # type: ignore[attr-defined]
+            except (RuntimeError, ValueError):
+                w = 0.6
+            cache[ch] = w
+        total += w
+    return total
+
+
+def wrap_em(text: str, width_em: float, *, bold: bool = False, whole_words: bool = False) -> list[str]:
+    """Greedy word wrap of ``text`` to ``width_em`` (measured, see :func:`text_em`). Breaks only at
+    ASCII spaces, so numbers with a narrow no-break space stay whole; a word wider than the line
+    is cut only when ``whole_words`` is false."""
+    lines: list[str] = []
+    cur = ""
+    for word in text.split(" "):
+        if not word:
+            continue
+        trial = f"{cur} {word}" if cur else word
+        if text_em(trial, bold) <= width_em or not cur:
+            cur = trial
+        else:
+            lines.append(cur)
+            cur = word
+        while not whole_words and text_em(cur, bold) > width_em and len(cur) > 1:
+            k = len(cur)
+            while k > 1 and text_em(cur[:k], bold) > width_em:
+                k -= 1
+            lines.append(cur[:k])
+            cur = cur[k:]
+    if cur:
+        lines.append(cur)
+    return lines or [""]
 
 
 def _plain(value: object) -> object:
@@ -272,6 +329,13 @@ class _Pdf:
 
     def table(self, tb: Table) -> None:
         lang = self.lang
+        if not tb.rows:  # an empty table is a sentence, not a lone header
+            self.ensure(0.3 + 2 * LINE_IN)
+            self.text(MARGIN_L, self.y - 0.15, tb.title, fontsize=10, weight="bold", color="#333333", va="center")
+            self.y -= 0.3
+            self.paragraph(t("table.empty", lang), size=8.5, color="#555555")
+            self.y -= 0.12
+            return
         header = list(tb.columns)
         body = [[format_cell(v, lang) for v in row] for row in tb.rows]
         nc = t("not_computed", lang)
@@ -280,55 +344,59 @@ class _Pdf:
                    and any(r[j] is not None and r[j] != nc for r in tb.rows)
                    for j in range(len(header))] if tb.rows else [False] * len(header)
 
-        def longest_word(text: str) -> int:
-            return max((len(w) for w in text.split()), default=0)
-
-        # minimum and wished widths in characters: numbers never wrap, headers wrap at word boundaries only
+        # widths in em (font-size units, measured on DejaVu Sans): numbers never wrap, headers
+        # wrap at word boundaries only, text cells wrap at words
+        pad = 1.2  # em, both sides together
         mins, wants = [], []
         for j, hname in enumerate(header):
-            hw = longest_word(hname)
-            full = max((len(r[j]) for r in body), default=0)
+            hw = max((text_em(w, bold=True) for w in hname.split()), default=0.0)
+            full = max((text_em(r[j]) for r in body), default=0.0)
             if numeric[j]:
-                m = max(hw, full, 3) + 2.0
+                m = max(hw, full, 1.5) + pad
                 mins.append(m)
                 wants.append(m)
             else:
-                mins.append(max(hw, min(max((longest_word(r[j]) for r in body), default=0), 20), 4) + 1.5)
-                wants.append(max(mins[-1], min(max(full, hw), 30) + 1.5))
+                word = max((text_em(w) for r in body for w in r[j].split()), default=0.0)
+                mins.append(max(hw, min(word, 11.0), 2.0) + pad)
+                wants.append(max(mins[-1], min(max(full, text_em(hname, bold=True)), 16.0) + pad))
         landscape = self.pw > self.ph
         choice = None
+        sizes = [8.0 - 0.25 * i for i in range(9)]  # 8 .. 6 pt
         for land in ((False, True) if not landscape else (True,)):
             avail = (PAGE_H if land else PAGE_W) - MARGIN_L - MARGIN_R
-            size = 8.0
-            while size >= 6.0 and choice is None:
-                ci = CHAR_IN * size / BODY_PT
-                if sum(wants) * ci <= avail:
+            # the widest size at which every cell fits unwrapped down to 7 pt, else the widest at
+            # which the minimum widths fit (text then wraps at words)
+            for size in sizes:
+                if size >= 7.0 and sum(wants) * size / 72.0 <= avail:
                     choice = (land, size, list(wants))
-                elif sum(mins) * ci <= avail:
-                    extra = avail / ci - sum(mins)
+                    break
+            for size in sizes if choice is None else ():
+                em_in = size / 72.0
+                if sum(mins) * em_in <= avail:
+                    extra = avail / em_in - sum(mins)
                     slack = [w - m for w, m in zip(wants, mins)]
-                    k = extra / sum(slack) if sum(slack) else 0.0
+                    k = min(1.0, extra / sum(slack)) if sum(slack) else 0.0
                     choice = (land, size, [m + k * sl for m, sl in zip(mins, slack)])
-                size -= 0.25
+                    break
             if choice is not None:
                 break
-        if choice is None:  # too many columns even in landscape at 6 pt: squeeze (words may break)
+        if choice is None:  # too many columns even in landscape at 6 pt: squeeze (long words may break)
             choice = (True, 6.0, list(mins))
         land, size, want = choice
         if land and not landscape:
             self.new_page(landscape=True)
-        char_in = CHAR_IN * size / BODY_PT
+        em_in = size / 72.0
         total = sum(want)
-        scale = self.cw / (total * char_in) if total else 1.0
-        widths = [w * char_in * scale for w in want]
-        chars = [max(3, int(w / char_in) - 1) for w in widths]
+        scale = self.cw / (total * em_in) if total else 1.0
+        widths = [w * em_in * scale for w in want]
+        inner = [w / em_in - pad for w in widths]  # usable width of each column, em
 
-        def wrap(s: str, n: int, whole_words: bool = False) -> list[str]:
-            return textwrap.wrap(s, n, break_long_words=not whole_words, break_on_hyphens=False) or [""]
+        def wrap(s: str, width_em: float, bold: bool = False, whole_words: bool = False) -> list[str]:
+            return wrap_em(s, width_em, bold=bold, whole_words=whole_words)
 
-        head_lines = [wrap(hname, chars[j], whole_words=True) for j, hname in enumerate(header)]
+        head_lines = [wrap(hname, inner[j], bold=True, whole_words=True) for j, hname in enumerate(header)]
+        row_lines = [[[c] if numeric[j] else wrap(c, inner[j])[:8] for j, c in enumerate(r)] for r in body]
         head_h = max(len(x) for x in head_lines) * ROW_IN * 0.85 + 0.08
-        row_lines = [[[c] if numeric[j] else wrap(c, chars[j])[:5] for j, c in enumerate(r)] for r in body]
         row_hs = [max(len(x) for x in rl) * ROW_IN * 0.85 + 0.05 for rl in row_lines]
 
         def draw_header() -> None:
@@ -378,6 +446,9 @@ class _Pdf:
         if tb.notes:
             self.paragraph(tb.notes, size=7.5, color="#555555")
         self.y -= 0.12
+        if land and not landscape:  # what follows a landscape table starts on a portrait page
+            self.fig = None
+            self.pw, self.ph, self.cw = PAGE_W, PAGE_H, CONTENT_W
 
     def section(self, s: Section, level: int = 1, heading: bool = True) -> None:
         if heading:

@@ -23,7 +23,7 @@ from analytics.baseline import fractional_savings_uncertainty
 from analytics.reports.i18n import format_date, format_month, format_number, t, t_tuple
 from analytics.reports.inputs import InputBundle
 from analytics.reports.model import Figure, Report, Section, Table, report_metadata
-from analytics.reports.reasons import explain, short_reason
+from analytics.reports.reasons import explain, ordered, short_reason
 from analytics.reports.render import PALETTE
 from analytics.savings import (
     DEFAULT_VALUE_FACTORS, MeasureResult, MeterSavings, NonRoutineAdjustment, Period, SavingsTotal, ValueFactors,
@@ -323,8 +323,9 @@ def _verdict_text(s: MeterSavings, lang: str) -> str:
         return t("verdict.pass", lang) if s.qualifies else t("verdict.excluded", lang)
     if not s.qualifies:
         head = t("verdict.forced", lang) if s.counted else t("verdict.excluded", lang)
-        return head + " : " + ", ".join(short_reason(c, lang) for c in s.reasons) if lang == "fr" else \
-            head + ": " + ", ".join(short_reason(c, lang) for c in s.reasons)
+        codes = ordered(s.reasons)
+        why = short_reason(codes[0], lang) + (f" (+{len(codes) - 1})" if len(codes) > 1 else "")
+        return f"{head} : {why}" if lang == "fr" else f"{head}: {why}"
     return t(f"verdict.{s.model.verdict.status}", lang)
 
 
@@ -409,7 +410,8 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
         if tot.carrier == "pv":
             continue
         items = [s for s in result.meters if s.site == tot.label and s.carrier == tot.carrier]
-        note = "; ".join(dict.fromkeys(short_reason(c, lang) for s in items if not s.counted for c in s.reasons))
+        codes = list(dict.fromkeys(c for s in items if not s.counted for c in ordered(s.reasons)))
+        note = short_reason(codes[0], lang) + (f" (+{len(codes) - 1})" if len(codes) > 1 else "") if codes else ""
         if not tot.computed:  # nothing counted: say so instead of printing zeros
             per_rows.append((sites[tot.label].name, _carrier(tot.carrier, lang), nc, None, None, None, None, None,
                              None, note))
@@ -424,8 +426,7 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
     if pf.computed:
         per_rows.append((t("total", lang), _carrier("total", lang), pf.actual_kwh, pf.adjusted_baseline_kwh,
                          pf.avoided_kwh, pf.avoided_pct, pf.u90_kwh, pf.avoided_eur, pf.avoided_co2_kg,
-                         t("savings.note.partial", lang, n=len(pf.excluded), why=t("savings.note.see_above", lang))
-                         if pf.excluded else None))
+                         t("savings.note.partial_total", lang, n=len(pf.excluded)) if pf.excluded else None))
     else:
         per_rows.append((t("total", lang), _carrier("total", lang), nc, None, None, None, None, None, None,
                          t("savings.note.see_above", lang)))
