@@ -710,12 +710,15 @@ def report_to_dict(report: Report) -> dict[str, object]:
     "not computed" as null), dates ISO; display labels kept apart (``columns[].label``, titles).
     A report with :attr:`~analytics.reports.model.Report.data` carries it under ``data``."""
 
+    nc = t("not_computed", report.lang)
+
+    def is_num(v: object) -> bool:
+        return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
     def table(tb: Table) -> dict[str, object]:
-        numeric = [any(isinstance(r[j], (int, float, np.integer, np.floating)) and not isinstance(r[j], bool)
-                       for r in tb.rows)
-                   and all(r[j] is None or isinstance(r[j], str) or
-                           (isinstance(r[j], (int, float, np.integer, np.floating)) and not isinstance(r[j], bool))
-                           for r in tb.rows) for j in range(len(tb.columns))]
+        # a numeric column holds numbers, None, or the "not computed" marker (written as null)
+        numeric = [any(is_num(r[j]) for r in tb.rows) and all(r[j] is None or r[j] == nc or is_num(r[j])
+                                                               for r in tb.rows) for j in range(len(tb.columns))]
         return {"key": tb.key, "title": tb.title, "notes": tb.notes,
                 "columns": [{"key": k, "label": c, "numeric": n} for k, c, n in zip(tb.keys, tb.columns, numeric)],
                 "rows": [{k: _json_cell(v, n) for k, v, n in zip(tb.keys, r, numeric)} for r in tb.rows]}

@@ -86,3 +86,5 @@ def test_figures_do_not_depend_on_the_language(outputs: dict[str, dict]) -> None
     assert en["pv_production"] and en["pv_production"][0]["production_kwh"] > 0
     assert en["pv_production"][0]["self_consumed_kwh"] is None
     assert en["portfolio"]["computed"] and "ecole-basly-elec" in en["portfolio"]["excluded_meters"]
+    model = next(tb for sec in outputs["fr"]["sections"] for tb in sec["tables"] if tb["key"] == "model_ecole-curie-gaz")
+    assert model["rows"][0]["value"] == "chauffage (degrés-jours)"  # text in a mixed column stays text
