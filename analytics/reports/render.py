@@ -327,15 +327,11 @@ class _Pdf:
             new_w = max(1.0, x1 - shrink - new_x0)
             ax.set_position((new_x0 / self.pw, pos.y0, new_w / self.pw, pos.height))
 
-    def table(self, tb: Table) -> None:
+    def _layout(self, tb: Table) -> tuple[list[str], list[list[str]], list[bool], float,
+                                                         tuple[bool, float, list[float]]]:
+        """Column layout of ``tb``: header, cell texts, numeric flags, padding [em] and the choice
+        (landscape?, font size [pt], column widths [em]) — portrait when it fits, else landscape."""
         lang = self.lang
-        if not tb.rows:  # an empty table is a sentence, not a lone header
-            self.ensure(0.3 + 2 * LINE_IN)
-            self.text(MARGIN_L, self.y - 0.15, tb.title, fontsize=10, weight="bold", color="#333333", va="center")
-            self.y -= 0.3
-            self.paragraph(t("table.empty", lang), size=8.5, color="#555555")
-            self.y -= 0.12
-            return
         header = list(tb.columns)
         body = [[format_cell(v, lang) for v in row] for row in tb.rows]
         nc = t("not_computed", lang)
@@ -359,10 +355,9 @@ class _Pdf:
                 word = max((text_em(w) for r in body for w in r[j].split()), default=0.0)
                 mins.append(max(hw, min(word, 11.0), 2.0) + pad)
                 wants.append(max(mins[-1], min(max(full, text_em(hname, bold=True)), 16.0) + pad))
-        landscape = self.pw > self.ph
         choice = None
         sizes = [8.0 - 0.25 * i for i in range(9)]  # 8 .. 6 pt
-        for land in ((False, True) if not landscape else (True,)):
+        for land in (False, True):
             avail = (PAGE_H if land else PAGE_W) - MARGIN_L - MARGIN_R
             # the widest size at which every cell fits unwrapped down to 7 pt, else the widest at
             # which the minimum widths fit (text then wraps at words)
@@ -382,6 +377,19 @@ class _Pdf:
                 break
         if choice is None:  # too many columns even in landscape at 6 pt: squeeze (long words may break)
             choice = (True, 6.0, list(mins))
+        return header, body, numeric, pad, choice
+
+    def table(self, tb: Table) -> None:
+        lang = self.lang
+        if not tb.rows:  # an empty table is a sentence, not a lone header
+            self.ensure(0.3 + 2 * LINE_IN)
+            self.text(MARGIN_L, self.y - 0.15, tb.title, fontsize=10, weight="bold", color="#333333", va="center")
+            self.y -= 0.3
+            self.paragraph(t("table.empty", lang), size=8.5, color="#555555")
+            self.y -= 0.12
+            return
+        landscape = self.pw > self.ph
+        header, body, numeric, pad, choice = self._layout(tb)
         land, size, want = choice
         if land and not landscape:
             self.new_page(landscape=True)
@@ -446,7 +454,7 @@ class _Pdf:
         if tb.notes:
             self.paragraph(tb.notes, size=7.5, color="#555555")
         self.y -= 0.12
-        if land and not landscape:  # what follows a landscape table starts on a portrait page
+        if land:  # what follows a table that needed landscape starts on a portrait page
             self.fig = None
             self.pw, self.ph, self.cw = PAGE_W, PAGE_H, CONTENT_W
 
@@ -493,7 +501,10 @@ class _Pdf:
         self.title_band(r.title, r.subtitle)
         self.section(r.summary, heading=bool(r.summary.title))
         for s in r.sections:
-            self.new_page(landscape=False)
+            # a section that is only wide tables starts on a landscape page with its heading
+            wide = (not s.paragraphs and not s.figures and bool(s.tables) and bool(s.tables[0].rows)
+                    and self._layout(s.tables[0])[4][0])
+            self.new_page(landscape=wide)
             self.section(s)
         self.metadata_page()
         self.footers()
