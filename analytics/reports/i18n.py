@@ -416,6 +416,14 @@ LABELS: dict[str, dict[str, str]] = {
     "tertiaire.target.absolute": {"fr": "valeur absolue", "en": "absolute"},
     "tertiaire.status.not_set": {"fr": "Cabs non renseigné", "en": "no Cabs entered"},
     "tertiaire.legend.cabs": {"fr": "Cabs 2030", "en": "Cabs 2030"},
+    "tertiaire.why.no_reference_year": {"fr": "pas d'année de référence dans le registre (reference_year)",
+                                        "en": "no reference year in the registry (reference_year)"},
+    "tertiaire.why.reference_incomplete": {"fr": "année de référence {year} incomplète (moins de 90 % des jours) : "
+                                                 "importez les factures ou l'historique",
+                                           "en": "reference year {year} incomplete (under 90 % of the days): "
+                                                 "import the bills or the history"},
+    "tertiaire.why.year_incomplete": {"fr": "année {year} incomplète (moins de 90 % des jours)",
+                                      "en": "year {year} incomplete (under 90 % of the days)"},
     "col.target_chosen": {"fr": "Objectif retenu", "en": "Chosen target"},
     "col.status_relative": {"fr": "Objectif relatif", "en": "Relative target"},
     "col.status_absolute": {"fr": "Valeur absolue", "en": "Absolute target"},

@@ -76,6 +76,17 @@ def _draw_trajectory(st: TertiaireStatus, lang: str):  # noqa: ANN202
     return draw
 
 
+def _no_data_why(st: TertiaireStatus, lang: str) -> str | None:
+    """Why a building has "not enough data" on the relative target (None when it has enough)."""
+    if st.relative_status != "no_data":
+        return None
+    if not st.reference_year:
+        return t("tertiaire.why.no_reference_year", lang)
+    if not st.reference or not np.isfinite(st.reference_kwh):
+        return t("tertiaire.why.reference_incomplete", lang, year=st.reference_year)
+    return t("tertiaire.why.year_incomplete", lang, year=st.year)
+
+
 def build_tertiaire_report(statuses: Sequence[TertiaireStatus], registry: Registry, year: int, lang: str, *,
                            input_sha256: str, data_range: str, dju_reference: float,
                            generated_at: dt.datetime | None = None) -> Report:
@@ -97,14 +108,14 @@ def build_tertiaire_report(statuses: Sequence[TertiaireStatus], registry: Regist
                          column_keys=("site", "surface_m2", "target", "status", "relative_status", "absolute_status"))
     relative_rows = tuple(
         (sites[s.site].name, s.reference_year or None, s.reference_kwh if s.reference else None,
-         s.current_kwh if s.current else None, 100 * s.reduction, 100 * s.target, s.gap_kwh, st(s.relative_status))
-        for s in statuses)
+         s.current_kwh if s.current else None, 100 * s.reduction, 100 * s.target, s.gap_kwh, st(s.relative_status),
+         _no_data_why(s, lang)) for s in statuses)
     relative_table = Table("relative", t("tertiaire.table.relative", lang),
                            (t("col.site", lang), t("col.reference_year", lang), t("col.reference_kwh", lang),
                             t("col.adjusted_kwh", lang), t("col.reduction_pct", lang), t("col.target_pct", lang),
-                            t("col.gap_kwh", lang), t("col.status", lang)), relative_rows,
+                            t("col.gap_kwh", lang), t("col.status", lang), t("col.note", lang)), relative_rows,
                            column_keys=("site", "reference_year", "reference_kwh", "adjusted_kwh", "reduction_pct",
-                                        "target_pct", "gap_kwh", "status"))
+                                        "target_pct", "gap_kwh", "status", "note"))
     absolute_rows = tuple(
         (sites[s.site].name, s.cabs_kwh_m2, s.reference_intensity_kwh_m2, s.intensity_kwh_m2, s.absolute_path_kwh_m2,
          st(s.absolute_status), sites[s.site].tertiaire_cabs_source or None) for s in statuses)

@@ -174,6 +174,8 @@ def test_report_counts_missing_reference_as_not_enough_data() -> None:
     assert "0 sont sur la trajectoire" in rep.summary.paragraphs[0]
     row = next(r for r in rep.summary.tables[0].rows if r[0] == site.name)
     assert row[3] == "données insuffisantes"
+    rel = next(r for r in rep.summary.tables[1].rows if r[0] == site.name)
+    assert rel[-1].startswith(f"année de référence {site.reference_year} incomplète")
 
 
 def _empty_bundle():  # noqa: ANN202
