@@ -161,6 +161,7 @@ def report_savings_cmd(
 
     from analytics.reports.inputs import query_input_bundle, simulated_input_bundle
     from analytics.reports.render import write_report
+    from analytics.reports.i18n import t
     from analytics.reports.savings_report import build_savings_report, compute_savings, savings_summary_line
     from analytics.savings import Period, value_factors_from_prices
 
@@ -174,16 +175,16 @@ def report_savings_cmd(
     sites = _sites(reg, site, portfolio)
     start, end = min(base.start, rep.start), max(base.end, rep.end)
     with Progress(console=err_console, transient=True) as progress:
-        task = progress.add_task("Loading data", total=None)
+        task = progress.add_task(t("cli.progress.loading", lang), total=None)
         if simulate is not None:
             bundle = simulated_input_bundle(reg, sites, start, end, seed=simulate)
         else:
             with _client(settings) as client:
                 bundle = query_input_bundle(client, reg, sites, start, end)
-        progress.update(task, description="Fitting baselines", total=len(bundle.meters), completed=0)
+        progress.update(task, description=t("cli.progress.fitting", lang), total=len(bundle.meters), completed=0)
         result = compute_savings(bundle, reg, sites, base, rep, factors=value_factors_from_prices(settings.prices),
                                  progress=lambda _m: progress.advance(task), include_unqualified=include_unqualified)
-        progress.update(task, description="Rendering", total=None)
+        progress.update(task, description=t("cli.progress.rendering", lang), total=None)
         path = write_report(build_savings_report(result, reg, lang), output, format)
     written = 0
     if write_monthly and simulate is None:

@@ -196,6 +196,9 @@ LABELS: dict[str, dict[str, str]] = {
     "cli.tertiaire.line": {"fr": "{n} bâtiments assujettis, {late} en retard, {no_data} aux données insuffisantes",
                            "en": "{n} subject buildings, {late} late, {no_data} with not enough data"},
     "cli.tertiaire.operat": {"fr": " ; fiche OPERAT {path}", "en": "; OPERAT worksheet {path}"},
+    "cli.progress.loading": {"fr": "Lecture des données", "en": "Loading data"},
+    "cli.progress.fitting": {"fr": "Ajustement des modèles de référence", "en": "Fitting baselines"},
+    "cli.progress.rendering": {"fr": "Mise en page du rapport", "en": "Rendering"},
     "cli.savings.line": {
         "fr": "énergie évitée {avoided} kWh ± {u90} (90 %), {eur} €, {co2} kg CO₂e ; {n_ok} compteurs calculés sur {n}",
         "en": "avoided {avoided} kWh ± {u90} (90 %), {eur} €, {co2} kg CO₂e; {n_ok} of {n} meters computed",
