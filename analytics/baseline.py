@@ -25,7 +25,7 @@ import scipy.linalg
 import scipy.optimize
 import scipy.stats
 
-from terril.timeutil import PARIS
+from terril.timeutil import local_tz
 
 Granularity = Literal["hourly", "daily", "monthly"]
 ModelKind = Literal["intercept_only", "heating", "cooling", "heating_cooling"]
@@ -652,7 +652,7 @@ def _hour_offsets(h0: int, h1: int, tz: dt.tzinfo) -> np.ndarray:
     return offs[h0 - d0 * 24 : h1 - d0 * 24 + 1]
 
 
-def time_of_week(times_ns: np.ndarray, tz: dt.tzinfo = PARIS, day_off: np.ndarray | None = None) -> np.ndarray:
+def time_of_week(times_ns: np.ndarray, tz: dt.tzinfo | None = None, day_off: np.ndarray | None = None) -> np.ndarray:
     """Local hour of the week, 0 = Monday 00:00–01:00 … 167 = Sunday 23:00–24:00.
 
     Parameters
@@ -665,6 +665,7 @@ def time_of_week(times_ns: np.ndarray, tz: dt.tzinfo = PARIS, day_off: np.ndarra
         Per time, True on holidays and public holidays: those hours take Sunday's
         time-of-week, so the model treats them as a non-working day.
     """
+    tz = tz or local_tz()
     t = np.asarray(times_ns, dtype=np.int64)
     if t.size == 0:
         return np.zeros(0, dtype=np.int64)
@@ -835,7 +836,7 @@ def fit_towt(
     day_off: np.ndarray | None = None,
     alt_week: np.ndarray | None = None,
     closed: np.ndarray | None = None,
-    tz: dt.tzinfo = PARIS,
+    tz: dt.tzinfo | None = None,
     knots_c: tuple[float, ...] = TOWT_KNOTS_C,
     min_bin_hours: int = 20,
     occupancy_threshold: float = 0.65,
@@ -879,6 +880,7 @@ def fit_towt(
     min_coverage : float
         Minimum share of valid hours. [1]
     """
+    tz = tz or local_tz()
     h = _HourlyData.of(times_ns, energy, temp_c, day_off, alt_week, closed, tz, min_coverage)
     t_ns, y, temp, n_tow, valid, dq = h.t_ns, h.y, h.temp, h.n_tow, h.valid, list(h.dq)
     tv, yv, towv = temp[valid], y[valid], h.tow[valid]
@@ -981,7 +983,7 @@ def fit_hourly_change_point(
     day_off: np.ndarray | None = None,
     alt_week: np.ndarray | None = None,
     closed: np.ndarray | None = None,
-    tz: dt.tzinfo = PARIS,
+    tz: dt.tzinfo | None = None,
     grid_c: tuple[float, ...] = HOURLY_BALANCE_GRID_C,
     occupancy_threshold: float = 0.65,
     min_coverage: float = 0.9,
@@ -1007,6 +1009,7 @@ def fit_hourly_change_point(
     min_coverage : float
         Minimum share of valid hours. [1]
     """
+    tz = tz or local_tz()
     h = _HourlyData.of(times_ns, energy, temp_c, day_off, alt_week, closed, tz, min_coverage)
     t_ns, y, temp, n_tow, valid, dq = h.t_ns, h.y, h.temp, h.n_tow, h.valid, list(h.dq)
     tv, yv, towv = temp[valid], y[valid], h.tow[valid]

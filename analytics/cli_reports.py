@@ -83,13 +83,13 @@ def query_tertiaire_statuses(client: InfluxClient, reg, year: int, dju_reference
 
     from analytics.reports.inputs import InputBundle, query_input_bundle
     from analytics.reports.render import input_hash
-    from analytics.reports.tertiaire_report import compute_statuses, subject_sites
+    from analytics.reports.tertiaire_report import compute_statuses, reference_years, subject_sites
     from analytics.tertiaire import year_total
 
     subj = subject_sites(reg)
     current = query_input_bundle(client, reg, [s.id for s in subj], dt.date(year, 1, 1), dt.date(year, 12, 31))
     reference: dict[int, InputBundle] = {}
-    for ry in sorted({int(s.reference_year or 0) for s in subj}):
+    for ry in reference_years(subj):
         reference[ry] = query_input_bundle(client, reg, [s.id for s in subj if s.reference_year == ry],
                                            dt.date(ry, 1, 1), dt.date(ry, 12, 31))
     bundles = [current, *reference.values()]
@@ -280,6 +280,15 @@ def import_cmd(
         console.print(text("overwrote", lang, n=overwritten), highlight=False, markup=False)
 
 
+def _check_format_lang(format: str, lang: str | None) -> None:
+    from analytics.reports.render import FORMATS
+
+    if format not in FORMATS:
+        raise ConfigError(f"--format {format!r}: expected one of {', '.join(FORMATS)}")
+    if lang is not None and lang not in ("fr", "en"):
+        raise ConfigError(f"--lang {lang!r}: expected fr or en")
+
+
 def _sites(reg, site: list[str] | None, portfolio: bool) -> list[str]:  # noqa: ANN001
     if portfolio:
         return [s.id for s in reg.sites if any(m.site == s.id and m.carrier in ("electricity", "gas", "heat")
@@ -301,8 +310,10 @@ def report_savings_cmd(
     site: Annotated[Optional[list[str]], typer.Option("--site", help="Site id (repeatable).")] = None,
     portfolio: Annotated[bool, typer.Option(help="Every site with energy meters.")] = False,
     format: Annotated[str, typer.Option("--format", help="pdf, xlsx, csv or json.")] = "pdf",
-    lang: Annotated[str, typer.Option(help="fr or en.")] = "fr",
+    lang: Annotated[Optional[str], typer.Option(help="fr or en (default: the registry's town.language).")] = None,
     simulate: Annotated[Optional[int], typer.Option(help="Use the fleet simulator with this seed instead of InfluxDB.")] = None,
+    include_unqualified: Annotated[bool, typer.Option(
+        help="Also count meters whose model does not qualify (indicative, with a warning in the report).")] = False,
     write_monthly: Annotated[bool, typer.Option(help="Write savings_monthly points to InfluxDB.")] = True,
     registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None,
 ) -> None:
@@ -310,39 +321,39 @@ def report_savings_cmd(
     from rich.progress import Progress
 
     from analytics.reports.inputs import query_input_bundle, simulated_input_bundle
-    from analytics.reports.render import FORMATS, write_report
-    from analytics.reports.savings_report import build_savings_report, compute_savings
+    from analytics.reports.render import write_report
+    from analytics.reports.i18n import t
+    from analytics.reports.savings_report import build_savings_report, compute_savings, savings_summary_line
     from analytics.savings import Period, value_factors_from_prices
 
-    if format not in FORMATS or lang not in ("fr", "en"):
-        raise ConfigError(f"--format must be one of {FORMATS} and --lang fr or en")
+    _check_format_lang(format, lang)
     try:
         base, rep = Period.parse(baseline), Period.parse(period)
     except ValueError as err:
         raise ConfigError(f"bad period: {err}") from err
     settings, reg = _settings_registry(config, data_dir, registry)
+    lang = lang or reg.town.language
     sites = _sites(reg, site, portfolio)
     start, end = min(base.start, rep.start), max(base.end, rep.end)
     with Progress(console=err_console, transient=True) as progress:
-        task = progress.add_task("Loading data", total=None)
+        task = progress.add_task(t("cli.progress.loading", lang), total=None)
         if simulate is not None:
             bundle = simulated_input_bundle(reg, sites, start, end, seed=simulate)
         else:
             with _client(settings) as client:
                 bundle = query_input_bundle(client, reg, sites, start, end)
-        progress.update(task, description="Fitting baselines", total=len(bundle.meters), completed=0)
+        progress.update(task, description=t("cli.progress.fitting", lang), total=len(bundle.meters), completed=0)
         result = compute_savings(bundle, reg, sites, base, rep, factors=value_factors_from_prices(settings.prices),
-                                 progress=lambda _m: progress.advance(task))
-        progress.update(task, description="Rendering", total=None)
+                                 progress=lambda _m: progress.advance(task), include_unqualified=include_unqualified)
+        progress.update(task, description=t("cli.progress.rendering", lang), total=None)
         path = write_report(build_savings_report(result, reg, lang), output, format)
     written = 0
     if write_monthly and simulate is None:
         with _client(settings) as client:
             written = write_savings_monthly(client, result)
-    pf = result.portfolio
-    console.print(f"{path}: avoided {pf.avoided_kwh:,.0f} kWh ± {pf.u90_kwh:,.0f} (90 %), "
-                  f"{pf.avoided_eur:,.0f} €, {pf.avoided_co2_kg:,.0f} kg CO2e; "
-                  f"{sum(not s.qualifies for s in result.meters)} meters excluded; {written} savings_monthly points")
+    console.print(f"{path}: {savings_summary_line(result, lang)}"
+                  + (f" ; {written} points savings_monthly" if lang == "fr" else f"; {written} savings_monthly points"),
+                  markup=False, highlight=False)
 
 
 @report_app.command("tertiaire")
@@ -350,20 +361,21 @@ def report_tertiaire_cmd(
     year: Annotated[int, typer.Option(help="Declared year.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output file.")],
     format: Annotated[str, typer.Option("--format", help="pdf, xlsx, csv or json.")] = "pdf",
-    lang: Annotated[str, typer.Option(help="fr or en.")] = "fr",
+    lang: Annotated[Optional[str], typer.Option(help="fr or en (default: the registry's town.language).")] = None,
     operat: Annotated[Optional[Path], typer.Option(help="Also write the OPERAT worksheet CSV here.")] = None,
     dju_reference: Annotated[Optional[float], typer.Option(help="Reference annual DJU (default: mean of the years read).")] = None,
     simulate: Annotated[Optional[int], typer.Option(help="Use the fleet simulator with this seed instead of InfluxDB.")] = None,
     registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Décret tertiaire trajectory of every subject building, and the OPERAT export."""
-    from analytics.reports.render import FORMATS, write_report
+    from analytics.reports.i18n import t
+    from analytics.reports.render import write_report
     from analytics.reports.tertiaire_report import build_tertiaire_report, simulated_statuses
-    from analytics.tertiaire import operat_csv, operat_rows
+    from analytics.tertiaire import operat_csv, operat_layout, operat_rows
 
-    if format not in FORMATS or lang not in ("fr", "en"):
-        raise ConfigError(f"--format must be one of {FORMATS} and --lang fr or en")
+    _check_format_lang(format, lang)
     settings, reg = _settings_registry(config, data_dir, registry)
+    lang = lang or reg.town.language
     if simulate is not None:
         statuses, sha, rng, dju_ref = simulated_statuses(reg, year, simulate)
         dju_ref = dju_reference or dju_ref
@@ -374,10 +386,12 @@ def report_tertiaire_cmd(
     path = write_report(rep, output, format)
     if operat is not None:
         rows = [r for s in statuses for r in operat_rows(s, efa_name=reg.site_by_id[s.site].name,
-                                                         activity_category=reg.site_by_id[s.site].kind)]
-        operat.write_bytes(operat_csv(rows))
-    late = sum(s.status == "late" for s in statuses)
-    console.print(f"{path}: {len(statuses)} buildings, {late} late" + (f"; OPERAT worksheet {operat}" if operat else ""))
+                                                         activity_category=reg.site_by_id[s.site].kind, lang=lang)]
+        operat.write_bytes(operat_csv(rows, operat_layout(lang)))
+    console.print(f"{path}: " + t("cli.tertiaire.line", lang, n=len(statuses),
+                                  late=sum(s.status == "late" for s in statuses),
+                                  no_data=sum(s.status == "no_data" for s in statuses))
+                  + (t("cli.tertiaire.operat", lang, path=operat) if operat else ""), markup=False, highlight=False)
 
 
 __all__ = ["import_cmd", "imported_points", "query_tertiaire_statuses", "report_app", "write_imported",

@@ -34,7 +34,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from terril.timeutil import PARIS, datetime_to_ns
+from terril.timeutil import datetime_to_ns, local_tz
 
 NS_PER_S = 1_000_000_000
 S_PER_H = 3600.0
@@ -292,7 +292,7 @@ def daily_counter_to_deltas(
     *,
     multiplier: float = 1.0,
     max_power_w: float | None = None,
-    tz: dt.tzinfo = PARIS,
+    tz: dt.tzinfo | None = None,
     midnight_tolerance_s: float = 900.0,
     tolerance: float = 0.1,
 ) -> IntervalConsumption:
@@ -324,6 +324,7 @@ def daily_counter_to_deltas(
     tolerance : float
         Relative margin on the plausible maximum. [1]
     """
+    tz = tz or local_tz()
     t, raw = _clean(times_ns, values)
     v = raw * float(multiplier)
     if t.size < 2:
@@ -389,7 +390,7 @@ def _local_start(day: dt.date, tz: dt.tzinfo) -> int:
     return datetime_to_ns(dt.datetime(day.year, day.month, day.day, tzinfo=tz))
 
 
-def calendar_boundaries_ns(first_ns: int, last_ns: int, period: Period, tz: dt.tzinfo = PARIS) -> np.ndarray:
+def calendar_boundaries_ns(first_ns: int, last_ns: int, period: Period, tz: dt.tzinfo | None = None) -> np.ndarray:
     """Local calendar bucket boundaries covering ``[first_ns, last_ns]``.
 
     Parameters
@@ -407,6 +408,7 @@ def calendar_boundaries_ns(first_ns: int, last_ns: int, period: Period, tz: dt.t
     ndarray of int64
         Increasing boundaries (UTC ns); bucket k is ``[b[k], b[k+1])``.
     """
+    tz = tz or local_tz()
     if last_ns < first_ns:
         raise ValueError("last_ns before first_ns")
     first_day = dt.datetime.fromtimestamp(first_ns // NS_PER_S, tz).date()
@@ -476,7 +478,7 @@ def rollup(
     end_ns: np.ndarray,
     deltas: np.ndarray,
     period: Period = "day",
-    tz: dt.tzinfo = PARIS,
+    tz: dt.tzinfo | None = None,
     *,
     estimated: np.ndarray | None = None,
     boundaries_ns: np.ndarray | None = None,
@@ -507,6 +509,7 @@ def rollup(
     -------
     Rollup
     """
+    tz = tz or local_tz()
     s = np.asarray(start_ns, dtype=np.int64)
     e = np.asarray(end_ns, dtype=np.int64)
     x = np.asarray(deltas, dtype=float)
@@ -535,6 +538,7 @@ def rollup(
     return Rollup(b[:-1].copy(), b[1:].copy(), sums, np.clip(coverage, 0.0, 1.0), est)
 
 
-def rollup_consumption(ic: IntervalConsumption, period: Period = "day", tz: dt.tzinfo = PARIS) -> Rollup:
+def rollup_consumption(ic: IntervalConsumption, period: Period = "day", tz: dt.tzinfo | None = None) -> Rollup:
     """:func:`rollup` of an :class:`IntervalConsumption`, estimated share included."""
+    tz = tz or local_tz()
     return rollup(ic.start_ns, ic.end_ns, ic.deltas, period, tz, estimated=ic.estimated)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analytics.consumption import calendar_boundaries_ns
-from terril.timeutil import PARIS
+from terril.timeutil import local_tz
 
 #: DJU base temperature used in France. [°C]
 HEATING_BASE_C = 18.0
@@ -48,7 +48,7 @@ class DailyTemperature:
 def daily_temperature(
     times_ns: np.ndarray,
     temp_c: np.ndarray,
-    tz: dt.tzinfo = PARIS,
+    tz: dt.tzinfo | None = None,
     *,
     min_hourly_coverage: float = 0.9,
     boundaries_ns: np.ndarray | None = None,
@@ -74,6 +74,7 @@ def daily_temperature(
     boundaries_ns : ndarray of int64, optional
         Precomputed daily boundaries.
     """
+    tz = tz or local_tz()
     t = np.asarray(times_ns, dtype=np.int64)
     x = np.asarray(temp_c, dtype=float)
     ok = np.isfinite(x)

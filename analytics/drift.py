@@ -23,7 +23,7 @@ import scipy.optimize
 
 from analytics.baseline import time_of_week
 from analytics.consumption import NS_PER_S, IntervalConsumption, calendar_boundaries_ns
-from terril.timeutil import PARIS
+from terril.timeutil import local_tz
 
 NS_PER_DAY = 86_400 * NS_PER_S
 AlertKind = Literal["drift_up", "drift_down", "baseload_up", "baseload_down", "silent", "stuck"]
@@ -404,7 +404,7 @@ def daily_load_statistic(
     times_ns: np.ndarray,
     power_w: np.ndarray,
     *,
-    tz: dt.tzinfo = PARIS,
+    tz: dt.tzinfo | None = None,
     hours: tuple[int, int] = (0, 5),
     statistic: Literal["p5", "mean"] = "p5",
     day_mask: np.ndarray | None = None,
@@ -438,6 +438,7 @@ def daily_load_statistic(
     (day_start_ns, value_w)
         Day starts [UTC ns] and the statistic (NaN for days without data) [W].
     """
+    tz = tz or local_tz()
     t = np.asarray(times_ns, dtype=np.int64)
     x = np.asarray(power_w, dtype=float)
     ok = np.isfinite(x)

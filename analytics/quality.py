@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analytics.consumption import NS_PER_S, IntervalConsumption, calendar_boundaries_ns, rollup
-from terril.timeutil import PARIS
+from terril.timeutil import local_tz
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +93,7 @@ def quality_ledger(
     *,
     expected_interval_s: float,
     gap_factor: float = 2.0,
-    tz: dt.tzinfo = PARIS,
+    tz: dt.tzinfo | None = None,
     first_ns: int | None = None,
     last_ns: int | None = None,
 ) -> QualityLedger:
@@ -114,6 +114,7 @@ def quality_ledger(
     first_ns, last_ns : int, optional
         Span of days to report (default: the data's span). [UTC ns]
     """
+    tz = tz or local_tz()
     s, e = consumption.start_ns, consumption.end_ns
     lo = first_ns if first_ns is not None else (int(s[0]) if s.size else 0)
     hi = last_ns if last_ns is not None else (int(e[-1]) if e.size else lo)

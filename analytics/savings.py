@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.baseline import DailyChangePointModel, fit_daily, fractional_savings_uncertainty
+from analytics.baseline import MIN_DAILY_COVERAGE, DailyChangePointModel, fit_daily, fractional_savings_uncertainty
 from analytics.degree_days import HEATING_BASE_C, hdd_from_mean
 from terril.calendar import day_types
 
@@ -413,11 +413,24 @@ class MeterSavings:
     reporting_valid_days: int
     reasons: tuple[str, ...] = ()
     adjustments: tuple[NonRoutineAdjustment, ...] = ()
+    baseline_months: int = 0  # calendar months touched by the baseline period
+    baseline_months_with_temperature: int = 0  # of which with >= 90 % of days with a temperature
+    forced: bool = False  # counted although unqualified (--include-unqualified), with a warning
 
     @property
     def qualifies(self) -> bool:
         """The baseline model qualifies and the reporting period has valid days."""
         return not self.reasons
+
+    @property
+    def computable(self) -> bool:
+        """Figures exist (a fitted model and valid reporting days), qualified or not."""
+        return self.reporting_valid_days > 0 and math.isfinite(self.avoided_kwh)
+
+    @property
+    def counted(self) -> bool:
+        """Summed into totals: qualified, or forced in (``include_unqualified``) and computable."""
+        return self.qualifies or (self.forced and self.computable)
 
     @property
     def fsu90(self) -> float:
@@ -574,6 +587,9 @@ def meter_savings(
     reasons = list(model.reasons)
     if not valid.any():
         reasons.append("savings.no_valid_reporting_days")
+    b_months = d[bm].astype("datetime64[M]")
+    months = np.unique(b_months)
+    months_ok = sum(int(np.isfinite(temp[bm][b_months == mth]).mean() >= MIN_DAILY_COVERAGE) for mth in months)
     e_adj = float(adj[valid].sum())
     e_act = float(ry[valid].sum())
     aeu = e_adj - e_act
@@ -611,6 +627,7 @@ def meter_savings(
         avoided_eur=factors.eur(carrier, aeu), avoided_co2_kg=factors.co2_kg(carrier, aeu),
         baseline_days=int(bm.sum()), baseline_valid_days=int(model.metrics.n),
         reporting_valid_days=m_days, reasons=tuple(dict.fromkeys(reasons)), adjustments=tuple(used_adj),
+        baseline_months=int(months.size), baseline_months_with_temperature=months_ok,
     )
 
 
@@ -645,7 +662,7 @@ def pv_option_b(
         meter=meter, site=site, carrier="pv", option="B", baseline=reporting, reporting=reporting, model=None,
         dates=d[rm], actual_kwh=np.where(valid, 0.0, np.nan), adjusted_baseline_kwh=np.where(valid, sc, np.nan),
         valid=valid, adjusted_baseline_total_kwh=used, actual_total_kwh=0.0, avoided_kwh=used, nra_kwh=0.0,
-        savings_fraction=1.0 if used else math.nan, u68_kwh=used * meter_accuracy / 1.645,
+        savings_fraction=math.nan, u68_kwh=used * meter_accuracy / 1.645,
         u90_kwh=used * meter_accuracy, normalised_savings_kwh=math.nan, normal_year_hdd=math.nan,
         avoided_eur=eur, avoided_co2_kg=factors.co2_kg("electricity", used), baseline_days=0, baseline_valid_days=0,
         reporting_valid_days=int(valid.sum()), reasons=() if valid.any() else ("savings.no_valid_reporting_days",),
@@ -675,6 +692,13 @@ class SavingsTotal:
     normalised_savings_kwh: float
     avoided_eur: float
     avoided_co2_kg: float
+    excluded: tuple[str, ...] = ()  # meters left out (not computed)
+    forced: tuple[str, ...] = ()  # meters counted although unqualified
+
+    @property
+    def computed(self) -> bool:
+        """At least one meter is counted: the sums mean something (else they are "not computed")."""
+        return bool(self.meters)
 
     @property
     def avoided_pct(self) -> float:
@@ -687,8 +711,10 @@ class SavingsTotal:
 
 
 def total(label: str, carrier: str, items: Iterable[MeterSavings]) -> SavingsTotal:
-    """Sum the qualifying meters' savings (the others are left out and must be reported as such)."""
-    ok = [s for s in items if s.qualifies]
+    """Sum the counted meters' savings (:attr:`MeterSavings.counted`: qualified, or forced in);
+    the others are left out and must be reported as such (``excluded``)."""
+    items = list(items)
+    ok = [s for s in items if s.counted]
     norm = [s.normalised_savings_kwh for s in ok if math.isfinite(s.normalised_savings_kwh)]
     return SavingsTotal(
         label=label, carrier=carrier, meters=tuple(s.meter for s in ok),
@@ -700,6 +726,8 @@ def total(label: str, carrier: str, items: Iterable[MeterSavings]) -> SavingsTot
         normalised_savings_kwh=sum(norm) if len(norm) == len(ok) and ok else math.nan,
         avoided_eur=sum(s.avoided_eur for s in ok),
         avoided_co2_kg=sum(s.avoided_co2_kg for s in ok),
+        excluded=tuple(s.meter for s in items if not s.counted),
+        forced=tuple(s.meter for s in ok if not s.qualifies),
     )
 
 
@@ -782,7 +810,7 @@ class MeasureResult:
 def measure_result(measure_id: str, site: str, kind: str, date: dt.date, cost_eur: float,
                    expected_savings_pct: float, savings: Sequence[MeterSavings]) -> MeasureResult:
     """Realised savings of a measure (sum over its meters' savings) and simple payback."""
-    ok = [s for s in savings if s.qualifies]
+    ok = [s for s in savings if s.counted]
     if not ok:
         return MeasureResult(measure_id, site, kind, date, cost_eur, expected_savings_pct, math.nan, math.nan,
                              math.nan, math.nan, math.nan, "no_data", tuple(s.meter for s in savings))

@@ -1,6 +1,8 @@
 """Décret tertiaire (Éco Énergie Tertiaire) tracker: reference and yearly consumption per
-carrier, an estimated climate adjustment of the heating share, the −40/−50/−60 % trajectory
-and the status of each building, and the per-building, per-carrier export for OPERAT.
+carrier, an estimated climate adjustment of the heating share, both targets of CCH R174-23 —
+the relative −40/−50/−60 % trajectory and the absolute level Cabs (kWh/m², the building's
+value with its climate and usage modulations) — the status of each building against the
+target its entity chose, and the per-building, per-carrier export for OPERAT.
 
 Pure functions. Climate adjustment (analytics-spec §5.2, §6.5, project stance):
 ``C_adj = C·(1 − s) + C·s·DJU_ref/DJU_year`` with ``s`` the heating share of the carrier,
@@ -99,7 +101,19 @@ class TertiaireStatus:
     gap_kwh : float
         ``adjusted(year) − (1 − target)·adjusted(reference)``: positive = late by that much. [kWh]
     status : str
-        ``achieved`` (≥ the 2030 target), ``on_track``, ``late``, ``no_data``.
+        Status against the target the entity chose (``target_kind``): ``achieved``,
+        ``on_track``, ``late``, ``no_data`` ("données insuffisantes", never counted on track).
+    target_kind : str
+        ``relative`` (−40/−50/−60 %) or ``absolute`` (Cabs).
+    relative_status, absolute_status : str
+        Both targets side by side; ``absolute_status`` is ``not_set`` without a Cabs.
+    cabs_kwh_m2 : float
+        The building's 2030 Cabs (modulations applied), NaN when not set. [kWh/m²]
+    intensity_kwh_m2, reference_intensity_kwh_m2 : float
+        Climate-adjusted consumption per m² in ``year`` and in the reference year. [kWh/m²]
+    absolute_path_kwh_m2 : float
+        Intensity due by ``year`` on the straight line from the reference intensity to Cabs in
+        2030 (Cabs itself from 2030); NaN without a reference. [kWh/m²]
     """
 
     site: str
@@ -114,22 +128,76 @@ class TertiaireStatus:
     target: float
     gap_kwh: float
     status: str
+    target_kind: str = "relative"
+    relative_status: str = "no_data"
+    absolute_status: str = "not_set"
+    cabs_kwh_m2: float = math.nan
+    intensity_kwh_m2: float = math.nan
+    reference_intensity_kwh_m2: float = math.nan
+    absolute_path_kwh_m2: float = math.nan
+
+
+#: Year of the first absolute level (the arrêté's Cabs are set per decade; 2040 and 2050 come
+#: with later arrêtés). [year]
+CABS_YEAR = 2030
+
+
+def absolute_path_kwh_m2(year: int, reference_year: int, reference_intensity_kwh_m2: float, cabs_kwh_m2: float) -> float:
+    """Intensity due by ``year`` on the straight line from the reference year's intensity to Cabs
+    in 2030 (Cabs from 2030 on). [kWh/m²]"""
+    if not (math.isfinite(reference_intensity_kwh_m2) and math.isfinite(cabs_kwh_m2)):
+        return math.nan
+    if year >= CABS_YEAR or reference_year >= CABS_YEAR:
+        return cabs_kwh_m2
+    if year <= reference_year:
+        return reference_intensity_kwh_m2
+    f = (year - reference_year) / (CABS_YEAR - reference_year)
+    return reference_intensity_kwh_m2 + (cabs_kwh_m2 - reference_intensity_kwh_m2) * f
 
 
 def building_status(site: str, floor_area_m2: float, reference_year: int, year: int,
-                    reference: Sequence[CarrierYear], current: Sequence[CarrierYear]) -> TertiaireStatus:
-    """The status of a building from its carrier-years (adjusted values)."""
+                    reference: Sequence[CarrierYear], current: Sequence[CarrierYear], *,
+                    target: str = "relative", cabs_kwh_m2: float | None = None) -> TertiaireStatus:
+    """The status of a building from its carrier-years (adjusted values), against both targets;
+    ``status`` is the one of the ``target`` the entity chose (``relative`` or ``absolute``).
+
+    A building without usable reference data is ``no_data`` on the relative target; on the
+    absolute target it is ``achieved`` when its intensity is at or below Cabs, else ``no_data``
+    (no trajectory without a reference), never ``on_track``.
+    """
+    if target not in ("relative", "absolute"):
+        raise ValueError(f"unknown Décret tertiaire target {target!r}: expected 'relative' or 'absolute'")
+    if target == "absolute" and cabs_kwh_m2 is None:
+        raise ValueError("the absolute target needs the building's Cabs [kWh/m²]")
     ref = sum(c.adjusted_kwh for c in reference)
     cur = sum(c.adjusted_kwh for c in current)
-    target = target_reduction(year, reference_year)
-    if not (math.isfinite(ref) and math.isfinite(cur)) or ref <= 0 or not reference or not current:
-        return TertiaireStatus(site, floor_area_m2, reference_year, year, tuple(reference), tuple(current), ref, cur,
-                               math.nan, target, math.nan, "no_data")
-    reduction = 1.0 - cur / ref
-    gap = cur - (1.0 - target) * ref
-    status = "achieved" if reduction >= MILESTONES[0][1] else ("on_track" if gap <= 0 else "late")
+    due = target_reduction(year, reference_year) if reference_year else math.nan
+    ref_ok = bool(reference) and math.isfinite(ref) and ref > 0 and bool(reference_year)
+    cur_ok = bool(current) and math.isfinite(cur)
+    if ref_ok and cur_ok:
+        reduction = 1.0 - cur / ref
+        gap = cur - (1.0 - due) * ref
+        rel = "achieved" if reduction >= MILESTONES[0][1] else ("on_track" if gap <= 0 else "late")
+    else:
+        reduction, gap, rel = math.nan, math.nan, "no_data"
+    area_ok = floor_area_m2 > 0
+    intensity = cur / floor_area_m2 if cur_ok and area_ok else math.nan
+    ref_intensity = ref / floor_area_m2 if ref_ok and area_ok else math.nan
+    cabs = float(cabs_kwh_m2) if cabs_kwh_m2 is not None else math.nan
+    path = absolute_path_kwh_m2(year, reference_year, ref_intensity, cabs) if reference_year else math.nan
+    if not math.isfinite(cabs):
+        ab = "not_set"
+    elif not math.isfinite(intensity):
+        ab = "no_data"
+    elif intensity <= cabs:
+        ab = "achieved"
+    elif math.isfinite(path):
+        ab = "on_track" if intensity <= path else "late"
+    else:
+        ab = "no_data"
+    status = rel if target == "relative" else ab
     return TertiaireStatus(site, floor_area_m2, reference_year, year, tuple(reference), tuple(current), ref, cur,
-                           reduction, target, gap, status)
+                           reduction, due, gap, status, target, rel, ab, cabs, intensity, ref_intensity, path)
 
 
 def carrier_year(carrier: str, year: int, dates: np.ndarray, kwh: np.ndarray, hdd_k_d: np.ndarray,
@@ -171,6 +239,21 @@ DEFAULT_OPERAT_COLUMNS: tuple[tuple[str, str], ...] = tuple(
                               "ev_charging_kwh", "comment"))
 
 
+#: Column headers of the declaration worksheet per language (the field ids stay the codes).
+OPERAT_HEADERS: dict[str, dict[str, str]] = {
+    "fr": {"efa_id": "Identifiant EFA", "efa_name": "Nom de l'EFA", "siret": "SIRET", "building_ids": "Bâtiments",
+           "activity_category": "Catégorie d'activité", "surface_m2": "Surface assujettie [m²]", "year": "Année",
+           "energy_type": "Type d'énergie", "consumption_kwh_final": "Consommation d'énergie finale [kWh]",
+           "pdl_pce": "PDL/PCE", "source": "Source", "reference_year": "Année de référence",
+           "ev_charging_kwh": "Recharge VE [kWh]", "comment": "Commentaire"},
+    "en": {"efa_id": "EFA id", "efa_name": "EFA name", "siret": "SIRET", "building_ids": "Buildings",
+           "activity_category": "Activity category", "surface_m2": "Subject floor area [m²]", "year": "Year",
+           "energy_type": "Energy type", "consumption_kwh_final": "Final energy consumption [kWh]",
+           "pdl_pce": "PDL/PCE", "source": "Source", "reference_year": "Reference year",
+           "ev_charging_kwh": "EV charging [kWh]", "comment": "Comment"},
+}
+
+
 @dataclass(frozen=True, slots=True)
 class OperatLayout:
     """A configurable CSV layout: which columns (header → attribute), separator, decimal mark."""
@@ -187,10 +270,20 @@ class OperatLayout:
             raise ValueError(f"unknown OPERAT columns {bad}: expected attributes of OperatRow {sorted(known)}")
 
 
+def operat_layout(lang: str) -> OperatLayout:
+    """The default worksheet in ``lang``: translated headers, and in French ``;`` with a decimal
+    comma, in English ``,`` with a point. Values stay codes (``energy_type`` = spec §6.6 vocabulary)."""
+    if lang not in OPERAT_HEADERS:
+        raise ValueError(f"unknown language {lang!r}: expected one of {sorted(OPERAT_HEADERS)}")
+    heads = OPERAT_HEADERS[lang]
+    cols = tuple((heads[attr], attr) for _, attr in DEFAULT_OPERAT_COLUMNS)
+    return OperatLayout(cols, separator=";" if lang == "fr" else ",", decimal="," if lang == "fr" else ".")
+
+
 def operat_rows(status: TertiaireStatus, *, efa_name: str, activity_category: str, siret: str = "",
-                pdl_pce: dict[str, str] | None = None, source: str = "meter") -> list[OperatRow]:
+                pdl_pce: dict[str, str] | None = None, source: str = "meter", lang: str = "fr") -> list[OperatRow]:
     """The reference year's and the declared year's rows of one building (raw final energy:
-    OPERAT applies its own climate adjustment)."""
+    OPERAT applies its own climate adjustment); the comment is in ``lang``."""
     rows = []
     for items, is_ref in ((status.reference, True), (status.current, False)):
         for c in items:
@@ -199,7 +292,7 @@ def operat_rows(status: TertiaireStatus, *, efa_name: str, activity_category: st
             rows.append(OperatRow(status.site, efa_name, siret, status.site, activity_category, status.floor_area_m2,
                                   c.year, OPERAT_ENERGY.get(c.carrier, "other"), round(c.raw_kwh, 0),
                                   (pdl_pce or {}).get(c.carrier, ""), source, is_ref, 0.0,
-                                  f"coverage {100 * c.coverage:.0f} %"))
+                                  f"{'couverture' if lang == 'fr' else 'coverage'} {100 * c.coverage:.0f} %"))
     return rows
 
 
@@ -224,7 +317,8 @@ def operat_csv(rows: Sequence[OperatRow], layout: OperatLayout = OperatLayout())
 
 
 __all__ = [
-    "CarrierYear", "DEFAULT_OPERAT_COLUMNS", "MILESTONES", "OperatLayout", "OperatRow", "TertiaireStatus",
-    "building_status", "carrier_year", "climate_adjusted_kwh", "heating_share", "operat_csv", "operat_rows",
+    "CABS_YEAR", "CarrierYear", "DEFAULT_OPERAT_COLUMNS", "MILESTONES", "absolute_path_kwh_m2", "OperatLayout", "OperatRow", "TertiaireStatus",
+    "OPERAT_HEADERS", "building_status", "carrier_year", "climate_adjusted_kwh", "heating_share", "operat_csv",
+    "operat_layout", "operat_rows",
     "target_reduction", "year_total",
 ]

@@ -13,14 +13,14 @@ import datetime as dt
 from typing import Any
 
 from terril.registry import Registry
-from terril.timeutil import NS_PER_S, PARIS, ns_to_datetime
+from terril.timeutil import NS_PER_S, local_tz, ns_to_datetime
 
 HOUR_NS = 3600 * NS_PER_S
 DAY_NS = 24 * HOUR_NS
 
 
 def _at(time_ns: int) -> dt.datetime:
-    return ns_to_datetime(time_ns).astimezone(PARIS).replace(microsecond=0)
+    return ns_to_datetime(time_ns).astimezone(local_tz()).replace(microsecond=0)
 
 
 #: The registry measures the demo re-dates into its history (the works of the demo's story):
@@ -51,8 +51,8 @@ def demo_scenario(registry: Registry, live_start_ns: int, end_ns: int,
          "start": _at(end_ns - 20 * DAY_NS).date(), "pct": 25,
          "description": "One PV string of four disconnected (blown fuse)"},
         {"id": "eglise-inverter", "kind": "inverter_offline", "meter": "eglise-toiture-pv",
-         "start": dt.datetime.combine(day_before_end, dt.time(9, 0), PARIS),
-         "end": dt.datetime.combine(day_before_end, dt.time(15, 0), PARIS),
+         "start": dt.datetime.combine(day_before_end, dt.time(9, 0), local_tz()),
+         "end": dt.datetime.combine(day_before_end, dt.time(15, 0), local_tz()),
          "description": "Inverter tripped on an insulation fault, restarted in the afternoon"},
         {"id": "pasteur-water-reset", "kind": "counter_reset", "meter": "ecole-pasteur-eau",
          "start": _at(end_ns - 2 * DAY_NS - 5 * HOUR_NS), "description": "Water meter module rebooted"},

@@ -34,19 +34,19 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from terril.errors import ConfigError
 from terril.registry import Registry
-from terril.timeutil import PARIS, datetime_to_ns, format_rfc3339_ns
+from terril.timeutil import datetime_to_ns, format_rfc3339_ns, local_tz
 
 NS_PER_DAY = 86_400 * 1_000_000_000
 When = dt.datetime | dt.date
 
 
 def when_to_ns(value: When) -> int:
-    """A TOML date (Europe/Paris midnight) or datetime (naive = Europe/Paris) as UTC ns."""
+    """A TOML date (local midnight, the town's time zone) or datetime (naive = local time) as UTC ns."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=PARIS)
+            value = value.replace(tzinfo=local_tz())
         return datetime_to_ns(value)
-    return datetime_to_ns(dt.datetime(value.year, value.month, value.day, tzinfo=PARIS))
+    return datetime_to_ns(dt.datetime(value.year, value.month, value.day, tzinfo=local_tz()))
 
 
 class _Fault(BaseModel):

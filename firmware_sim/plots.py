@@ -15,7 +15,7 @@ import numpy as np
 from firmware_sim.fleet import FleetChunk, FleetSimulation
 from terril.calendar import local_dates
 from terril.registry import Registry, load_registry
-from terril.timeutil import parse_time_arg
+from terril.timeutil import local_tz, parse_time_arg
 
 SEED = 2024
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "img"
@@ -24,7 +24,7 @@ DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "img"
 def _local(time_ns: np.ndarray) -> np.ndarray:
     import pandas as pd
 
-    return pd.DatetimeIndex(time_ns.astype("datetime64[ns]"), tz="UTC").tz_convert("Europe/Paris").tz_localize(None).to_pydatetime()
+    return pd.DatetimeIndex(time_ns.astype("datetime64[ns]"), tz="UTC").tz_convert(str(local_tz())).tz_localize(None).to_pydatetime()
 
 
 def _run(registry: Registry, first: str, last: str, step_s: float = 900.0) -> FleetChunk:

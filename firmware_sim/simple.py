@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 
 from terril.registry import Device, Meter, Registry
-from terril.timeutil import NS_PER_S, PARIS, format_rfc3339_ns
+from terril.timeutil import NS_PER_S, format_rfc3339_ns, local_tz
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +42,9 @@ def _local_hours(times_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     hours = np.empty(len(times_ns))
     weekday = np.empty(len(times_ns), dtype=int)
     doy = np.empty(len(times_ns), dtype=int)
+    tz = local_tz()
     for i, t in enumerate(times_ns):
-        d = dt.datetime.fromtimestamp(int(t) // NS_PER_S, PARIS)
+        d = dt.datetime.fromtimestamp(int(t) // NS_PER_S, tz)
         hours[i] = d.hour + d.minute / 60
         weekday[i] = d.weekday()
         doy[i] = d.timetuple().tm_yday
@@ -100,7 +101,7 @@ def device_series(registry: Registry, device: Device, start_ns: int, end_ns: int
             load_w = (base_w + occ * area * 9.0) * np.clip(noise, 0.5, 1.5)
             pv_w = np.zeros(len(times))
             if len(times):
-                first_day = dt.datetime.fromtimestamp(int(times[0]) // NS_PER_S, PARIS).date()
+                first_day = dt.datetime.fromtimestamp(int(times[0]) // NS_PER_S, local_tz()).date()
                 for a in registry.pv_arrays:
                     if a.site == site.id and a.commissioned <= first_day:
                         pv_w += a.kwp * (1 - a.losses_pct / 100) * sun

@@ -1,15 +1,16 @@
-"""Calendars as data: French public holidays, zone-B school holidays and the school week, per day.
+"""Calendars as data: French public holidays, school holidays (zones A, B, C) and the school week, per day.
 
 Models (baselines, occupancy-aware regressions) and the simulator read the same calendar from
 this module. Everything here is pure and vectorised over ``numpy.datetime64[D]`` day arrays
-of *local* (Europe/Paris) calendar dates; callers convert UTC instants to local dates first
+of *local* calendar dates (the town's time zone, default Europe/Paris); callers convert UTC instants to local dates first
 (see :func:`local_dates`).
 
 * Public holidays (jours fériés) are computed: the fixed ones and the Easter-based ones
   (Easter Monday, Ascension Thursday, Whit Monday). Good Friday and 26 December, holidays only
   in Alsace-Moselle, are not included.
-* School holidays come from ``terril/data/school_holidays_zone_b.toml`` (zone B, académie de
-  Lille), whose header names its source; only zone B is bundled.
+* School holidays come from ``terril/data/school_holidays_zone_<a|b|c>.toml``, whose headers name
+  their source. The zone is the town's (registry ``[town] school_zone``, default B, académie de
+  Lille), applied by ``load_registry`` through :func:`set_school_zone`.
 * The school week (``four_days``, ``four_and_half_days``, ``five_days``) says whether a
   Wednesday has school all day, in the morning only, or not at all.
 """
@@ -31,7 +32,8 @@ from terril.errors import ConfigError
 SchoolWeek = Literal["four_days", "four_and_half_days", "five_days"]
 HolidayName = Literal["toussaint", "christmas", "winter", "spring", "summer", "ascension_bridge"]
 
-SCHOOL_HOLIDAYS_ZONE_B_PATH = Path(__file__).parent / "data" / "school_holidays_zone_b.toml"
+SCHOOL_HOLIDAYS_DIR = Path(__file__).parent / "data"
+SCHOOL_HOLIDAYS_ZONE_B_PATH = SCHOOL_HOLIDAYS_DIR / "school_holidays_zone_b.toml"
 
 #: Names of French public holidays (metropolitan France, outside Alsace-Moselle), French and English.
 PUBLIC_HOLIDAY_LABELS: dict[str, tuple[str, str]] = {
@@ -146,13 +148,36 @@ def parse_school_holidays(text: str, source: str = "<memory>") -> SchoolCalendar
     return SchoolCalendar(zone=str(data.get("zone", "?")), source=str(data.get("source", source)), holidays=tuple(periods))
 
 
+#: School-holiday zones with bundled data.
+SCHOOL_ZONES: tuple[str, ...] = ("A", "B", "C")
+_ZONE: list[str] = ["B"]
+
+
+def set_school_zone(zone: str) -> str:
+    """Make ``zone`` (A, B or C; registry ``[town] school_zone``) the default of the calendar
+    functions; raises ValueError naming the zones accepted."""
+    if zone not in SCHOOL_ZONES:
+        raise ValueError(f"unknown school zone {zone!r}: expected one of {', '.join(SCHOOL_ZONES)}")
+    _ZONE[0] = zone
+    return zone
+
+
+def school_zone() -> str:
+    """The default school-holiday zone (the town's, default B)."""
+    return _ZONE[0]
+
+
+def load_school_holidays(zone: str | None = None) -> SchoolCalendar:
+    """The bundled school-holiday calendar of ``zone`` (A, B or C; default :func:`school_zone`)."""
+    return _load_school_holidays(zone or _ZONE[0])
+
+
 @lru_cache(maxsize=4)
-def load_school_holidays(zone: str = "B") -> SchoolCalendar:
-    """The bundled school-holiday calendar of ``zone`` (only ``"B"`` is bundled)."""
-    if zone != "B":
-        raise ConfigError(f"no school-holiday data for zone {zone!r}; only zone B is bundled",
+def _load_school_holidays(zone: str) -> SchoolCalendar:
+    if zone not in SCHOOL_ZONES:
+        raise ConfigError(f"no school-holiday data for zone {zone!r}; bundled zones: {', '.join(SCHOOL_ZONES)}",
                           hint="add terril/data/school_holidays_zone_<x>.toml")
-    path = SCHOOL_HOLIDAYS_ZONE_B_PATH
+    path = SCHOOL_HOLIDAYS_DIR / f"school_holidays_zone_{zone.lower()}.toml"
     return parse_school_holidays(path.read_text(encoding="utf-8"), source=str(path))
 
 
@@ -166,8 +191,12 @@ def date_range(first: dt.date, last: dt.date) -> DayArray:
     return np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1, dtype="datetime64[D]")
 
 
-def local_dates(time_ns: npt.ArrayLike, tz: str = "Europe/Paris") -> DayArray:
-    """Local calendar dates of UTC-nanosecond instants (DST handled by the tz database)."""
+def local_dates(time_ns: npt.ArrayLike, tz: str | None = None) -> DayArray:
+    """Local calendar dates of UTC-nanosecond instants in ``tz`` (default: the town's time zone,
+    :func:`terril.timeutil.local_tz`; DST handled by the tz database)."""
+    from terril.timeutil import local_tz
+
+    tz = tz or str(local_tz())
     import pandas as pd  # the tz database walk is what pandas does well
 
     idx = pd.DatetimeIndex(np.asarray(time_ns, dtype="int64").astype("datetime64[ns]"), tz="UTC").tz_convert(tz)
@@ -218,8 +247,9 @@ def is_public_holiday(dates: npt.ArrayLike) -> BoolArray:
     return np.isin(days, holidays)
 
 
-def is_school_holiday(dates: npt.ArrayLike, zone: str = "B", calendar: SchoolCalendar | None = None) -> BoolArray:
-    """True on days inside a school holiday period of ``zone`` (weekends between terms are not included).
+def is_school_holiday(dates: npt.ArrayLike, zone: str | None = None, calendar: SchoolCalendar | None = None) -> BoolArray:
+    """True on days inside a school holiday period of ``zone`` (default :func:`school_zone`; weekends
+    between terms are not included).
 
     Days outside the data's range are treated with the usual pattern: July and August are holidays,
     other days are not (the data covers 2010-07 to 2028-08).
@@ -267,18 +297,18 @@ def weekday_of(dates: npt.ArrayLike) -> npt.NDArray[np.int64]:
     return ((as_days(dates).astype("int64") + 3) % 7).astype(np.int64)
 
 
-def day_types(dates: npt.ArrayLike, school_week: SchoolWeek | None = "four_days", zone: str = "B",
+def day_types(dates: npt.ArrayLike, school_week: SchoolWeek | None = "four_days", zone: str | None = None,
               calendar: SchoolCalendar | None = None) -> DayTypes:
     """Classify local ``dates`` for a site with ``school_week``.
 
     Parameters
     ----------
     dates
-        Local (Europe/Paris) calendar dates.
+        Local calendar dates (the town's time zone).
     school_week
         The site's school week; ``None`` (not a school) gives no school days.
     zone
-        School holiday zone (``"B"`` for the académie de Lille).
+        School holiday zone (default :func:`school_zone`, the town's; ``"B"`` for the académie de Lille).
     calendar
         A school calendar to use instead of the bundled one (tests).
     """

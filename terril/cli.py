@@ -212,11 +212,11 @@ class SimMode(str, Enum):
 
 
 def _period(start: str | None, end: str | None, days: int) -> tuple[int, int]:
-    from terril.timeutil import PARIS, local_midnight_ns, parse_time_arg
+    from terril.timeutil import local_midnight_ns, local_tz, parse_time_arg
 
     try:
         if end is None:
-            end_ns = local_midnight_ns(dt.datetime.now(PARIS).date())
+            end_ns = local_midnight_ns(dt.datetime.now(local_tz()).date())
         else:
             end_ns = parse_time_arg(end, end_of_day=True)
         start_ns = parse_time_arg(start) if start else end_ns - days * 86_400 * 10**9

@@ -19,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from terril.errors import RegistryError, RegistryProblem
 from terril.ids import ID_RULE, is_valid_id
@@ -68,10 +68,22 @@ class Town(_Entry):
     """The town (or portfolio) the registry describes."""
 
     name: str = "Terril"
-    timezone: str = "Europe/Paris"
-    school_zone: Literal["A", "B", "C"] = "B"
+    timezone: str = "Europe/Paris"  # local days, calendars (terril.timeutil.local_tz)
+    school_zone: Literal["A", "B", "C"] = "B"  # school holidays (terril.calendar.school_zone)
+    language: Literal["fr", "en"] = "fr"  # reports and CLI summaries when --lang is not given
     latitude: float = Field(50.46, ge=-90, le=90)
     longitude: float = Field(2.79, ge=-180, le=180)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(v)
+        except (ValueError, KeyError, OSError):
+            raise ValueError(f"unknown time zone {v!r}: expected an IANA name such as 'Europe/Paris'") from None
+        return v
 
 
 class Site(_Entry):
@@ -87,6 +99,15 @@ class Site(_Entry):
     school_week: SchoolWeek | None = None
     tertiaire: bool = False  # subject to the Décret tertiaire (>= 1000 m² of tertiary use)
     reference_year: int | None = Field(None, ge=2010, le=2100)
+    #: The Décret tertiaire target the entity chose for this building (CCH R174-23): "relative"
+    #: (−40/−50/−60 % vs the reference year) or "absolute" (the Cabs level below).
+    tertiaire_target: Literal["relative", "absolute"] = "relative"
+    #: The building's Cabs for 2030 [kWh/m²/yr of final energy]: the arrêté of 10 April 2020
+    #: annex II level of its activity category, with its climate (zone, altitude) and usage
+    #: (IIU) modulations applied, as the OPERAT platform computes it for the EFA.
+    tertiaire_cabs_kwh_m2: float | None = Field(None, gt=0, le=5000)
+    #: Where the Cabs comes from (e.g. "OPERAT, EFA attestation 2024"); required with a Cabs.
+    tertiaire_cabs_source: str = Field("", max_length=300)
     eligible_roof_area_m2: float = Field(0.0, ge=0)
     #: Annual closures, "MM-DD/MM-DD" inclusive (may wrap the year end): "08-01/08-25", "12-24/01-01".
     closures: tuple[str, ...] = ()
@@ -101,6 +122,14 @@ class Site(_Entry):
 
     _v_id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
     _v_closures = field_validator("closures")(classmethod(lambda cls, v: _check_closures(v)))
+
+    @model_validator(mode="after")
+    def _tertiaire_target(self) -> "Site":
+        if self.tertiaire_target == "absolute" and self.tertiaire_cabs_kwh_m2 is None:
+            raise ValueError("tertiaire_target = 'absolute' needs tertiaire_cabs_kwh_m2 (the EFA's Cabs, kWh/m²/yr)")
+        if self.tertiaire_cabs_kwh_m2 is not None and not self.tertiaire_cabs_source.strip():
+            raise ValueError("tertiaire_cabs_kwh_m2 needs tertiaire_cabs_source (where the Cabs value comes from)")
+        return self
 
 
 class Meter(_Entry):
@@ -536,4 +565,16 @@ def load_registry(path: str | os.PathLike[str] | None = None) -> Registry:
         found = re.search(r"\(at line (\d+), column \d+\)", str(err))
         raise RegistryError(f"{p}: not valid TOML", [RegistryProblem(str(p), "syntax", str(err),
                                                                      int(found.group(1)) if found else None)]) from err
-    return parse_registry(data, source=str(p), text=text)
+    registry = parse_registry(data, source=str(p), text=text)
+    apply_town(registry.town)
+    return registry
+
+
+def apply_town(town: Town) -> None:
+    """Make the town's time zone and school zone the defaults of :mod:`terril.timeutil` and
+    :mod:`terril.calendar` (local day boundaries, school holidays) for this process."""
+    from terril.calendar import set_school_zone
+    from terril.timeutil import set_local_timezone
+
+    set_local_timezone(town.timezone)
+    set_school_zone(town.school_zone)

@@ -1,4 +1,10 @@
-"""Time: UTC nanoseconds inside, RFC 3339 at the edges, Europe/Paris for calendars."""
+"""Time: UTC nanoseconds inside, RFC 3339 at the edges, the town's time zone for calendars.
+
+The town's time zone (registry ``[town] timezone``, default Europe/Paris) sets where local
+days start: :func:`load_registry <terril.registry.load_registry>` applies it through
+:func:`set_local_timezone`, and every function here whose ``tz`` is left out uses
+:func:`local_tz`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,23 @@ from zoneinfo import ZoneInfo
 PARIS = ZoneInfo("Europe/Paris")
 UTC = dt.timezone.utc
 NS_PER_S = 1_000_000_000
+_LOCAL: list[ZoneInfo] = [PARIS]
+
+
+def set_local_timezone(name: str) -> ZoneInfo:
+    """Make ``name`` (an IANA zone, e.g. ``Europe/Paris``) the local time zone of calendars and
+    day boundaries; raises ValueError naming the zone when the tz database does not know it."""
+    try:
+        zone = ZoneInfo(str(name))
+    except (ValueError, KeyError, OSError) as err:  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"unknown time zone {name!r}: expected an IANA name such as 'Europe/Paris'") from err
+    _LOCAL[0] = zone
+    return zone
+
+
+def local_tz() -> ZoneInfo:
+    """The local time zone (the town's, default Europe/Paris)."""
+    return _LOCAL[0]
 
 #: Sane window for device timestamps: 2000-01-01 .. 2100-01-01 (UTC ns).
 MIN_TIME_NS = 946_684_800 * NS_PER_S
@@ -85,7 +108,7 @@ def epoch_seconds_to_ns(value: float | int) -> int:
 
 
 def parse_time_arg(text: str, *, end_of_day: bool = False) -> int:
-    """Parse a CLI time: RFC 3339, or a date ``YYYY-MM-DD`` taken as Europe/Paris midnight.
+    """Parse a CLI time: RFC 3339, or a date ``YYYY-MM-DD`` taken as local midnight (:func:`local_tz`).
 
     With ``end_of_day`` a bare date means the midnight that ends that day.
     """
@@ -94,15 +117,15 @@ def parse_time_arg(text: str, *, end_of_day: bool = False) -> int:
         day = dt.date.fromisoformat(s)
         if end_of_day:
             day = day + dt.timedelta(days=1)
-        return datetime_to_ns(dt.datetime(day.year, day.month, day.day, tzinfo=PARIS))
+        return datetime_to_ns(dt.datetime(day.year, day.month, day.day, tzinfo=local_tz()))
     return parse_rfc3339(s)
 
 
-def local_midnight_ns(day: dt.date, tz: dt.tzinfo = PARIS) -> int:
-    """Midnight starting ``day`` in ``tz`` (default Europe/Paris), as UTC ns."""
-    return datetime_to_ns(dt.datetime(day.year, day.month, day.day, tzinfo=tz))
+def local_midnight_ns(day: dt.date, tz: dt.tzinfo | None = None) -> int:
+    """Midnight starting ``day`` in ``tz`` (default :func:`local_tz`), as UTC ns."""
+    return datetime_to_ns(dt.datetime(day.year, day.month, day.day, tzinfo=tz or _LOCAL[0]))
 
 
-def local_date(time_ns: int, tz: dt.tzinfo = PARIS) -> dt.date:
-    """The calendar date in ``tz`` (default Europe/Paris) of a UTC ns instant."""
-    return ns_to_datetime(time_ns).astimezone(tz).date()
+def local_date(time_ns: int, tz: dt.tzinfo | None = None) -> dt.date:
+    """The calendar date in ``tz`` (default :func:`local_tz`) of a UTC ns instant."""
+    return ns_to_datetime(time_ns).astimezone(tz or _LOCAL[0]).date()

@@ -21,7 +21,7 @@ from analytics.quality import quality_ledger
 from terril.influx import InfluxClient
 from terril.readings import Point
 from terril.registry import Meter, Registry
-from terril.timeutil import PARIS, local_midnight_ns, ns_to_datetime
+from terril.timeutil import local_date, local_midnight_ns
 
 #: carrier -> [(raw counter field, derived field, factor kind)]
 COUNTERS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -50,7 +50,7 @@ class MeterRollup:
 
 def month_start_ns(time_ns: int) -> int:
     """Local (Europe/Paris) midnight of the first day of the month containing ``time_ns``."""
-    d = ns_to_datetime(time_ns).astimezone(PARIS).date()
+    d = local_date(time_ns)
     return local_midnight_ns(dt.date(d.year, d.month, 1))
 
 

@@ -219,7 +219,7 @@ class Lang(str, Enum):
 def pv_report_cmd(period: Annotated[str, typer.Option(help="START..END, days YYYY-MM-DD, END included.")],
                   output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
                   format: Annotated[ReportFormat, typer.Option("--format", help="pdf, xlsx, csv or json.")] = ReportFormat.pdf,
-                  lang: Annotated[Lang, typer.Option("--lang", help="fr or en.")] = Lang.fr,
+                  lang: Annotated[Optional[Lang], typer.Option("--lang", help="fr or en (default: the registry's town.language).")] = None,
                   purchase_eur_per_kwh: Annotated[float, typer.Option(help="Purchase price avoided by self-consumption [EUR/kWh].")] = 0.20,
                   feed_in_eur_per_kwh: Annotated[float, typer.Option(help="Feed-in price of exported energy [EUR/kWh].")] = 0.10,
                   registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
@@ -243,7 +243,7 @@ def pv_report_cmd(period: Annotated[str, typer.Option(help="START..END, days YYY
     if daily.time_ns.size == 0:
         raise TerrilError(f"no pv_daily data between {start} and {end}",
                           hint=f"run `terril pv run --start {start} --end {end}` first")
-    report = build_pv_report(reg, daily, sites, alerts, start, end, lang.value,
+    report = build_pv_report(reg, daily, sites, alerts, start, end, lang.value if lang else reg.town.language,
                              tariffs=Tariffs(purchase_eur_per_kwh, feed_in_eur_per_kwh))
     path = write_report(report, output, format.value)
     err_console.print(f"PV report written to {path}")

@@ -5,7 +5,7 @@ user-facing string of a report comes from it through :func:`t` (an unknown key r
 ``KeyError``, so a typo fails the tests instead of printing a raw key). Other report
 builders (PV) add their own namespaced keys with :func:`add_labels` at import.
 
-Formatting: French ``12 345,6`` (space as thousands separator, comma as decimal mark,
+Formatting: French ``12 345,6`` (narrow no-break space U+202F as thousands separator, comma as decimal mark,
 ``18/11/2026``); English ``12,345.6`` and ISO dates ``2026-11-18``.
 """
 
@@ -16,6 +16,9 @@ import math
 from collections.abc import Mapping
 
 LANGS: tuple[str, ...] = ("fr", "en")
+#: French thousands separator: the narrow no-break space (U+202F) of French typography, so that
+#: a number never breaks across lines (``12 345,6``).
+THOUSANDS_SEP_FR = "\u202f"
 
 _MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
               "septembre", "octobre", "novembre", "décembre")
@@ -45,6 +48,22 @@ LABELS: dict[str, dict[str, str]] = {
     "metadata.software_version": {"fr": "Version du logiciel", "en": "Software version"},
     "metadata.generated_at": {"fr": "Généré le", "en": "Generated at"},
     "contents.title": {"fr": "Sommaire des tableaux", "en": "Tables"},
+    "metadata.sites": {"fr": "Bâtiments", "en": "Sites"},
+    "metadata.weather": {"fr": "Météo", "en": "Weather"},
+    "metadata.sources": {"fr": "Sources des données", "en": "Data sources"},
+    "sheet.contents": {"fr": "Sommaire", "en": "Contents"},
+    "sheet.metadata": {"fr": "Reproductibilité", "en": "Reproducibility"},
+    "sheet.per_building": {"fr": "Par bâtiment", "en": "Per building"},
+    "sheet.per_meter": {"fr": "Par compteur", "en": "Per meter"},
+    "sheet.measures": {"fr": "Actions", "en": "Measures"},
+    "sheet.pv_production": {"fr": "Production PV", "en": "PV production"},
+    "sheet.monthly": {"fr": "Mensuel", "en": "Monthly"},
+    "sheet.completeness": {"fr": "Complétude", "en": "Completeness"},
+    "sheet.factors": {"fr": "Facteurs", "en": "Factors"},
+    "sheet.adjustments": {"fr": "Ajustements", "en": "Adjustments"},
+    "sheet.status": {"fr": "Situation", "en": "Status"},
+    "sheet.years": {"fr": "Consommations", "en": "Consumption"},
+    "sheet.model": {"fr": "Modèle {meter}", "en": "Model {meter}"},
     "contents.sheet": {"fr": "Feuille", "en": "Sheet"},
     "contents.table": {"fr": "Tableau", "en": "Table"},
     "contents.notes": {"fr": "Notes", "en": "Notes"},
@@ -87,9 +106,117 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Normalised to a typical weather year ({dju} heating degree-days), savings would be {norm} kWh per year.",
     },
     "savings.summary.excluded": {
-        "fr": "Compteurs exclus du total (modèle non qualifié) : {meters}.",
-        "en": "Meters left out of the total (model not qualified): {meters}.",
+        "fr": "{n} compteur(s) non calculé(s), laissé(s) hors des totaux (ils ne comptent pas pour zéro) :",
+        "en": "{n} meter(s) not computed, left out of the totals (they do not count as zero):",
     },
+    "savings.summary.not_computed": {
+        "fr": "Aucune économie n'a pu être calculée : aucun des {n} compteurs n'a un modèle de référence "
+              "qualifié sur cette période. Les totaux sont « non calculés » (et non nuls). Les raisons et ce qu'il "
+              "faut faire suivent, compteur par compteur.",
+        "en": "No savings could be computed: none of the {n} meters has a qualified baseline model over this "
+              "period. The totals are “not computed” (not zero). The reasons, and what to do, follow meter by meter.",
+    },
+    "savings.summary.partial": {
+        "fr": "Les chiffres ci-dessous portent sur les {n_ok} compteurs calculés sur {n}.",
+        "en": "The figures below cover the {n_ok} computed meters out of {n}.",
+    },
+    "savings.summary.forced_warning": {
+        "fr": "ATTENTION : {n} compteur(s) dont le modèle n'est pas qualifié sont inclus à la demande "
+              "(--include-unqualified) : {meters}. Leurs économies sont indicatives et ne valent pas "
+              "mesure IPMVP.",
+        "en": "WARNING: {n} meter(s) whose model is not qualified are included on request "
+              "(--include-unqualified): {meters}. Their savings are indicative, not an IPMVP measurement.",
+    },
+    "savings.summary.pv": {
+        "fr": "Production photovoltaïque mesurée ({n} installation(s)) : {kwh} kWh sur la période, comptée "
+              "comme production et non comme économie (tableau « Production photovoltaïque »).",
+        "en": "Metered PV production ({n} array(s)): {kwh} kWh over the period, reported as production, "
+              "not as a saving (table “PV production”).",
+    },
+    "savings.note.partial": {"fr": "partiel : {n} compteur(s) non calculé(s) ({why})",
+                             "en": "partial: {n} meter(s) not computed ({why})"},
+    "savings.note.see_above": {"fr": "voir le résumé", "en": "see the summary"},
+    "savings.note.partial_total": {"fr": "partiel : {n} non calculé(s)", "en": "partial: {n} not computed"},
+    "savings.note.per_building": {
+        "fr": "« non calculé » : aucun modèle qualifié, le bâtiment ne compte pas pour zéro (raisons dans le "
+              "résumé et la section du bâtiment). Photovoltaïque : voir « Production photovoltaïque ».",
+        "en": "“not computed”: no qualified model; the building does not count as zero (reasons in the summary "
+              "and the building's section). Photovoltaics: see “PV production”.",
+    },
+    "savings.note.pv": {
+        "fr": "Production mesurée au compteur de production (IPMVP option B, ± 2 %). La part autoconsommée et la "
+              "part injectée ne sont pas mesurées séparément ; la valeur en € suppose une autoconsommation "
+              "totale au tarif de l'électricité (borne haute).",
+        "en": "Production metered at the generation meter (IPMVP option B, ± 2 %). The self-consumed and exported "
+              "parts are not metered separately; the € value assumes full self-consumption at the electricity "
+              "tariff (an upper bound).",
+    },
+    "savings.table.pv": {"fr": "Production photovoltaïque", "en": "PV production"},
+    "savings.building.pv": {
+        "fr": "{meter} (photovoltaïque) : {kwh} kWh produits sur {days} jours mesurés.",
+        "en": "{meter} (photovoltaics): {kwh} kWh produced over {days} metered days.",
+    },
+    "not_computed": {"fr": "non calculé", "en": "not computed"},
+    "table.empty": {"fr": "Aucune ligne.", "en": "None."},
+    "savings.note.factors": {"fr": "Tarifs : {tariffs}. Gaz : kWh PCS ÷ 1,1 → PCI.",
+                             "en": "Tariffs: {tariffs}. Gas: kWh HHV ÷ 1.1 → LHV."},
+    "savings.tariff_source.default": {
+        "fr": "moyennes indicatives 2025 d'acheteurs publics (valeurs par défaut des réglages prices.*) ; "
+              "saisissez les prix des contrats de la commune",
+        "en": "illustrative 2025 public-buyer averages (the defaults of the prices.* settings); set the town's "
+              "contract prices in settings"},
+    "savings.tariff_source.settings": {"fr": "réglages de la commune (prices.*)", "en": "the town's settings (prices.*)"},
+    "factor.source.electricity": {
+        "fr": "Électricité, France continentale, mix moyen consommation — ADEME Base Empreinte (52,0 gCO₂/kWh, "
+              "source secondaire), 2022",
+        "en": "Electricity, mainland France, average consumption mix — ADEME Base Empreinte (52.0 gCO₂/kWh, "
+              "secondary source), 2022"},
+    "factor.source.gas": {
+        "fr": "Gaz naturel, 2015, mix moyen, consommation (PCI) — ADEME Base Carbone V23.6 id 38952 ; table "
+              "DPE 2021 / RE2020, 2015 (ACV 2018)",
+        "en": "Natural gas, 2015, average mix, consumption (LHV) — ADEME Base Carbone V23.6 id 38952; DPE 2021 / "
+              "RE2020 table, 2015 (LCA 2018)"},
+    "factor.source.heat": {
+        "fr": "Réseau de chaleur, moyenne nationale (ACV) — enquête FEDENE/SNCU 2024 sur 2023 (source "
+              "secondaire), 2023",
+        "en": "District heating, national average (LCA) — FEDENE/SNCU 2024 survey of 2023 data (secondary "
+              "source), 2023"},
+    "factor.source.fuel_oil": {"fr": "Fioul domestique — ADEME Base Carbone V23.10 id 14084 (source secondaire), 2023",
+                               "en": "Heating oil — ADEME Base Carbone V23.10 id 14084 (secondary source), 2023"},
+    "factor.source.pv": {"fr": "Électricité du réseau évitée (location-based), comme l'électricité, 2022",
+                         "en": "Avoided grid electricity (location-based), as electricity, 2022"},
+    "measure.kind.insulation": {"fr": "isolation", "en": "insulation"},
+    "measure.kind.led_relighting": {"fr": "relamping LED", "en": "LED relighting"},
+    "measure.kind.boiler_replacement": {"fr": "remplacement de chaudière", "en": "boiler replacement"},
+    "measure.kind.heat_pump": {"fr": "pompe à chaleur", "en": "heat pump"},
+    "measure.kind.pv": {"fr": "photovoltaïque", "en": "photovoltaics"},
+    "measure.kind.controls": {"fr": "régulation", "en": "controls"},
+    "measure.kind.windows": {"fr": "menuiseries", "en": "windows"},
+    "measure.kind.other": {"fr": "autre", "en": "other"},
+    "cli.tertiaire.line": {"fr": "{n} bâtiments assujettis, {late} en retard, {no_data} aux données insuffisantes",
+                           "en": "{n} subject buildings, {late} late, {no_data} with not enough data"},
+    "cli.tertiaire.operat": {"fr": " ; fiche OPERAT {path}", "en": "; OPERAT worksheet {path}"},
+    "cli.progress.loading": {"fr": "Lecture des données", "en": "Loading data"},
+    "cli.progress.fitting": {"fr": "Ajustement des modèles de référence", "en": "Fitting baselines"},
+    "cli.progress.rendering": {"fr": "Mise en page du rapport", "en": "Rendering"},
+    "cli.savings.line": {
+        "fr": "énergie évitée {avoided} kWh ± {u90} (90 %), {eur} €, {co2} kg CO₂e ; {n_ok} compteurs calculés sur {n}",
+        "en": "avoided {avoided} kWh ± {u90} (90 %), {eur} €, {co2} kg CO₂e; {n_ok} of {n} meters computed",
+    },
+    "cli.savings.not_computed": {
+        "fr": "économies non calculées : aucun des {n} compteurs n'a un modèle qualifié ({why}) ; le rapport "
+              "dit pourquoi et quoi faire",
+        "en": "savings not computed: none of the {n} meters has a qualified model ({why}); the report says why "
+              "and what to do",
+    },
+    "cli.savings.forced": {"fr": "ATTENTION : {n} compteur(s) non qualifié(s) inclus (--include-unqualified).",
+                           "en": "WARNING: {n} unqualified meter(s) included (--include-unqualified)."},
+    "not_measured": {"fr": "non mesuré", "en": "not metered"},
+    "col.note": {"fr": "Remarque", "en": "Note"},
+    "col.production_kwh": {"fr": "Production [kWh]", "en": "Production [kWh]"},
+    "col.self_consumed_kwh": {"fr": "Autoconsommé [kWh]", "en": "Self-consumed [kWh]"},
+    "col.exported_kwh": {"fr": "Injecté [kWh]", "en": "Exported [kWh]"},
+    "col.value_eur": {"fr": "Valeur [€]", "en": "Value [€]"},
     "savings.kpi.actual": {"fr": "Consommé", "en": "Used"},
     "savings.kpi.baseline": {"fr": "Référence ajustée", "en": "Adjusted baseline"},
     "savings.kpi.avoided": {"fr": "Énergie évitée", "en": "Avoided energy"},
@@ -182,7 +309,8 @@ LABELS: dict[str, dict[str, str]] = {
     "verdict.warn": {"fr": "utilisable avec réserve", "en": "usable with warning"},
     "verdict.fail": {"fr": "non conforme", "en": "fail"},
     "verdict.reject": {"fr": "rejeté", "en": "rejected"},
-    "verdict.excluded": {"fr": "exclu", "en": "excluded"},
+    "verdict.excluded": {"fr": "non calculé", "en": "not computed"},
+    "verdict.forced": {"fr": "inclus sans qualification", "en": "included unqualified"},
     "regressor.school_day": {"fr": "jour d'école", "en": "school day"},
     "regressor.wednesday": {"fr": "mercredi", "en": "Wednesday"},
     "regressor.weekend": {"fr": "week-end", "en": "weekend"},
@@ -267,11 +395,59 @@ LABELS: dict[str, dict[str, str]] = {
     "tertiaire.subtitle": {"fr": "{town} — année {year}", "en": "{town} — year {year}"},
     "tertiaire.summary.title": {"fr": "En résumé", "en": "In short"},
     "tertiaire.summary.lead": {
-        "fr": "{n} bâtiments sont assujettis au dispositif Éco Énergie Tertiaire. En {year}, {on_track} sont "
-              "sur la trajectoire de l'objectif 2030 (−40 %), {late} sont en retard.",
-        "en": "{n} buildings are subject to the Éco Énergie Tertiaire scheme. In {year}, {on_track} are on the "
-              "trajectory to the 2030 target (−40 %), {late} are late.",
+        "fr": "{n} bâtiments sont assujettis au dispositif Éco Énergie Tertiaire. En {year}, sur l'objectif retenu "
+              "pour chacun, {on_track} sont sur la trajectoire 2030 ou l'ont atteinte, {late} sont en retard et "
+              "{no_data} ont des données insuffisantes (ils ne sont pas comptés sur la trajectoire).",
+        "en": "{n} buildings are subject to the Éco Énergie Tertiaire scheme. In {year}, against the target chosen "
+              "for each, {on_track} are on the 2030 trajectory or have met it, {late} are late and {no_data} have "
+              "not enough data (they are not counted as on track).",
     },
+    "tertiaire.summary.targets": {
+        "fr": "Objectif retenu : valeur relative (−40 % en 2030, −50 % en 2040, −60 % en 2050 par rapport à l'année "
+              "de référence) pour {n_rel} bâtiment(s), valeur absolue Cabs (kWh/m², niveau de la catégorie "
+              "d'activité modulé selon le climat et l'usage) pour {n_abs}. Les deux sont calculés côte à côte ; "
+              "un seul doit être atteint.",
+        "en": "Chosen target: relative (−40 % in 2030, −50 % in 2040, −60 % in 2050 vs the reference year) for "
+              "{n_rel} building(s), absolute Cabs (kWh/m², the activity category's level modulated for climate "
+              "and usage) for {n_abs}. Both are computed side by side; only one must be met.",
+    },
+    "tertiaire.note.status": {
+        "fr": "« Données insuffisantes » : pas d'année de référence exploitable (objectif relatif), pas de Cabs "
+              "renseigné ou pas de consommation de l'année ; jamais compté sur la trajectoire.",
+        "en": "“Not enough data”: no usable reference year (relative target), no Cabs entered, or no consumption "
+              "for the year; never counted as on track.",
+    },
+    "tertiaire.note.absolute": {
+        "fr": "Cabs : niveau de consommation d'énergie finale en valeur absolue 2030 (arrêté du 10 avril 2020, "
+              "annexe II), avec les modulations climatiques et d'usage, tel que saisi dans le registre "
+              "(tertiaire_cabs_kwh_m2, source indiquée). Trajectoire : droite de l'intensité de référence à Cabs "
+              "en 2030. Intensités ajustées du climat (estimation).",
+        "en": "Cabs: the absolute 2030 final-energy level (arrêté of 10 April 2020, annex II), with the climate "
+              "and usage modulations, as entered in the registry (tertiaire_cabs_kwh_m2, source given). "
+              "Trajectory: straight line from the reference intensity to Cabs in 2030. Climate-adjusted "
+              "intensities (estimate).",
+    },
+    "tertiaire.table.relative": {"fr": "Objectif relatif (−40/−50/−60 %)", "en": "Relative target (−40/−50/−60 %)"},
+    "tertiaire.table.absolute": {"fr": "Objectif en valeur absolue (Cabs)", "en": "Absolute target (Cabs)"},
+    "tertiaire.target.relative": {"fr": "relatif", "en": "relative"},
+    "tertiaire.target.absolute": {"fr": "valeur absolue", "en": "absolute"},
+    "tertiaire.status.not_set": {"fr": "Cabs non renseigné", "en": "no Cabs entered"},
+    "tertiaire.legend.cabs": {"fr": "Cabs 2030", "en": "Cabs 2030"},
+    "tertiaire.why.no_reference_year": {"fr": "pas d'année de référence dans le registre (reference_year)",
+                                        "en": "no reference year in the registry (reference_year)"},
+    "tertiaire.why.reference_incomplete": {"fr": "année de référence {year} incomplète (moins de 90 % des jours) : "
+                                                 "importez les factures ou l'historique",
+                                           "en": "reference year {year} incomplete (under 90 % of the days): "
+                                                 "import the bills or the history"},
+    "tertiaire.why.year_incomplete": {"fr": "année {year} incomplète (moins de 90 % des jours)",
+                                      "en": "year {year} incomplete (under 90 % of the days)"},
+    "col.target_chosen": {"fr": "Objectif retenu", "en": "Chosen target"},
+    "col.status_relative": {"fr": "Objectif relatif", "en": "Relative target"},
+    "col.status_absolute": {"fr": "Valeur absolue", "en": "Absolute target"},
+    "col.cabs_kwh_m2": {"fr": "Cabs [kWh/m²]", "en": "Cabs [kWh/m²]"},
+    "col.reference_kwh_m2": {"fr": "Intensité de référence [kWh/m²]", "en": "Reference intensity [kWh/m²]"},
+    "col.path_kwh_m2": {"fr": "Trajectoire de l'année [kWh/m²]", "en": "Year's trajectory [kWh/m²]"},
+    "col.heating_share_pct": {"fr": "Part chauffage [%]", "en": "Heating share [%]"},
     "tertiaire.summary.caveat": {
         "fr": "L'ajustement climatique est une estimation (part chauffage × DJU de référence / DJU de l'année) ; "
               "la valeur officielle est celle de l'attestation OPERAT.",
@@ -341,7 +517,7 @@ def t_tuple(key: str, lang: str) -> tuple[str, ...]:
 
 
 def format_number(value: float, lang: str, decimals: int = 0) -> str:
-    """``12 345,6`` in French, ``12,345.6`` in English; ``—`` for None/NaN/inf.
+    """``12 345,6`` in French (narrow no-break space), ``12,345.6`` in English; ``—`` for None/NaN/inf.
 
     Parameters
     ----------
@@ -359,7 +535,7 @@ def format_number(value: float, lang: str, decimals: int = 0) -> str:
     if text.startswith("-") and float(text.replace(",", "")) == 0:
         text = text[1:]  # no "-0"
     if lang == "fr":
-        text = text.replace(",", " ").replace(".", ",")
+        text = text.replace(",", THOUSANDS_SEP_FR).replace(".", ",")
     return text
 
 

@@ -10,12 +10,15 @@ software version, generation time): see :func:`report_metadata`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import matplotlib.axes
 
 import terril
+
+_SNAKE = re.compile(r"[a-z][a-z0-9_]*")
 
 #: Metadata keys every report carries (in this order), see :func:`report_metadata`.
 METADATA_KEYS: tuple[str, ...] = (
@@ -43,6 +46,9 @@ class Table:
         Plain values: ``str``, ``int``, ``float``, ``datetime.date``, ``bool`` or ``None``.
     notes : str
         Optional note printed under the table.
+    column_keys : tuple of str
+        Stable snake_case id of each column, unit in the name (``actual_kwh``): the keys of the
+        JSON rows. Default ``col_1``, ``col_2``, ... when a builder gives none.
     """
 
     key: str
@@ -50,11 +56,23 @@ class Table:
     columns: tuple[str, ...]
     rows: tuple[tuple[object, ...], ...]
     notes: str = ""
+    column_keys: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for i, row in enumerate(self.rows):
             if len(row) != len(self.columns):
                 raise ValueError(f"table {self.key!r}: row {i} has {len(row)} values for {len(self.columns)} columns")
+        if self.column_keys:
+            if len(self.column_keys) != len(self.columns):
+                raise ValueError(f"table {self.key!r}: {len(self.column_keys)} column keys for {len(self.columns)} columns")
+            bad = [k for k in self.column_keys if not _SNAKE.fullmatch(k)]
+            if bad or len(set(self.column_keys)) != len(self.column_keys):
+                raise ValueError(f"table {self.key!r}: column keys must be distinct snake_case ids, got {bad or self.column_keys}")
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The column keys (``col_<n>`` when none were given)."""
+        return self.column_keys or tuple(f"col_{j + 1}" for j in range(len(self.columns)))
 
 
 @dataclass(frozen=True)
@@ -107,6 +125,10 @@ class Report:
         The rest, in order.
     metadata : dict of str to str
         Reproducibility record; at least the keys of :data:`METADATA_KEYS`.
+    data : mapping, optional
+        The report's figures as machine-readable data (snake_case keys, numbers as numbers,
+        codes rather than labels), written under ``data`` by the JSON renderer; its shape is
+        the report kind's JSON Schema (``analytics/reports/schemas/<kind>.schema.json``).
     """
 
     kind: str
@@ -116,6 +138,7 @@ class Report:
     summary: Section
     sections: tuple[Section, ...]
     metadata: dict[str, str] = field(default_factory=dict)
+    data: Mapping[str, object] | None = None
 
     def all_tables(self) -> tuple[Table, ...]:
         """Every table, summary first, in document order."""

@@ -3,11 +3,13 @@
 Formats
 -------
 pdf
-    A4 portrait through matplotlib's ``PdfPages``: a title band and the summary on page 1,
+    A4 through matplotlib's ``PdfPages``: a title band and the summary on page 1,
     then each section flowing over as many pages as it needs (paragraphs, then figures,
     then tables; long tables continue on the next page with their header repeated), and a
     last page with the reproducibility metadata. Every page has a footer: report kind,
-    generation time, the first 12 hex digits of the input hash, page n/N.
+    generation time, the first 12 hex digits of the input hash, page n/N. Tables fit their page:
+    column widths come from measured text widths, numbers never wrap, headers wrap at word
+    boundaries only, and a table too wide for portrait (even at 6 pt) goes on a landscape page.
 xlsx
     openpyxl: a ``contents`` sheet (title, subtitle, summary paragraphs, one line per table
     with its sheet and notes), one sheet per table (header row bold and frozen, autofilter,
@@ -18,8 +20,11 @@ csv
     correctly). French reports use ``;`` as separator and a decimal comma (what Excel in a
     French locale expects); English reports use ``,`` and a decimal point. Dates are ISO.
 json
-    Everything machine-readable: metadata, sections, paragraphs, tables (columns and rows,
-    dates ISO, NaN as null) and figure keys/titles.
+    Everything machine-readable (schema: ``analytics/reports/schemas/savings.schema.json``,
+    docs/savings.md § JSON): ``data`` holds the figures under stable snake_case keys with
+    numbers as numbers and codes rather than labels; tables are lists of rows keyed by
+    column key, their display labels apart (``columns[].label``); NaN and "not computed" are
+    null; dates ISO.
 """
 
 from __future__ import annotations
@@ -134,11 +139,66 @@ def format_cell(value: object, lang: str) -> str:
         if not math.isfinite(v):
             return "—"
         a = abs(v)
-        decimals = 0 if a >= 100 else 1 if a >= 10 else 2 if a >= 0.01 or a == 0 else 4
+        decimals = 0 if a >= 100 else 1 if a >= 10 else 2 if a >= 0.1 or a == 0 else 3 if a >= 0.001 else 4
         return format_number(v, lang, decimals)
     if isinstance(value, dt.date):
         return format_date(value, lang)
     return str(value)
+
+
+_FONTS: dict[bool, tuple[object, dict[str, float]]] = {}
+
+
+def text_em(text: str, bold: bool = False) -> float:
+    """Width of ``text`` in DejaVu Sans (the reports' font), in em (multiply by the size in
+    points / 72 for inches): measured glyph advances, cached per character."""
+    entry = _FONTS.get(bold)
+    if entry is None:
+        from matplotlib import font_manager, ft2font
+
+        path = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans",
+                                                                 weight="bold" if bold else "normal"))
+        font = ft2font.FT2Font(path)
+        font.set_size(1, 72)  # 1 pt at 72 dpi: advances come out in em
+        entry = _FONTS[bold] = (font, {})
+    font, cache = entry
+    total = 0.0
+    for ch in text:
+        w = cache.get(ch)
+        if w is None:
+            try:
+                w = font.load_char(ord(ch)).linearHoriAdvance / 65536.0  # type: ignore[attr-defined]
+            except (RuntimeError, ValueError):
+                w = 0.6
+            cache[ch] = w
+        total += w
+    return total
+
+
+def wrap_em(text: str, width_em: float, *, bold: bool = False, whole_words: bool = False) -> list[str]:
+    """Greedy word wrap of ``text`` to ``width_em`` (measured, see :func:`text_em`). Breaks only at
+    ASCII spaces, so numbers with a narrow no-break space stay whole; a word wider than the line
+    is cut only when ``whole_words`` is false."""
+    lines: list[str] = []
+    cur = ""
+    for word in text.split(" "):
+        if not word:
+            continue
+        trial = f"{cur} {word}" if cur else word
+        if text_em(trial, bold) <= width_em or not cur:
+            cur = trial
+        else:
+            lines.append(cur)
+            cur = word
+        while not whole_words and text_em(cur, bold) > width_em and len(cur) > 1:
+            k = len(cur)
+            while k > 1 and text_em(cur[:k], bold) > width_em:
+                k -= 1
+            lines.append(cur[:k])
+            cur = cur[k:]
+    if cur:
+        lines.append(cur)
+    return lines or [""]
 
 
 def _plain(value: object) -> object:
@@ -168,23 +228,29 @@ class _Pdf:
         self.pages: list[plt.Figure] = []
         self.fig: plt.Figure | None = None
         self.y = 0.0  # current top of free space, inches from the bottom
+        self.pw, self.ph, self.cw = PAGE_W, PAGE_H, CONTENT_W  # current page geometry (portrait or landscape)
 
     # --- pages
-    def new_page(self) -> None:
-        self.fig = MplFigure(figsize=(PAGE_W, PAGE_H))
+    def new_page(self, landscape: bool | None = None) -> None:
+        """Start a page; ``landscape=None`` keeps the current orientation."""
+        if landscape is None:
+            landscape = self.pw > self.ph
+        self.pw, self.ph = (PAGE_H, PAGE_W) if landscape else (PAGE_W, PAGE_H)
+        self.cw = self.pw - MARGIN_L - MARGIN_R
+        self.fig = MplFigure(figsize=(self.pw, self.ph))
         FigureCanvasAgg(self.fig)  # not through pyplot: nothing retained between reports
         self.pages.append(self.fig)
-        self.y = PAGE_H - MARGIN_T
+        self.y = self.ph - MARGIN_T
 
     def ensure(self, height_in: float) -> None:
         if self.fig is None or self.y - height_in < MARGIN_B:
             self.new_page()
 
     def _fx(self, x_in: float) -> float:
-        return x_in / PAGE_W
+        return x_in / self.pw
 
     def _fy(self, y_in: float) -> float:
-        return y_in / PAGE_H
+        return y_in / self.ph
 
     def text(self, x_in: float, y_in: float, s: str, **kw: object) -> None:
         assert self.fig is not None
@@ -192,15 +258,15 @@ class _Pdf:
 
     # --- elements
     def title_band(self, title: str, subtitle: str) -> None:
-        self.new_page()
+        self.new_page(landscape=False)
         assert self.fig is not None
         band_h = 1.35
-        self.fig.patches.append(Rectangle((0, self._fy(PAGE_H - band_h)), 1, self._fy(band_h),
+        self.fig.patches.append(Rectangle((0, self._fy(self.ph - band_h)), 1, self._fy(band_h),
                                           transform=self.fig.transFigure, color=PALETTE["primary"], zorder=0))
-        self.text(MARGIN_L, PAGE_H - 0.62, title, fontsize=20, color="white", weight="bold", va="center")
+        self.text(MARGIN_L, self.ph - 0.62, title, fontsize=20, color="white", weight="bold", va="center")
         for i, line in enumerate(textwrap.wrap(subtitle, 80)[:2]):
-            self.text(MARGIN_L, PAGE_H - 1.0 - i * 0.22, line, fontsize=11, color="white", va="center")
-        self.y = PAGE_H - band_h - 0.3
+            self.text(MARGIN_L, self.ph - 1.0 - i * 0.22, line, fontsize=11, color="white", va="center")
+        self.y = self.ph - band_h - 0.3
 
     def heading(self, s: str, level: int = 1) -> None:
         size = 14 if level == 1 else 11
@@ -209,12 +275,12 @@ class _Pdf:
         self.text(MARGIN_L, self.y - 0.22, s, fontsize=size, weight="bold", color=PALETTE["primary"], va="center")
         if level == 1:
             assert self.fig is not None
-            self.fig.add_artist(Line2D([self._fx(MARGIN_L), self._fx(PAGE_W - MARGIN_R)],
+            self.fig.add_artist(Line2D([self._fx(MARGIN_L), self._fx(self.pw - MARGIN_R)],
                                            [self._fy(self.y - 0.38)] * 2, color=PALETTE["primary"], lw=0.8))
         self.y -= h
 
     def paragraph(self, s: str, size: float = BODY_PT, color: str = "black") -> None:
-        width_chars = int(CONTENT_W / (CHAR_IN * size / BODY_PT))
+        width_chars = int(self.cw / (CHAR_IN * size / BODY_PT))
         lines: list[str] = []
         for part in s.split("\n"):
             lines.extend(textwrap.wrap(part, width_chars) or [""])
@@ -232,7 +298,7 @@ class _Pdf:
         self.y -= 0.3
         assert self.fig is not None
         ax = self.fig.add_axes((self._fx(MARGIN_L + 0.55), self._fy(self.y - h + 0.35),
-                                self._fx(CONTENT_W - 0.65), self._fy(h - 0.45)))
+                                self._fx(self.cw - 0.65), self._fy(h - 0.45)))
         ax.tick_params(labelsize=8)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
@@ -253,46 +319,97 @@ class _Pdf:
         left_in = box.x0 / dpi
         right_in = box.x1 / dpi
         pos = ax.get_position()
-        x0, x1 = pos.x0 * PAGE_W, pos.x1 * PAGE_W
+        x0, x1 = pos.x0 * self.pw, pos.x1 * self.pw
         shift = max(0.0, MARGIN_L - 0.05 - left_in)
-        shrink = max(0.0, right_in - (PAGE_W - MARGIN_R + 0.05))
+        shrink = max(0.0, right_in - (self.pw - MARGIN_R + 0.05))
         if shift or shrink:
             new_x0 = x0 + shift
             new_w = max(1.0, x1 - shrink - new_x0)
-            ax.set_position((new_x0 / PAGE_W, pos.y0, new_w / PAGE_W, pos.height))
+            ax.set_position((new_x0 / self.pw, pos.y0, new_w / self.pw, pos.height))
 
-    def table(self, tb: Table) -> None:
+    def _layout(self, tb: Table) -> tuple[list[str], list[list[str]], list[bool], float,
+                                                         tuple[bool, float, list[float]]]:
+        """Column layout of ``tb``: header, cell texts, numeric flags, padding [em] and the choice
+        (landscape?, font size [pt], column widths [em]) — portrait when it fits, else landscape."""
         lang = self.lang
         header = list(tb.columns)
         body = [[format_cell(v, lang) for v in row] for row in tb.rows]
+        nc = t("not_computed", lang)
         numeric = [all(isinstance(r[j], (int, float, np.integer, np.floating)) and not isinstance(r[j], bool)
-                       or r[j] is None for r in tb.rows) and any(r[j] is not None for r in tb.rows)
+                       or r[j] is None or r[j] == nc for r in tb.rows)
+                   and any(r[j] is not None and r[j] != nc for r in tb.rows)
                    for j in range(len(header))] if tb.rows else [False] * len(header)
-        want = []
+
+        # widths in em (font-size units, measured on DejaVu Sans): numbers never wrap, headers
+        # wrap at word boundaries only, text cells wrap at words
+        pad = 1.2  # em, both sides together
+        mins, wants = [], []
         for j, hname in enumerate(header):
-            longest_word = max((len(w) for w in hname.split()), default=4)
-            cell = max((len(r[j]) for r in body), default=0)
-            want.append(min(max(longest_word, cell, 4), 26 if not numeric[j] else 16) + (3.0 if numeric[j] else 1.5))
+            hw = max((text_em(w, bold=True) for w in hname.split()), default=0.0)
+            full = max((text_em(r[j]) for r in body), default=0.0)
+            if numeric[j]:
+                m = max(hw, full, 1.5) + pad
+                mins.append(m)
+                wants.append(m)
+            else:
+                word = max((text_em(w) for r in body for w in r[j].split()), default=0.0)
+                mins.append(max(hw, min(word, 11.0), 2.0) + pad)
+                wants.append(max(mins[-1], min(max(full, text_em(hname, bold=True)), 16.0) + pad))
+        choice = None
+        sizes = [8.0 - 0.25 * i for i in range(9)]  # 8 .. 6 pt
+        for land in (False, True):
+            avail = (PAGE_H if land else PAGE_W) - MARGIN_L - MARGIN_R
+            # the widest size at which every cell fits unwrapped down to 7 pt, else the widest at
+            # which the minimum widths fit (text then wraps at words)
+            for size in sizes:
+                if size >= 7.0 and sum(wants) * size / 72.0 <= avail:
+                    choice = (land, size, list(wants))
+                    break
+            for size in sizes if choice is None else ():
+                em_in = size / 72.0
+                if sum(mins) * em_in <= avail:
+                    extra = avail / em_in - sum(mins)
+                    slack = [w - m for w, m in zip(wants, mins)]
+                    k = min(1.0, extra / sum(slack)) if sum(slack) else 0.0
+                    choice = (land, size, [m + k * sl for m, sl in zip(mins, slack)])
+                    break
+            if choice is not None:
+                break
+        if choice is None:  # too many columns even in landscape at 6 pt: squeeze (long words may break)
+            choice = (True, 6.0, list(mins))
+        return header, body, numeric, pad, choice
+
+    def table(self, tb: Table) -> None:
+        lang = self.lang
+        if not tb.rows:  # an empty table is a sentence, not a lone header
+            self.ensure(0.3 + 2 * LINE_IN)
+            self.text(MARGIN_L, self.y - 0.15, tb.title, fontsize=10, weight="bold", color="#333333", va="center")
+            self.y -= 0.3
+            self.paragraph(t("table.empty", lang), size=8.5, color="#555555")
+            self.y -= 0.12
+            return
+        landscape = self.pw > self.ph
+        header, body, numeric, pad, choice = self._layout(tb)
+        land, size, want = choice
+        if land and not landscape:
+            self.new_page(landscape=True)
+        em_in = size / 72.0
         total = sum(want)
-        size = 8.0
-        while size > 6.0 and total * CHAR_IN * size / BODY_PT > CONTENT_W:
-            size -= 0.25
-        char_in = CHAR_IN * size / BODY_PT
-        scale = CONTENT_W / (total * char_in) if total else 1.0
-        widths = [w * char_in * scale for w in want]
-        chars = [max(4, int(w / char_in) - 1) for w in widths]
+        scale = self.cw / (total * em_in) if total else 1.0
+        widths = [w * em_in * scale for w in want]
+        inner = [w / em_in - pad for w in widths]  # usable width of each column, em
 
-        def wrap(s: str, n: int) -> list[str]:
-            return textwrap.wrap(s, n) or [""]
+        def wrap(s: str, width_em: float, bold: bool = False, whole_words: bool = False) -> list[str]:
+            return wrap_em(s, width_em, bold=bold, whole_words=whole_words)
 
-        head_lines = [wrap(hname, chars[j]) for j, hname in enumerate(header)]
+        head_lines = [wrap(hname, inner[j], bold=True, whole_words=True) for j, hname in enumerate(header)]
+        row_lines = [[[c] if numeric[j] else wrap(c, inner[j])[:8] for j, c in enumerate(r)] for r in body]
         head_h = max(len(x) for x in head_lines) * ROW_IN * 0.85 + 0.08
-        row_lines = [[wrap(c, chars[j])[:3] for j, c in enumerate(r)] for r in body]
         row_hs = [max(len(x) for x in rl) * ROW_IN * 0.85 + 0.05 for rl in row_lines]
 
         def draw_header() -> None:
             assert self.fig is not None
-            self.fig.patches.append(Rectangle((self._fx(MARGIN_L), self._fy(self.y - head_h)), self._fx(CONTENT_W),
+            self.fig.patches.append(Rectangle((self._fx(MARGIN_L), self._fy(self.y - head_h)), self._fx(self.cw),
                                               self._fy(head_h), transform=self.fig.transFigure,
                                               color=PALETTE["primary"], zorder=0))
             x = MARGIN_L
@@ -319,7 +436,7 @@ class _Pdf:
                 draw_header()
             assert self.fig is not None
             if i % 2 == 1:
-                self.fig.patches.append(Rectangle((self._fx(MARGIN_L), self._fy(self.y - rh)), self._fx(CONTENT_W),
+                self.fig.patches.append(Rectangle((self._fx(MARGIN_L), self._fy(self.y - rh)), self._fx(self.cw),
                                                   self._fy(rh), transform=self.fig.transFigure,
                                                   color=PALETTE["light"], zorder=0))
             is_total = bool(body[i]) and body[i][0] in (t("total", "fr"), t("total", "en"))
@@ -331,12 +448,15 @@ class _Pdf:
                               va="baseline", weight="bold" if is_total else "normal")
                 x += widths[j]
             self.y -= rh
-        self.fig.add_artist(Line2D([self._fx(MARGIN_L), self._fx(PAGE_W - MARGIN_R)], [self._fy(self.y)] * 2,
+        self.fig.add_artist(Line2D([self._fx(MARGIN_L), self._fx(self.pw - MARGIN_R)], [self._fy(self.y)] * 2,
                                        color=PALETTE["primary"], lw=0.6))
         self.y -= 0.08
         if tb.notes:
             self.paragraph(tb.notes, size=7.5, color="#555555")
         self.y -= 0.12
+        if land:  # what follows a table that needed landscape starts on a portrait page
+            self.fig = None
+            self.pw, self.ph, self.cw = PAGE_W, PAGE_H, CONTENT_W
 
     def section(self, s: Section, level: int = 1, heading: bool = True) -> None:
         if heading:
@@ -352,7 +472,7 @@ class _Pdf:
         md = self.report.metadata
         if not md:
             return
-        self.new_page()
+        self.new_page(landscape=False)
         self.heading(t("metadata.title", self.lang))
         self.paragraph(t("metadata.intro", self.lang))
         for key, value in md.items():
@@ -368,11 +488,12 @@ class _Pdf:
         when = md.get("generated_at", "")
         n = len(self.pages)
         for i, fig in enumerate(self.pages, start=1):
+            w, h = fig.get_size_inches()
             left = f"Terril · {self.report.title}"
             mid = f"{t('generated_at', self.lang, when=when)} · sha256 {digest}" if when else ""
-            fig.text(self._fx(MARGIN_L), self._fy(0.45), left, fontsize=7, color=PALETTE["grey"])
-            fig.text(0.5, self._fy(0.45), mid, fontsize=7, color=PALETTE["grey"], ha="center")
-            fig.text(self._fx(PAGE_W - MARGIN_R), self._fy(0.45), t("page", self.lang, n=i, total=n), fontsize=7,
+            fig.text(MARGIN_L / w, 0.45 / h, left, fontsize=7, color=PALETTE["grey"])
+            fig.text(0.5, 0.45 / h, mid, fontsize=7, color=PALETTE["grey"], ha="center")
+            fig.text((w - MARGIN_R) / w, 0.45 / h, t("page", self.lang, n=i, total=n), fontsize=7,
                      color=PALETTE["grey"], ha="right")
 
     def build(self) -> list[plt.Figure]:
@@ -380,7 +501,10 @@ class _Pdf:
         self.title_band(r.title, r.subtitle)
         self.section(r.summary, heading=bool(r.summary.title))
         for s in r.sections:
-            self.new_page()
+            # a section that is only wide tables starts on a landscape page with its heading
+            wide = (not s.paragraphs and not s.figures and bool(s.tables) and bool(s.tables[0].rows)
+                    and self._layout(s.tables[0])[4][0])
+            self.new_page(landscape=wide)
             self.section(s)
         self.metadata_page()
         self.footers()
@@ -412,17 +536,32 @@ def write_pdf(report: Report, path: Path) -> Path:
 # XLSX
 
 
-def _sheet_names(tables: Sequence[Table]) -> list[str]:
-    used = {"contents", "metadata"}
+def _sheet_label(key: str, lang: str) -> str:
+    """A table's sheet name in ``lang``: its ``sheet.<key>`` label, ``model_<meter>`` → "Modèle <meter>",
+    else the key."""
+    from analytics.reports.i18n import LABELS
+
+    if f"sheet.{key}" in LABELS:
+        return t(f"sheet.{key}", lang)
+    if key.startswith("model_"):
+        return t("sheet.model", lang, meter=key[len("model_"):])
+    return key
+
+
+def _sheet_names(tables: Sequence[Table], lang: str | None = None) -> list[str]:
+    """Unique sheet (or CSV file) names: translated when ``lang`` is given, else the table keys."""
+    used = {"contents", "metadata"} if lang is None else {t("sheet.contents", lang).lower(),
+                                                          t("sheet.metadata", lang).lower()}
     names = []
     for tb in tables:
-        base = "".join(c if c.isalnum() or c in "_-" else "_" for c in tb.key)[:31] or "table"
+        raw = _sheet_label(tb.key, lang) if lang else tb.key
+        base = "".join(c if c.isalnum() or c in "_- ." else "_" for c in raw)[:31] or "table"
         name, k = base, 2
-        while name in used:
-            suffix = f"_{k}"
+        while name.lower() in used:
+            suffix = f" {k}" if lang else f"_{k}"
             name = base[: 31 - len(suffix)] + suffix
             k += 1
-        used.add(name)
+        used.add(name.lower())
         names.append(name)
     return names
 
@@ -438,7 +577,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
     head_font = Font(bold=True, color="FFFFFF")
     head_fill = PatternFill("solid", fgColor=PALETTE["primary"].lstrip("#"))
     contents = wb.active
-    contents.title = "contents"
+    contents.title = t("sheet.contents", lang)
     contents["A1"] = report.title
     contents["A1"].font = Font(bold=True, size=14)
     contents["A2"] = report.subtitle
@@ -450,7 +589,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
         row += 1
     row += 1
     tables = report.all_tables()
-    names = _sheet_names(tables)
+    names = _sheet_names(tables, lang)
     for col, label in enumerate((t("contents.sheet", lang), t("contents.table", lang), t("contents.notes", lang)), 1):
         c = contents.cell(row=row, column=col, value=label)
         c.font, c.fill = head_font, head_fill
@@ -494,12 +633,13 @@ def write_xlsx(report: Report, path: Path) -> Path:
         if tb.notes:
             ws.cell(row=len(tb.rows) + 3, column=1, value=tb.notes).font = Font(italic=True, color="555555")
 
-    meta = wb.create_sheet("metadata")
+    meta = wb.create_sheet(t("sheet.metadata", lang))
     for j, label in enumerate((t("metadata.key", lang), t("metadata.value", lang)), 1):
         c = meta.cell(row=1, column=j, value=label)
         c.font, c.fill = head_font, head_fill
+    labels = _metadata_labels()
     for i, (k, v) in enumerate(report.metadata.items(), 2):
-        meta.cell(row=i, column=1, value=k)
+        meta.cell(row=i, column=1, value=t(f"metadata.{k}", lang) if f"metadata.{k}" in labels else k)
         meta.cell(row=i, column=2, value=v).alignment = Alignment(wrap_text=True, vertical="top")
     meta.column_dimensions["A"].width = 24
     meta.column_dimensions["B"].width = 120
@@ -552,7 +692,8 @@ def write_csv(report: Report, path: Path) -> Path:
     tables = report.all_tables()
     names = _sheet_names(tables)
     files = {f"{n}.csv": _csv_text(tb.columns, tb.rows, report.lang) for tb, n in zip(tables, names)}
-    files["metadata.csv"] = _csv_text(("key", "value"), report.metadata.items(), report.lang)
+    files["metadata.csv"] = _csv_text((t("metadata.key", report.lang), t("metadata.value", report.lang)),
+                                      report.metadata.items(), report.lang)
     if path.suffix.lower() == ".zip":
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
             for name, text in files.items():
@@ -564,27 +705,63 @@ def write_csv(report: Report, path: Path) -> Path:
     return path
 
 
+#: Version of the JSON layout written by :func:`report_to_dict` (bumped on incompatible changes).
+JSON_SCHEMA_VERSION = 1
+
+
+def _json_cell(value: object, numeric: bool) -> object:
+    v = _plain(value)
+    if numeric and isinstance(v, str):  # "non calculé" / "—" in a numeric column: no number
+        return None
+    return v
+
+
 def report_to_dict(report: Report) -> dict[str, object]:
-    """The report as plain JSON-ready data."""
+    """The report as plain JSON-ready data: stable snake_case keys, numbers as numbers (NaN and
+    "not computed" as null), dates ISO; display labels kept apart (``columns[].label``, titles).
+    A report with :attr:`~analytics.reports.model.Report.data` carries it under ``data``."""
+
+    nc = t("not_computed", report.lang)
+
+    def is_num(v: object) -> bool:
+        return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+    def table(tb: Table) -> dict[str, object]:
+        # a numeric column holds numbers, None, or the "not computed" marker (written as null)
+        numeric = [any(is_num(r[j]) for r in tb.rows) and all(r[j] is None or r[j] == nc or is_num(r[j])
+                                                               for r in tb.rows) for j in range(len(tb.columns))]
+        return {"key": tb.key, "title": tb.title, "notes": tb.notes,
+                "columns": [{"key": k, "label": c, "numeric": n} for k, c, n in zip(tb.keys, tb.columns, numeric)],
+                "rows": [{k: _json_cell(v, n) for k, v, n in zip(tb.keys, r, numeric)} for r in tb.rows]}
 
     def section(s: Section) -> dict[str, object]:
         return {
             "title": s.title,
             "paragraphs": list(s.paragraphs),
             "figures": [{"key": f.key, "title": f.title} for f in s.figures],
-            "tables": [{"key": tb.key, "title": tb.title, "columns": list(tb.columns),
-                        "rows": [[_plain(v) for v in r] for r in tb.rows], "notes": tb.notes} for tb in s.tables],
+            "tables": [table(tb) for tb in s.tables],
         }
 
     return {
+        "schema_version": JSON_SCHEMA_VERSION,
         "kind": report.kind,
         "lang": report.lang,
         "title": report.title,
         "subtitle": report.subtitle,
         "metadata": dict(report.metadata),
+        "data": _plain_tree(report.data) if report.data is not None else None,
         "summary": section(report.summary),
         "sections": [section(s) for s in report.sections],
     }
+
+
+def _plain_tree(value: object) -> object:
+    """``_plain`` applied through dicts, lists and tuples."""
+    if isinstance(value, dict):
+        return {str(k): _plain_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_tree(v) for v in value]
+    return _plain(value)
 
 
 def write_json(report: Report, path: Path) -> Path:
@@ -605,4 +782,4 @@ def write_report(report: Report, path: Path, fmt: str) -> Path:
     return writer(report, path)
 
 
-__all__ = ["FORMATS", "PALETTE", "format_cell", "input_hash", "report_to_dict", "write_report"]
+__all__ = ["FORMATS", "JSON_SCHEMA_VERSION", "PALETTE", "format_cell", "input_hash", "report_to_dict", "write_report"]

@@ -9,6 +9,7 @@ points for InfluxDB.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import textwrap
@@ -22,6 +23,7 @@ from analytics.baseline import fractional_savings_uncertainty
 from analytics.reports.i18n import format_date, format_month, format_number, t, t_tuple
 from analytics.reports.inputs import InputBundle
 from analytics.reports.model import Figure, Report, Section, Table, report_metadata
+from analytics.reports.reasons import explain, ordered, short_reason
 from analytics.reports.render import PALETTE
 from analytics.savings import (
     DEFAULT_VALUE_FACTORS, MeasureResult, MeterSavings, NonRoutineAdjustment, Period, SavingsTotal, ValueFactors,
@@ -61,12 +63,15 @@ def _option_for(usage: str, carrier: str) -> str:
 def compute_savings(bundle: InputBundle, registry: Registry, site_ids: Sequence[str], baseline: Period,
                     reporting: Period, *, adjustments: Sequence[NonRoutineAdjustment] = (),
                     factors: ValueFactors = DEFAULT_VALUE_FACTORS, progress: object | None = None,
-                    measure_dates: Mapping[str, dt.date] | None = None) -> SavingsResult:
+                    measure_dates: Mapping[str, dt.date] | None = None,
+                    include_unqualified: bool = False) -> SavingsResult:
     """Savings of every energy meter of ``site_ids`` (option C on main meters, B on sub-meters and PV).
 
     ``progress`` is an optional callable ``progress(meter_id)`` called after each meter.
     ``measure_dates`` gives the date some measures really took effect when it differs from the
     registry's (the demo's simulated history re-dates its works).
+    ``include_unqualified`` counts meters whose model does not qualify but gives figures
+    (OpenDSM allows it), marked ``forced``: the report then carries a visible warning.
     """
     sites = registry.site_by_id
     meters_reg = registry.meter_by_id
@@ -101,6 +106,8 @@ def compute_savings(bundle: InputBundle, registry: Registry, site_ids: Sequence[
                       and baseline.start <= a.commissioned <= reporting.end]
             if pv_new:  # CalTRACK §2.2.6: net-metering status changed inside the periods
                 s = _with_reason(s, "savings.pv_commissioned_in_period")
+        if include_unqualified and not s.qualifies and s.carrier != "pv":
+            s = dataclasses.replace(s, forced=True)
         out.append(s)
         if progress is not None:
             progress(md.meter)  # type: ignore[operator]
@@ -148,8 +155,6 @@ def _normal_year(typical: np.ndarray, reporting: Period, carrier: str, school_we
 
 
 def _with_reason(s: MeterSavings, reason: str) -> MeterSavings:
-    import dataclasses
-
     return dataclasses.replace(s, reasons=s.reasons + (reason,))
 
 
@@ -257,6 +262,11 @@ def _draw_cusum(s: MeterSavings, bundle: InputBundle, registry: Registry, lang: 
 
 
 def _draw_kpis(tot: SavingsTotal, lang: str):  # noqa: ANN202
+    if not tot.computed:
+        nc = t("not_computed", lang)
+        tiles = [(t(k, lang), nc, PALETTE["grey"]) for k in ("savings.kpi.actual", "savings.kpi.baseline",
+                                                             "savings.kpi.avoided", "savings.kpi.eur", "savings.kpi.co2")]
+        return _draw_tiles(tiles)
     tiles = [
         (t("savings.kpi.actual", lang), format_number(tot.actual_kwh / 1000, lang) + " MWh", PALETTE["actual"]),
         (t("savings.kpi.baseline", lang), format_number(tot.adjusted_baseline_kwh / 1000, lang) + " MWh", PALETTE["primary"]),
@@ -265,7 +275,10 @@ def _draw_kpis(tot: SavingsTotal, lang: str):  # noqa: ANN202
         (t("savings.kpi.eur", lang), format_number(tot.avoided_eur, lang) + " €", PALETTE["accent"]),
         (t("savings.kpi.co2", lang), format_number(tot.avoided_co2_kg / 1000, lang, 1) + " t", PALETTE["accent"]),
     ]
+    return _draw_tiles(tiles)
 
+
+def _draw_tiles(tiles: list[tuple[str, str, str]]):  # noqa: ANN202
     def draw(ax) -> None:  # noqa: ANN001
         from matplotlib.patches import FancyBboxPatch
 
@@ -277,7 +290,8 @@ def _draw_kpis(tot: SavingsTotal, lang: str):  # noqa: ANN202
                                         fc=colour, ec="none", alpha=0.92))
             ax.text(i + 0.5, 0.76, "\n".join(textwrap.wrap(label, 14)), ha="center", va="center", color="white",
                     fontsize=7.5, weight="bold")
-            ax.text(i + 0.5, 0.36, value, ha="center", va="center", color="white", fontsize=11, weight="bold")
+            ax.text(i + 0.5, 0.36, value, ha="center", va="center", color="white",
+                    fontsize=11 if len(value) < 16 else 9, weight="bold")
     return draw
 
 
@@ -289,7 +303,8 @@ def _draw_per_building(result: SavingsResult, registry: Registry, lang: str):  #
         for sid in result.site_ids:
             items = [s for s in result.meters if s.site == sid and s.carrier != "pv"]
             tot = total(sid, "total", items)
-            rows.append((names[sid].name, tot.avoided_kwh / 1000, tot.u90_kwh / 1000))
+            if tot.computed:
+                rows.append((names[sid].name, tot.avoided_kwh / 1000, tot.u90_kwh / 1000))
         y = np.arange(len(rows))
         vals = np.array([r[1] for r in rows])
         errs = np.array([r[2] for r in rows])
@@ -318,6 +333,23 @@ def regressor_label(name: str, lang: str) -> str:
     return t(f"regressor.{name}", lang)
 
 
+def _factor_source(ef, lang: str) -> str:  # noqa: ANN001
+    """The emission factor's provenance in ``lang`` (the defaults have translated texts)."""
+    from analytics.savings import DEFAULT_EMISSION_FACTORS
+
+    if ef in DEFAULT_EMISSION_FACTORS:
+        return t(f"factor.source.{ef.carrier}", lang)
+    return f"{ef.name} — {ef.source}, {ef.vintage}"
+
+
+def _tariff_source(f: ValueFactors, lang: str) -> str:
+    if f.tariff_source == ValueFactors().tariff_source:
+        return t("savings.tariff_source.default", lang)
+    if f.tariff_source == "settings (prices.*)":
+        return t("savings.tariff_source.settings", lang)
+    return f.tariff_source
+
+
 def _carrier(c: str, lang: str) -> str:
     return t(f"carrier.{c}", lang) if c != "total" else t("carrier.total", lang)
 
@@ -326,7 +358,10 @@ def _verdict_text(s: MeterSavings, lang: str) -> str:
     if s.model is None:
         return t("verdict.pass", lang) if s.qualifies else t("verdict.excluded", lang)
     if not s.qualifies:
-        return t("verdict.excluded", lang) + " (" + ", ".join(s.reasons) + ")"
+        head = t("verdict.forced", lang) if s.counted else t("verdict.excluded", lang)
+        codes = ordered(s.reasons)
+        why = short_reason(codes[0], lang) + (f" (+{len(codes) - 1})" if len(codes) > 1 else "")
+        return f"{head} : {why}" if lang == "fr" else f"{head}: {why}"
     return t(f"verdict.{s.model.verdict.status}", lang)
 
 
@@ -375,53 +410,98 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
         verdict = t("savings.verdict.increase", lang)
     else:
         verdict = t("savings.verdict.not_significant", lang)
-    paragraphs = [
-        t("savings.summary.lead", lang, actual=fmt0(pf.actual_kwh), baseline=fmt0(pf.adjusted_baseline_kwh),
-          avoided=fmt0(pf.avoided_kwh), pct=format_number(pf.avoided_pct, lang, 1), eur=fmt0(pf.avoided_eur),
-          co2=fmt0(pf.avoided_co2_kg)),
-        t("savings.summary.uncertainty", lang, u68=fmt0(pf.u68_kwh), u90=fmt0(pf.u90_kwh), verdict=verdict),
-    ]
-    normal_hdd = next((s.normal_year_hdd for s in result.meters if math.isfinite(s.normal_year_hdd)), math.nan)
-    if math.isfinite(pf.normalised_savings_kwh):
-        paragraphs.append(t("savings.summary.normalised", lang, dju=fmt0(normal_hdd), norm=fmt0(pf.normalised_savings_kwh)))
-    excluded = [s.meter for s in result.meters if not s.qualifies]
+    paragraphs: list[str] = []
+    consumption = [s for s in result.meters if s.carrier != "pv"]
+    excluded = [s for s in consumption if not s.counted]
+    forced = [s for s in consumption if s.counted and not s.qualifies]
+    if forced:
+        paragraphs.append(t("savings.summary.forced_warning", lang, n=len(forced),
+                            meters=", ".join(s.meter for s in forced)))
+    if not pf.computed:
+        paragraphs.append(t("savings.summary.not_computed", lang, n=len(consumption)))
+    else:
+        if excluded:
+            paragraphs.append(t("savings.summary.partial", lang, n_ok=len(pf.meters), n=len(consumption)))
+        paragraphs += [
+            t("savings.summary.lead", lang, actual=fmt0(pf.actual_kwh), baseline=fmt0(pf.adjusted_baseline_kwh),
+              avoided=fmt0(pf.avoided_kwh), pct=format_number(pf.avoided_pct, lang, 1), eur=fmt0(pf.avoided_eur),
+              co2=fmt0(pf.avoided_co2_kg)),
+            t("savings.summary.uncertainty", lang, u68=fmt0(pf.u68_kwh), u90=fmt0(pf.u90_kwh), verdict=verdict),
+        ]
+        normal_hdd = next((s.normal_year_hdd for s in result.meters if math.isfinite(s.normal_year_hdd)), math.nan)
+        if math.isfinite(pf.normalised_savings_kwh):
+            paragraphs.append(t("savings.summary.normalised", lang, dju=fmt0(normal_hdd),
+                                norm=fmt0(pf.normalised_savings_kwh)))
     if excluded:
-        paragraphs.append(t("savings.summary.excluded", lang, meters=", ".join(excluded)))
+        paragraphs.append(t("savings.summary.excluded", lang, n=len(excluded)))
+        paragraphs += [explain(s, lang, f"{s.meter} ({sites[s.site].name})") for s in excluded]
+    pv = [s for s in result.meters if s.carrier == "pv"]
+    if pv:
+        prod = sum(s.adjusted_baseline_total_kwh for s in pv if s.reporting_valid_days)
+        paragraphs.append(t("savings.summary.pv", lang, n=len(pv), kwh=fmt0(prod)))
 
+    nc = t("not_computed", lang)
     per_rows = []
     for tot in result.per_site_carrier:
-        if not tot.meters:  # nothing qualified: say so instead of printing zeros
-            per_rows.append((sites[tot.label].name, _carrier(tot.carrier, lang), None, None, None, None, None, None,
-                             None))
+        if tot.carrier == "pv":
             continue
-        per_rows.append((sites[tot.label].name, _carrier(tot.carrier, lang),
-                         tot.actual_kwh if tot.carrier != "pv" else None, tot.adjusted_baseline_kwh,
-                         tot.avoided_kwh, tot.avoided_pct if tot.carrier != "pv" else None, tot.u90_kwh,
-                         tot.avoided_eur, tot.avoided_co2_kg))
-    per_rows.append((t("total", lang), _carrier("total", lang), pf.actual_kwh, pf.adjusted_baseline_kwh, pf.avoided_kwh,
-                     pf.avoided_pct, pf.u90_kwh, pf.avoided_eur, pf.avoided_co2_kg))
+        items = [s for s in result.meters if s.site == tot.label and s.carrier == tot.carrier]
+        codes = list(dict.fromkeys(c for s in items if not s.counted for c in ordered(s.reasons)))
+        note = short_reason(codes[0], lang) + (f" (+{len(codes) - 1})" if len(codes) > 1 else "") if codes else ""
+        if not tot.computed:  # nothing counted: say so instead of printing zeros
+            per_rows.append((sites[tot.label].name, _carrier(tot.carrier, lang), nc, None, None, None, None, None,
+                             None, note))
+            continue
+        if tot.excluded:
+            note = t("savings.note.partial", lang, n=len(tot.excluded), why=note)
+        if tot.forced:
+            note = (note + " ; " if note else "") + t("verdict.forced", lang)
+        per_rows.append((sites[tot.label].name, _carrier(tot.carrier, lang), tot.actual_kwh,
+                         tot.adjusted_baseline_kwh, tot.avoided_kwh, tot.avoided_pct, tot.u90_kwh,
+                         tot.avoided_eur, tot.avoided_co2_kg, note or None))
+    if pf.computed:
+        per_rows.append((t("total", lang), _carrier("total", lang), pf.actual_kwh, pf.adjusted_baseline_kwh,
+                         pf.avoided_kwh, pf.avoided_pct, pf.u90_kwh, pf.avoided_eur, pf.avoided_co2_kg,
+                         t("savings.note.partial_total", lang, n=len(pf.excluded)) if pf.excluded else None))
+    else:
+        per_rows.append((t("total", lang), _carrier("total", lang), nc, None, None, None, None, None, None,
+                         t("savings.note.see_above", lang)))
     per_building = Table("per_building", t("savings.table.per_building", lang),
                          (t("col.site", lang), t("col.carrier", lang), t("col.actual_kwh", lang),
                           t("col.baseline_kwh", lang), t("col.avoided_kwh", lang), t("col.avoided_pct", lang),
-                          t("col.u90_kwh", lang), t("col.avoided_eur", lang), t("col.avoided_co2", lang)),
-                         tuple(per_rows),
-                         notes="— : modèle non qualifié (voir la section du bâtiment). Photovoltaïque : option B "
-                               "(production mesurée), hors total." if lang == "fr"
-                         else "— : model not qualified (see the building's section). Photovoltaics: option B "
-                              "(metered production), not in the total.")
+                          t("col.u90_kwh", lang), t("col.avoided_eur", lang), t("col.avoided_co2", lang),
+                          t("col.note", lang)),
+                         tuple(per_rows), notes=t("savings.note.per_building", lang),
+                         column_keys=("site", "carrier", "actual_kwh", "adjusted_baseline_kwh", "avoided_kwh",
+                                      "avoided_pct", "u90_kwh", "avoided_eur", "avoided_co2_kg", "note"))
+    pv_rows = tuple((s.meter, sites[s.site].name, s.adjusted_baseline_total_kwh if s.reporting_valid_days else None,
+                     t("not_measured", lang), t("not_measured", lang), s.reporting_valid_days,
+                     s.avoided_eur if s.reporting_valid_days else None,
+                     s.avoided_co2_kg if s.reporting_valid_days else None) for s in pv)
+    pv_table = Table("pv_production", t("savings.table.pv", lang),
+                     (t("col.meter", lang), t("col.site", lang), t("col.production_kwh", lang),
+                      t("col.self_consumed_kwh", lang), t("col.exported_kwh", lang), t("col.valid_days", lang),
+                      t("col.value_eur", lang), t("col.avoided_co2", lang)), pv_rows,
+                     notes=t("savings.note.pv", lang),
+                     column_keys=("meter", "site", "production_kwh", "self_consumed_kwh", "exported_kwh", "valid_days",
+                                  "value_eur", "avoided_co2_kg"))
     measure_rows = tuple(
-        (mr.measure, sites[mr.site].name, mr.kind, mr.date, mr.cost_eur, mr.expected_pct, mr.realised_pct, mr.u90_pct,
+        (mr.measure, sites[mr.site].name, t(f"measure.kind.{mr.kind}", lang), mr.date, mr.cost_eur, mr.expected_pct, mr.realised_pct, mr.u90_pct,
          mr.simple_payback_years, t(f"measure.status.{mr.status}", lang)) for mr in result.measures)
     measures = Table("measures", t("savings.table.measures", lang),
                      (t("col.measure", lang), t("col.site", lang), t("col.kind", lang), t("col.date", lang),
                       t("col.cost_eur", lang), t("col.expected_pct", lang), t("col.realised_pct", lang),
-                      "± 90 % [%]", t("col.payback_years", lang), t("col.status", lang)), measure_rows)
-    summary_tables = (per_building,) + ((measures,) if measure_rows else ())
-    summary = Section(t("savings.summary.title", lang), tuple(paragraphs), summary_tables,
-                      (Figure("kpis", t("savings.fig.kpis", lang), _draw_kpis(pf, lang), height_in=1.45),
-                       Figure("per_building_chart", t("savings.fig.per_building", lang),
-                              _draw_per_building(result, registry, lang),
-                              height_in=0.9 + 0.32 * len(result.site_ids))))
+                      "± 90 % [%]", t("col.payback_years", lang), t("col.status", lang)), measure_rows,
+                     column_keys=("measure", "site", "kind", "date", "cost_eur", "expected_pct", "realised_pct",
+                                  "u90_pct", "simple_payback_years", "status"))
+    summary_tables = (per_building,) + ((measures,) if measure_rows else ()) + ((pv_table,) if pv_rows else ())
+    n_bars = sum(1 for sid in result.site_ids
+                 if total(sid, "total", [s for s in consumption if s.site == sid]).computed)
+    summary_figs = [Figure("kpis", t("savings.fig.kpis", lang), _draw_kpis(pf, lang), height_in=1.45)]
+    if n_bars:
+        summary_figs.append(Figure("per_building_chart", t("savings.fig.per_building", lang),
+                                   _draw_per_building(result, registry, lang), height_in=0.9 + 0.32 * n_bars))
+    summary = Section(t("savings.summary.title", lang), tuple(paragraphs), summary_tables, tuple(summary_figs))
 
     sections: list[Section] = []
     for sid in result.site_ids:
@@ -431,9 +511,16 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
         tables: list[Table] = []
         for s in items:
             name = f"{s.meter}"
-            if not s.qualifies:
-                paras.append(t("savings.building.excluded", lang, meter=name, reasons=", ".join(s.reasons)))
+            if s.carrier == "pv":
+                paras.append(t("savings.building.pv", lang, meter=name,
+                               kwh=fmt0(s.adjusted_baseline_total_kwh), days=s.reporting_valid_days)
+                             if s.reporting_valid_days else explain(s, lang, name))
                 continue
+            if not s.counted:
+                paras.append(explain(s, lang, name))
+                continue
+            if not s.qualifies:
+                paras.append(explain(s, lang, name))
             cv = _pct(s.model.metrics.cvrmse) if s.model else math.nan
             paras.append(t("savings.building.lead", lang, meter=name, carrier=_carrier(s.carrier, lang), option=s.option,
                            b0=format_date(s.baseline.start, lang), b1=format_date(s.baseline.end, lang),
@@ -450,7 +537,8 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                      Figure(f"{s.meter}-cusum", f"{name} — {t('savings.fig.cusum', lang)}",
                             _draw_cusum(s, result.bundle, registry, lang), height_in=2.1)]
             tables.append(Table(f"model_{s.meter}"[:31], f"{name} — {t('savings.table.model', lang)}",
-                                (t("col.parameter", lang), t("col.value", lang)), _model_rows(s, lang)))
+                                (t("col.parameter", lang), t("col.value", lang)), _model_rows(s, lang),
+                                column_keys=("parameter", "value")))
         sections.append(Section(sites[sid].name, tuple(paras), tuple(tables), tuple(figs)))
 
     per_meter = Table("per_meter", t("savings.table.per_meter", lang),
@@ -462,10 +550,16 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                       tuple((s.meter, sites[s.site].name, _carrier(s.carrier, lang), s.option, s.actual_total_kwh,
                              s.adjusted_baseline_total_kwh, s.avoided_kwh, _pct(s.savings_fraction), s.u68_kwh,
                              s.u90_kwh, s.normalised_savings_kwh, s.avoided_eur, s.avoided_co2_kg,
-                             _verdict_text(s, lang)) for s in result.meters))
+                             _verdict_text(s, lang)) if s.counted else
+                            (s.meter, sites[s.site].name, _carrier(s.carrier, lang), s.option, nc, None, None, None,
+                             None, None, None, None, None, _verdict_text(s, lang))
+                            for s in consumption),
+                      column_keys=("meter", "site", "carrier", "option", "actual_kwh", "adjusted_baseline_kwh",
+                                   "avoided_kwh", "avoided_pct", "u68_kwh", "u90_kwh", "normalised_savings_kwh_per_year",
+                                   "avoided_eur", "avoided_co2_kg", "verdict"))
     monthly_rows = []
     for s in result.meters:
-        if s.qualifies and s.carrier != "pv":
+        if s.counted and s.carrier != "pv":
             for row in monthly_savings(s, result.factors):
                 monthly_rows.append((s.meter, format_month(row.month, lang), row.adjusted_baseline_wh / 1000,
                                      row.actual_wh / 1000, row.avoided_wh / 1000, row.avoided_eur,
@@ -473,7 +567,9 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
     monthly = Table("monthly", t("savings.table.monthly", lang),
                     (t("col.meter", lang), t("col.month", lang), t("col.baseline_kwh", lang), t("col.actual_kwh", lang),
                      t("col.avoided_kwh", lang), t("col.avoided_eur", lang), t("col.avoided_co2", lang),
-                     t("col.cumulative_kwh", lang)), tuple(monthly_rows))
+                     t("col.cumulative_kwh", lang)), tuple(monthly_rows),
+                    column_keys=("meter", "month", "adjusted_baseline_kwh", "actual_kwh", "avoided_kwh", "avoided_eur",
+                                 "avoided_co2_kg", "cumulative_avoided_kwh"))
     completeness = Table("completeness", t("savings.table.completeness", lang),
                          (t("col.meter", lang), t("col.period", lang), t("col.days", lang), t("col.valid_days", lang),
                           t("col.coverage_pct", lang)),
@@ -482,18 +578,20 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                               100.0 * s.baseline_valid_days / s.baseline_days if s.baseline_days else math.nan),
                              (s.meter, t("period.reporting", lang), int(s.dates.size), s.reporting_valid_days,
                               100.0 * s.reporting_valid_days / s.dates.size if s.dates.size else math.nan))
-                             if s.model is not None or r[1] == t("period.reporting", lang)))
+                             if s.model is not None or r[1] == t("period.reporting", lang)),
+                         column_keys=("meter", "period", "days", "valid_days", "coverage_pct"))
     f = result.factors
     factors = Table("factors", t("savings.table.factors", lang),
                     (t("col.carrier", lang), t("col.tariff", lang), t("col.factor", lang), t("col.source", lang)),
                     tuple((_carrier(c, lang), f.tariff(c), ef.kg_co2e_per_kwh if (ef := f.factor(c)) else None,
-                           f"{ef.name} — {ef.source}, {ef.vintage}" if ef else "") for c in ("electricity", "gas", "heat")),
-                    notes=f"Tarifs / tariffs: {f.tariff_source}. Gaz : kWh PCS ÷ 1,1 → PCI." if lang == "fr"
-                    else f"Tariffs: {f.tariff_source}. Gas: kWh HHV ÷ 1.1 → LHV.")
+                           _factor_source(ef, lang) if ef else "") for c in ("electricity", "gas", "heat")),
+                    notes=t("savings.note.factors", lang, tariffs=_tariff_source(f, lang)),
+                    column_keys=("carrier", "tariff_eur_per_kwh", "factor_kg_co2e_per_kwh", "source"))
     nra = Table("adjustments", t("savings.table.adjustments", lang),
                 (t("col.meter", lang), t("col.start", lang), t("col.end", lang), t("col.energy_kwh", lang),
                  t("col.reason", lang)),
-                tuple((a.meter, a.start, a.end, a.energy_kwh, a.reason) for a in result.adjustments))
+                tuple((a.meter, a.start, a.end, a.energy_kwh, a.reason) for a in result.adjustments),
+                column_keys=("meter", "start", "end", "energy_kwh", "reason"))
     sections.append(Section(t("savings.table.per_meter", lang), (), (per_meter, completeness, monthly)))
     sections.append(Section(t("savings.section.method", lang), t_tuple("savings.method", lang), (factors, nra)))
 
@@ -503,7 +601,120 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                          extra={"sites": ",".join(result.site_ids), "weather": result.bundle.weather_source,
                                 "sources": ",".join(sorted({m.source for m in result.bundle.meters}))})
     subtitle = t("savings.subtitle", lang, scope=scope, start=format_date(rep.start, lang), end=format_date(rep.end, lang))
-    return Report("savings", lang, t("savings.title", lang), subtitle, summary, tuple(sections), md)
+    return Report("savings", lang, t("savings.title", lang), subtitle, summary, tuple(sections), md,
+                  data=savings_data(result, lang))
 
 
-__all__ = ["SavingsResult", "build_savings_report", "compute_savings", "savings_monthly_points"]
+def _num(x: float) -> float | None:
+    return float(x) if x is not None and math.isfinite(float(x)) else None
+
+
+def _total_data(tot: SavingsTotal) -> dict[str, object]:
+    c = tot.computed
+    return {
+        "computed": c, "meters": list(tot.meters), "excluded_meters": list(tot.excluded),
+        "forced_meters": list(tot.forced),
+        **{k: (_num(getattr(tot, k)) if c else None) for k in (
+            "actual_kwh", "adjusted_baseline_kwh", "avoided_kwh", "avoided_pct", "u68_kwh", "u90_kwh",
+            "avoided_eur", "avoided_co2_kg")},
+        "normalised_savings_kwh_per_year": _num(tot.normalised_savings_kwh) if c else None,
+    }
+
+
+def _meter_status(s: MeterSavings) -> str:
+    return "qualified" if s.qualifies else "included_unqualified" if s.counted else "not_computed"
+
+
+def savings_data(result: SavingsResult, lang: str) -> dict[str, object]:
+    """The savings figures as machine-readable data (``Report.data``; schema
+    ``analytics/reports/schemas/savings.schema.json``): snake_case keys with units, numbers
+    as numbers, null where not computed, codes (carriers, statuses, reasons) rather than labels.
+    ``reasons[].text`` is the one label, the sentence in ``lang``."""
+    from analytics.reports.reasons import reason_fix, reason_why
+
+    meters = []
+    for s in result.meters:
+        if s.carrier == "pv":
+            continue
+        c = s.counted
+        m = s.model
+        meters.append({
+            "meter": s.meter, "site": s.site, "carrier": s.carrier, "option": s.option, "status": _meter_status(s),
+            "reasons": [{"code": code, "text": reason_why(code, lang, s), "fix": reason_fix(code, lang)}
+                        for code in s.reasons],
+            "actual_kwh": _num(s.actual_total_kwh) if c else None,
+            "adjusted_baseline_kwh": _num(s.adjusted_baseline_total_kwh) if c else None,
+            "avoided_kwh": _num(s.avoided_kwh) if c else None,
+            "avoided_pct": _num(_pct(s.savings_fraction)) if c else None,
+            "u68_kwh": _num(s.u68_kwh) if c else None, "u90_kwh": _num(s.u90_kwh) if c else None,
+            "normalised_savings_kwh_per_year": _num(s.normalised_savings_kwh) if c else None,
+            "avoided_eur": _num(s.avoided_eur) if c else None, "avoided_co2_kg": _num(s.avoided_co2_kg) if c else None,
+            "baseline_days": s.baseline_days, "baseline_valid_days": s.baseline_valid_days,
+            "reporting_days": int(s.dates.size), "reporting_valid_days": s.reporting_valid_days,
+            "baseline_months": s.baseline_months, "baseline_months_with_temperature": s.baseline_months_with_temperature,
+            "model": None if m is None else {
+                "kind": m.kind, "verdict": m.verdict.status, "intercept_kwh_per_day": _num(m.intercept),
+                "heating_balance_c": _num(m.heating_balance_c), "heating_slope_kwh_per_k_day": _num(m.heating_slope),
+                "cooling_balance_c": _num(m.cooling_balance_c), "cooling_slope_kwh_per_k_day": _num(m.cooling_slope),
+                "regressors_kwh_per_day": {n: _num(v) for n, v in zip(m.regressor_names, m.regressor_coefs)},
+                "n": m.metrics.n, "p": m.metrics.p, "r2": _num(m.metrics.r2), "cvrmse": _num(m.metrics.cvrmse),
+                "nmbe": _num(m.metrics.nmbe), "rho1": _num(m.metrics.rho1), "n_prime": _num(m.metrics.n_prime),
+            },
+        })
+    pv = [{"meter": s.meter, "site": s.site,
+           "production_kwh": _num(s.adjusted_baseline_total_kwh) if s.reporting_valid_days else None,
+           "self_consumed_kwh": None, "exported_kwh": None, "valid_days": s.reporting_valid_days,
+           "value_eur": _num(s.avoided_eur) if s.reporting_valid_days else None,
+           "avoided_co2_kg": _num(s.avoided_co2_kg) if s.reporting_valid_days else None,
+           "reasons": [{"code": code, "text": reason_why(code, lang, s), "fix": reason_fix(code, lang)}
+                       for code in s.reasons]}
+          for s in result.meters if s.carrier == "pv"]
+    monthly = [{"meter": s.meter, "month": f"{row.month.year:04d}-{row.month.month:02d}",
+                "adjusted_baseline_kwh": row.adjusted_baseline_wh / 1000, "actual_kwh": row.actual_wh / 1000,
+                "avoided_kwh": row.avoided_wh / 1000, "avoided_eur": row.avoided_eur,
+                "avoided_co2_kg": row.avoided_co2_kg, "cumulative_avoided_kwh": row.cumulative_avoided_wh / 1000,
+                "valid_days": row.valid_days}
+               for s in result.meters if s.counted and s.carrier != "pv" for row in monthly_savings(s, result.factors)]
+    f = result.factors
+    return {
+        "baseline": {"start": result.baseline.start.isoformat(), "end": result.baseline.end.isoformat()},
+        "reporting": {"start": result.reporting.start.isoformat(), "end": result.reporting.end.isoformat()},
+        "sites": list(result.site_ids),
+        "include_unqualified": any(s.forced for s in result.meters),
+        "portfolio": _total_data(result.portfolio),
+        "per_site_carrier": [{"site": tot.label, "carrier": tot.carrier, **_total_data(tot)}
+                             for tot in result.per_site_carrier if tot.carrier != "pv"],
+        "meters": meters,
+        "pv_production": pv,
+        "measures": [{"measure": mr.measure, "site": mr.site, "kind": mr.kind, "date": mr.date.isoformat(),
+                      "cost_eur": _num(mr.cost_eur), "expected_pct": _num(mr.expected_pct),
+                      "realised_pct": _num(mr.realised_pct), "u90_pct": _num(mr.u90_pct),
+                      "avoided_kwh": _num(mr.avoided_kwh), "avoided_eur_per_year": _num(mr.avoided_eur_per_year),
+                      "simple_payback_years": _num(mr.simple_payback_years), "status": mr.status,
+                      "meters": list(mr.meters)} for mr in result.measures],
+        "monthly": monthly,
+        "factors": [{"carrier": c, "tariff_eur_per_kwh": _num(f.tariff(c)),
+                     "factor_kg_co2e_per_kwh": _num(ef.kg_co2e_per_kwh) if (ef := f.factor(c)) else None,
+                     "source": _factor_source(ef, lang) if ef else None} for c in ("electricity", "gas", "heat")],
+        "adjustments": [{"meter": a.meter, "start": a.start.isoformat(), "end": a.end.isoformat(),
+                         "energy_kwh": _num(a.energy_kwh), "reason": a.reason} for a in result.adjustments],
+        "weather_source": result.bundle.weather_source,
+    }
+
+
+def savings_summary_line(result: SavingsResult, lang: str) -> str:
+    """One line for the terminal, in ``lang``: the portfolio's avoided energy, or "not computed" and why."""
+    pf = result.portfolio
+    cons = [s for s in result.meters if s.carrier != "pv"]
+    if not pf.computed:
+        codes = sorted({short_reason(c, lang) for s in cons for c in s.reasons})
+        return t("cli.savings.not_computed", lang, n=len(cons), why=", ".join(codes) or "—")
+    f = lambda v: format_number(v, lang)  # noqa: E731
+    line = t("cli.savings.line", lang, avoided=f(pf.avoided_kwh), u90=f(pf.u90_kwh), eur=f(pf.avoided_eur),
+             co2=f(pf.avoided_co2_kg), n_ok=len(pf.meters), n=len(cons))
+    if pf.forced:
+        line += " " + t("cli.savings.forced", lang, n=len(pf.forced))
+    return line
+
+
+__all__ = ["SavingsResult", "build_savings_report", "compute_savings", "savings_monthly_points", "savings_summary_line"]

@@ -15,15 +15,21 @@ from analytics.reports.inputs import InputBundle, simulated_input_bundle
 from analytics.reports.model import Figure, Report, Section, Table, report_metadata
 from analytics.reports.render import PALETTE, input_hash, write_report
 from analytics.tertiaire import (
-    MILESTONES, MIN_FLOOR_AREA_M2, OperatLayout, TertiaireStatus, building_status, carrier_year, heating_share,
-    operat_csv, operat_rows, target_reduction, year_total,
+    CABS_YEAR, MILESTONES, MIN_FLOOR_AREA_M2, TertiaireStatus, building_status, carrier_year, heating_share,
+    operat_csv, operat_layout, operat_rows, target_reduction, year_total,
 )
 from terril.registry import Registry, Site
 
 
 def subject_sites(registry: Registry) -> list[Site]:
-    """Sites with ``tertiaire = true``, ≥ 1 000 m² and a reference year."""
-    return [s for s in registry.sites if s.tertiaire and s.floor_area_m2 >= MIN_FLOOR_AREA_M2 and s.reference_year]
+    """Sites with ``tertiaire = true`` and ≥ 1 000 m² (with or without a reference year: those
+    without one are reported with "données insuffisantes" on the relative target)."""
+    return [s for s in registry.sites if s.tertiaire and s.floor_area_m2 >= MIN_FLOOR_AREA_M2]
+
+
+def reference_years(sites: Sequence[Site]) -> list[int]:
+    """The distinct reference years of ``sites`` (those without one are left out)."""
+    return sorted({int(s.reference_year) for s in sites if s.reference_year})
 
 
 def compute_statuses(registry: Registry, year: int, reference: dict[int, InputBundle], current: InputBundle,
@@ -41,8 +47,9 @@ def compute_statuses(registry: Registry, year: int, reference: dict[int, InputBu
                     continue
                 share = heating_share(md.carrier, site.heating_carrier)
                 acc.append(carrier_year(md.carrier, int(y), b.dates, md.energy_kwh, b.hdd_of(md.site), share,
-                                           dju_reference))
-        out.append(building_status(site.id, site.floor_area_m2, int(site.reference_year or 0), year, ref, cur))
+                                        dju_reference))
+        out.append(building_status(site.id, site.floor_area_m2, int(site.reference_year or 0), year, ref, cur,
+                                   target=site.tertiaire_target, cabs_kwh_m2=site.tertiaire_cabs_kwh_m2))
     return out
 
 
@@ -58,6 +65,10 @@ def _draw_trajectory(st: TertiaireStatus, lang: str):  # noqa: ANN202
         ax.plot([st.reference_year], [st.reference_kwh / 1000], "s", color=PALETTE["grey"], ms=6)
         ax.plot([st.year], [st.current_kwh / 1000], "D", color=colour, ms=7, label=t("tertiaire.legend.adjusted", lang))
         ax.plot([st.year], [raw], "x", color=PALETTE["actual"], ms=7, label=t("tertiaire.legend.raw", lang))
+        if np.isfinite(st.cabs_kwh_m2):
+            cabs_mwh = st.cabs_kwh_m2 * st.floor_area_m2 / 1000
+            ax.plot([CABS_YEAR, 2050], [cabs_mwh, cabs_mwh], ls="--", color=PALETTE["accent"], lw=1.2,
+                    label=t("tertiaire.legend.cabs", lang))
         ax.set_ylabel("MWh")
         ax.set_ylim(0, None)
         ax.yaxis.set_major_formatter(lambda v, _: format_number(v, lang))
@@ -66,37 +77,77 @@ def _draw_trajectory(st: TertiaireStatus, lang: str):  # noqa: ANN202
     return draw
 
 
+def _no_data_why(st: TertiaireStatus, lang: str) -> str | None:
+    """Why a building has "not enough data" on the relative target (None when it has enough)."""
+    if st.relative_status != "no_data":
+        return None
+    if not st.reference_year:
+        return t("tertiaire.why.no_reference_year", lang)
+    if not st.reference or not np.isfinite(st.reference_kwh):
+        return t("tertiaire.why.reference_incomplete", lang, year=st.reference_year)
+    return t("tertiaire.why.year_incomplete", lang, year=st.year)
+
+
 def build_tertiaire_report(statuses: Sequence[TertiaireStatus], registry: Registry, year: int, lang: str, *,
                            input_sha256: str, data_range: str, dju_reference: float,
                            generated_at: dt.datetime | None = None) -> Report:
     sites = registry.site_by_id
     n_on = sum(s.status in ("on_track", "achieved") for s in statuses)
     n_late = sum(s.status == "late" for s in statuses)
+    n_nodata = sum(s.status == "no_data" for s in statuses)
+
+    def st(code: str) -> str:
+        return t(f"tertiaire.status.{code}", lang)
+
     status_rows = tuple(
-        (sites[s.site].name, s.floor_area_m2, s.reference_year, s.reference_kwh, s.current_kwh,
-         s.current_kwh / s.floor_area_m2 if s.floor_area_m2 else None, 100 * s.reduction, 100 * s.target, s.gap_kwh,
-         t(f"tertiaire.status.{s.status}", lang)) for s in statuses)
+        (sites[s.site].name, s.floor_area_m2, t(f"tertiaire.target.{s.target_kind}", lang), st(s.status),
+         st(s.relative_status), st(s.absolute_status)) for s in statuses)
     status_table = Table("status", t("tertiaire.table.status", lang),
-                         (t("col.site", lang), t("col.surface_m2", lang), t("col.reference_year", lang),
-                          t("col.reference_kwh", lang), t("col.adjusted_kwh", lang), t("col.kwh_m2", lang),
-                          t("col.reduction_pct", lang), t("col.target_pct", lang), t("col.gap_kwh", lang),
-                          t("col.status", lang)), status_rows)
+                         (t("col.site", lang), t("col.surface_m2", lang), t("col.target_chosen", lang),
+                          t("col.status", lang), t("col.status_relative", lang), t("col.status_absolute", lang)),
+                         status_rows, notes=t("tertiaire.note.status", lang),
+                         column_keys=("site", "surface_m2", "target", "status", "relative_status", "absolute_status"))
+    relative_rows = tuple(
+        (sites[s.site].name, s.reference_year or None, s.reference_kwh if s.reference else None,
+         s.current_kwh if s.current else None, 100 * s.reduction, 100 * s.target, s.gap_kwh, st(s.relative_status),
+         _no_data_why(s, lang)) for s in statuses)
+    relative_table = Table("relative", t("tertiaire.table.relative", lang),
+                           (t("col.site", lang), t("col.reference_year", lang), t("col.reference_kwh", lang),
+                            t("col.adjusted_kwh", lang), t("col.reduction_pct", lang), t("col.target_pct", lang),
+                            t("col.gap_kwh", lang), t("col.status", lang), t("col.note", lang)), relative_rows,
+                           column_keys=("site", "reference_year", "reference_kwh", "adjusted_kwh", "reduction_pct",
+                                        "target_pct", "gap_kwh", "status", "note"))
+    absolute_rows = tuple(
+        (sites[s.site].name, s.cabs_kwh_m2, s.reference_intensity_kwh_m2, s.intensity_kwh_m2, s.absolute_path_kwh_m2,
+         st(s.absolute_status), sites[s.site].tertiaire_cabs_source or None) for s in statuses)
+    absolute_table = Table("absolute", t("tertiaire.table.absolute", lang),
+                           (t("col.site", lang), t("col.cabs_kwh_m2", lang), t("col.reference_kwh_m2", lang),
+                            t("col.kwh_m2", lang), t("col.path_kwh_m2", lang), t("col.status", lang),
+                            t("col.source", lang)), absolute_rows, notes=t("tertiaire.note.absolute", lang),
+                           column_keys=("site", "cabs_kwh_m2", "reference_intensity_kwh_m2", "intensity_kwh_m2",
+                                        "path_kwh_m2", "status", "cabs_source"))
     year_rows = tuple((sites[s.site].name, t(f"carrier.{c.carrier}", lang), c.year, c.raw_kwh, c.dju,
                        100 * c.heating_share, c.adjusted_kwh, 100 * c.coverage)
                       for s in statuses for c in (*s.reference, *s.current))
     years_table = Table("years", t("tertiaire.table.years", lang),
                         (t("col.site", lang), t("col.carrier", lang), t("col.year", lang), t("col.raw_kwh", lang),
-                         t("col.dju", lang), "Part chauffage [%]" if lang == "fr" else "Heating share [%]",
+                         t("col.dju", lang), t("col.heating_share_pct", lang),
                          t("col.adjusted_kwh", lang), t("col.coverage_pct", lang)), year_rows,
+                        column_keys=("site", "carrier", "year", "raw_kwh", "dju", "heating_share_pct", "adjusted_kwh",
+                                     "coverage_pct"),
                         notes=(f"DJU de référence : {format_number(dju_reference, lang)} (méthode COSTIC, base 18 °C)."
                                if lang == "fr" else
                                f"Reference HDD: {format_number(dju_reference, lang)} (COSTIC method, base 18 °C)."))
     summary = Section(t("tertiaire.summary.title", lang),
-                      (t("tertiaire.summary.lead", lang, n=len(statuses), year=year, on_track=n_on, late=n_late),
-                       t("tertiaire.summary.caveat", lang)), (status_table,))
+                      (t("tertiaire.summary.lead", lang, n=len(statuses), year=year, on_track=n_on, late=n_late,
+                         no_data=n_nodata),
+                       t("tertiaire.summary.targets", lang,
+                         n_abs=sum(s.target_kind == "absolute" for s in statuses),
+                         n_rel=sum(s.target_kind == "relative" for s in statuses)),
+                       t("tertiaire.summary.caveat", lang)), (status_table, relative_table, absolute_table))
     sections = [Section(t("tertiaire.fig.trajectory", lang), (), (),
                         tuple(Figure(f"traj-{s.site}", sites[s.site].name, _draw_trajectory(s, lang), height_in=2.9)
-                              for s in statuses if s.status != "no_data"))]
+                              for s in statuses if s.relative_status != "no_data"))]
     sections.append(Section(t("tertiaire.table.years", lang), (), (years_table,)))
     params = json.dumps({"dju_reference": round(dju_reference, 1), "milestones": MILESTONES,
                          "heating_shares": {s.site: {c.carrier: c.heating_share for c in s.current} for s in statuses}},
@@ -113,7 +164,7 @@ def simulated_statuses(registry: Registry, year: int, seed: int) -> tuple[list[T
     ids = [s.id for s in sites]
     current = simulated_input_bundle(registry, ids, dt.date(year, 1, 1), dt.date(year, 12, 31), seed=seed)
     reference: dict[int, InputBundle] = {}
-    for ry in sorted({int(s.reference_year or 0) for s in sites}):
+    for ry in reference_years(sites):
         rids = [s.id for s in sites if s.reference_year == ry]
         reference[ry] = simulated_input_bundle(registry, rids, dt.date(ry, 1, 1), dt.date(ry, 12, 31), seed=seed)
     bundles = [current, *reference.values()]
@@ -133,11 +184,12 @@ def write_tertiaire_examples(registry: Registry, out: Path, generated_at: dt.dat
                                      dju_reference=dju_ref, generated_at=generated_at)
         paths.append(write_report(rep, out / f"tertiaire-{year}-{lang}.pdf", "pdf"))
     rows = [r for s in statuses for r in operat_rows(s, efa_name=registry.site_by_id[s.site].name,
-                                                     activity_category=registry.site_by_id[s.site].kind)]
+                                                     activity_category=registry.site_by_id[s.site].kind, lang="fr")]
     p = out / f"operat-{year}.csv"
-    p.write_bytes(operat_csv(rows, OperatLayout()))
+    p.write_bytes(operat_csv(rows, operat_layout("fr")))
     paths.append(p)
     return paths
 
 
-__all__ = ["build_tertiaire_report", "compute_statuses", "simulated_statuses", "subject_sites", "write_tertiaire_examples"]
+__all__ = ["build_tertiaire_report", "compute_statuses", "reference_years", "simulated_statuses", "subject_sites",
+           "write_tertiaire_examples"]

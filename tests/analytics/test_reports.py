@@ -28,14 +28,14 @@ def test_labels_and_formats() -> None:
     add_labels({"test.x": {"fr": "x", "en": "x"}})
     with pytest.raises(ValueError):
         add_labels({"test.x": {"fr": "y", "en": "y"}})
-    assert format_number(12345.6, "fr", 1) == "12 345,6"
+    assert format_number(12345.6, "fr", 1) == "12\u202f345,6"  # narrow no-break space: never wraps
     assert format_number(12345.6, "en", 1) == "12,345.6"
     assert format_number(-0.01, "en", 0) == "0"
     assert format_number(float("nan"), "fr") == "—"
     assert format_date(dt.date(2026, 11, 18), "fr") == "18/11/2026"
     assert format_date(dt.date(2026, 11, 18), "en") == "2026-11-18"
     assert format_date(dt.date(2026, 11, 1), "fr", long=True) == "1er novembre 2026"
-    assert format_cell(2025, "fr") == "2025" and format_cell(12345, "fr") == "12 345"
+    assert format_cell(2025, "fr") == "2025" and format_cell(12345, "fr") == "12\u202f345"
     assert format_cell(None, "en") == "—" and format_cell(True, "fr") == "oui"
 
 
@@ -73,11 +73,12 @@ def test_writers(tmp_path: Path) -> None:
     assert data.startswith(b"%PDF") and data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") >= 3
     xlsx = write_report(r, tmp_path / "r.xlsx", "xlsx")
     wb = openpyxl.load_workbook(xlsx)
-    assert wb.sheetnames == ["contents", "per_building", "per_building_2", "metadata"]
-    ws = wb["per_building"]
+    # one language at a time: sheet names and metadata labels follow the report's language
+    assert wb.sheetnames == ["Sommaire", "Par bâtiment", "Par bâtiment 2", "Reproductibilité"]
+    ws = wb["Par bâtiment"]
     assert ws["A1"].value == "Bâtiment" and ws["A1"].font.bold and ws.freeze_panes == "A2"
     assert ws["B3"].value == pytest.approx(1000.5) and isinstance(ws["C2"].value, dt.datetime)
-    assert wb["metadata"]["A2"].value == "data_range"
+    assert wb["Reproductibilité"]["A2"].value == "Période des données"
     z = write_report(r, tmp_path / "r.zip", "csv")
     with zipfile.ZipFile(z) as f:
         names = f.namelist()
@@ -87,7 +88,9 @@ def test_writers(tmp_path: Path) -> None:
     folder = write_report(_report("en"), tmp_path / "csvdir", "csv")
     assert "1000.5" in (folder / "per_building.csv").read_text(encoding="utf-8-sig")
     js = json.loads(write_report(r, tmp_path / "r.json", "json").read_text())
-    assert js["sections"][0]["tables"][0]["rows"][1][2] == "2025-01-02"
+    # machine-readable: rows keyed by column key, labels apart
+    tb = js["sections"][0]["tables"][0]
+    assert tb["rows"][1][tb["columns"][2]["key"]] == "2025-01-02"
     assert js["metadata"]["input_sha256"] == input_hash(b"x")
     with pytest.raises(ValueError):
         write_report(r, tmp_path / "r.doc", "doc")

@@ -52,6 +52,6 @@ def test_report_carries_figures_and_reproducibility(result, tmp_path: Path) -> N
     total = per.rows[-1]
     assert total[0] == "Total" and total[4] == pytest.approx(r.portfolio.avoided_kwh)
     wb = openpyxl.load_workbook(write_report(rep, tmp_path / "s.xlsx", "xlsx"))
-    assert {"per_building", "per_meter", "monthly", "completeness", "metadata"} <= set(wb.sheetnames)
+    assert {"Per building", "Per meter", "Monthly", "Completeness", "Reproducibility"} <= set(wb.sheetnames)
     pdf = write_report(rep, tmp_path / "s.pdf", "pdf")
     assert pdf.stat().st_size > 50_000

@@ -92,3 +92,94 @@ def test_operat_export_layout() -> None:
     assert operat_csv(rows, custom).decode().splitlines()[1] == "2012,natural_gas,100000"
     with pytest.raises(ValueError):
         OperatLayout(columns=(("x", "nope"),))
+
+
+def test_operat_worksheet_follows_the_language() -> None:
+    from analytics.tertiaire import operat_layout
+
+    ref = [_cy("gas", 2012, 100_000.4)]
+    st = building_status("mairie", 1250.5, 2012, 2025, ref, [_cy("gas", 2025, 70_000.0)])
+    fr = operat_csv(operat_rows(st, efa_name="Hôtel de ville", activity_category="town_hall", lang="fr"),
+                    operat_layout("fr")).decode("utf-8-sig").splitlines()
+    en = operat_csv(operat_rows(st, efa_name="Hôtel de ville", activity_category="town_hall", lang="en"),
+                    operat_layout("en")).decode("utf-8-sig").splitlines()
+    assert fr[0].startswith("Identifiant EFA;Nom de l'EFA;SIRET") and "Type d'énergie" in fr[0]
+    assert en[0].startswith("EFA id,EFA name,SIRET") and "coverage" not in fr[1] and "couverture" in fr[1]
+    assert ";1250,5;" in fr[1] and ",1250.5," in en[1]
+    assert ";natural_gas;" in fr[1] and ",natural_gas," in en[1]  # codes stay codes
+    with pytest.raises(ValueError):
+        operat_layout("de")
+
+
+def test_both_targets_side_by_side_and_the_chosen_one_decides() -> None:
+    ref = [_cy("gas", 2015, 200_000.0)]  # 2 000 m² → 100 kWh/m² in the reference year
+    cur = [_cy("gas", 2025, 170_000.0)]  # 85 kWh/m², −15 %
+    rel = building_status("s", 2000.0, 2015, 2025, ref, cur, cabs_kwh_m2=90.0)
+    ab = building_status("s", 2000.0, 2015, 2025, ref, cur, target="absolute", cabs_kwh_m2=90.0)
+    assert rel.relative_status == ab.relative_status == "late"  # −15 % < the −26,7 % due in 2025
+    assert rel.absolute_status == ab.absolute_status == "achieved"  # 85 ≤ Cabs 90
+    assert rel.status == "late" and ab.status == "achieved" and ab.target_kind == "absolute"
+    assert ab.intensity_kwh_m2 == pytest.approx(85.0) and ab.reference_intensity_kwh_m2 == pytest.approx(100.0)
+    above = building_status("s", 2000.0, 2015, 2025, ref, [_cy("gas", 2025, 190_000.0)], target="absolute",
+                            cabs_kwh_m2=80.0)
+    # path from 100 (2015) to 80 (2030): 2025 is due 100 − 20·10/15 = 86.7 kWh/m²; 95 is late
+    assert above.absolute_path_kwh_m2 == pytest.approx(100 - 20 * 10 / 15)
+    assert above.status == "late"
+    assert building_status("s", 2000.0, 2015, 2025, ref, cur).absolute_status == "not_set"
+
+
+def test_buildings_without_reference_data_are_never_on_track() -> None:
+    cur = [_cy("gas", 2025, 10_000.0)]  # tiny consumption: would look "on track" against anything
+    no_ref = building_status("s", 2000.0, 0, 2025, [], cur)
+    assert no_ref.status == "no_data" and math.isnan(no_ref.gap_kwh)
+    no_path = building_status("s", 2000.0, 0, 2025, [], [_cy("gas", 2025, 400_000.0)], target="absolute",
+                              cabs_kwh_m2=90.0)
+    assert no_path.status == "no_data"  # above Cabs, and no reference to draw a trajectory
+    assert building_status("s", 2000.0, 2015, 2025, [_cy("gas", 2015, 200_000.0)], [], target="absolute",
+                           cabs_kwh_m2=90.0).status == "no_data"
+    with pytest.raises(ValueError):
+        building_status("s", 2000.0, 2015, 2025, [], cur, target="absolute")
+
+
+def test_registry_validates_the_target_choice() -> None:
+    from terril.errors import RegistryError
+    from terril.registry import parse_registry
+
+    site = {"id": "s", "name": "S", "kind": "office", "floor_area_m2": 1500, "latitude": 50.0, "longitude": 2.8,
+            "tertiaire": True}
+    with pytest.raises(RegistryError) as info:
+        parse_registry({"sites": [dict(site, tertiaire_target="absolute")]})
+    assert "tertiaire_cabs_kwh_m2" in info.value.problems[0].reason
+    with pytest.raises(RegistryError) as info:
+        parse_registry({"sites": [dict(site, tertiaire_cabs_kwh_m2=90.0)]})
+    assert "tertiaire_cabs_source" in info.value.problems[0].reason
+    with pytest.raises(RegistryError):
+        parse_registry({"sites": [dict(site, tertiaire_target="both")]})
+    ok = parse_registry({"sites": [dict(site, tertiaire_target="absolute", tertiaire_cabs_kwh_m2=90.0,
+                                        tertiaire_cabs_source="OPERAT attestation 2025")]})
+    assert ok.sites[0].tertiaire_target == "absolute"
+
+
+def test_report_counts_missing_reference_as_not_enough_data() -> None:
+    from analytics.reports.tertiaire_report import build_tertiaire_report, compute_statuses, subject_sites
+    from terril.registry import load_registry
+
+    reg = load_registry()
+    site = next(s for s in subject_sites(reg) if s.reference_year)
+    statuses = compute_statuses(reg, 2025, {}, _empty_bundle(), 2400.0)  # no reference bundle, no data
+    assert statuses and all(s.status == "no_data" for s in statuses)
+    rep = build_tertiaire_report(statuses, reg, 2025, "fr", input_sha256="0" * 64, data_range="none",
+                                 dju_reference=2400.0)
+    assert f"{len(statuses)} ont des données insuffisantes" in rep.summary.paragraphs[0]
+    assert "0 sont sur la trajectoire" in rep.summary.paragraphs[0]
+    row = next(r for r in rep.summary.tables[0].rows if r[0] == site.name)
+    assert row[3] == "données insuffisantes"
+    rel = next(r for r in rep.summary.tables[1].rows if r[0] == site.name)
+    assert rel[-1].startswith(f"année de référence {site.reference_year} incomplète")
+
+
+def _empty_bundle():  # noqa: ANN202
+    from analytics.reports.inputs import InputBundle
+
+    d = np.arange(np.datetime64("2025-01-01"), np.datetime64("2026-01-01"))
+    return InputBundle(d, np.full(d.size, np.nan), np.full(d.size, np.nan), ())
