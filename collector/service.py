@@ -50,7 +50,7 @@ from collector.spool import Spool, SpoolFull
 from collector.watchdog import Watchdog, backoff_s, expected_silence_s
 from collector.writer import RetryLater, WriteResult, write_batch
 from terril.endpoints import MqttEndpoint, make_mqtt_client
-from terril.errors import ConfigError, InfluxAuthError, MqttError, TerrilError
+from terril.errors import ConfigError, InfluxAuthError, InfluxUnavailableError, MqttError, TerrilError
 from terril.influx import InfluxClient
 from terril.lineprotocol import LineProtocolError, format_point
 from terril.readings import Point
@@ -269,6 +269,20 @@ class _Session:
         self.closing = True
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def influx_startup_note(influx: InfluxClient) -> str | None:
+    """None when InfluxDB answers ``/ping``; else a one-line warning saying the collector will spool.
+
+    The collector starts all the same (after a crash, an OOM kill or a redeploy during an outage):
+    it connects to the broker, spools to disk, acknowledges from the spool and drains when
+    InfluxDB answers again.
+    """
+    try:
+        influx.ping()
+    except InfluxUnavailableError as err:
+        return f"{err.message}: starting anyway, spooling to disk until InfluxDB answers"
+    return None
 
 
 class Collector:

@@ -114,6 +114,19 @@ def stack_down_cmd(data_dir: DataDirOpt = None, config: ConfigOpt = None) -> Non
     console.print(f"Stopped: {', '.join(stopped)}" if stopped else "Nothing was running.")
 
 
+@stack_app.command("restart")
+def stack_restart_cmd(server: Annotated[str, typer.Argument(help="mosquitto or influxdb.")],
+                      data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+    """Restart one server of the local stack (same ports, config and data)."""
+    from terril.stack import stack_restart
+
+    settings = _settings(config, data_dir)
+    with err_console.status(f"Restarting {server}…"):
+        state = stack_restart(settings.data_dir, server)
+    pid = state.mosquitto_pid if server == "mosquitto" else state.influxd_pid
+    console.print(f"[green]{server} restarted[/green] (pid {pid})")
+
+
 @stack_app.command("status")
 def stack_status_cmd(data_dir: DataDirOpt = None, config: ConfigOpt = None,
                      json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
@@ -181,7 +194,7 @@ def settings_show_cmd(config: ConfigOpt = None, data_dir: DataDirOpt = None, reg
 def collect_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
     """Run the collector: MQTT -> decode -> InfluxDB, until SIGTERM or Ctrl-C."""
     from collector.mapping import Pipeline
-    from collector.service import Collector
+    from collector.service import Collector, influx_startup_note
     from terril.endpoints import influx_endpoint, mqtt_endpoint
 
     settings = _settings(config, data_dir, registry)
@@ -189,8 +202,11 @@ def collect_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
     pipeline = Pipeline(reg)
     if pipeline.unknown_formats:
         raise ConfigError(f"{reg.source}: devices use unknown payload formats: {', '.join(pipeline.unknown_formats)}")
-    influx = influx_endpoint(settings, "collector").client(settings.influx.timeout_s, settings.collector.gzip_level)
-    influx.ping()
+    influx = influx_endpoint(settings, "collector", require_running=False).client(
+        settings.influx.timeout_s, settings.collector.gzip_level)
+    note = influx_startup_note(influx)  # InfluxDB down is no reason not to start: the collector spools
+    if note:
+        err_console.print(f"[yellow]{note}[/yellow]")
     collector = Collector(pipeline, mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector,
                           data_dir=settings.data_dir)
     err_console.print(f"Collecting for {len(reg.devices)} devices of {reg.town.name} → {influx.url} "
@@ -520,7 +536,11 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
     settings = _settings(config, data_dir, registry)
     reg = _registry(settings)
     influx = influx_endpoint(settings, "collector").client(settings.influx.timeout_s, settings.collector.gzip_level)
-    influx.ping()
+    from collector.service import influx_startup_note
+
+    note = influx_startup_note(influx)  # InfluxDB down is no reason not to start: the collector spools
+    if note:
+        err_console.print(f"[yellow]{note}[/yellow]")
     collector = Collector(Pipeline(reg), mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector,
                           data_dir=settings.data_dir)
     stop = threading.Event()
