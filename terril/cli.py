@@ -140,6 +140,10 @@ def stack_status_cmd(data_dir: DataDirOpt = None, config: ConfigOpt = None,
         return
     if status["running"]:
         console.print(f"[green]running[/green]  MQTT {status['mqtt_url']}  InfluxDB {status['influx_url']}")
+    elif status["mosquitto"] or status["influxdb"]:
+        down = "mosquitto" if not status["mosquitto"] else "influxdb"
+        console.print(f"[yellow]{down} is down[/yellow] (data folder {status['data_dir']}); "
+                      f"start it with `terril stack restart {down}`")
     else:
         console.print(f"[yellow]not running[/yellow] (data folder {status['data_dir']}); start it with `terril stack up`")
     if not status["running"]:
@@ -535,7 +539,8 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
 
     settings = _settings(config, data_dir, registry)
     reg = _registry(settings)
-    influx = influx_endpoint(settings, "collector").client(settings.influx.timeout_s, settings.collector.gzip_level)
+    influx = influx_endpoint(settings, "collector", require_running=False).client(
+        settings.influx.timeout_s, settings.collector.gzip_level)
     from collector.service import influx_startup_note
 
     note = influx_startup_note(influx)  # InfluxDB down is no reason not to start: the collector spools
@@ -547,7 +552,8 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
     log = logging.getLogger("terril.run")
 
     def scheduler() -> None:
-        with influx_endpoint(settings, "analytics").client(settings.influx.timeout_s) as client:
+        # InfluxDB may be down now: each run that fails is retried at the next period
+        with influx_endpoint(settings, "analytics", require_running=False).client(settings.influx.timeout_s) as client:
             while not stop.wait(analyze_every):
                 try:
                     report = analyze(client, reg, Path(settings.data_dir), prices=settings.prices)

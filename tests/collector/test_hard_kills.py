@@ -384,6 +384,11 @@ def test_stack_restart_and_status_after_a_restart_by_hand(private_stack):
     old = stack_status(data)["mosquitto_pid"]
     assert kill_mosquitto(private_stack)
     assert stack_status(data)["mosquitto"] is False
+    env = dict(os.environ, TERRIL_DATA_DIR=data, COLUMNS="200")
+    env.pop("TERRIL_CONFIG", None)
+    down = subprocess.run([sys.executable, "-m", "terril.cli", "stack", "status"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert down.returncode == 1 and "mosquitto is down" in down.stdout
     # restarted by hand, as an operator would: same binary, same config, a PID terril did not record
     with open(Path(data) / "stack" / "logs" / "mosquitto-by-hand.log", "ab") as out:
         by_hand = subprocess.Popen([find_binary("mosquitto"), "-c", str(private_stack.mosquitto_conf)], stdout=out,
@@ -394,8 +399,6 @@ def test_stack_restart_and_status_after_a_restart_by_hand(private_stack):
     by_hand.wait(10)
     assert state.mosquitto_pid not in (None, by_hand.pid)
     influx_before = stack_status(data)["influxd_pid"]
-    env = dict(os.environ, TERRIL_DATA_DIR=data)
-    env.pop("TERRIL_CONFIG", None)
     done = subprocess.run([sys.executable, "-m", "terril.cli", "stack", "restart", "influxdb"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
