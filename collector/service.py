@@ -12,7 +12,8 @@ Delivery guarantees (see docs/delivery.md):
 * **Idempotent.** Every point's timestamp is fixed before it is written or spooled (device
   time, else the first receipt; a redelivery seen by the same process reuses its first
   receipt time), so a redelivery or a replay overwrites the same point.
-* **Outages.** InfluxDB unreachable or answering 5xx/429: batches go to the spool, which a
+* **Outages.** InfluxDB unreachable or answering 5xx/429 — also at start-up, which does not
+  wait for it: batches go to the spool, which a
   replayer thread writes back in order (backlog before new data) once InfluxDB answers. A full
   spool stops the acknowledgements (counted, logged): the broker keeps the messages. Broker
   lost: paho reconnects with exponential backoff, plus jitter here, and we resubscribe; a
