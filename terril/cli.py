@@ -534,15 +534,13 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
 
     from analytics.jobs.analyze import analyze
     from collector.mapping import Pipeline
-    from collector.service import Collector
+    from collector.service import Collector, influx_startup_note
     from terril.endpoints import influx_endpoint, mqtt_endpoint
 
     settings = _settings(config, data_dir, registry)
     reg = _registry(settings)
     influx = influx_endpoint(settings, "collector", require_running=False).client(
         settings.influx.timeout_s, settings.collector.gzip_level)
-    from collector.service import influx_startup_note
-
     note = influx_startup_note(influx)  # InfluxDB down is no reason not to start: the collector spools
     if note:
         err_console.print(f"[yellow]{note}[/yellow]")
