@@ -383,7 +383,13 @@ def test_stack_restart_and_status_after_a_restart_by_hand(private_stack):
     data = private_stack.data_dir
     old = stack_status(data)["mosquitto_pid"]
     assert kill_mosquitto(private_stack)
-    assert stack_status(data)["mosquitto"] is False
+    # a process that only names the config file (an editor, a grep) is not the server
+    decoy = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", str(private_stack.mosquitto_conf)])
+    try:
+        assert stack_status(data)["mosquitto"] is False
+    finally:
+        decoy.kill()
+        decoy.wait(10)
     env = dict(os.environ, TERRIL_DATA_DIR=data, COLUMNS="200")
     env.pop("TERRIL_CONFIG", None)
     down = subprocess.run([sys.executable, "-m", "terril.cli", "stack", "status"], cwd=ROOT, env=env,
