@@ -64,8 +64,8 @@ class Node:
 
     def start(self, timeout_s: float = 120) -> None:
         with open(self.folder / "log" / "stdout.log", "ab") as out:
-            self.proc = subprocess.Popen([SERVER], env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
+            self.proc = subprocess.Popen([SERVER], env=self.env, cwd=self.folder, stdout=out,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
