@@ -86,7 +86,7 @@ def _session(state, on_message=None) -> mqtt.Client:  # noqa: ANN001
     props.SessionExpiryInterval = 3600
     c.connect("127.0.0.1", state.mqtt_port, clean_start=False, properties=props)
     c.loop_start()
-    if not done.wait(10):
+    if not done.wait(60):
         raise SystemExit("no SUBACK from the broker")
     return c
 
@@ -166,7 +166,7 @@ def main() -> None:
     args = parser.parse_args()
     default = "changes:" + MOSQUITTO_AUTOSAVE[1].split()[1] if len(MOSQUITTO_AUTOSAVE) == 2 \
         else "interval:" + MOSQUITTO_AUTOSAVE[0].split()[1]
-    settings = args.setting or [default, "interval:30", "changes:100", "changes:1000"]
+    settings = args.setting or list(dict.fromkeys([default, "interval:30", "changes:1000", "changes:100"]))
     with tempfile.TemporaryDirectory(prefix="terril-broker-kill-") as tmp:
         state, _ = stack_up(Path(tmp) / "stack")
         try:

@@ -368,7 +368,7 @@ def _backlog_killed(state, db, tmp_path, n: int, rate: float) -> int:  # noqa: A
 
 def test_mosquitto_sigkilled_holding_a_backlog_for_a_stopped_collector(private_stack, db, tmp_path):
     """The issue's case: the old schedule lost every message of a backlog younger than 30 s (1,772 of 20,000)."""
-    _backlog_killed(private_stack, db, tmp_path, 2000, 4000)
+    _backlog_killed(private_stack, db, tmp_path, 3000, 4000)
 
 
 @pytest.mark.slow
