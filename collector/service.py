@@ -12,7 +12,8 @@ Delivery guarantees (see docs/delivery.md):
 * **Idempotent.** Every point's timestamp is fixed before it is written or spooled (device
   time, else the first receipt; a redelivery seen by the same process reuses its first
   receipt time), so a redelivery or a replay overwrites the same point.
-* **Outages.** InfluxDB unreachable or answering 5xx/429: batches go to the spool, which a
+* **Outages.** InfluxDB unreachable or answering 5xx/429 — also at start-up, which does not
+  wait for it: batches go to the spool, which a
   replayer thread writes back in order (backlog before new data) once InfluxDB answers. A full
   spool stops the acknowledgements (counted, logged): the broker keeps the messages. Broker
   lost: paho reconnects with exponential backoff, plus jitter here, and we resubscribe; a
@@ -57,7 +58,7 @@ from collector.spool import Spool, SpoolFull
 from collector.watchdog import Watchdog, backoff_s, expected_silence_s
 from collector.writer import RetryLater, WriteResult, write_batch
 from terril.endpoints import MqttEndpoint, make_mqtt_client
-from terril.errors import ConfigError, InfluxAuthError, MqttError, RegistryError, TerrilError
+from terril.errors import ConfigError, InfluxAuthError, InfluxUnavailableError, MqttError, RegistryError, TerrilError
 from terril.influx import InfluxClient
 from terril.lineprotocol import LineProtocolError, format_point
 from terril.readings import Point
@@ -289,6 +290,20 @@ class _Session:
         self.closing = True
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def influx_startup_note(influx: InfluxClient) -> str | None:
+    """None when InfluxDB answers ``/ping``; else a one-line warning saying the collector will spool.
+
+    The collector starts all the same (after a crash, an OOM kill or a redeploy during an outage):
+    it connects to the broker, spools to disk, acknowledges from the spool and drains when
+    InfluxDB answers again.
+    """
+    try:
+        influx.ping()
+    except InfluxUnavailableError as err:
+        return f"{err.message}: starting anyway, spooling to disk until InfluxDB answers"
+    return None
 
 
 class Collector:

@@ -114,6 +114,19 @@ def stack_down_cmd(data_dir: DataDirOpt = None, config: ConfigOpt = None) -> Non
     console.print(f"Stopped: {', '.join(stopped)}" if stopped else "Nothing was running.")
 
 
+@stack_app.command("restart")
+def stack_restart_cmd(server: Annotated[str, typer.Argument(help="mosquitto or influxdb.")],
+                      data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+    """Restart one server of the local stack (same ports, config and data)."""
+    from terril.stack import stack_restart
+
+    settings = _settings(config, data_dir)
+    with err_console.status(f"Restarting {server}…"):
+        state = stack_restart(settings.data_dir, server)
+    pid = state.mosquitto_pid if server == "mosquitto" else state.influxd_pid
+    console.print(f"[green]{server} restarted[/green] (pid {pid})")
+
+
 @stack_app.command("status")
 def stack_status_cmd(data_dir: DataDirOpt = None, config: ConfigOpt = None,
                      json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
@@ -127,6 +140,10 @@ def stack_status_cmd(data_dir: DataDirOpt = None, config: ConfigOpt = None,
         return
     if status["running"]:
         console.print(f"[green]running[/green]  MQTT {status['mqtt_url']}  InfluxDB {status['influx_url']}")
+    elif status["mosquitto"] or status["influxdb"]:
+        down = "mosquitto" if not status["mosquitto"] else "influxdb"
+        console.print(f"[yellow]{down} is down[/yellow] (data folder {status['data_dir']}); "
+                      f"start it with `terril stack restart {down}`")
     else:
         console.print(f"[yellow]not running[/yellow] (data folder {status['data_dir']}); start it with `terril stack up`")
     if not status["running"]:
@@ -181,7 +198,7 @@ def settings_show_cmd(config: ConfigOpt = None, data_dir: DataDirOpt = None, reg
 def collect_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
     """Run the collector: MQTT -> decode -> InfluxDB, until SIGTERM or Ctrl-C."""
     from collector.mapping import Pipeline
-    from collector.service import Collector
+    from collector.service import Collector, influx_startup_note
     from terril.endpoints import influx_endpoint, mqtt_endpoint
 
     settings = _settings(config, data_dir, registry)
@@ -189,8 +206,11 @@ def collect_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
     pipeline = Pipeline(reg)
     if pipeline.unknown_formats:
         raise ConfigError(f"{reg.source}: devices use unknown payload formats: {', '.join(pipeline.unknown_formats)}")
-    influx = influx_endpoint(settings, "collector").client(settings.influx.timeout_s, settings.collector.gzip_level)
-    influx.ping()
+    influx = influx_endpoint(settings, "collector", require_running=False).client(
+        settings.influx.timeout_s, settings.collector.gzip_level)
+    note = influx_startup_note(influx)  # InfluxDB down is no reason not to start: the collector spools
+    if note:
+        err_console.print(f"[yellow]{note}[/yellow]")
     collector = Collector(pipeline, mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector,
                           data_dir=settings.data_dir)
     from collector.reload import local_broker_sync  # live reload: file change or SIGHUP; broker ACL follows
@@ -521,13 +541,16 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
 
     from analytics.jobs.analyze import analyze
     from collector.mapping import Pipeline
-    from collector.service import Collector
+    from collector.service import Collector, influx_startup_note
     from terril.endpoints import influx_endpoint, mqtt_endpoint
 
     settings = _settings(config, data_dir, registry)
     reg = _registry(settings)
-    influx = influx_endpoint(settings, "collector").client(settings.influx.timeout_s, settings.collector.gzip_level)
-    influx.ping()
+    influx = influx_endpoint(settings, "collector", require_running=False).client(
+        settings.influx.timeout_s, settings.collector.gzip_level)
+    note = influx_startup_note(influx)  # InfluxDB down is no reason not to start: the collector spools
+    if note:
+        err_console.print(f"[yellow]{note}[/yellow]")
     collector = Collector(Pipeline(reg), mqtt_endpoint(settings, "collector"), influx, settings.mqtt, settings.collector,
                           data_dir=settings.data_dir)
     from collector.reload import local_broker_sync  # live reload: the analytics read the registry in force
@@ -537,7 +560,8 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
     log = logging.getLogger("terril.run")
 
     def scheduler() -> None:
-        with influx_endpoint(settings, "analytics").client(settings.influx.timeout_s) as client:
+        # InfluxDB may be down now: each run that fails is retried at the next period
+        with influx_endpoint(settings, "analytics", require_running=False).client(settings.influx.timeout_s) as client:
             while not stop.wait(analyze_every):
                 try:
                     current = collector.pipeline.registry

@@ -56,10 +56,11 @@ class InfluxEndpoint:
                             timeout_s=timeout_s, gzip_level=gzip_level)
 
 
-def local_stack(settings: Settings) -> StackState:
-    """The running local stack of ``settings.data_dir``, or a StackError saying how to start it."""
+def local_stack(settings: Settings, needs: tuple[str, ...] = ("mosquitto", "influxdb")) -> StackState:
+    """The local stack of ``settings.data_dir`` with the servers in ``needs`` running, or a StackError
+    saying how to start it."""
     state = read_state(settings.data_dir)
-    if state is None or not all(is_running(state).values()):
+    if state is None or not all(alive for name, alive in is_running(state).items() if name in needs):
         raise StackError(f"the local stack in {settings.data_dir} is not running",
                          hint="start it with `terril stack up`, or set TERRIL_MQTT__URL and TERRIL_INFLUX__URL")
     return state
@@ -74,7 +75,7 @@ def mqtt_endpoint(settings: Settings, role: str = "collector") -> MqttEndpoint:
         tls = parsed.scheme == "mqtts"
         return MqttEndpoint(parsed.hostname, parsed.port or (8883 if tls else 1883), settings.mqtt.username,
                             mqtt_password(settings), tls, str(settings.mqtt.ca_file) if settings.mqtt.ca_file else None)
-    state = local_stack(settings)
+    state = local_stack(settings, ("mosquitto",))
     user, password = state.mqtt_credentials(role)
     if settings.mqtt.ca_file is not None and state.mqtt_tls_port:
         # a CA configured for the local stack: use its TLS listener
@@ -82,8 +83,11 @@ def mqtt_endpoint(settings: Settings, role: str = "collector") -> MqttEndpoint:
     return MqttEndpoint("127.0.0.1", state.mqtt_port, user, password)
 
 
-def influx_endpoint(settings: Settings, role: str = "admin") -> InfluxEndpoint:
+def influx_endpoint(settings: Settings, role: str = "admin", *, require_running: bool = True) -> InfluxEndpoint:
     """InfluxDB endpoint from the settings, or the local stack's for ``role``.
+
+    ``require_running=False``: the local stack's address even while its InfluxDB is down (the
+    collector starts and spools during an outage).
 
     Roles on a local stack started with ``--influx-auth``: ``collector`` (write only),
     ``reader`` (read only: exports, Grafana), ``analytics`` (read and write the database),
@@ -93,7 +97,7 @@ def influx_endpoint(settings: Settings, role: str = "admin") -> InfluxEndpoint:
     if settings.influx.url:
         return InfluxEndpoint(settings.influx.url, settings.influx.database, settings.influx.username,
                               influx_password(settings))
-    state = local_stack(settings)
+    state = local_stack(settings, ("influxdb",) if require_running else ())
     user, password = state.influx_credentials(role)
     return InfluxEndpoint(state.influx_url, settings.influx.database, user, password)
 

@@ -93,8 +93,10 @@ def test_services_health_checks_restart_and_volumes(compose: dict) -> None:
     used = {v.split(":")[0] for s in services.values() for v in s.get("volumes", []) if not v.startswith((".", "/"))}
     assert used == declared == {"mosquitto-data", "influxdb-data", "grafana-data", "collector-data", "analytics-data",
                                 "portal-data", "proxy-data", "proxy-config"}
-    for dep in ("mosquitto", "influxdb"):
-        assert services["collector"]["depends_on"][dep]["condition"] == "service_healthy"
+    assert services["collector"]["depends_on"]["mosquitto"]["condition"] == "service_healthy"
+    # the collector starts while InfluxDB is down, and spools
+    assert services["collector"]["depends_on"]["influxdb"]["condition"] == "service_started"
+    assert services["influxdb"]["environment"]["INFLUXDB_DATA_WAL_FSYNC_DELAY"] == "0s"
 
 
 def _binds(svc: dict) -> dict[str, str]:

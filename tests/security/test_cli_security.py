@@ -35,6 +35,7 @@ def test_broker_config_then_device_add_list_revoke(tmp_path: Path, registry_file
     assert r.exit_code == 0, r.output
     conf = (out / "mosquitto.conf").read_text()
     assert "allow_anonymous false" in conf and "listener 8883" in conf and "certfile /mosquitto/certs/server.crt" in conf
+    assert "autosave_on_changes true\nautosave_interval 1\n" in conf  # a save per change (docs/delivery.md)
     assert set(read_password_entries(out / "passwd")) == {"terril-admin", "terril-collector"}
     for secret in (out / "secrets").iterdir():
         assert stat.S_IMODE(secret.stat().st_mode) == 0o600
