@@ -58,7 +58,9 @@ from collector.spool import Spool, SpoolFull
 from collector.watchdog import Watchdog, backoff_s, expected_silence_s
 from collector.writer import RetryLater, WriteResult, write_batch
 from terril.endpoints import MqttEndpoint, make_mqtt_client
-from terril.errors import ConfigError, InfluxAuthError, InfluxUnavailableError, MqttError, RegistryError, TerrilError
+from terril.errors import (
+    ConfigError, InfluxAuthError, InfluxUnavailableError, MqttError, RegistryError, TerrilError,
+)
 from terril.influx import InfluxClient
 from terril.lineprotocol import LineProtocolError, format_point
 from terril.readings import Point
