@@ -113,10 +113,9 @@ def _l(key: str, lang: str, **fmt: object) -> str:
 
 def _fmt(value: float, digits: int = 0, lang: str = "en") -> str:
     """A number in ``lang``'s format: ``1 234,5`` in French (narrow no-break space), ``1,234.5`` in English."""
-    text = f"{value:,.{digits}f}"
-    if lang == "fr":
-        return text.replace(",", "\u202f").replace(".", ",")
-    return text
+    from analytics.reports.i18n import format_number
+
+    return format_number(value, lang, digits)
 
 
 def demo_now_ns(text: str | None) -> int:
