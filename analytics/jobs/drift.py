@@ -51,6 +51,7 @@ from analytics.jobs.rollups import MeterRollup, expected_interval_s
 from analytics.savings import SEASON_HDD_BASE_C, in_heating_season, model_inputs
 from terril.calendar import day_types, is_closed, local_dates
 from terril.influx import InfluxClient
+from terril.timeutil import local_date, local_midnight_ns
 from terril.readings import Point
 from terril.registry import Meter, Registry, Site
 from terril.settings import PricesSettings
@@ -112,12 +113,24 @@ def _daily(client: InfluxClient, meter: Meter, start_ns: int, end_ns: int) -> tu
     return t, v
 
 
-def _weather(client: InfluxClient, registry: Registry, start_ns: int, end_ns: int) -> dict[int, float]:
-    wm = next((m for m in registry.meters if m.carrier == "weather"), None)
-    if wm is None:
+def _weather(client: InfluxClient, registry: Registry, start_ns: int, end_ns: int,
+             site_id: str | None = None) -> dict[int, float]:
+    """Daily mean temperature by local midnight of ``site_id``'s own weather source (its
+    ``weather_meter``'s station, or its imported ``weather_station``), else the town's first station."""
+    src = registry.weather_source(site_id or "")
+    if src is None:
         return {}
+    if src.meter is None:  # an imported station's daily or hourly values, averaged per local day
+        q = (f"SELECT temp_air_c FROM imported WHERE kind = 'temperature' AND station = $station "
+             f"AND time >= {start_ns} AND time < {end_ns}")
+        acc: dict[int, list[float]] = {}
+        for s in client.query(q, params={"station": str(src.station)}):
+            for r in s.values:
+                if r[1] is not None:
+                    acc.setdefault(local_midnight_ns(local_date(int(r[0]))), []).append(float(r[1]))
+        return {k: float(np.mean(v)) for k, v in acc.items()}
     q = f"SELECT temp_mean_c FROM weather_daily WHERE site = $site AND time >= {start_ns} AND time < {end_ns}"
-    return {int(r[0]): float(r[1]) for s in client.query(q, params={"site": wm.site}) for r in s.values
+    return {int(r[0]): float(r[1]) for s in client.query(q, params={"site": src.meter.site}) for r in s.values
             if r[1] is not None}
 
 
@@ -537,17 +550,28 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
     """Fit baselines, detect drift, base-load, silent and stuck meters up to ``end_ns``."""
     report = DriftReport()
     start_ns = end_ns - history_days * DAY_NS
-    temps = _weather(client, registry, start_ns, end_ns)
-    weather_t = weather_c = None
-    wm = next((m for m in registry.meters if m.carrier == "weather"), None)
-    if wm is not None:
-        weather_t, ws = query_meter_series(client, wm.id, ["temp_air_c"], start_ns, end_ns)
-        weather_c = ws["temp_air_c"]
+    # each site's own weather source (Site.weather_meter / weather_station), read once per source
+    daily_by_source: dict[str, dict[int, float]] = {}
+    hourly_by_source: dict[str, tuple[np.ndarray | None, np.ndarray | None]] = {}
+
+    def site_weather(site_id: str) -> tuple[dict[int, float], np.ndarray | None, np.ndarray | None]:
+        src = registry.weather_source(site_id)
+        key = src.key if src is not None else ""
+        if key not in daily_by_source:
+            daily_by_source[key] = _weather(client, registry, start_ns, end_ns, site_id)
+            hourly: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
+            if src is not None and src.meter is not None:
+                wt, ws = query_meter_series(client, src.meter.id, ["temp_air_c"], start_ns, end_ns)
+                hourly = (wt, ws["temp_air_c"])
+            hourly_by_source[key] = hourly
+        return daily_by_source[key], *hourly_by_source[key]
+
     points: list[Point] = []
     targets = meters if meters is not None else [m for m in registry.meters if m.carrier in
                                                   ("electricity", "gas", "heat", "water")]
     for meter in targets:
         site = registry.site_by_id[meter.site]
+        temps, weather_t, weather_c = site_weather(meter.site)
         t, kwh = _daily(client, meter, start_ns, end_ns)
         th = wh = ht = None
         if meter.carrier in ("electricity", "gas", "heat"):

@@ -88,3 +88,19 @@ def test_two_stations_each_site_its_own(influx_db) -> None:  # noqa: ANN001
     for s in (mairie, salle):
         assert s.qualifies, s.reasons
         assert abs(s.avoided_kwh) <= max(s.u90_kwh, 1e-6 * s.adjusted_baseline_total_kwh)
+
+
+def test_the_drift_job_reads_each_sites_own_station(influx_db) -> None:  # noqa: ANN001
+    from analytics.jobs.drift import _weather
+    from terril.timeutil import local_midnight_ns
+
+    reg = _registry()
+    ta, tb = _temps(0.0), _temps(6.0)
+    for station, temps in (("62001001", ta), ("62002001", tb)):
+        store_import(influx_db, parse_import(_meteo_file(station, temps), station=station), site="meteo",
+                     meter="meteo-t", source="mf", station=station)
+    start, end = local_midnight_ns(DAYS[0]), local_midnight_ns(DAYS[-1] + dt.timedelta(days=1))
+    for site, temps in (("mairie", ta), ("salle", tb)):
+        daily = _weather(influx_db, reg, start, end, site)
+        got = np.array([daily[local_midnight_ns(d)] for d in DAYS])
+        assert np.allclose(got, temps, atol=0.051), site
