@@ -1,4 +1,9 @@
-"""The command line: --help everywhere, --version, the demo end to end, and export of exactly what was published."""
+"""The command line: --help everywhere, --version, the demo end to end, and export of exactly what was published.
+
+``--help`` and the usage errors run in-process (``helpers.run_terril``: the same ``terril.cli.main``,
+without a 1-2 s interpreter start each); ``--version`` and one ``--help`` keep a real subprocess as a
+smoke test of ``python -m terril.cli``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import sys
 
 import pytest
 
+from helpers import run_terril
 from terril import __version__
 from terril.cli import app
 
@@ -40,18 +46,24 @@ def test_version():
     assert result.returncode == 0 and result.stdout.strip() == f"terril {__version__}"
 
 
+def test_help_through_a_real_subprocess():
+    result = _run("--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout and "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("path", _commands(app))
 def test_help_on_every_command(path):
-    result = _run(*path, "--help")
+    result = run_terril(*path, "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout
 
 
 def test_usage_errors_are_one_message_not_a_traceback():
-    result = _run("export", "readings", "--site", "BAD SITE", "--start", "2026-01-01", "--end", "2026-01-02")
+    result = run_terril("export", "readings", "--site", "BAD SITE", "--start", "2026-01-01", "--end", "2026-01-02")
     assert result.returncode == 2
     assert "invalid site id" in result.stderr and "Traceback" not in result.stderr
-    result = _run("simulate", "--days", "0")
+    result = run_terril("simulate", "--days", "0")
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
