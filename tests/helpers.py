@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from collector.mapping import Pipeline
 from collector.service import Collector
@@ -99,3 +99,13 @@ def run_terril(*args: str, input: bytes | str | None = None, env: dict[str, str]
     if text:
         return subprocess.CompletedProcess(list(args), code, stdout.decode(), stderr.decode())
     return subprocess.CompletedProcess(list(args), code, stdout, stderr)
+
+
+def subset_registry(registry: Registry, sites: Iterable[str]) -> Registry:
+    """The part of ``registry`` about ``sites``: simulations cut to the sites a test needs."""
+    keep = set(sites)
+    return Registry(registry.town, tuple(s for s in registry.sites if s.id in keep),
+                    tuple(m for m in registry.meters if m.site in keep),
+                    tuple(d for d in registry.devices if d.site in keep),
+                    tuple(a for a in registry.pv_arrays if a.site in keep), (),
+                    tuple(r for r in registry.planned_roofs if r.site in keep))
