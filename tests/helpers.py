@@ -82,8 +82,11 @@ def run_terril(*args: str, input: bytes | str | None = None, env: dict[str, str]
 
         overrides = {k: None for k in os.environ if k not in env}
         overrides.update(env)
+    import logging
+
     runner = CliRunner()
     argv = sys.argv
+    handlers = list(logging.root.handlers)  # the command's logging.basicConfig must not outlive it
     with runner.isolation(input=input, env=overrides) as (out, err, _):
         sys.argv = ["terril", *args]
         try:
@@ -93,6 +96,8 @@ def run_terril(*args: str, input: bytes | str | None = None, env: dict[str, str]
             code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         finally:
             sys.argv = argv
+            for handler in [h for h in logging.root.handlers if h not in handlers]:
+                logging.root.removeHandler(handler)
             sys.stdout.flush()
             sys.stderr.flush()
         stdout, stderr = out.getvalue(), err.getvalue()
