@@ -45,8 +45,10 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(VENV)/bin/terril demo
 
+# two workers (pytest-xdist, one per core; each starts its own stack on free ports, a file's tests stay
+# together); the 15 slowest tests are listed before pytest's summary line, which says the wall time
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15
 
 bench: setup
 	$(PY) bench/ingest.py
