@@ -322,11 +322,17 @@ def parse_registry(data: dict[str, Any], source: str = "<memory>") -> Registry:
 
     raw_sections = {name: data.get(name, []) if isinstance(data.get(name, []), list) else [] for name in _SECTIONS}
 
+    first_index: dict[str, dict[Any, int]] = {}  # per section: id -> index of its first raw entry (one pass each)
+
     def raw_index(section: str, entry: Any) -> int:
-        for i, raw in enumerate(raw_sections[section]):
-            if isinstance(raw, dict) and raw.get("id", raw.get("site")) == getattr(entry, "id", getattr(entry, "site", None)):
-                return i
-        return -1
+        if section not in first_index:
+            index: dict[Any, int] = {}
+            for i, raw in enumerate(raw_sections[section]):
+                key = raw.get("id", raw.get("site")) if isinstance(raw, dict) else None
+                if isinstance(key, str):
+                    index.setdefault(key, i)
+            first_index[section] = index
+        return first_index[section].get(getattr(entry, "id", getattr(entry, "site", None)), -1)
 
     for m in parsed["meters"]:
         where = f"meters[{raw_index('meters', m)}] (id {m.id!r})"
