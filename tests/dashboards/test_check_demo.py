@@ -10,7 +10,8 @@ import pytest
 
 from helpers import run_terril as _run
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# the session's demo (a year of history, analytics, savings) is set up inside this test's time budget
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 
 def test_dashboards_check_passes_on_the_demo(demo_run):
