@@ -88,7 +88,9 @@ def test_metrics_and_health_endpoints(stack, influx_db):
         for topic, payload in native(registry, 200):
             publisher.publish(topic, payload)
         publisher.publish("terril/site-00/site-00-d00/telemetry", b"not json")
-        assert wait_for(lambda: collector.stats.messages_acked >= 201, 20)
+        # acks also count the retained statuses of the session's other collectors (how many depends on the
+        # tests before this one): wait for the points too, or the metrics may be read before the last write
+        assert wait_for(lambda: collector.stats.messages_acked >= 201 and collector.stats.points_written >= 201, 20)
         base = f"http://127.0.0.1:{collector.metrics_port}"
         text = httpx.get(f"{base}/metrics", timeout=5).text
         # the broker also hands us the retained status of every collector (not device data)
