@@ -46,9 +46,10 @@ demo: setup
 	$(VENV)/bin/terril demo
 
 # two workers (pytest-xdist, one per core; each starts its own stack on free ports, a file's tests stay
-# together); the 15 slowest tests are listed before pytest's summary line, which says the wall time
+# together, files in collection order: tests/conftest.py puts the modules with slow tests first);
+# the 15 slowest tests are listed before pytest's summary line, which says the wall time
 test: setup
-	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 bench: setup
 	$(PY) bench/ingest.py
