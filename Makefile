@@ -48,8 +48,11 @@ demo: setup
 	@echo ""
 	@echo "Web portal on the demo data: $(VENV)/bin/terril demo --serve  (prints http://127.0.0.1:8080/ and a demo login; Ctrl-C stops)"
 
+# two workers (pytest-xdist, one per core; each starts its own stack on free ports, a file's tests stay
+# together, files in collection order: tests/conftest.py puts the modules with slow tests first);
+# the 15 slowest tests are listed before pytest's summary line, which says the wall time
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 bench: setup
 	$(PY) bench/ingest.py

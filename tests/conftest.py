@@ -7,8 +7,11 @@ gets its own InfluxDB database, so tests cannot see each other's points.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -79,3 +82,47 @@ def private_influx(private_stack: StackState) -> Iterator[InfluxClient]:
         yield client
     finally:
         client.close()
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One run of ``terril demo`` into the session stack: its output and where its data is."""
+
+    result: subprocess.CompletedProcess[str]
+    env: dict[str, str]
+    influx_url: str
+    database: str
+
+
+#: the demo the session shares: 3 live days through MQTT after the default 400 days of history
+DEMO_ARGS = ("demo", "--days", "3", "--seed", "11", "--keep-stack")
+
+
+@pytest.fixture(scope="session")
+def demo_run(stack: StackState) -> DemoRun:
+    """``terril demo`` (:data:`DEMO_ARGS`) run once per test session into its own database of the session stack.
+
+    The full demo (a year of history, analytics, savings) is the slowest thing the suite does;
+    every test that reads a demo database shares this one and must not write into it. The
+    demo's exit code is the test's business (``result.returncode``): a failed demo fails the
+    tests that use it, not the session.
+    """
+    database = "demo_session"
+    env = dict(os.environ, TERRIL_DATA_DIR=stack.data_dir, COLUMNS="200", TERRIL_INFLUX__URL=stack.influx_url,
+               TERRIL_INFLUX__DATABASE=database)
+    env.pop("TERRIL_REGISTRY", None)
+    env.pop("TERRIL_CONFIG", None)
+    result = subprocess.run([sys.executable, "-m", "terril.cli", *DEMO_ARGS], capture_output=True, text=True,
+                            timeout=1800, env=env)
+    return DemoRun(result, env, stack.influx_url, database)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules holding a ``slow`` test run first (each module's own order unchanged).
+
+    With ``make test``'s two workers (``--dist loadfile``), a long module handed out last runs
+    alone at the end while the other worker idles; started first, the short modules fill in
+    around it.
+    """
+    slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow_modules)  # stable: False sorts first

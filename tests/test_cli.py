@@ -1,4 +1,9 @@
-"""The command line: --help everywhere, --version, the demo end to end, and export of exactly what was published."""
+"""The command line: --help everywhere, --version, the demo end to end, and export of exactly what was published.
+
+The demos run as subprocesses; ``--help``, the usage errors, export, analyze and alerts run
+in-process (``helpers.run_terril``: the same ``terril.cli.main``, without a 1-2 s interpreter start
+each); ``--version`` and one ``--help`` keep a real subprocess as a smoke test of ``python -m terril.cli``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import sys
 
 import pytest
 
+from helpers import run_terril
 from terril import __version__
 from terril.cli import app
 
@@ -40,18 +46,24 @@ def test_version():
     assert result.returncode == 0 and result.stdout.strip() == f"terril {__version__}"
 
 
+def test_help_through_a_real_subprocess():
+    result = _run("--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout and "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("path", _commands(app))
 def test_help_on_every_command(path):
-    result = _run(*path, "--help")
+    result = run_terril(*path, "--help")
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout
 
 
 def test_usage_errors_are_one_message_not_a_traceback():
-    result = _run("export", "readings", "--site", "BAD SITE", "--start", "2026-01-01", "--end", "2026-01-02")
+    result = run_terril("export", "readings", "--site", "BAD SITE", "--start", "2026-01-01", "--end", "2026-01-02")
     assert result.returncode == 2
     assert "invalid site id" in result.stderr and "Traceback" not in result.stderr
-    result = _run("simulate", "--days", "0")
+    result = run_terril("simulate", "--days", "0")
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
@@ -75,16 +87,16 @@ def test_demo_then_export_returns_exactly_the_published_points(stack, cli_env):
 
     total = 0
     for site in load_registry().sites:
-        exp = _run("export", "readings", "--site", site.id, "--start", start, "--end", end, "--format", "csv",
-                   env=cli_env)
+        exp = run_terril("export", "readings", "--site", site.id, "--start", start, "--end", end, "--format", "csv",
+                         env=cli_env)
         assert exp.returncode == 0, exp.stderr
         rows = list(csv.DictReader(io.StringIO(exp.stdout)))
         assert all(r["site"] == site.id for r in rows)
         total += len(rows)
     assert total == published_points
 
-    jl = _run("export", "readings", "--site", "plateforme-pv", "--meter", "pf-cdte-pv", "--start", start, "--end", end,
-              "--format", "jsonl", env=cli_env)
+    jl = run_terril("export", "readings", "--site", "plateforme-pv", "--meter", "pf-cdte-pv", "--start", start,
+                    "--end", end, "--format", "jsonl", env=cli_env)
     lines = [json.loads(x) for x in jl.stdout.splitlines()]
     assert lines and all(x["meter"] == "pf-cdte-pv" and "energy_produced_wh" in x for x in lines)
     assert len(lines) == 24 * 4  # a 5-minute inverter, simulated at the demo's 15-minute step, over one day
@@ -95,7 +107,7 @@ def test_analyze_and_alerts_commands(stack, cli_env, tmp_path):
     env = dict(cli_env, TERRIL_INFLUX__URL=stack.influx_url, TERRIL_INFLUX__DATABASE="cli_analyze")
     demo = _run("demo", "--days", "2", "--history-days", "0", "--no-analytics", "--seed", "5", "--keep-stack", env=env)
     assert demo.returncode == 0, demo.stderr
-    result = _run("analyze", "--json", "--no-publish", env=env)
+    result = run_terril("analyze", "--json", "--no-publish", env=env)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["nothing_new"] is False
@@ -103,12 +115,12 @@ def test_analyze_and_alerts_commands(stack, cli_env, tmp_path):
     assert report["weather_days"] >= 2
     assert "mairie-elec" in report["baselines_skipped"]  # two days cannot make a baseline, and it says why
     assert "baseline.period_too_short" in report["baselines_skipped"]["mairie-elec"]
-    again = json.loads(_run("analyze", "--json", "--no-publish", env=env).stdout)
+    again = json.loads(run_terril("analyze", "--json", "--no-publish", env=env).stdout)
     assert again["nothing_new"] is True
-    listing = _run("alerts", "list", "--json", env=env)
+    listing = run_terril("alerts", "list", "--json", env=env)
     assert listing.returncode == 0
     assert all(json.loads(line)["state"] in ("open", "acknowledged", "resolved") for line in listing.stdout.splitlines())
-    bad = _run("alerts", "ack", "nope!", env=env)
+    bad = run_terril("alerts", "ack", "nope!", env=env)
     assert bad.returncode == 2 and "invalid alert id" in bad.stderr
-    missing = _run("alerts", "ack", "0123456789ab", env=env)
+    missing = run_terril("alerts", "ack", "0123456789ab", env=env)
     assert missing.returncode == 2 and "no alert with id" in missing.stderr

@@ -1,26 +1,27 @@
 """`terril decode`: one JSON line per canonical reading, exit 0; a rejection prints its reason code, exit 3.
 
 One golden case per family goes through the command with ``--format auto``, and its output must
-equal the golden expectation written by hand (tests/collector/golden).
+equal the golden expectation written by hand (tests/collector/golden). The command runs in-process
+(``helpers.run_terril``, through ``terril.cli.main`` as installed); tests/test_cli.py keeps the
+subprocess smoke test of the entry point.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import run_terril
 from test_golden import read_fixture
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
 def _decode(topic: str, payload: bytes, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "terril.cli", "decode", "--topic", topic, *args], input=payload,
-                          capture_output=True, timeout=60)
+    return run_terril("decode", "--topic", topic, *args, input=payload, text=False)
 
 
 def _first_case_with_readings(family: Path) -> Path | None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from firmware_sim.fleet import COUNTER_RESOLUTION, FleetSimulation
+from helpers import subset_registry
 from terril.timeutil import parse_time_arg
 
 COUNTERS = ("energy_import_wh", "energy_export_wh", "volume_m3", "energy_produced_wh")
@@ -135,11 +136,8 @@ def test_messages_follow_device_intervals_in_time_order(registry) -> None:
     assert set(meteo.channels[0].values) == {"temp_air_c", "irradiance_w_m2"}
 
 
-def test_a_year_for_the_fleet_is_fast(registry) -> None:
-    import time
-
-    start = time.perf_counter()
-    sim = FleetSimulation(registry, parse_time_arg("2023-01-01"), seed=5)
+def test_a_year_in_monthly_chunks_has_every_step(registry) -> None:
+    # the step count needs no fleet: one site; the speed claim (a fleet year under 10 s) is bench/simulate.py
+    sim = FleetSimulation(subset_registry(registry, ["eglise"]), parse_time_arg("2023-01-01"), seed=5)
     n = sum(c.time_ns.size for c in sim.run(parse_time_arg("2024-01-01"), chunk_s=31 * 86_400))
     assert n == 365 * 96
-    assert time.perf_counter() - start < 10.0

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -17,7 +15,7 @@ from paho.mqtt.client import topic_matches_sub
 
 from collector.decoders import REASONS
 from collector.mapping import Pipeline
-from helpers import endpoint, make_registry, start_collector, wait_for
+from helpers import endpoint, make_registry, run_terril, start_collector, wait_for
 from sec_helpers import Client
 from terril.errors import ConfigError, IdentifierError
 from terril.export import query_readings
@@ -161,9 +159,8 @@ def test_registry_refuses_hostile_identifiers(bad: str):
 
 
 def test_cli_options_refuse_hostile_identifiers(stack, cli_env):
-    result = subprocess.run([sys.executable, "-m", "terril.cli", "export", "readings", "--site", DROP,
-                             "--start", "2026-01-01", "--end", "2026-01-02"], capture_output=True, text=True,
-                            env=cli_env, timeout=60)
+    result = run_terril("export", "readings", "--site", DROP, "--start", "2026-01-01", "--end", "2026-01-02",
+                        env=cli_env)
     assert result.returncode == 2 and "invalid site id" in result.stderr and "Traceback" not in result.stderr
 
 

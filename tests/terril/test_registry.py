@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import run_terril
 from terril.errors import RegistryError
 from terril.registry import DEMO_REGISTRY_PATH, load_registry, parse_registry
 
@@ -92,14 +91,12 @@ def test_broken_registry_lists_every_error_with_location(tmp_path: Path):
 def test_registry_check_cli_names_locations_without_traceback(tmp_path: Path):
     path = tmp_path / "broken.toml"
     path.write_text(BROKEN, encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "terril.cli", "registry", "check", str(path)],
-                            capture_output=True, text=True, timeout=60, env={"COLUMNS": "200", "PATH": "/usr/bin"})
+    result = run_terril("registry", "check", str(path), env={"COLUMNS": "200", "PATH": "/usr/bin"})
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
     assert "meters[0] (id 'ctm-elec').site: unknown site 'nowhere'" in result.stderr
     assert "devices[0] (id 'ctm-linky').channels[0].meter: unknown meter 'ghost'" in result.stderr
-    ok = subprocess.run([sys.executable, "-m", "terril.cli", "registry", "check", str(DEMO_REGISTRY_PATH)],
-                        capture_output=True, text=True, timeout=60)
+    ok = run_terril("registry", "check", str(DEMO_REGISTRY_PATH))
     assert ok.returncode == 0, ok.stderr
 
 
