@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from analytics.reports.inputs import query_input_bundle
-from analytics.reports.savings_report import compute_savings
+from analytics.reports.savings_report import build_savings_report, compute_savings
 from analytics.savings import Period
 from firmware_sim.fleet import FleetSimulation
 from firmware_sim.publisher import Publisher
@@ -193,3 +193,8 @@ def test_imported_year_then_live_linky_gives_a_report_with_numbers(stack, influx
     assert np.isfinite(s.avoided_kwh) and s.u90_kwh > 0 and s.adjusted_baseline_total_kwh > 0
     # nothing was done to the town hall: the report finds no change beyond its 90 % interval
     assert abs(s.avoided_kwh) <= s.u90_kwh, (s.avoided_kwh, s.u90_kwh)
+    # and the report says where each period came from
+    report = build_savings_report(res, registry, "fr")
+    sources = next(tb for tb in report.all_tables() if tb.key == "sources")
+    assert [(r[0], r[1], r[2]) for r in sources.rows] == [
+        ("mairie-elec", "historique importé", first), ("mairie-elec", "relevés en direct (index bruts)", live_start)]

@@ -20,7 +20,7 @@ import matplotlib.dates as mdates
 import numpy as np
 
 from analytics.baseline import fractional_savings_uncertainty
-from analytics.reports.i18n import format_date, format_month, format_number, t, t_tuple
+from analytics.reports.i18n import LABELS, format_date, format_month, format_number, t, t_tuple
 from analytics.reports.inputs import InputBundle
 from analytics.reports.model import Figure, Report, Section, Table, report_metadata
 from analytics.reports.reasons import explain, ordered, short_reason
@@ -580,6 +580,18 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                               100.0 * s.reporting_valid_days / s.dates.size if s.dates.size else math.nan))
                              if s.model is not None or r[1] == t("period.reporting", lang)),
                          column_keys=("meter", "period", "days", "valid_days", "coverage_pct"))
+    # where each period of each meter's data came from: live readings, or imported history
+    source_rows = []
+    for md in result.bundle.meters:
+        if md.site not in result.site_ids:
+            continue
+        for src, first, last in md.source_periods(result.bundle.dates):
+            key = f"source.{src}"
+            source_rows.append((md.meter, t(key, lang) if key in LABELS else src, dt.date.fromisoformat(first),
+                                dt.date.fromisoformat(last)))
+    sources = Table("sources", t("savings.table.sources", lang),
+                    (t("col.meter", lang), t("col.source", lang), t("col.start", lang), t("col.end", lang)),
+                    tuple(source_rows), column_keys=("meter", "source", "start", "end"))
     f = result.factors
     factors = Table("factors", t("savings.table.factors", lang),
                     (t("col.carrier", lang), t("col.tariff", lang), t("col.factor", lang), t("col.source", lang)),
@@ -592,7 +604,7 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                  t("col.reason", lang)),
                 tuple((a.meter, a.start, a.end, a.energy_kwh, a.reason) for a in result.adjustments),
                 column_keys=("meter", "start", "end", "energy_kwh", "reason"))
-    sections.append(Section(t("savings.table.per_meter", lang), (), (per_meter, completeness, monthly)))
+    sections.append(Section(t("savings.table.per_meter", lang), (), (per_meter, completeness, sources, monthly)))
     sections.append(Section(t("savings.section.method", lang), t_tuple("savings.method", lang), (factors, nra)))
 
     md = report_metadata(data_range=f"{result.data_range}; baseline {result.baseline}; reporting {result.reporting}",
