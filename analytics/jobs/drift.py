@@ -42,6 +42,7 @@ from analytics.drift import (
     detect_drift_scaled,
     detect_silent,
     detect_stuck,
+    episode_share_pct,
     estimate_noise,
     with_cost,
 )
@@ -227,25 +228,95 @@ def drift_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, meter: Meter,
     return temp, x, tuple(names) + tuple(extra_names)
 
 
-def collapse_episodes(alerts: tuple[Alert, ...] | list[Alert], gap_days: float = 14.0) -> list[Alert]:
+def collapse_episodes(alerts: tuple[Alert, ...] | list[Alert], gap_days: float = 14.0, *,
+                      day_start_ns: np.ndarray | None = None, residual: np.ndarray | None = None,
+                      expected: np.ndarray | None = None, reference_level: float | None = None) -> list[Alert]:
     """One alert per episode: the charts restart after each alarm, so a lasting shift alarms again
     and again; alarms of the same kind following each other within ``gap_days`` are one episode,
-    reported with its first onset and detection and the mean magnitude."""
-    out: list[Alert] = []
+    reported with its first onset and first detection (when it could first be raised).
+
+    Its magnitude is stated over the episode's whole period, as a ratio of sums (never a mean of
+    per-alarm percentages, which a near-zero expected level blows up): with the daily series
+    (``day_start_ns``, ``residual``, ``expected``), ``Σ residual / days`` and ``100·Σ residual / Σ
+    expected`` over the days from onset to the episode's last alarm; without them, the alarms' own sums (magnitude ×
+    days, expected × days). The share is NaN when the expected level is not meaningful
+    (:func:`analytics.drift.episode_share_pct`, against ``reference_level``).
+    """
+    groups: list[list[Alert]] = []
     gap = int(gap_days * DAY_NS)
-    last_detected = (0, 0)
+    last_detected = 0
     for a in sorted(alerts, key=lambda a: (a.kind, a.detected_ns)):
-        last = out[-1] if out else None
-        if last is not None and last.kind == a.kind and a.onset_ns <= last_detected[0] + gap:
-            n = last_detected[1] + 1
-            mag = (last.magnitude_kwh_per_day * (n - 1) + a.magnitude_kwh_per_day) / n
-            pct = (last.magnitude_pct * (n - 1) + a.magnitude_pct) / n
-            out[-1] = dataclasses.replace(last, magnitude_kwh_per_day=mag, magnitude_pct=pct)
-            last_detected = (a.detected_ns, n)
+        last = groups[-1][0] if groups else None
+        if last is not None and last.kind == a.kind and a.onset_ns <= last_detected + gap:
+            groups[-1].append(a)
         else:
-            out.append(a)
-            last_detected = (a.detected_ns, 1)
+            groups.append([a])
+        last_detected = a.detected_ns
+    out: list[Alert] = []
+    for g in groups:
+        first = g[0]
+        onset, until = first.onset_ns, max(a.detected_ns for a in g)
+        if day_start_ns is not None and residual is not None and expected is not None:
+            t = np.asarray(day_start_ns, dtype=np.int64)
+            r, e = np.asarray(residual, dtype=float), np.asarray(expected, dtype=float)
+            on = (t >= onset) & (t < until) & np.isfinite(r) & np.isfinite(e)
+            nd = int(on.sum())
+            if nd == 0:
+                out.append(first)
+                continue
+            excess, exp_sum = float(r[on].sum()), float(e[on].sum())
+            end = episode_end_ns(t, r, until, excess / nd, gap_days)
+            out.append(dataclasses.replace(
+                first, magnitude_kwh_per_day=excess / nd,
+                magnitude_pct=episode_share_pct(excess, exp_sum, nd, reference_level),
+                days=nd, expected_per_day=exp_sum / nd,
+                state="closed" if end is not None else first.state, end_ns=end))
+            continue
+        if len(g) == 1:
+            out.append(first)
+            continue
+        w = np.array([max(a.days, 1) for a in g], dtype=float)
+        mag = np.array([a.magnitude_kwh_per_day for a in g])
+        watts = np.array([a.magnitude_w for a in g])
+        exp = np.array([a.expected_per_day for a in g])
+        nd = int(w.sum())
+        kwh = float(np.sum(mag * w) / nd)
+        pct = (episode_share_pct(float(np.sum(mag * w)), float(np.sum(exp * w)), nd, reference_level)
+               if np.isfinite(exp).all() else math.nan)
+        out.append(dataclasses.replace(first, magnitude_kwh_per_day=kwh, magnitude_pct=pct,
+                                       magnitude_w=float(np.sum(watts * w) / nd) if np.isfinite(watts).all()
+                                       else math.nan, days=nd,
+                                       expected_per_day=float(np.sum(exp * w) / nd)))
     return out
+
+
+#: Days over which the residual must stay back near zero for a drift episode to be over. [day]
+EPISODE_QUIET_DAYS = 7
+
+
+def episode_end_ns(day_start_ns: np.ndarray, residual: np.ndarray, last_alarm_ns: int, magnitude: float,
+                   gap_days: float = 14.0, quiet_days: int = EPISODE_QUIET_DAYS) -> int | None:
+    """End of a drift episode whose last alarm ended at ``last_alarm_ns``, or None while it lasts.
+
+    The episode is over when the charts stayed quiet for ``gap_days`` after its last alarm and the
+    residual came back: the first day after the last alarm from which the mean residual over
+    ``quiet_days`` days is below half the episode's magnitude (on its side). [UTC ns]
+    """
+    t = np.asarray(day_start_ns, dtype=np.int64)
+    r = np.asarray(residual, dtype=float)
+    if not np.isfinite(magnitude) or magnitude == 0 or t.size == 0:
+        return None
+    if int(t[-1]) + DAY_NS < last_alarm_ns + int(gap_days * DAY_NS):
+        return None  # too soon to say
+    sign = 1.0 if magnitude > 0 else -1.0
+    after = np.flatnonzero(t >= last_alarm_ns)
+    for j in after.tolist():
+        w = r[j:j + quiet_days]
+        if j + quiet_days > t.size:
+            break
+        if np.isfinite(w).sum() >= quiet_days // 2 + 1 and sign * float(np.nanmean(w)) < 0.5 * abs(magnitude):
+            return int(t[j])
+    return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -503,10 +574,14 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
                 noise = estimate_noise(chart_obs[:n_base] - expected[:n_base], float(np.nanmean(expected[:n_base])))
                 found = detect_drift(meter.id, t[n_base:], chart_obs[n_base:], expected[n_base:], noise,
                                      chart_settings)
+            base_exp = np.where(np.isfinite(chart_obs[:n_base]), expected[:n_base], np.nan)
+            episodes = collapse_episodes(found, day_start_ns=t, residual=chart_obs - expected, expected=expected,
+                                         reference_level=float(np.nanmean(base_exp))
+                                         if np.isfinite(base_exp).any() else None)
             if per_day != 1.0:
-                found = tuple(dataclasses.replace(a, magnitude_kwh_per_day=a.magnitude_kwh_per_day * per_day)
-                              for a in found)
-            alerts.extend(collapse_episodes(found))
+                episodes = [dataclasses.replace(a, magnitude_kwh_per_day=a.magnitude_kwh_per_day * per_day)
+                            for a in episodes]
+            alerts.extend(episodes)
     days = load = None
     if meter.carrier == "electricity" and site.heating_carrier != "electricity" and inputs.hourly_wh is not None:
         # night base load; not on electrically heated buildings, whose night load follows the weather
@@ -515,7 +590,17 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
             days, load = daily_load_statistic(th, wh)  # Wh in one hour = mean W
             n_base = min(baseline_days, max(MIN_BASELOAD_DAYS, days.size // 2))
             if np.isfinite(load[:n_base]).sum() >= 10 and days.size > n_base:
-                alerts.extend(collapse_episodes(detect_baseload_drift(meter.id, days, load, n_base)))
+                # the share of a base-load rise is taken of the meter's expected daily consumption
+                if expected is not None:
+                    by_day = dict(zip(t.tolist(), expected.tolist()))
+                    exp_days = np.array([by_day.get(int(d), np.nan) for d in days])
+                else:
+                    exp_days = np.full(days.size, float(np.nanmean(kwh[:n_base])) if np.isfinite(kwh[:n_base]).any()
+                                       else np.nan)
+                found_b = detect_baseload_drift(meter.id, days, load, n_base, expected_kwh_per_day=exp_days)
+                ref = exp_days[:n_base]
+                alerts.extend(collapse_episodes(found_b, reference_level=float(np.nanmean(ref))
+                                                if np.isfinite(ref).any() else None))
     return MeterDrift(tuple(alerts), kind, qualifies, reasons, expected, days, load)
 
 
@@ -523,12 +608,19 @@ def _record(a: Alert, meter: Meter, prices: PricesSettings = DEFAULT_PRICES) -> 
     a = with_cost(a, *unit_value(meter.carrier, prices))
     fr, en = TITLES.get(a.kind, (a.kind, a.kind))
     water = meter.carrier == "water"  # daily series in m³, not kWh
+    # a rate beside the daily excess: W for a base load (or an excess whose share means nothing), L/h for water
+    watts = a.magnitude_w
+    if not water and not math.isfinite(watts) and not math.isfinite(a.magnitude_pct):
+        watts = a.magnitude_kwh_per_day * 1000.0 / 24.0
     return AlertRecord(new_alert_id(meter.id, a.kind, a.onset_ns), meter.site, meter.id, a.kind,
                        "open" if a.state == "open" else "resolved", a.onset_ns, a.detected_ns,
                        math.nan if water else a.magnitude_kwh_per_day, a.magnitude_pct,
                        a.cost_eur if a.cost_eur is not None else math.nan,
                        a.co2_kg if a.co2_kg is not None else math.nan, fr, en,
-                       magnitude_m3_per_day=a.magnitude_kwh_per_day if water else math.nan)
+                       magnitude_m3_per_day=a.magnitude_kwh_per_day if water else math.nan,
+                       magnitude_w=math.nan if water else watts,
+                       magnitude_l_per_h=a.magnitude_kwh_per_day * 1000.0 / 24.0 if water else math.nan,
+                       carrier=meter.carrier, end_ns=a.end_ns or 0)
 
 
 def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_days: int = 730,
@@ -584,9 +676,9 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
         has_pv = any(a.site == meter.site for a in registry.pv_arrays)
         if roll is not None and roll.consumption is not None and not has_pv:
             # a frozen import register is expected while PV covers the load: no stuck watch on PV sites.
-            # Only a register frozen now raises an alert; past episodes stay in data_quality/counter_event.
-            report.alerts.extend(_record(a, meter) for a in detect_stuck(meter.id, roll.consumption)
-                                 if a.state == "open")
+            # A register frozen now raises an open alert; an episode over inside the analysed window a
+            # resolved one, with its real start and end (what a town sees after a back-fill)
+            report.alerts.extend(_record(a, meter) for a in detect_stuck(meter.id, roll.consumption))
     write_points(client, points)
     return report
 
@@ -596,7 +688,9 @@ def run_silent(client: InfluxClient, registry: Registry, start_ns: int, end_ns: 
     """Silent meters: no reading for ``missing_intervals`` expected intervals.
 
     "Now" is the freshest reading of the whole fleet (capped at ``end_ns``), so that
-    analysing a backfilled period does not call every meter silent.
+    analysing a backfilled period does not call every meter silent. A gap still running gives an
+    open alert; a gap that ended inside ``[start_ns, end_ns)`` a resolved one with its real start
+    and end (after a back-fill, the past episodes are raised and closed at once).
     """
     last: dict[str, int] = {}
     times: dict[str, np.ndarray] = {}
@@ -616,8 +710,7 @@ def run_silent(client: InfluxClient, registry: Registry, start_ns: int, end_ns: 
         interval = expected_interval_s(registry, meter.id)
         for a in detect_silent(meter.id, t, expected_interval_s=interval, missing_intervals=missing_intervals,
                                now_ns=now + int(interval * 1e9) - 1):
-            if a.state == "open":  # past gaps are in the data-quality ledger
-                out.append(_record(a, meter))
+            out.append(_record(a, meter))
     return out
 
 

@@ -285,3 +285,82 @@ def test_bench_scenario_puts_base_load_rises_on_eligible_meters_inside_the_year(
             window = 7 if f["id"].startswith("baseload") else 21
             start = f["start"] if isinstance(f["start"], dt.date) else f["start"].date()
             assert bench.MONITOR <= start <= bench.END - dt.timedelta(days=window)
+
+
+# --------------------------------------------------------------------------- magnitudes (issue 16, item 3)
+
+
+def _episode(expected: np.ndarray, excess: np.ndarray, seed: int = 3):
+    """Drift alerts of a series with a known expected level and a known excess, collapsed into episodes."""
+    from analytics.drift import detect_drift_scaled
+    from analytics.jobs.drift import collapse_episodes
+
+    rng = np.random.default_rng(seed)
+    obs = expected + rng.normal(0.0, 0.05, expected.size) * np.maximum(expected, 0.2) + excess
+    days = DAY0 + np.arange(expected.size, dtype=np.int64) * DAY
+    settings = DEFAULT_DRIFT.__class__(two_sided=False, sigma_inflation=1.1)
+    found = detect_drift_scaled("m", days, obs, expected, 365, settings)
+    ref = float(np.mean(expected[:365]))
+    return collapse_episodes(found, day_start_ns=days, residual=obs - expected, expected=expected,
+                             reference_level=ref), days, obs
+
+
+def test_a_drift_at_the_end_of_the_heating_season_is_a_share_of_sums_not_a_mean_of_shares():
+    # gas: 400 kWh/d in winter falling to ~0 in late spring (expected near zero, then slightly negative),
+    # with a constant 40 kWh/d extra from day 400 (the heating no longer stops at night)
+    n = 365 + 150
+    doy = np.arange(n) % 365
+    expected = np.maximum(400.0 * np.cos(2 * np.pi * doy / 365.0), 0.0) - 0.5
+    excess = np.where(np.arange(n) >= 400, 40.0, 0.0)
+    episodes, days, obs = _episode(expected, excess)
+    ups = [a for a in episodes if a.kind == "drift_up"]
+    assert len(ups) == 1
+    a = ups[0]
+    assert a.magnitude_kwh_per_day == pytest.approx(40.0, rel=0.15)
+    # the share: Σ excess / Σ expected over the days of the episode, computed here independently
+    on = (days >= a.onset_ns) & (days < a.onset_ns + a.days * DAY)
+    share = 100.0 * np.sum((obs - expected)[on]) / np.sum(expected[on])
+    if np.isfinite(a.magnitude_pct):
+        assert a.magnitude_pct == pytest.approx(share, rel=0.05)
+        assert 0.0 < a.magnitude_pct < 100.0  # never thousands of percent
+    assert a.days >= 14
+
+
+def test_a_water_leak_on_a_near_zero_expected_use_is_stated_in_litres_per_hour():
+    from analytics.jobs.drift import _record
+    from terril.registry import Meter
+
+    # a school's water: 3 m³/d in term time, 0.05 m³/d in the summer holidays; a 12 L/h leak from day 395
+    n = 365 + 60
+    doy = np.arange(n) % 365
+    expected = np.where((doy >= 190) & (doy < 245), 0.05, 3.0)
+    expected[365:] = 0.05
+    excess = np.where(np.arange(n) >= 395, 12.0 * 24 / 1000.0, 0.0)
+    episodes, _, _ = _episode(expected, excess)
+    leaks = [a for a in episodes if a.kind == "drift_up"]
+    assert leaks, "the leak is found"
+    a = leaks[0]
+    assert np.isnan(a.magnitude_pct)  # a share of 0.05 m³/d means nothing: no 5 000 % (or -20 000 %)
+    meter = Meter(id="ecole-eau", site="ecole", carrier="water")
+    rec = _record(a, meter)
+    assert np.isnan(rec.magnitude_kwh_per_day) and rec.unit == "m³"
+    assert rec.magnitude_m3_per_day == pytest.approx(0.288, rel=0.2)
+    assert rec.magnitude_l_per_h == pytest.approx(12.0, rel=0.2)
+    assert rec.as_json()["magnitude_pct"] is None
+
+
+def test_a_base_load_rise_is_stated_in_watts_and_as_a_share_of_the_daily_consumption():
+    rng = np.random.default_rng(8)
+    nb, nm = 365, 120
+    load = 500.0 + rng.normal(0.0, 10.0, nb + nm)
+    load[nb + 30:] += 150.0
+    days = DAY0 + np.arange(nb + nm, dtype=np.int64) * DAY
+    expected = np.full(nb + nm, 60.0)  # kWh/day of the meter
+    alerts = detect_baseload_drift("m", days, load, nb, expected_kwh_per_day=expected)
+    up = [a for a in alerts if a.kind == "baseload_up"]
+    assert up
+    assert up[0].magnitude_w == pytest.approx(150.0, rel=0.15)
+    assert up[0].magnitude_kwh_per_day == pytest.approx(3.6, rel=0.15)
+    assert up[0].magnitude_pct == pytest.approx(100.0 * 3.6 / 60.0, rel=0.15)  # not 150/500 = 30 %
+    # without the expected consumption, no share is made up
+    assert np.isnan(detect_baseload_drift("m", days, load, nb)[0].magnitude_pct)
