@@ -120,7 +120,9 @@ def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_n
     report.baselines_fitted = drift.fitted
     report.baselines_skipped = drift.skipped
     found: list[AlertRecord] = list(drift.alerts)
-    found += [a for a in run_silent(client, registry, end - 60 * 86_400 * NS_PER_S, end)
+    # silent meters over the window (at least the last 60 days): past gaps are raised and closed
+    silent_start = min(report.window_start_ns, end - 60 * 86_400 * NS_PER_S)
+    found += [a for a in run_silent(client, registry, silent_start, end)
               if site is None or a.site == site]
     if registry.pv_arrays and (site is None or any(a.site == site for a in registry.pv_arrays)):
         if progress:

@@ -99,7 +99,8 @@ def detect_offline(meter: str, bucket_start_ns: npt.ArrayLike, bucket_end_ns: np
                 kind="pv_offline", meter=meter, onset_ns=int(s[first]), detected_ns=int(e[run[hit[0]]]),
                 magnitude_kwh_per_day=lost / 1000.0 / span_days, magnitude_pct=-100.0,
                 evidence=Evidence(s[run].copy(), np.nan_to_num(p[run]) - x[run], cum / 3600.0),
-                state="open" if open_ else "closed", end_ns=None if open_ else int(e[last])))
+                # over when the next daylight bucket produced again
+                state="open" if open_ else "closed", end_ns=None if open_ else int(s[idx[j + 1]])))
         k = j + 1
     return tuple(alerts)
 
