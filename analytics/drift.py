@@ -576,11 +576,14 @@ def detect_silent(
     expected_interval_s: float,
     missing_intervals: int,
     now_ns: int | None = None,
+    interval_s_per_gap: np.ndarray | None = None,
 ) -> tuple[Alert, ...]:
     """Silent-meter alerts: no reading for ``missing_intervals`` expected intervals.
 
     A gap inside the history gives a ``closed`` alert (ending at the next reading); a gap still
-    running at ``now_ns`` gives an ``open`` one. Onset = last reading + one interval; detection = last reading
+    running at ``now_ns`` gives an ``open`` one. ``interval_s_per_gap`` (one per pair of successive
+    readings) replaces the expected interval where the data have their own, coarser step
+    (:func:`analytics.consumption.data_step_s`). Onset = last reading + one interval; detection = last reading
     + ``missing_intervals`` intervals.
     """
     t = np.asarray(times_ns, dtype=np.int64)
@@ -590,9 +593,12 @@ def detect_silent(
     nan = float("nan")
     if t.size >= 2:
         gaps = np.diff(t)
-        for i in np.flatnonzero(gaps > limit).tolist():
-            alerts.append(Alert("silent", meter, int(t[i]) + step, int(t[i]) + limit, nan, nan, None, "closed",
-                                end_ns=int(t[i + 1])))
+        steps = (np.asarray(interval_s_per_gap, dtype=float) * NS_PER_S).astype(np.int64) \
+            if interval_s_per_gap is not None else np.full(gaps.size, step, dtype=np.int64)
+        for i in np.flatnonzero(gaps > missing_intervals * steps).tolist():
+            st = int(steps[i])
+            alerts.append(Alert("silent", meter, int(t[i]) + st, int(t[i]) + missing_intervals * st, nan, nan,
+                                None, "closed", end_ns=int(t[i + 1])))
     if now_ns is not None and t.size and now_ns - int(t[-1]) > limit:
         alerts.append(Alert("silent", meter, int(t[-1]) + step, int(t[-1]) + limit, nan, nan, None, "open"))
     return tuple(alerts)

@@ -423,6 +423,10 @@ def analyze_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
     console.print(f"Analysed from {format_rfc3339_ns(report.window_start_ns or 0)[:10]}: "
                   f"{report.meters_rolled_up} meters rolled up ({report.rollup_points} points), "
                   f"{report.counter_events} counter events, {report.weather_days} weather days.")
+    if report.step_notes:
+        first = next(iter(report.step_notes.items()))
+        err_console.print(f"[yellow]warning:[/yellow] {len(report.step_notes)} meters send data at a coarser step "
+                          f"than their device declares (e.g. {first[0]}: {first[1]})")
     console.print(f"Baselines fitted: {len(report.baselines_fitted)}; not fitted: {len(report.baselines_skipped)}"
                   + (f" (e.g. {next(iter(report.baselines_skipped.items()))[0]}: "
                      f"{next(iter(report.baselines_skipped.items()))[1]})" if report.baselines_skipped else ""))

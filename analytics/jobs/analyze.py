@@ -45,6 +45,7 @@ class AnalyzeReport:
     alerts: list[dict[str, object]] = field(default_factory=list)
     nothing_new: bool = False
     pv_arrays: int = 0
+    step_notes: dict[str, str] = field(default_factory=dict)  # meter -> data coarser than its declared step
 
 
 def _state_path(data_dir: Path, database: str) -> Path:
@@ -106,6 +107,8 @@ def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_n
             progress(f"rollups {m.id}")
         r = rollup_meter(client, registry, m, starts[m.id], end)
         rollups[m.id] = r
+        if r.step_note:
+            report.step_notes[m.id] = r.step_note
         report.meters_rolled_up += 1
         report.rollup_points += r.points_written
         report.counter_events += r.events

@@ -33,6 +33,7 @@ from analytics.baseline import (
     fit_towt,
     gl14_verdict,
 )
+from analytics.consumption import data_step_s
 from analytics.drift import (
     Alert,
     DriftSettings,
@@ -708,8 +709,10 @@ def run_silent(client: InfluxClient, registry: Registry, start_ns: int, end_ns: 
         if t.size == 0:
             continue
         interval = expected_interval_s(registry, meter.id)
+        # gaps judged against the data's own step (a meter back-filled at 1 h is not silent every hour)
+        per_gap = data_step_s(t[:-1], t[1:], interval) if t.size >= 2 else None
         for a in detect_silent(meter.id, t, expected_interval_s=interval, missing_intervals=missing_intervals,
-                               now_ns=now + int(interval * 1e9) - 1):
+                               now_ns=now + int(interval * 1e9) - 1, interval_s_per_gap=per_gap):
             out.append(_record(a, meter))
     return out
 

@@ -94,3 +94,22 @@ def test_a_backfilled_history_gets_its_past_episodes_raised_and_closed(influx_db
     assert drift.magnitude_pct == pytest.approx(100 * excess / expected, rel=0.15)
     # nothing else: the healthy weather meter is not silent, and no open alert remains
     assert not [a for a in query_alerts(influx_db) if a.state == "open"]
+
+
+def test_a_meter_back_filled_at_a_coarser_step_than_declared_is_covered_and_modelled(influx_db, tmp_path):
+    """Mixed steps (issue 16, item 6): devices declared at 15 minutes, history back-filled at 1 h, the last
+    20 days at 15 minutes. Coverage is judged on the data's own step, the baseline is fitted, only the real
+    silence is one, and the run says the step differs."""
+    write_points(influx_db, history_points(step_s=3600, recent_step_s=900, recent_days=20))
+    end = START + N_DAYS * DAY
+    report = analyze(influx_db, _registry(interval_s=900), tmp_path, since_ns=START, end_ns=end)
+    assert "mairie-elec" in report.step_notes and "3600" in report.step_notes["mairie-elec"]
+    assert "mairie-elec" in report.baselines_fitted, report.baselines_skipped
+    rows = influx_db.query("SELECT coverage_pct FROM consumption_daily WHERE meter = 'mairie-elec'")
+    cov = np.array([r[1] for s in rows for r in s.values])
+    assert cov.size >= N_DAYS - 1
+    assert np.mean(cov >= 90.0) > 0.99  # was 0 % on every back-filled day
+    silent = [a for a in query_alerts(influx_db) if a.kind == "silent"]
+    # the planted silence of both meters, and not one per back-filled hour
+    assert sorted((a.meter, a.onset_ns, a.end_ns) for a in silent) == [
+        (m, START + SILENT[0] * H, START + SILENT[1] * H) for m in ("mairie-elec", "meteo-t")]
