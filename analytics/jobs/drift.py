@@ -26,12 +26,14 @@ import numpy as np
 
 from analytics.baseline import (
     HOURLY_BALANCE_GRID_C,
+    MAX_MONTHLY_NMBE_PCT,
     fit_daily,
     fit_hourly_change_point,
     fit_metrics,
     fit_operating_power,
     fit_towt,
     gl14_verdict,
+    monthly_nmbe_pct,
 )
 from analytics.consumption import data_step_s
 from analytics.drift import (
@@ -50,7 +52,14 @@ from analytics.drift import (
 from analytics.jobs.alerts import TITLES, AlertRecord, new_alert_id
 from analytics.jobs.io import query_meter_series, write_points
 from analytics.jobs.rollups import MeterRollup, expected_interval_s
-from analytics.savings import SEASON_HDD_BASE_C, in_heating_season, model_inputs
+from analytics.savings import (
+    SEASON_END_UNCERTAIN_DAYS,
+    SEASON_HDD_BASE_C,
+    in_heating_season,
+    learnt_heating_season,
+    model_inputs,
+    season_mask,
+)
 from terril.calendar import day_types, is_closed, local_dates
 from terril.influx import InfluxClient
 from terril.readings import Point
@@ -137,33 +146,13 @@ def heats(meter: Meter, site: Site) -> bool:
 
 
 def heating_season_from_data(dates: np.ndarray, energy: np.ndarray, n_baseline: int) -> np.ndarray | None:
-    """Heating season learnt from the baseline year: the plant is on from the first autumn day to the last
-    spring day whose week (median of the 7 days around it) is clearly above the summer level (the 90th
-    percentile of July-August, so that a summer closure does not lower it, + 15 % of the spread to the
-    winter median). Returns a per-day mask (same season every year), or None without enough data.
+    """Heating season learnt from the baseline year (:func:`analytics.savings.learnt_heating_season`: the
+    plant's own first autumn day and last spring day). Returns a per-day mask (the same calendar days
+    every year), or None without enough data.
     """
-    d = np.asarray(dates, dtype="datetime64[D]")[:n_baseline]
-    e = np.asarray(energy, dtype=float)[:n_baseline]
-    month = d.astype("datetime64[M]").astype(int) % 12 + 1
-    doy = (d - d.astype("datetime64[Y]")).astype(int)
-    summer, winter = e[(month == 7) | (month == 8)], e[(month == 1) | (month == 2) | (month == 12)]
-    if np.isfinite(summer).sum() < 20 or np.isfinite(winter).sum() < 20:
-        return None
-    lo, hi = float(np.nanpercentile(summer, 90)), float(np.nanmedian(winter))
-    if not hi > lo:
-        return None
-    # a week at a time, so that one busy day in September does not start the season
-    week = np.array([np.nanmedian(e[max(i - 3, 0):i + 4]) if np.isfinite(e[max(i - 3, 0):i + 4]).any() else np.nan
-                     for i in range(e.size)])
-    on = np.isfinite(week) & (week > lo + 0.15 * (hi - lo))
-    spring = on & (month >= 3) & (month <= 6)
-    autumn = on & (month >= 8) & (month <= 11)
-    if not spring.any() or not autumn.any():
-        return None
-    end_doy, start_doy = int(doy[spring].max()), int(doy[autumn].min())
-    dd = np.asarray(dates, dtype="datetime64[D]")
-    dall = (dd - dd.astype("datetime64[Y]")).astype(int)
-    return (dall <= end_doy) | (dall >= start_doy)
+    bounds = learnt_heating_season(np.asarray(dates, dtype="datetime64[D]")[:n_baseline],
+                                   np.asarray(energy, dtype=float)[:n_baseline])
+    return None if bounds is None else season_mask(dates, bounds)
 
 
 def drift_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, meter: Meter, site: Site, registry: Registry,
@@ -489,6 +478,41 @@ class MeterDrift:
     expected: np.ndarray | None  # per day of the inputs [kWh/day]
     base_load_day_ns: np.ndarray | None = None
     base_load_w: np.ndarray | None = None
+    monthly_nmbe_pct: np.ndarray | None = None  # per calendar month of the baseline year, before correction [%]
+    corrected_months: tuple[int, ...] = ()  # months (1-12) whose expectation was rescaled
+
+
+#: Largest per-month rescaling of a biased baseline; beyond, the meter is not modelled. [1]
+MAX_MONTHLY_CORRECTION = 0.25
+
+
+def correct_monthly_bias(dates: np.ndarray, observed: np.ndarray, expected: np.ndarray, n_baseline: int,
+                         limit_pct: float = MAX_MONTHLY_NMBE_PCT, max_correction: float = MAX_MONTHLY_CORRECTION
+                         ) -> tuple[np.ndarray, np.ndarray, tuple[int, ...], bool]:
+    """Per-month bias check of a fitted baseline, and its fix.
+
+    The NMBE of each calendar month of the baseline days (:func:`analytics.baseline.monthly_nmbe_pct`)
+    must stay within ±``limit_pct``. A month beyond is rescaled by ``Σ observed / Σ expected`` of its
+    baseline days, on every year (a model that runs 5-7 % high from September to December on its own
+    baseline year hides a real rise of that size the next year); when a month needs more than
+    ``max_correction``, the model does not describe the meter.
+
+    Returns (expected, NMBE per month before the fix [%], months rescaled (1-12), whether the model holds).
+    """
+    d = np.asarray(dates, dtype="datetime64[D]")
+    nmbe = monthly_nmbe_pct(d[:n_baseline], np.asarray(observed)[:n_baseline], np.asarray(expected)[:n_baseline])
+    month = d.astype("datetime64[M]").astype(int) % 12
+    out = np.asarray(expected, dtype=float).copy()
+    fixed: list[int] = []
+    holds = True
+    for m in np.flatnonzero(np.isfinite(nmbe) & (np.abs(nmbe) > limit_pct)).tolist():
+        factor = 1.0 / (1.0 - nmbe[m] / 100.0)  # Σ observed / Σ expected
+        if not abs(factor - 1.0) <= max_correction:
+            holds = False
+            continue
+        out[month == m] *= factor
+        fixed.append(m + 1)
+    return out, nmbe, tuple(fixed), holds
 
 
 def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInputs, *,
@@ -536,10 +560,14 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
         if meter.carrier in hourly_model:
             season = None
             if heats(meter, site):
-                # the learnt season, widened to the conventional one (1 Oct-20 May): a plant started late in
-                # a mild baseline autumn must not make the next autumn's heating look like a drift
+                # the learnt season, widened to the conventional start (1 October): a plant started late in
+                # a mild baseline autumn must not make the next autumn's heating look like a drift. Not to
+                # the conventional end (20 May): a plant that stops earlier would be expected to heat on
+                # the cold days in between (the late-spring over-prediction of issue 16)
                 learnt = heating_season_from_data(dates, kwh, n_base)
-                season = in_heating_season(dates) | (learnt if learnt is not None else False)
+                month = dates.astype("datetime64[M]").astype(int) % 12 + 1
+                autumn_winter = in_heating_season(dates) & ((month >= 8) | (month <= 3))
+                season = autumn_winter | learnt if learnt is not None else in_heating_season(dates)
             towt = towt_daily_expected(meter, site, inputs, n_base, season)
             if towt is not None:
                 both = np.isfinite(towt[:n_base]) & np.isfinite(kwh[:n_base])
@@ -555,6 +583,18 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
                     expected, kind = towt, "towt"
                     qualifies, reasons = verdict.qualifies, verdict.reasons
         chart_obs, chart_settings, per_day = kwh, settings, 1.0
+        if meter.carrier in ("gas", "heat"):
+            # the days just after the learnt end of the heating season are not charted: the plant may have
+            # stayed on a few days longer than the baseline showed (a false alarm), or not
+            bounds = learnt_heating_season(dates[:n_base], kwh[:n_base])
+            if bounds is not None:
+                md = (dates.astype("datetime64[M]").astype(int) % 12 + 1) * 100 + \
+                    (dates - dates.astype("datetime64[M]")).astype(int) + 1
+                end = np.datetime64(f"2001-{bounds[0] // 100:02d}-{bounds[0] % 100:02d}")
+                last = end + np.timedelta64(SEASON_END_UNCERTAIN_DAYS, "D")
+                last_md = (last.astype("datetime64[M]").astype(int) % 12 + 1) * 100 + \
+                    (last - last.astype("datetime64[M]")).astype(int) + 1
+                chart_obs = np.where((md > bounds[0]) & (md <= last_md), np.nan, chart_obs)
         if not qualifies and meter.carrier in ("gas", "heat"):
             # a plant that runs on demand: judge the energy of the days it ran, given the hours it ran
             op = operating_daily_expected(inputs, n_base)
@@ -568,6 +608,13 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
                     chart_obs = np.where(op.operating, kwh, np.nan)
                     chart_settings = dataclasses.replace(settings, arl0_days=settings.arl0_days * op.share)
                     per_day = op.share
+        nmbe = None
+        fixed: tuple[int, ...] = ()
+        if expected is not None and qualifies:
+            # no bias beyond ±3 % in any calendar month of the baseline year: rescale such months, or give up
+            expected, nmbe, fixed, holds = correct_monthly_bias(dates, chart_obs, expected, n_base)
+            if not holds:
+                qualifies, reasons = False, tuple(reasons) + ("baseline.monthly_bias",)
         if expected is not None and qualifies:
             if scaled:
                 found = detect_drift_scaled(meter.id, t, chart_obs, expected, n_base, chart_settings)
@@ -602,7 +649,8 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
                 ref = exp_days[:n_base]
                 alerts.extend(collapse_episodes(found_b, reference_level=float(np.nanmean(ref))
                                                 if np.isfinite(ref).any() else None))
-    return MeterDrift(tuple(alerts), kind, qualifies, reasons, expected, days, load)
+    return MeterDrift(tuple(alerts), kind, qualifies, reasons, expected, days, load,
+                      nmbe if t.size >= 30 else None, fixed if t.size >= 30 else ())
 
 
 def _record(a: Alert, meter: Meter, prices: PricesSettings = DEFAULT_PRICES) -> AlertRecord:

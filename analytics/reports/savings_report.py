@@ -25,8 +25,8 @@ from analytics.reports.model import Figure, Report, Section, Table, report_metad
 from analytics.reports.render import PALETTE
 from analytics.savings import (
     DEFAULT_VALUE_FACTORS, MeasureResult, MeterSavings, NonRoutineAdjustment, Period, SavingsTotal, ValueFactors,
-    cusum_kwh, measure_result, meter_savings, model_inputs, monthly_savings, parameters_json, pv_option_b,
-    normal_temperature_for, total, typical_year_temperature,
+    cusum_kwh, learnt_heating_season, measure_result, meter_savings, model_inputs, monthly_savings, parameters_json,
+    pv_option_b, normal_temperature_for, total, typical_year_temperature,
 )
 from terril.readings import Point
 from terril.registry import Registry
@@ -79,12 +79,13 @@ def compute_savings(bundle: InputBundle, registry: Registry, site_ids: Sequence[
                             reporting=reporting, factors=factors)
         else:
             site = sites[md.site]
-            temp, x, names = model_inputs(bundle.dates, bundle.temp_mean_c, md.carrier, site.school_week)
+            season = _season(bundle, md.energy_kwh, md.carrier, baseline)
+            temp, x, names = model_inputs(bundle.dates, bundle.temp_mean_c, md.carrier, site.school_week, season)
             s = meter_savings(meter=md.meter, site=md.site, carrier=md.carrier, dates=bundle.dates,
                               energy_kwh=md.energy_kwh, temp_mean_c=temp, regressors=x, regressor_names=names,
                               baseline=baseline, reporting=reporting, option=_option_for(usage, md.carrier),
                               adjustments=adjustments, factors=factors,
-                              normal_year=_normal_year(typical, reporting, md.carrier, site.school_week))
+                              normal_year=_normal_year(typical, reporting, md.carrier, site.school_week, season))
             pv_new = [a for a in registry.pv_arrays if a.site == md.site and md.carrier == "electricity"
                       and baseline.start <= a.commissioned <= reporting.end]
             if pv_new:  # CalTRACK §2.2.6: net-metering status changed inside the periods
@@ -114,12 +115,19 @@ def compute_savings(bundle: InputBundle, registry: Registry, site_ids: Sequence[
                          tuple(adjustments), factors, bundle.sha256(), bundle.data_range(), bundle)
 
 
-def _normal_year(typical: np.ndarray, reporting: Period, carrier: str, school_week: str | None
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _season(bundle: InputBundle, energy_kwh: np.ndarray, carrier: str, baseline: Period) -> tuple[int, int] | None:
+    """The heating season the plant keeps, learnt on the baseline (gas and heat; None otherwise)."""
+    if carrier not in ("gas", "heat"):
+        return None
+    return learnt_heating_season(bundle.dates, energy_kwh, baseline.mask(np.asarray(bundle.dates, "datetime64[D]")))
+
+
+def _normal_year(typical: np.ndarray, reporting: Period, carrier: str, school_week: str | None,
+                 season: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Model inputs over one typical year from the reporting start (typical temperature, real calendar)."""
     nd = np.arange(np.datetime64(reporting.start), np.datetime64(reporting.start) + 365)
     tn = normal_temperature_for(nd, typical)
-    temp, x, _ = model_inputs(nd, tn, carrier, school_week)
+    temp, x, _ = model_inputs(nd, tn, carrier, school_week, season)
     return temp, x
 
 
@@ -214,7 +222,8 @@ def _draw_cusum(s: MeterSavings, bundle: InputBundle, registry: Registry, lang: 
     def draw(ax) -> None:  # noqa: ANN001
         if md is None or s.model is None:
             return
-        temp, x_all, _ = model_inputs(bundle.dates, bundle.temp_mean_c, s.carrier, site.school_week)
+        temp, x_all, _ = model_inputs(bundle.dates, bundle.temp_mean_c, s.carrier, site.school_week,
+                                      _season(bundle, md.energy_kwh, s.carrier, s.baseline))
         sel = (bundle.dates >= np.datetime64(s.baseline.start)) & (bundle.dates <= np.datetime64(s.reporting.end))
         exp = s.model.predict(temp[sel], x_all[sel])
         c = cusum_kwh(md.energy_kwh[sel], exp)

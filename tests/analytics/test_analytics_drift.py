@@ -214,8 +214,16 @@ def test_heating_season_is_learnt_from_the_baseline_year():
     energy = np.where(on, 300.0 + 200.0 * np.cos(2 * np.pi * doy / 366), 5.0)
     season = heating_season_from_data(dates, energy, dates.size)
     assert season is not None
+    # the plant's own end (15 May), never the conventional 20 May
     assert np.array_equal(season, on)
     assert heating_season_from_data(dates, np.full(dates.size, 5.0), dates.size) is None
+    # the light heating of a mild May (a few times the summer level) still counts, and the same calendar
+    # days are in season the next year, leap or not
+    late = np.where((doy > 120) & (doy <= 135), 25.0, energy)
+    nxt = np.arange(np.datetime64("2025-05-10"), np.datetime64("2025-05-25"))
+    both = np.r_[dates, nxt]
+    mask = heating_season_from_data(both, np.r_[late, np.full(nxt.size, np.nan)], dates.size)
+    assert mask[dates.size:].tolist() == [d <= np.datetime64("2025-05-15") for d in nxt]
 
 
 def test_hourly_means_and_smoothing():
