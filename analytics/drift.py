@@ -113,6 +113,12 @@ class DriftSettings:
     min_magnitude_pct : float
         Alerts whose mean residual from onset to detection is below this share of the
         expected energy are dropped (:func:`detect_drift_scaled`). [%]
+    small_shift_pct : float
+        When > 0, a second one-sided CUSUM (no EWMA) tuned for this smaller shift runs beside the
+        charts (:func:`detect_drift_scaled`): a ramp accumulates there long before it is a large
+        step. 0 = off. [%]
+    small_shift_arl0_days : float
+        In-control ARL of that CUSUM. [day]
     """
 
     target_shift_pct: float = 10.0
@@ -125,6 +131,8 @@ class DriftSettings:
     use_ewma: bool = True
     sigma_inflation: float = 1.0
     min_magnitude_pct: float = 0.0
+    small_shift_pct: float = 0.0
+    small_shift_arl0_days: float = 20000.0
 
 
 DEFAULT_DRIFT = DriftSettings()
@@ -736,5 +744,11 @@ def detect_drift_scaled(
     run = run_charts(z[None, nb:], 1.0, noise.rho1, level, settings)
     ref = float(np.nanmean(eb)) if np.isfinite(eb).any() else None
     found = _alerts_from_run("drift_up", "drift_down", meter, t[nb:], resid[nb:], exp[nb:], run, 1.0, ref)
+    if settings.small_shift_pct > 0:
+        # a CUSUM for small shifts beside the charts: a slow ramp builds up there before it is a big step
+        small = dataclasses.replace(settings, target_shift_pct=settings.small_shift_pct, use_ewma=False,
+                                    arl0_days=settings.small_shift_arl0_days)
+        run_s = run_charts(z[None, nb:], 1.0, noise.rho1, level, small)
+        found += _alerts_from_run("drift_up", "drift_down", meter, t[nb:], resid[nb:], exp[nb:], run_s, 1.0, ref)
     # an alert without a meaningful share (expected level near zero) is kept: its excess is stated per day
     return tuple(a for a in found if not abs(a.magnitude_pct) < settings.min_magnitude_pct)

@@ -480,6 +480,10 @@ class MeterDrift:
     base_load_w: np.ndarray | None = None
     monthly_nmbe_pct: np.ndarray | None = None  # per calendar month of the baseline year, before correction [%]
     corrected_months: tuple[int, ...] = ()  # months (1-12) whose expectation was rescaled
+    chart_obs: np.ndarray | None = None  # the days charted (NaN = not charted) [kWh/day]
+    chart_settings: DriftSettings | None = None
+    per_day: float = 1.0  # share of calendar days charted (operating-power model)
+    n_base: int = 0  # baseline days at the start of the series
 
 
 #: Largest per-month rescaling of a biased baseline; beyond, the meter is not modelled. [1]
@@ -616,20 +620,7 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
             if not holds:
                 qualifies, reasons = False, tuple(reasons) + ("baseline.monthly_bias",)
         if expected is not None and qualifies:
-            if scaled:
-                found = detect_drift_scaled(meter.id, t, chart_obs, expected, n_base, chart_settings)
-            else:
-                noise = estimate_noise(chart_obs[:n_base] - expected[:n_base], float(np.nanmean(expected[:n_base])))
-                found = detect_drift(meter.id, t[n_base:], chart_obs[n_base:], expected[n_base:], noise,
-                                     chart_settings)
-            base_exp = np.where(np.isfinite(chart_obs[:n_base]), expected[:n_base], np.nan)
-            episodes = collapse_episodes(found, day_start_ns=t, residual=chart_obs - expected, expected=expected,
-                                         reference_level=float(np.nanmean(base_exp))
-                                         if np.isfinite(base_exp).any() else None)
-            if per_day != 1.0:
-                episodes = [dataclasses.replace(a, magnitude_kwh_per_day=a.magnitude_kwh_per_day * per_day)
-                            for a in episodes]
-            alerts.extend(episodes)
+            alerts.extend(chart_drift(meter.id, t, chart_obs, expected, n_base, chart_settings, per_day, scaled))
     days = load = None
     if meter.carrier == "electricity" and site.heating_carrier != "electricity" and inputs.hourly_wh is not None:
         # night base load; not on electrically heated buildings, whose night load follows the weather
@@ -650,7 +641,26 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
                 alerts.extend(collapse_episodes(found_b, reference_level=float(np.nanmean(ref))
                                                 if np.isfinite(ref).any() else None))
     return MeterDrift(tuple(alerts), kind, qualifies, reasons, expected, days, load,
-                      nmbe if t.size >= 30 else None, fixed if t.size >= 30 else ())
+                      nmbe if t.size >= 30 else None, fixed if t.size >= 30 else (),
+                      chart_obs if t.size >= 30 else None, chart_settings if t.size >= 30 else None,
+                      per_day if t.size >= 30 else 1.0, n_base if t.size >= 30 else 0)
+
+
+def chart_drift(meter_id: str, t: np.ndarray, chart_obs: np.ndarray, expected: np.ndarray, n_base: int,
+                settings: DriftSettings, per_day: float = 1.0, scaled: bool = True) -> list[Alert]:
+    """Drift alerts of a qualifying model, collapsed into episodes (pure; the charting part of
+    :func:`analyse_meter`, replayed by ``bench/drift_offline.py``)."""
+    if scaled:
+        found = detect_drift_scaled(meter_id, t, chart_obs, expected, n_base, settings)
+    else:
+        noise = estimate_noise(chart_obs[:n_base] - expected[:n_base], float(np.nanmean(expected[:n_base])))
+        found = detect_drift(meter_id, t[n_base:], chart_obs[n_base:], expected[n_base:], noise, settings)
+    base_exp = np.where(np.isfinite(chart_obs[:n_base]), expected[:n_base], np.nan)
+    episodes = collapse_episodes(found, day_start_ns=t, residual=chart_obs - expected, expected=expected,
+                                 reference_level=float(np.nanmean(base_exp)) if np.isfinite(base_exp).any() else None)
+    if per_day != 1.0:
+        episodes = [dataclasses.replace(a, magnitude_kwh_per_day=a.magnitude_kwh_per_day * per_day) for a in episodes]
+    return episodes
 
 
 def _record(a: Alert, meter: Meter, prices: PricesSettings = DEFAULT_PRICES) -> AlertRecord:
