@@ -119,6 +119,10 @@ class DriftSettings:
         step. 0 = off. [%]
     small_shift_arl0_days : float
         In-control ARL of that CUSUM. [day]
+    min_excess_of_level_pct : float
+        Episodes whose daily excess is below this share of the meter's typical level (its mean
+        expected level on the baseline) are dropped (:func:`analytics.jobs.drift.chart_drift`): a
+        water meter's few litres above a near-zero summer expectation are no leak. [%]
     """
 
     target_shift_pct: float = 10.0
@@ -133,6 +137,7 @@ class DriftSettings:
     min_magnitude_pct: float = 0.0
     small_shift_pct: float = 0.0
     small_shift_arl0_days: float = 20000.0
+    min_excess_of_level_pct: float = 0.0
 
 
 DEFAULT_DRIFT = DriftSettings()

@@ -35,7 +35,15 @@ sys.path.insert(0, str(ROOT))
 
 from analytics.consumption import counter_to_deltas, data_step_s, rollup, rollup_consumption  # noqa: E402
 from analytics.degree_days import daily_temperature  # noqa: E402
-from analytics.jobs.drift import MeterInputs, analyse_meter, chart_drift, hourly_means  # noqa: E402
+from analytics.jobs.drift import (  # noqa: E402
+    JOB_DRIFT,
+    JOB_DRIFT_ELECTRICITY,
+    JOB_DRIFT_WATER,
+    MeterInputs,
+    analyse_meter,
+    chart_drift,
+    hourly_means,
+)
 from analytics.jobs.rollups import COUNTERS, expected_interval_s  # noqa: E402
 from bench.drift import END, MONITOR, START, make_shaped_scenario  # noqa: E402
 from firmware_sim.faults import parse_scenario  # noqa: E402
@@ -120,7 +128,7 @@ def fit_seed(registry, seed_data: dict) -> dict[str, dict]:
         meter = registry.meter_by_id[meter_id]
         inp = seed_data["inputs"][meter_id]
         res = analyse_meter(meter, registry.site_by_id[meter.site], registry, inp, baseline_days=366)
-        fits[meter_id] = {"t": inp.day_start_ns, "chart_obs": res.chart_obs, "expected": res.expected,
+        fits[meter_id] = {"carrier": meter.carrier, "t": inp.day_start_ns, "chart_obs": res.chart_obs, "expected": res.expected,
                           "qualifies": res.qualifies, "settings": res.chart_settings, "per_day": res.per_day,
                           "n_base": res.n_base, "kind": res.model_kind,
                           "baseload": [a for a in res.alerts if a.kind.startswith("baseload")]}
@@ -131,7 +139,10 @@ def alerts_of(meter_id: str, fit: dict, overrides: dict) -> list:
     """Stage 2 (fast): the drift charts of one fitted meter with ``overrides`` of its chart settings."""
     out = list(fit["baseload"])
     if fit["qualifies"] and fit["expected"] is not None and fit["settings"] is not None:
-        settings = dataclasses.replace(fit["settings"], **overrides)
+        # the job's current settings for the carrier (the cached fit may predate them), with the in-control
+        # run length of the fit (scaled for a plant that runs on demand)
+        settings = {"electricity": JOB_DRIFT_ELECTRICITY, "water": JOB_DRIFT_WATER}.get(fit["carrier"], JOB_DRIFT)
+        settings = dataclasses.replace(settings, arl0_days=fit["settings"].arl0_days, **overrides)
         out += chart_drift(meter_id, fit["t"], fit["chart_obs"], fit["expected"], fit["n_base"], settings,
                            fit["per_day"])
     return out
@@ -146,6 +157,7 @@ def score(registry, seed_data: dict, fits: dict[str, dict], overrides: dict, ver
     for meter_id, fit in fits.items():
         role = roles[meter_id]
         meter = registry.meter_by_id[meter_id]
+        fit.setdefault("carrier", meter.carrier)
         mine = [a for a in alerts_of(meter_id, fit, overrides) if a.kind in UP]
         if role == "clean":
             false = [a for a in mine if a.detected_ns >= monitor_ns]

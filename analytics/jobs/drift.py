@@ -38,6 +38,7 @@ from analytics.baseline import (
 from analytics.consumption import data_step_s
 from analytics.drift import (
     Alert,
+    MIN_SHARE_LEVEL_FRACTION,
     DriftSettings,
     daily_load_statistic,
     detect_baseload_drift,
@@ -97,6 +98,9 @@ JOB_DRIFT = DriftSettings(two_sided=False, sigma_inflation=1.1)
 JOB_DRIFT_ELECTRICITY = DriftSettings(two_sided=False, sigma_inflation=1.3)
 #: A balance point no hour reaches: the hourly change-point model without a temperature response. [°C]
 NO_TEMPERATURE_GRID_C: tuple[float, ...] = (-100.0,)
+#: The same for water: an excess below 15 % of the meter's typical daily volume is no leak (a school's
+#: staff back a few days before the pupils, on a near-zero summer expectation; measured: docs §7.1).
+JOB_DRIFT_WATER = dataclasses.replace(JOB_DRIFT, min_excess_of_level_pct=15.0)
 #: Carriers whose drift baseline may be the hourly TOWT model summed per day (measured: docs §7.1).
 HOURLY_MODEL_CARRIERS: tuple[str, ...] = ("electricity", "gas", "heat")
 #: Kinds of site the schools use (PE lessons) whose week changes in the school holidays: their hourly
@@ -499,19 +503,30 @@ def correct_monthly_bias(dates: np.ndarray, observed: np.ndarray, expected: np.n
     must stay within ±``limit_pct``. A month beyond is rescaled by ``Σ observed / Σ expected`` of its
     baseline days, on every year (a model that runs 5-7 % high from September to December on its own
     baseline year hides a real rise of that size the next year); when a month needs more than
-    ``max_correction``, the model does not describe the meter.
+    ``max_correction``, the model does not describe the meter — unless the month carries little use
+    (its mean expectation below :data:`analytics.drift.MIN_SHARE_LEVEL_FRACTION` of the meter's mean).
 
     Returns (expected, NMBE per month before the fix [%], months rescaled (1-12), whether the model holds).
     """
     d = np.asarray(dates, dtype="datetime64[D]")
-    nmbe = monthly_nmbe_pct(d[:n_baseline], np.asarray(observed)[:n_baseline], np.asarray(expected)[:n_baseline])
+    obs, exp = np.asarray(observed, dtype=float), np.asarray(expected, dtype=float)
+    nmbe = monthly_nmbe_pct(d[:n_baseline], obs[:n_baseline], exp[:n_baseline])
     month = d.astype("datetime64[M]").astype(int) % 12
-    out = np.asarray(expected, dtype=float).copy()
+    both = np.isfinite(obs[:n_baseline]) & np.isfinite(exp[:n_baseline])
+    typical = float(np.mean(exp[:n_baseline][both])) if both.any() else np.nan
+    out = exp.copy()
     fixed: list[int] = []
     holds = True
     for m in np.flatnonzero(np.isfinite(nmbe) & (np.abs(nmbe) > limit_pct)).tolist():
         factor = 1.0 / (1.0 - nmbe[m] / 100.0)  # Σ observed / Σ expected
-        if not abs(factor - 1.0) <= max_correction:
+        in_month = both & (month[:n_baseline] == m)
+        light = bool(np.isfinite(typical) and typical > 0 and in_month.any()
+                     and float(np.mean(exp[:n_baseline][in_month])) < MIN_SHARE_LEVEL_FRACTION * typical)
+        if light:
+            # a month of little use (a boiler's summer hot water, an August closure): its bias is rescaled
+            # whatever its size (within a factor of 2), it does not make the meter unmodelled
+            factor = float(np.clip(factor, 0.5, 2.0))
+        elif not abs(factor - 1.0) <= max_correction:
             holds = False
             continue
         out[month == m] *= factor
@@ -543,7 +558,7 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
         when they predict the baseline days better than the daily change-point model.
     """
     if settings is None:
-        settings = JOB_DRIFT_ELECTRICITY if meter.carrier == "electricity" else JOB_DRIFT
+        settings = {"electricity": JOB_DRIFT_ELECTRICITY, "water": JOB_DRIFT_WATER}.get(meter.carrier, JOB_DRIFT)
     t, kwh = inputs.day_start_ns, inputs.energy
     alerts: list[Alert] = []
     kind: str | None = None
@@ -656,8 +671,12 @@ def chart_drift(meter_id: str, t: np.ndarray, chart_obs: np.ndarray, expected: n
         noise = estimate_noise(chart_obs[:n_base] - expected[:n_base], float(np.nanmean(expected[:n_base])))
         found = detect_drift(meter_id, t[n_base:], chart_obs[n_base:], expected[n_base:], noise, settings)
     base_exp = np.where(np.isfinite(chart_obs[:n_base]), expected[:n_base], np.nan)
+    ref = float(np.nanmean(base_exp)) if np.isfinite(base_exp).any() else None
     episodes = collapse_episodes(found, day_start_ns=t, residual=chart_obs - expected, expected=expected,
-                                 reference_level=float(np.nanmean(base_exp)) if np.isfinite(base_exp).any() else None)
+                                 reference_level=ref)
+    if settings.min_excess_of_level_pct > 0 and ref is not None and ref > 0:
+        episodes = [a for a in episodes
+                    if not abs(a.magnitude_kwh_per_day) < settings.min_excess_of_level_pct / 100.0 * ref]
     if per_day != 1.0:
         episodes = [dataclasses.replace(a, magnitude_kwh_per_day=a.magnitude_kwh_per_day * per_day) for a in episodes]
     return episodes

@@ -372,3 +372,45 @@ def test_a_base_load_rise_is_stated_in_watts_and_as_a_share_of_the_daily_consump
     assert up[0].magnitude_pct == pytest.approx(100.0 * 3.6 / 60.0, rel=0.15)  # not 150/500 = 30 %
     # without the expected consumption, no share is made up
     assert np.isnan(detect_baseload_drift("m", days, load, nb)[0].magnitude_pct)
+
+
+def test_a_ramp_is_found_sooner_with_the_small_shift_cusum_and_a_clean_series_stays_quiet():
+    import dataclasses
+
+    from analytics.drift import detect_drift_scaled
+
+    rng = np.random.default_rng(21)
+    n, nb = 365 + 300, 365
+    expected = 100.0 + 30.0 * np.cos(2 * np.pi * np.arange(n) / 365.0)
+    noise = rng.normal(0.0, 0.08, n) * expected
+    ramp = np.clip((np.arange(n) - 420) / 60.0, 0.0, 1.0) * 0.15  # +15 % over 60 days from day 420
+    days = DAY0 + np.arange(n, dtype=np.int64) * DAY
+    plain = DEFAULT_DRIFT.__class__(two_sided=False, sigma_inflation=1.1)
+    small = dataclasses.replace(plain, small_shift_pct=5.0, small_shift_arl0_days=20000.0)
+
+    def first(settings, obs):
+        found = [a for a in detect_drift_scaled("m", days, obs, expected, nb, settings) if a.kind == "drift_up"]
+        return (found[0].detected_ns - days[420]) / DAY if found else None
+
+    with_ramp = expected + noise + ramp * expected
+    d_plain, d_small = first(plain, with_ramp), first(small, with_ramp)
+    assert d_small is not None and (d_plain is None or d_small <= d_plain)
+    assert d_small <= 40 + 21  # +10 % is reached on day 40 of the ramp
+    assert first(small, expected + noise) is None
+
+
+def test_a_biased_month_is_rescaled_and_a_light_month_never_makes_a_meter_unmodelled():
+    from analytics.jobs.drift import correct_monthly_bias
+
+    dates = np.arange(np.datetime64("2024-01-01"), np.datetime64("2025-12-31"))
+    month = dates.astype("datetime64[M]").astype(int) % 12 + 1
+    observed = np.where((month >= 6) & (month <= 8), 5.0, 100.0)
+    expected = observed.copy()
+    expected[month == 10] *= 1.06  # runs 6 % high in October
+    expected[month == 8] *= 1.6  # a summer month of little use, badly fitted
+    fixed_exp, nmbe, fixed, holds = correct_monthly_bias(dates, observed, expected, 366)
+    assert holds and fixed == (8, 10)
+    assert nmbe[9] == pytest.approx(-6.0, abs=0.01)
+    assert np.allclose(fixed_exp, observed)  # both years, once rescaled
+    expected[month == 3] *= 1.4  # a month of real use 40 % off: the model does not describe the meter
+    assert not correct_monthly_bias(dates, observed, expected, 366)[3]
