@@ -214,7 +214,7 @@ class Period:
 HEATING_SEASON_END = (5, 20)
 #: Days after the learnt end of a heating season whose state is uncertain (the last days of a season are
 #: often warm, so the plant may have stayed on longer than it showed): the drift charts skip them. [day]
-SEASON_END_UNCERTAIN_DAYS = 3
+SEASON_END_UNCERTAIN_DAYS = 10
 #: Base of the season-aware heating regressors. [°C]
 SEASON_HDD_BASE_C = 16.0
 #: Extra regressors for heating carriers (gas, heat): degree days outside the heating season

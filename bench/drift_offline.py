@@ -40,6 +40,7 @@ from analytics.jobs.drift import (  # noqa: E402
     JOB_DRIFT_ELECTRICITY,
     JOB_DRIFT_WATER,
     MeterInputs,
+    after_season_end,
     analyse_meter,
     chart_drift,
     hourly_means,
@@ -48,6 +49,7 @@ from analytics.jobs.rollups import COUNTERS, expected_interval_s  # noqa: E402
 from bench.drift import END, MONITOR, START, make_shaped_scenario  # noqa: E402
 from firmware_sim.faults import parse_scenario  # noqa: E402
 from firmware_sim.fleet import FleetSimulation  # noqa: E402
+from terril.calendar import local_dates  # noqa: E402
 from terril.registry import load_registry  # noqa: E402
 from terril.timeutil import NS_PER_S, local_midnight_ns  # noqa: E402
 
@@ -142,9 +144,14 @@ def alerts_of(meter_id: str, fit: dict, overrides: dict) -> list:
         # the job's current settings for the carrier (the cached fit may predate them), with the in-control
         # run length of the fit (scaled for a plant that runs on demand)
         settings = {"electricity": JOB_DRIFT_ELECTRICITY, "water": JOB_DRIFT_WATER}.get(fit["carrier"], JOB_DRIFT)
+        season_days = overrides.pop("season_end_days", None) if overrides else None
         settings = dataclasses.replace(settings, arl0_days=fit["settings"].arl0_days, **overrides)
-        out += chart_drift(meter_id, fit["t"], fit["chart_obs"], fit["expected"], fit["n_base"], settings,
-                           fit["per_day"])
+        obs = fit["chart_obs"]
+        if season_days is not None and fit["carrier"] in ("gas", "heat") and fit["kind"] != "operating":
+            obs = np.where(after_season_end(local_dates(fit["t"]), obs, fit["n_base"], season_days), np.nan, obs)
+        if season_days is not None:
+            overrides["season_end_days"] = season_days
+        out += chart_drift(meter_id, fit["t"], obs, fit["expected"], fit["n_base"], settings, fit["per_day"])
     return out
 
 
@@ -208,9 +215,13 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/terril-drift-cache"))
     parser.add_argument("--small-shift", type=float, default=None, help="override small_shift_pct [%%]")
     parser.add_argument("--small-arl0", type=float, default=None, help="override small_shift_arl0_days")
+    parser.add_argument("--season-end-days", type=int, default=None,
+                        help="override the days after the learnt end of the heating season that are not charted")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     overrides: dict = {}
+    if args.season_end_days is not None:
+        overrides["season_end_days"] = args.season_end_days
     if args.small_shift is not None:
         overrides["small_shift_pct"] = args.small_shift
     if args.small_arl0 is not None:

@@ -500,8 +500,8 @@ def correct_monthly_bias(dates: np.ndarray, observed: np.ndarray, expected: np.n
     """Per-month bias check of a fitted baseline, and its fix.
 
     The NMBE of each calendar month of the baseline days (:func:`analytics.baseline.monthly_nmbe_pct`)
-    must stay within ±``limit_pct``. A month beyond is rescaled by ``Σ observed / Σ expected`` of its
-    baseline days, on every year (a model that runs 5-7 % high from September to December on its own
+    must stay within ±``limit_pct``. A month beyond is rescaled, on every year, so that its NMBE is
+    brought back to ±``limit_pct`` (a model that runs 5-7 % high from September to December on its own
     baseline year hides a real rise of that size the next year); when a month needs more than
     ``max_correction``, the model does not describe the meter — unless the month carries little use
     (its mean expectation below :data:`analytics.drift.MIN_SHARE_LEVEL_FRACTION` of the meter's mean).
@@ -518,7 +518,10 @@ def correct_monthly_bias(dates: np.ndarray, observed: np.ndarray, expected: np.n
     fixed: list[int] = []
     holds = True
     for m in np.flatnonzero(np.isfinite(nmbe) & (np.abs(nmbe) > limit_pct)).tolist():
-        factor = 1.0 / (1.0 - nmbe[m] / 100.0)  # Σ observed / Σ expected
+        # brought back to the limit, not to zero: a month's bias is partly that year's weather (the start of
+        # a heating season), and a full rescale would carry it into the next year (a false alarm)
+        target = np.sign(nmbe[m]) * limit_pct
+        factor = (1.0 - target / 100.0) / (1.0 - nmbe[m] / 100.0)
         in_month = both & (month[:n_baseline] == m)
         light = bool(np.isfinite(typical) and typical > 0 and in_month.any()
                      and float(np.mean(exp[:n_baseline][in_month])) < MIN_SHARE_LEVEL_FRACTION * typical)
@@ -605,15 +608,7 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
         if meter.carrier in ("gas", "heat"):
             # the days just after the learnt end of the heating season are not charted: the plant may have
             # stayed on a few days longer than the baseline showed (a false alarm), or not
-            bounds = learnt_heating_season(dates[:n_base], kwh[:n_base])
-            if bounds is not None:
-                md = (dates.astype("datetime64[M]").astype(int) % 12 + 1) * 100 + \
-                    (dates - dates.astype("datetime64[M]")).astype(int) + 1
-                end = np.datetime64(f"2001-{bounds[0] // 100:02d}-{bounds[0] % 100:02d}")
-                last = end + np.timedelta64(SEASON_END_UNCERTAIN_DAYS, "D")
-                last_md = (last.astype("datetime64[M]").astype(int) % 12 + 1) * 100 + \
-                    (last - last.astype("datetime64[M]")).astype(int) + 1
-                chart_obs = np.where((md > bounds[0]) & (md <= last_md), np.nan, chart_obs)
+            chart_obs = np.where(after_season_end(dates, kwh, n_base), np.nan, chart_obs)
         if not qualifies and meter.carrier in ("gas", "heat"):
             # a plant that runs on demand: judge the energy of the days it ran, given the hours it ran
             op = operating_daily_expected(inputs, n_base)
@@ -659,6 +654,24 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
                       nmbe if t.size >= 30 else None, fixed if t.size >= 30 else (),
                       chart_obs if t.size >= 30 else None, chart_settings if t.size >= 30 else None,
                       per_day if t.size >= 30 else 1.0, n_base if t.size >= 30 else 0)
+
+
+def after_season_end(dates: np.ndarray, energy: np.ndarray, n_base: int,
+                     days: int | None = None) -> np.ndarray:
+    """Per day, whether it falls in the ``days`` after the end of the heating season learnt on the first
+    ``n_base`` days (:func:`analytics.savings.learnt_heating_season`): the plant may have run on
+    longer than its baseline year showed, so these days are not charted."""
+    days = SEASON_END_UNCERTAIN_DAYS if days is None else days
+    d = np.asarray(dates, dtype="datetime64[D]")
+    bounds = learnt_heating_season(d[:n_base], np.asarray(energy, dtype=float)[:n_base])
+    if bounds is None:
+        return np.zeros(d.size, bool)
+    end = np.datetime64(f"2001-{bounds[0] // 100:02d}-{bounds[0] % 100:02d}")
+    last = end + np.timedelta64(days, "D")
+    md = (d.astype("datetime64[M]").astype(int) % 12 + 1) * 100 + (d - d.astype("datetime64[M]")).astype(int) + 1
+    last_md = int((last.astype("datetime64[M]").astype(int) % 12 + 1) * 100
+                  + (last - last.astype("datetime64[M]")).astype(int) + 1)
+    return (md > bounds[0]) & (md <= last_md)
 
 
 def chart_drift(meter_id: str, t: np.ndarray, chart_obs: np.ndarray, expected: np.ndarray, n_base: int,

@@ -411,6 +411,11 @@ def test_a_biased_month_is_rescaled_and_a_light_month_never_makes_a_meter_unmode
     fixed_exp, nmbe, fixed, holds = correct_monthly_bias(dates, observed, expected, 366)
     assert holds and fixed == (8, 10)
     assert nmbe[9] == pytest.approx(-6.0, abs=0.01)
-    assert np.allclose(fixed_exp, observed)  # both years, once rescaled
+    # brought back to the ±3 % limit (not to zero, which would carry one year's weather into the next)
+    from analytics.baseline import monthly_nmbe_pct
+
+    after = monthly_nmbe_pct(dates[:366], observed[:366], fixed_exp[:366])
+    assert after[9] == pytest.approx(-3.0, abs=1e-6) and after[7] == pytest.approx(-3.0, abs=1e-6)
+    assert np.allclose(fixed_exp[month == 10], 100.0 * 1.03)  # both years, once rescaled
     expected[month == 3] *= 1.4  # a month of real use 40 % off: the model does not describe the meter
     assert not correct_monthly_bias(dates, observed, expected, 366)[3]
