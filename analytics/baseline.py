@@ -187,6 +187,30 @@ GL14_GATES: dict[str, tuple[float, float | None, float | None]] = {
 CVRMSE_REJECT = 1.0
 
 
+#: Largest mean bias of a baseline in any calendar month of its own baseline year (issue 16). [%]
+MAX_MONTHLY_NMBE_PCT = 3.0
+
+
+def monthly_nmbe_pct(dates: np.ndarray, observed: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Normalised mean bias error per calendar month, ``100·Σ(observed − predicted)/Σ observed`` over the
+    days of each month where both are known (ASHRAE G14 sign: positive = the model runs low).
+
+    Returns 12 values, January first; NaN for a month without days or with no consumption. [%]
+    """
+    d = np.asarray(dates, dtype="datetime64[D]")
+    y = np.asarray(observed, dtype=float)
+    p = np.asarray(predicted, dtype=float)
+    ok = np.isfinite(y) & np.isfinite(p)
+    month = d.astype("datetime64[M]").astype(int) % 12
+    out = np.full(12, np.nan)
+    for m in range(12):
+        s = ok & (month == m)
+        total = float(y[s].sum())
+        if s.any() and total > 0:
+            out[m] = 100.0 * float((y[s] - p[s]).sum()) / total
+    return out
+
+
 def gl14_verdict(metrics: FitMetrics, granularity: Granularity) -> Gl14Verdict:
     """Judge fit metrics against the project's gates (docs/analytics.md § Acceptance).
 

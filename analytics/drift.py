@@ -113,6 +113,16 @@ class DriftSettings:
     min_magnitude_pct : float
         Alerts whose mean residual from onset to detection is below this share of the
         expected energy are dropped (:func:`detect_drift_scaled`). [%]
+    small_shift_pct : float
+        When > 0, a second one-sided CUSUM (no EWMA) tuned for this smaller shift runs beside the
+        charts (:func:`detect_drift_scaled`): a ramp accumulates there long before it is a large
+        step. 0 = off. [%]
+    small_shift_arl0_days : float
+        In-control ARL of that CUSUM. [day]
+    min_excess_of_level_pct : float
+        Episodes whose daily excess is below this share of the meter's typical level (its mean
+        expected level on the baseline) are dropped (:func:`analytics.jobs.drift.chart_drift`): a
+        water meter's few litres above a near-zero summer expectation are no leak. [%]
     """
 
     target_shift_pct: float = 10.0
@@ -125,6 +135,9 @@ class DriftSettings:
     use_ewma: bool = True
     sigma_inflation: float = 1.0
     min_magnitude_pct: float = 0.0
+    small_shift_pct: float = 0.0
+    small_shift_arl0_days: float = 20000.0
+    min_excess_of_level_pct: float = 0.0
 
 
 DEFAULT_DRIFT = DriftSettings()
@@ -168,7 +181,9 @@ class Alert:
     magnitude_kwh_per_day : float
         Extra (or missing, negative) energy per day; NaN when not applicable. [kWh/day]
     magnitude_pct : float
-        Same in percent of the expected level; NaN when not applicable. [%]
+        Excess over the alert's period as a share of the expected consumption over the same days
+        (ratio of sums, :func:`episode_share_pct`); NaN when that share is not meaningful (expected
+        level near zero or negative). [%]
     evidence : Evidence or None
         Residual series behind the alert.
     state : str
@@ -177,6 +192,15 @@ class Alert:
         Cost of the excess from onset to detection, filled by :func:`with_cost`. [EUR]
     co2_kg : float or None
         Emissions of the excess, filled by :func:`with_cost`. [kg CO2e]
+    magnitude_w : float
+        Base load: the rise of the night load. Otherwise NaN. [W]
+    days : int
+        Days with a residual from onset to detection (weights the merge of episodes). [day]
+    expected_per_day : float
+        Mean expected level on those days (the share's denominator per day). [unit of the series]
+    end_ns : int or None
+        End of a ``closed`` episode (the meter spoke again, the register moved, the consumption came
+        back to its expected level); None while it lasts. [UTC ns]
     """
 
     kind: str
@@ -189,6 +213,31 @@ class Alert:
     state: str
     cost_eur: float | None = None
     co2_kg: float | None = None
+    magnitude_w: float = float("nan")
+    days: int = 0
+    expected_per_day: float = float("nan")
+    end_ns: int | None = None
+
+
+#: A share of the expected consumption is stated only when the expected level over the alert's days is at
+#: least this fraction of the meter's typical level (its mean expected level on the baseline period): a
+#: percent of a near-zero expectation (gas in late spring, a water meter at night) means nothing. [1]
+MIN_SHARE_LEVEL_FRACTION = 0.15
+
+
+def episode_share_pct(excess_sum: float, expected_sum: float, days: int, reference_level: float | None = None
+                      ) -> float:
+    """Excess as a share of the expected consumption over the same days: ``100·Σr/ΣE`` (a ratio of sums).
+
+    NaN when the expected sum is not positive, or when its mean per day is below
+    :data:`MIN_SHARE_LEVEL_FRACTION` of ``reference_level`` (the meter's typical level), when given. [%]
+    """
+    if days <= 0 or not np.isfinite(expected_sum) or not np.isfinite(excess_sum) or expected_sum <= 0:
+        return float("nan")
+    if reference_level is not None and np.isfinite(reference_level) and reference_level > 0:
+        if expected_sum / days < MIN_SHARE_LEVEL_FRACTION * reference_level:
+            return float("nan")
+    return 100.0 * excess_sum / expected_sum
 
 
 def with_cost(alert: Alert, price_eur_per_kwh: float, co2_kg_per_kwh: float, until_ns: int | None = None) -> Alert:
@@ -330,7 +379,8 @@ def run_charts(residuals: np.ndarray, noise_sigma: np.ndarray, noise_rho: np.nda
 
 
 def _alerts_from_run(kind_up: str, kind_down: str, meter: str, day_start_ns: np.ndarray, resid: np.ndarray,
-                     level: np.ndarray, run: ChartRun, per_day_factor: float) -> list[Alert]:
+                     level: np.ndarray, run: ChartRun, per_day_factor: float,
+                     reference_level: float | None = None) -> list[Alert]:
     alerts: list[Alert] = []
     t = np.asarray(day_start_ns, dtype=np.int64)
     n = t.size
@@ -343,8 +393,10 @@ def _alerts_from_run(kind_up: str, kind_down: str, meter: str, day_start_ns: np.
         on = min(last_reset + (int(zeros[-1]) + 1 if zeros.size else 0), i)
         seg = slice(on, i + 1)
         r = resid[seg]
-        mag = float(np.nanmean(r)) if np.isfinite(r).any() else float("nan")
-        lvl = float(np.nanmean(level[seg])) if np.isfinite(level[seg]).any() else float("nan")
+        both = np.isfinite(r) & np.isfinite(level[seg])
+        nd = int(both.sum())
+        mag = float(np.mean(r[both])) if nd else float("nan")
+        lvl = float(np.mean(level[seg][both])) if nd else float("nan")
         end = int(t[i + 1]) if i + 1 < n else int(t[i]) + NS_PER_DAY
         alerts.append(Alert(
             kind=kind_up if upward else kind_down,
@@ -352,9 +404,11 @@ def _alerts_from_run(kind_up: str, kind_down: str, meter: str, day_start_ns: np.
             onset_ns=int(t[on]),
             detected_ns=end,
             magnitude_kwh_per_day=mag * per_day_factor,
-            magnitude_pct=100.0 * mag / lvl if lvl else float("nan"),
+            magnitude_pct=episode_share_pct(mag * nd, lvl * nd, nd, reference_level),
             evidence=Evidence(t[seg].copy(), r.copy(), stat[seg].copy()),
             state="open",
+            days=nd,
+            expected_per_day=lvl,
         ))
         last_reset = i + 1
     return alerts
@@ -393,7 +447,8 @@ def detect_drift(
     exp = np.asarray(expected_kwh, dtype=float)
     resid = obs - exp
     run = run_charts(resid[None, :], noise.sigma, noise.rho1, noise.mean_level, settings, noise.bias)
-    return tuple(_alerts_from_run("drift_up", "drift_down", meter, day_start_ns, resid - noise.bias, exp, run, 1.0))
+    return tuple(_alerts_from_run("drift_up", "drift_down", meter, day_start_ns, resid - noise.bias, exp, run, 1.0,
+                                  noise.mean_level))
 
 
 # ---------------------------------------------------------------------------------------
@@ -481,12 +536,21 @@ def detect_baseload_drift(
     load_w: np.ndarray,
     n_baseline_days: int,
     settings: DriftSettings = DEFAULT_BASELOAD,
+    expected_kwh_per_day: np.ndarray | None = None,
 ) -> tuple[Alert, ...]:
     """Base-load alerts: charts on a daily load statistic against its baseline mean.
 
     The first ``n_baseline_days`` days set the mean, σ and ρ1; the following days are
-    monitored. ``magnitude_kwh_per_day`` is the load rise × 24 h (a base load runs all
-    day). [W in, kWh/day out]
+    monitored. ``magnitude_w`` is the rise of the load, ``magnitude_kwh_per_day`` the rise × 24 h
+    (a base load runs all day). ``magnitude_pct`` is that energy as a share of
+    ``expected_kwh_per_day`` (the meter's expected daily consumption over the alert's days),
+    NaN without it: a percent of the night load itself is not a share of any consumption.
+    [W in, kWh/day out]
+
+    Parameters
+    ----------
+    expected_kwh_per_day : ndarray of float, optional
+        Expected daily consumption of the meter on ``day_start_ns`` (its drift model). [kWh/day]
     """
     x = np.asarray(load_w, dtype=float)
     t = np.asarray(day_start_ns, dtype=np.int64)
@@ -498,7 +562,21 @@ def detect_baseload_drift(
     mon = x[n_baseline_days:] - mean
     level = np.full(mon.size, mean)
     run = run_charts(mon[None, :], noise.sigma, noise.rho1, mean, settings)
-    return tuple(_alerts_from_run("baseload_up", "baseload_down", meter, t[n_baseline_days:], mon, level, run, 24.0 / 1000.0))
+    found = _alerts_from_run("baseload_up", "baseload_down", meter, t[n_baseline_days:], mon, level, run, 24.0 / 1000.0)
+    out = []
+    for a in found:
+        rise_w = a.magnitude_kwh_per_day * 1000.0 / 24.0
+        pct = float("nan")
+        if expected_kwh_per_day is not None:
+            e = np.asarray(expected_kwh_per_day, dtype=float)
+            on = (t >= a.onset_ns) & (t < a.detected_ns) & np.isfinite(e)
+            ref = e[:n_baseline_days]
+            pct = episode_share_pct(a.magnitude_kwh_per_day * int(on.sum()), float(e[on].sum()), int(on.sum()),
+                                    float(np.nanmean(ref)) if np.isfinite(ref).any() else None)
+        out.append(dataclasses.replace(a, magnitude_w=rise_w, magnitude_pct=pct,
+                                       expected_per_day=float(np.nanmean(e[on])) if expected_kwh_per_day is not None
+                                       and on.any() else float("nan")))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------
@@ -512,11 +590,14 @@ def detect_silent(
     expected_interval_s: float,
     missing_intervals: int,
     now_ns: int | None = None,
+    interval_s_per_gap: np.ndarray | None = None,
 ) -> tuple[Alert, ...]:
     """Silent-meter alerts: no reading for ``missing_intervals`` expected intervals.
 
-    A gap inside the history gives a ``closed`` alert; a gap still running at ``now_ns``
-    gives an ``open`` one. Onset = last reading + one interval; detection = last reading
+    A gap inside the history gives a ``closed`` alert (ending at the next reading); a gap still
+    running at ``now_ns`` gives an ``open`` one. ``interval_s_per_gap`` (one per pair of successive
+    readings) replaces the expected interval where the data have their own, coarser step
+    (:func:`analytics.consumption.data_step_s`). Onset = last reading + one interval; detection = last reading
     + ``missing_intervals`` intervals.
     """
     t = np.asarray(times_ns, dtype=np.int64)
@@ -526,8 +607,12 @@ def detect_silent(
     nan = float("nan")
     if t.size >= 2:
         gaps = np.diff(t)
-        for i in np.flatnonzero(gaps > limit).tolist():
-            alerts.append(Alert("silent", meter, int(t[i]) + step, int(t[i]) + limit, nan, nan, None, "closed"))
+        steps = (np.asarray(interval_s_per_gap, dtype=float) * NS_PER_S).astype(np.int64) \
+            if interval_s_per_gap is not None else np.full(gaps.size, step, dtype=np.int64)
+        for i in np.flatnonzero(gaps > missing_intervals * steps).tolist():
+            st = int(steps[i])
+            alerts.append(Alert("silent", meter, int(t[i]) + st, int(t[i]) + missing_intervals * st, nan, nan,
+                                None, "closed", end_ns=int(t[i + 1])))
     if now_ns is not None and t.size and now_ns - int(t[-1]) > limit:
         alerts.append(Alert("silent", meter, int(t[-1]) + step, int(t[-1]) + limit, nan, nan, None, "open"))
     return tuple(alerts)
@@ -552,7 +637,8 @@ def detect_stuck(meter: str, consumption: IntervalConsumption, *, min_intervals:
         k = a + (min_intervals - 1 if min_intervals else 0)
         k = min(k, b - 1)
         state = "closed" if b < s.size else "open"
-        out.append(Alert("stuck", meter, int(consumption.start_ns[a]), int(consumption.end_ns[k]), nan, nan, None, state))
+        out.append(Alert("stuck", meter, int(consumption.start_ns[a]), int(consumption.end_ns[k]), nan, nan, None, state,
+                         end_ns=int(consumption.end_ns[b - 1]) if state == "closed" else None))
     return tuple(out)
 
 
@@ -662,5 +748,13 @@ def detect_drift_scaled(
     shift_med = float(np.nanmedian(shift)) if np.isfinite(shift).any() else 1.0
     level = shift_med / (settings.target_shift_pct / 100.0)
     run = run_charts(z[None, nb:], 1.0, noise.rho1, level, settings)
-    found = _alerts_from_run("drift_up", "drift_down", meter, t[nb:], resid[nb:], exp[nb:], run, 1.0)
-    return tuple(a for a in found if abs(a.magnitude_pct) >= settings.min_magnitude_pct)
+    ref = float(np.nanmean(eb)) if np.isfinite(eb).any() else None
+    found = _alerts_from_run("drift_up", "drift_down", meter, t[nb:], resid[nb:], exp[nb:], run, 1.0, ref)
+    if settings.small_shift_pct > 0:
+        # a CUSUM for small shifts beside the charts: a slow ramp builds up there before it is a big step
+        small = dataclasses.replace(settings, target_shift_pct=settings.small_shift_pct, use_ewma=False,
+                                    arl0_days=settings.small_shift_arl0_days)
+        run_s = run_charts(z[None, nb:], 1.0, noise.rho1, level, small)
+        found += _alerts_from_run("drift_up", "drift_down", meter, t[nb:], resid[nb:], exp[nb:], run_s, 1.0, ref)
+    # an alert without a meaningful share (expected level near zero) is kept: its excess is stated per day
+    return tuple(a for a in found if not abs(a.magnitude_pct) < settings.min_magnitude_pct)

@@ -212,6 +212,9 @@ class Period:
 
 #: Conventional French heating season, 1 October to 20 May (232 days; analytics-spec §5.1).
 HEATING_SEASON_END = (5, 20)
+#: Days after the learnt end of a heating season whose state is uncertain (the last days of a season are
+#: often warm, so the plant may have stayed on longer than it showed): the drift charts skip them. [day]
+SEASON_END_UNCERTAIN_DAYS = 10
 #: Base of the season-aware heating regressors. [°C]
 SEASON_HDD_BASE_C = 16.0
 #: Extra regressors for heating carriers (gas, heat): degree days outside the heating season
@@ -232,6 +235,65 @@ def in_heating_season(dates: np.ndarray) -> np.ndarray:
     return (month >= 10) | (month < end_m) | ((month == end_m) & (dom <= end_d))
 
 
+def _month_day(dates: np.ndarray) -> np.ndarray:
+    """``month·100 + day`` of each date (the same calendar day every year, leap or not). [1]"""
+    d = np.asarray(dates, dtype="datetime64[D]")
+    month = d.astype("datetime64[M]").astype(int) % 12 + 1
+    return month * 100 + (d - d.astype("datetime64[M]")).astype(int) + 1
+
+
+def learnt_heating_season(dates: np.ndarray, energy: np.ndarray, baseline: np.ndarray | None = None
+                          ) -> tuple[int, int] | None:
+    """The heating season a plant really keeps, learnt on the ``baseline`` days: ``(end, start)`` as
+    ``month·100 + day`` (on up to ``end`` and from ``start`` on, every year), or None without enough data.
+
+    A day is heated when its energy is clearly above the summer level (the 90th percentile of
+    July-August, so that a summer closure does not lower it, + 15 % of the spread to the winter
+    median). The season starts on the first autumn day whose week (median of the 7 days around it)
+    is heated — one busy day in September does not start it — and ends on the last spring day on which
+    the plant clearly ran (above twice the summer level and 3 % of the spread, with another such day
+    in its week): late-season heating is light, and a threshold set for the winter misses it. A conventional end (20 May)
+    instead of the plant's own (the simulated plants stop on 15 May) made every model predict heating
+    on the cold days in between: +19 to +22 % from 8 May to 4 June on every gas meter (issue 16).
+    """
+    d = np.asarray(dates, dtype="datetime64[D]")
+    e = np.asarray(energy, dtype=float)
+    if baseline is not None:
+        d, e = d[np.asarray(baseline, bool)], e[np.asarray(baseline, bool)]
+    month = d.astype("datetime64[M]").astype(int) % 12 + 1
+    md = _month_day(d)
+    summer, winter = e[(month == 7) | (month == 8)], e[(month == 1) | (month == 2) | (month == 12)]
+    if np.isfinite(summer).sum() < 20 or np.isfinite(winter).sum() < 20:
+        return None
+    lo, hi = float(np.nanpercentile(summer, 90)), float(np.nanmedian(winter))
+    if not hi > lo:
+        return None
+    threshold = lo + 0.15 * (hi - lo)
+    week = np.array([np.nanmedian(e[max(i - 3, 0):i + 4]) if np.isfinite(e[max(i - 3, 0):i + 4]).any() else np.nan
+                     for i in range(e.size)])
+    on_week = np.isfinite(week) & (week > threshold)
+    spring, autumn = (month >= 3) & (month <= 6), (month >= 8) & (month <= 11)
+    if not (on_week & spring).any() or not (on_week & autumn).any():
+        return None
+    # the end: the last spring day the plant clearly ran (late-season heating is light: a day is heated
+    # when above twice the summer level and 3 % of the spread), with another such day in its week
+    lo_day = max(2.0 * lo, lo + 0.03 * (hi - lo))
+    ran = np.isfinite(e) & (e > lo_day)
+    ran_week = np.array([ran[max(i - 6, 0):i + 1].sum() >= 2 for i in range(e.size)])
+    last = ran & ran_week & spring
+    end = int(md[last].max()) if last.any() else int(md[on_week & spring].max())
+    return end, int(md[on_week & autumn].min())
+
+
+def season_mask(dates: np.ndarray, bounds: tuple[int, int] | None) -> np.ndarray:
+    """Per day, in the heating season ``bounds`` (:func:`learnt_heating_season`); the conventional
+    season (:func:`in_heating_season`) when None."""
+    if bounds is None:
+        return in_heating_season(dates)
+    md = _month_day(dates)
+    return (md <= bounds[0]) | (md >= bounds[1])
+
+
 def smoothed_temperature(temp_mean_c: np.ndarray, alpha: float = INERTIA_ALPHA) -> np.ndarray:
     """Exponentially smoothed daily mean temperature (NaN days carry the previous value). [°C]"""
     t = np.asarray(temp_mean_c, dtype=float)
@@ -246,27 +308,30 @@ def smoothed_temperature(temp_mean_c: np.ndarray, alpha: float = INERTIA_ALPHA) 
     return out
 
 
-def heating_regressors(dates: np.ndarray, temp_c: np.ndarray, occupied: np.ndarray) -> np.ndarray:
-    """Columns :data:`HEATING_REGRESSOR_NAMES`. [K·day]"""
-    season = in_heating_season(dates)
+def heating_regressors(dates: np.ndarray, temp_c: np.ndarray, occupied: np.ndarray,
+                       season: np.ndarray | None = None) -> np.ndarray:
+    """Columns :data:`HEATING_REGRESSOR_NAMES`, on ``season`` (per day; default the conventional one). [K·day]"""
+    season = in_heating_season(dates) if season is None else np.asarray(season, bool)
     hdd = np.maximum(SEASON_HDD_BASE_C - np.asarray(temp_c, dtype=float), 0.0)
     return np.column_stack([np.where(season, 0.0, hdd), np.where(season, hdd, 0.0) * np.asarray(occupied, float)])
 
 
-def model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, carrier: str, school_week: str | None
-                 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+def model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, carrier: str, school_week: str | None,
+                 season: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Temperature, regressors and their names used for a meter of ``carrier``.
 
     Electricity: daily mean temperature and the day types. Heating carriers (gas, heat):
     smoothed temperature, day types and the season-aware heating regressors, occupied days
-    being school days for schools and working days otherwise.
+    being school days for schools and working days otherwise, on the plant's own heating
+    ``season`` (:func:`learnt_heating_season`) when known, else the conventional one.
     """
     x = day_type_regressors(dates, school_week)
     if carrier not in ("gas", "heat"):
         return np.asarray(temp_mean_c, dtype=float), x, REGRESSOR_NAMES
     ts = smoothed_temperature(temp_mean_c)
     occupied = x[:, 0] if school_week else 1.0 - np.maximum(x[:, 2], x[:, 4])
-    return ts, np.column_stack([x, heating_regressors(dates, ts, occupied)]), REGRESSOR_NAMES + HEATING_REGRESSOR_NAMES
+    regs = heating_regressors(dates, ts, occupied, season_mask(dates, season) if season is not None else None)
+    return ts, np.column_stack([x, regs]), REGRESSOR_NAMES + HEATING_REGRESSOR_NAMES
 
 
 #: Day types of the savings models: the drift models' ones, plus Sunday (a sports hall opens on
@@ -288,7 +353,7 @@ def night_hours(dates: np.ndarray, latitude_deg: float) -> np.ndarray:
 
 def savings_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, carrier: str, school_week: str | None,
                          closures: Sequence[str] = (), pv_kwh: np.ndarray | None = None,
-                         latitude_deg: float | None = None
+                         latitude_deg: float | None = None, season: tuple[int, int] | None = None
                          ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """Temperature, regressors and their names of a meter's savings (baseline) model.
 
@@ -322,6 +387,9 @@ def savings_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, carrier: st
         The site's PV production per day. [kWh]
     latitude_deg : float, optional
         The site's latitude, for the night length (electricity). [°]
+    season : (int, int), optional
+        The heating season the plant keeps (:func:`learnt_heating_season`); default the
+        conventional one (1 October – 20 May).
     """
     from terril.calendar import is_closed
 
@@ -334,7 +402,7 @@ def savings_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, carrier: st
     names = SAVINGS_DAY_TYPES
     if carrier in ("gas", "heat"):
         ts = smoothed_temperature(temp_mean_c)
-        season = in_heating_season(d).astype(float)
+        season = season_mask(d, season).astype(float)
         hdd = season * np.maximum(SEASON_HDD_BASE_C - ts, 0.0)
         temp = np.where(season > 0, ts, np.where(np.isfinite(ts), OFF_SEASON_TEMP_C, np.nan))
         cols = np.column_stack([days * season[:, None], days * (1.0 - season)[:, None], 1.0 - season,
@@ -345,7 +413,7 @@ def savings_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, carrier: st
     temp = np.asarray(temp_mean_c, dtype=float)
     occupied = x[:, 0] if school_week else 1.0 - np.maximum(x[:, 2], x[:, 4])
     occupied = occupied * (1.0 - closed)
-    season = in_heating_season(d).astype(float)
+    season = in_heating_season(d).astype(float)  # conventional: a calendar of day types, not a plant's
     # day types in season too: lighting and heating auxiliaries make a winter school day dearer
     cols = [days, days * season[:, None]]
     names = names + tuple(f"{n}_in_season" for n in names)
@@ -834,7 +902,8 @@ def parameters_json(items: Iterable[MeterSavings]) -> str:
 
 
 __all__ = [
-    "HEATING_REGRESSOR_NAMES", "in_heating_season", "model_inputs", "smoothed_temperature", "heating_regressors",
+    "HEATING_REGRESSOR_NAMES", "in_heating_season", "learnt_heating_season", "season_mask", "model_inputs",
+    "smoothed_temperature", "heating_regressors",
     "DEFAULT_EMISSION_FACTORS", "DEFAULT_VALUE_FACTORS", "EmissionFactor", "MeasureResult", "MeterSavings",
     "MonthlySavings", "NonRoutineAdjustment", "Period", "REGRESSOR_NAMES", "SavingsTotal", "ValueFactors",
     "cusum_kwh", "day_type_regressors", "measure_result", "meter_savings", "monthly_savings", "normal_temperature_for",

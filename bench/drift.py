@@ -108,6 +108,81 @@ def make_scenario(registry, rng: np.random.Generator, n_baseload: int = 2) -> tu
     return {"name": "scoring", "faults": faults}, roles
 
 
+def make_shaped_scenario(registry, rng: np.random.Generator, n_night: int = 2, n_leaks: int = 2
+                         ) -> tuple[dict, dict[str, str]]:
+    """Faults of every shape on part of the fleet; returns the scenario data and each meter's role.
+
+    Roles: ``step:PCT`` (abrupt +10 to +25 %), ``ramp:PCT:DAYS`` (+10 to +20 % reached linearly over
+    30-60 days), ``night`` (a base load left on: +30 to +50 % of the night load on an electricity meter
+    the base-load watch covers, or a gas plant that no longer stops at night, 3-6 W/m²), ``leak``
+    (20-60 L/h on a water meter), ``silent`` (two days without messages), ``clean``. Every fault's
+    scoring window (21 days after it reached +10 %) ends inside the monitored year, and inside the
+    heating season for gas and heat drifts.
+    """
+    roles: dict[str, str] = {}
+    faults = []
+    candidates = baseload_candidates(registry)
+    for i in rng.choice(len(candidates), size=min(n_night, len(candidates)), replace=False):
+        m = candidates[int(i)]
+        site = registry.site_by_id[m.site]
+        onset = MONITOR + dt.timedelta(days=int(rng.integers(20, 330)))
+        faults.append({"id": f"night-{m.id}", "kind": "consumption_drift", "meter": m.id, "start": onset,
+                       "base_load_w": max(site.floor_area_m2, 200.0) * float(rng.choice([0.3, 0.5]))})
+        roles[m.id] = "night"
+    water = [m for m in registry.meters if m.carrier == "water"]
+    for i in rng.choice(len(water), size=min(n_leaks, len(water)), replace=False):
+        m = water[int(i)]
+        onset = MONITOR + dt.timedelta(days=int(rng.integers(20, 330)))
+        faults.append({"id": f"leak-{m.id}", "kind": "consumption_drift", "meter": m.id, "start": onset,
+                       "base_flow_m3_h": float(rng.choice([0.02, 0.04, 0.06]))})
+        roles[m.id] = "leak"
+    consumption = [m for m in registry.meters if m.carrier in ("electricity", "gas", "heat") and m.id not in roles]
+    order = rng.permutation(len(consumption))
+    gas_night_done = False
+    for rank, i in enumerate(order):
+        m = consumption[int(i)]
+        heating = m.carrier in ("gas", "heat")
+        if rank % 3 != 0:
+            if heating and not gas_night_done and rank % 3 == 1:
+                site = registry.site_by_id[m.site]
+                day = int(rng.integers(0, 60))
+                onset = MONITOR + dt.timedelta(days=day + 15 if day < 40 else day - 40 + 285)
+                faults.append({"id": f"night-{m.id}", "kind": "consumption_drift", "meter": m.id, "start": onset,
+                               "base_load_w": max(site.floor_area_m2, 200.0) * float(rng.choice([3.0, 6.0]))})
+                roles[m.id] = "night"
+                gas_night_done = True
+            else:
+                roles[m.id] = "clean"
+            continue
+        ramp = rank % 2 == 0
+        pct = float(rng.choice([10, 15, 20])) if ramp else float(rng.choice([10, 15, 20, 25]))
+        ramp_days = float(rng.integers(30, 61)) if ramp else 0.0
+        need = int(ramp_days * 10.0 / pct) + 21  # days from onset to the end of the scoring window
+        if heating:
+            # inside the heating season: a window ending before 15 May, or starting in October
+            if rng.random() < 0.5:
+                onset = MONITOR + dt.timedelta(days=int(rng.integers(15, max(16, 134 - need))))
+            else:
+                onset = MONITOR + dt.timedelta(days=int(rng.integers(275, max(276, 360 - need))))
+        else:
+            onset = MONITOR + dt.timedelta(days=int(rng.integers(20, 360 - need)))
+        fault = {"id": f"drift-{m.id}", "kind": "consumption_drift", "meter": m.id, "start": onset, "pct": pct}
+        if ramp:
+            fault["ramp_days"] = ramp_days
+        faults.append(fault)
+        roles[m.id] = f"ramp:{pct:g}:{ramp_days:g}" if ramp else f"step:{pct:g}"
+    silent = [m for m in registry.meters if m.carrier in ("water", "gas") and roles.get(m.id, "clean") == "clean"][:4]
+    for m in silent:
+        onset = MONITOR + dt.timedelta(days=int(rng.integers(20, 300)), hours=int(rng.integers(0, 24)))
+        faults.append({"id": f"silent-{m.id}", "kind": "meter_offline", "meter": m.id, "start": onset,
+                       "end": onset + dt.timedelta(days=2)})
+        roles[m.id] = "silent"
+    for m in registry.meters:
+        if m.carrier in ("electricity", "gas", "heat", "water") and m.id not in roles:
+            roles[m.id] = "clean"
+    return {"name": "shapes", "faults": faults}, roles
+
+
 def write_fleet(client: InfluxClient, registry, sim: FleetSimulation, end_ns: int) -> int:
     n = 0
     for chunk in sim.run(end_ns, chunk_s=14 * 86_400):

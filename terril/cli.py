@@ -180,7 +180,7 @@ def registry_show_cmd(registry: RegistryOpt = None) -> None:
     for s in reg.sites:
         kwp = sum(a.kwp for a in reg.pv_arrays if a.site == s.id)
         table.add_row(s.id, s.name, s.kind, f"{s.floor_area_m2:.0f}",
-                      ", ".join(m.carrier for m in reg.meters_of_site(s.id)), f"{kwp:g}" if kwp else "")
+                      ", ".join(f"{m.id} ({m.carrier})" for m in reg.meters_of_site(s.id)), f"{kwp:g}" if kwp else "")
     console.print(table)
 
 
@@ -450,6 +450,10 @@ def analyze_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
     console.print(f"Analysed from {format_rfc3339_ns(report.window_start_ns or 0)[:10]}: "
                   f"{report.meters_rolled_up} meters rolled up ({report.rollup_points} points), "
                   f"{report.counter_events} counter events, {report.weather_days} weather days.")
+    if report.step_notes:
+        first = next(iter(report.step_notes.items()))
+        err_console.print(f"[yellow]warning:[/yellow] {len(report.step_notes)} meters send data at a coarser step "
+                          f"than their device declares (e.g. {first[0]}: {first[1]})")
     console.print(f"Baselines fitted: {len(report.baselines_fitted)}; not fitted: {len(report.baselines_skipped)}"
                   + (f" (e.g. {next(iter(report.baselines_skipped.items()))[0]}: "
                      f"{next(iter(report.baselines_skipped.items()))[1]})" if report.baselines_skipped else ""))
@@ -460,18 +464,23 @@ def analyze_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
 
 
 def _alerts_table(alerts, lang: str = "fr") -> Table:  # noqa: ANN001
+    from analytics.reports.i18n import format_number
     from terril.timeutil import format_rfc3339_ns
 
     table = Table(title="Alertes" if lang == "fr" else "Alerts")
-    for col in ("id", "site", "meter", "kind" if lang == "en" else "type", "state" if lang == "en" else "état",
-                "onset" if lang == "en" else "début", "kWh/day" if lang == "en" else "kWh/j", "%", "€"):
-        table.add_column(col)
+    for col in ("id", "site", "meter" if lang == "en" else "compteur", "kind" if lang == "en" else "type",
+                "state" if lang == "en" else "état", "onset" if lang == "en" else "début",
+                "kWh/day" if lang == "en" else "kWh/j", "m³/day" if lang == "en" else "m³/j",
+                "rate" if lang == "en" else "débit/puissance", "%", "€"):
+        table.add_column(col, justify="left" if col in ("id", "site") else "right")
     for a in alerts:
-        def num(v: float, fmt: str) -> str:
-            return "" if v != v else format(v, fmt)
+        def num(v: float, decimals: int, unit: str = "") -> str:
+            return "" if v != v else format_number(v, lang, decimals) + unit
+        rate = num(a.magnitude_l_per_h, 0, " L/h") if a.magnitude_l_per_h == a.magnitude_l_per_h \
+            else num(a.magnitude_w, 0, " W")
         table.add_row(a.alert_id, a.site, a.meter, a.title_fr if lang == "fr" else a.title_en, a.state,
-                      format_rfc3339_ns(a.onset_ns)[:10], num(a.magnitude_kwh_per_day, ".1f"),
-                      num(a.magnitude_pct, ".0f"), num(a.cost_eur, ".0f"))
+                      format_rfc3339_ns(a.onset_ns)[:10], num(a.magnitude_kwh_per_day, 1),
+                      num(a.magnitude_m3_per_day, 2), rate, num(a.magnitude_pct, 1), num(a.cost_eur, 0))
     return table
 
 
@@ -486,12 +495,12 @@ def alerts_list_cmd(state: Annotated[Optional[AlertState], typer.Option(help="On
                     site: Annotated[Optional[str], typer.Option(help="Only this site.")] = None,
                     lang: Annotated[str, typer.Option(help="fr or en.")] = "fr",
                     json_out: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
-                    data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+                    registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
     """List alerts (newest first)."""
     from analytics.jobs.alerts import query_alerts
     from terril.endpoints import influx_endpoint
 
-    settings = _settings(config, data_dir)
+    settings = _settings(config, data_dir, registry)
     with influx_endpoint(settings, "reader").client(settings.influx.timeout_s) as client:
         alerts = query_alerts(client, state=state.value if state else None, site=site)
     if json_out:

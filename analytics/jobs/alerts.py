@@ -23,6 +23,9 @@ from terril.timeutil import NS_PER_S, format_rfc3339_ns
 MEASUREMENT = "alert"
 STATES = ("open", "acknowledged", "resolved")
 SAME_ALERT_WINDOW_NS = 7 * 86_400 * NS_PER_S
+#: Numeric fields of an alert (NaN = not applicable: not stored, null in JSON).
+MAGNITUDE_FIELDS = ("magnitude_kwh_per_day", "magnitude_pct", "cost_eur", "co2_kg", "magnitude_m3_per_day",
+                    "magnitude_w", "magnitude_l_per_h")
 
 TITLES = {
     "drift_up": ("Dérive de consommation à la hausse", "Consumption drifting up"),
@@ -52,12 +55,22 @@ class AlertRecord:
     title_fr: str
     title_en: str
     magnitude_m3_per_day: float = float("nan")  # water meters: the magnitude in m³/day (kWh/day is NaN)
+    magnitude_w: float = float("nan")  # base loads (and excesses without a meaningful share): mean power [W]
+    magnitude_l_per_h: float = float("nan")  # water meters: the excess flow [L/h]
+    carrier: str = ""  # the meter's carrier (its unit: kWh, or m³ for water)
+    end_ns: int = 0  # end of an episode that is over (0: still running or unknown) [UTC ns]
+
+    @property
+    def unit(self) -> str:
+        """Unit of the meter's daily excess: ``m³`` for water, ``kWh`` otherwise."""
+        return "m³" if self.carrier == "water" or math.isfinite(self.magnitude_m3_per_day) else "kWh"
 
     def as_json(self) -> dict[str, object]:
         d = asdict(self)
         d["onset"] = format_rfc3339_ns(self.onset_ns)
         d["detected"] = format_rfc3339_ns(self.detected_ns)
-        for k in ("magnitude_kwh_per_day", "magnitude_pct", "cost_eur", "co2_kg", "magnitude_m3_per_day"):
+        d["end"] = format_rfc3339_ns(self.end_ns) if self.end_ns else None
+        for k in MAGNITUDE_FIELDS:
             if isinstance(d[k], float) and not math.isfinite(d[k]):
                 d[k] = None
         return d
@@ -72,7 +85,11 @@ def alert_point(rec: AlertRecord) -> Point:
         "state": rec.state, "onset_ns": int(rec.onset_ns), "detected_ns": int(rec.detected_ns),
         "title_fr": rec.title_fr, "title_en": rec.title_en,
     }
-    for k in ("magnitude_kwh_per_day", "magnitude_pct", "cost_eur", "co2_kg", "magnitude_m3_per_day"):
+    if rec.carrier:
+        fields["carrier"] = rec.carrier
+    if rec.end_ns:
+        fields["end_ns"] = int(rec.end_ns)
+    for k in MAGNITUDE_FIELDS:
         v = getattr(rec, k)
         if v is not None and math.isfinite(v):
             fields[k] = round(float(v), 4)
@@ -104,7 +121,9 @@ def query_alerts(client: InfluxClient, *, state: str | None = None, site: str | 
                 magnitude_kwh_per_day=_f(r.get("magnitude_kwh_per_day")), magnitude_pct=_f(r.get("magnitude_pct")),
                 cost_eur=_f(r.get("cost_eur")), co2_kg=_f(r.get("co2_kg")),
                 title_fr=r.get("title_fr") or "", title_en=r.get("title_en") or "",
-                magnitude_m3_per_day=_f(r.get("magnitude_m3_per_day"))))
+                magnitude_m3_per_day=_f(r.get("magnitude_m3_per_day")),
+                magnitude_w=_f(r.get("magnitude_w")), magnitude_l_per_h=_f(r.get("magnitude_l_per_h")),
+                carrier=r.get("carrier") or "", end_ns=int(r.get("end_ns") or 0)))
     return sorted(out, key=lambda a: -a.onset_ns)
 
 

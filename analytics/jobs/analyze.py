@@ -45,6 +45,7 @@ class AnalyzeReport:
     alerts: list[dict[str, object]] = field(default_factory=list)
     nothing_new: bool = False
     pv_arrays: int = 0
+    step_notes: dict[str, str] = field(default_factory=dict)  # meter -> data coarser than its declared step
 
 
 def _state_path(data_dir: Path, database: str) -> Path:
@@ -106,6 +107,8 @@ def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_n
             progress(f"rollups {m.id}")
         r = rollup_meter(client, registry, m, starts[m.id], end)
         rollups[m.id] = r
+        if r.step_note:
+            report.step_notes[m.id] = r.step_note
         report.meters_rolled_up += 1
         report.rollup_points += r.points_written
         report.counter_events += r.events
@@ -120,7 +123,9 @@ def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_n
     report.baselines_fitted = drift.fitted
     report.baselines_skipped = drift.skipped
     found: list[AlertRecord] = list(drift.alerts)
-    found += [a for a in run_silent(client, registry, end - 60 * 86_400 * NS_PER_S, end)
+    # silent meters over the window (at least the last 60 days): past gaps are raised and closed
+    silent_start = min(report.window_start_ns, end - 60 * 86_400 * NS_PER_S)
+    found += [a for a in run_silent(client, registry, silent_start, end)
               if site is None or a.site == site]
     if registry.pv_arrays and (site is None or any(a.site == site for a in registry.pv_arrays)):
         if progress:

@@ -26,15 +26,19 @@ import numpy as np
 
 from analytics.baseline import (
     HOURLY_BALANCE_GRID_C,
+    MAX_MONTHLY_NMBE_PCT,
     fit_daily,
     fit_hourly_change_point,
     fit_metrics,
     fit_operating_power,
     fit_towt,
     gl14_verdict,
+    monthly_nmbe_pct,
 )
+from analytics.consumption import data_step_s
 from analytics.drift import (
     Alert,
+    MIN_SHARE_LEVEL_FRACTION,
     DriftSettings,
     daily_load_statistic,
     detect_baseload_drift,
@@ -42,13 +46,21 @@ from analytics.drift import (
     detect_drift_scaled,
     detect_silent,
     detect_stuck,
+    episode_share_pct,
     estimate_noise,
     with_cost,
 )
 from analytics.jobs.alerts import TITLES, AlertRecord, new_alert_id
 from analytics.jobs.io import query_meter_series, write_points
 from analytics.jobs.rollups import MeterRollup, expected_interval_s
-from analytics.savings import SEASON_HDD_BASE_C, in_heating_season, model_inputs
+from analytics.savings import (
+    SEASON_END_UNCERTAIN_DAYS,
+    SEASON_HDD_BASE_C,
+    in_heating_season,
+    learnt_heating_season,
+    model_inputs,
+    season_mask,
+)
 from terril.calendar import day_types, is_closed, local_dates
 from terril.influx import InfluxClient
 from terril.timeutil import local_date, local_midnight_ns
@@ -87,6 +99,9 @@ JOB_DRIFT = DriftSettings(two_sided=False, sigma_inflation=1.1)
 JOB_DRIFT_ELECTRICITY = DriftSettings(two_sided=False, sigma_inflation=1.3)
 #: A balance point no hour reaches: the hourly change-point model without a temperature response. [°C]
 NO_TEMPERATURE_GRID_C: tuple[float, ...] = (-100.0,)
+#: The same for water: an excess below 15 % of the meter's typical daily volume is no leak (a school's
+#: staff back a few days before the pupils, on a near-zero summer expectation; measured: docs §7.1).
+JOB_DRIFT_WATER = dataclasses.replace(JOB_DRIFT, min_excess_of_level_pct=15.0)
 #: Carriers whose drift baseline may be the hourly TOWT model summed per day (measured: docs §7.1).
 HOURLY_MODEL_CARRIERS: tuple[str, ...] = ("electricity", "gas", "heat")
 #: Kinds of site the schools use (PE lessons) whose week changes in the school holidays: their hourly
@@ -148,33 +163,13 @@ def heats(meter: Meter, site: Site) -> bool:
 
 
 def heating_season_from_data(dates: np.ndarray, energy: np.ndarray, n_baseline: int) -> np.ndarray | None:
-    """Heating season learnt from the baseline year: the plant is on from the first autumn day to the last
-    spring day whose week (median of the 7 days around it) is clearly above the summer level (the 90th
-    percentile of July-August, so that a summer closure does not lower it, + 15 % of the spread to the
-    winter median). Returns a per-day mask (same season every year), or None without enough data.
+    """Heating season learnt from the baseline year (:func:`analytics.savings.learnt_heating_season`: the
+    plant's own first autumn day and last spring day). Returns a per-day mask (the same calendar days
+    every year), or None without enough data.
     """
-    d = np.asarray(dates, dtype="datetime64[D]")[:n_baseline]
-    e = np.asarray(energy, dtype=float)[:n_baseline]
-    month = d.astype("datetime64[M]").astype(int) % 12 + 1
-    doy = (d - d.astype("datetime64[Y]")).astype(int)
-    summer, winter = e[(month == 7) | (month == 8)], e[(month == 1) | (month == 2) | (month == 12)]
-    if np.isfinite(summer).sum() < 20 or np.isfinite(winter).sum() < 20:
-        return None
-    lo, hi = float(np.nanpercentile(summer, 90)), float(np.nanmedian(winter))
-    if not hi > lo:
-        return None
-    # a week at a time, so that one busy day in September does not start the season
-    week = np.array([np.nanmedian(e[max(i - 3, 0):i + 4]) if np.isfinite(e[max(i - 3, 0):i + 4]).any() else np.nan
-                     for i in range(e.size)])
-    on = np.isfinite(week) & (week > lo + 0.15 * (hi - lo))
-    spring = on & (month >= 3) & (month <= 6)
-    autumn = on & (month >= 8) & (month <= 11)
-    if not spring.any() or not autumn.any():
-        return None
-    end_doy, start_doy = int(doy[spring].max()), int(doy[autumn].min())
-    dd = np.asarray(dates, dtype="datetime64[D]")
-    dall = (dd - dd.astype("datetime64[Y]")).astype(int)
-    return (dall <= end_doy) | (dall >= start_doy)
+    bounds = learnt_heating_season(np.asarray(dates, dtype="datetime64[D]")[:n_baseline],
+                                   np.asarray(energy, dtype=float)[:n_baseline])
+    return None if bounds is None else season_mask(dates, bounds)
 
 
 def drift_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, meter: Meter, site: Site, registry: Registry,
@@ -240,25 +235,95 @@ def drift_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, meter: Meter,
     return temp, x, tuple(names) + tuple(extra_names)
 
 
-def collapse_episodes(alerts: tuple[Alert, ...] | list[Alert], gap_days: float = 14.0) -> list[Alert]:
+def collapse_episodes(alerts: tuple[Alert, ...] | list[Alert], gap_days: float = 14.0, *,
+                      day_start_ns: np.ndarray | None = None, residual: np.ndarray | None = None,
+                      expected: np.ndarray | None = None, reference_level: float | None = None) -> list[Alert]:
     """One alert per episode: the charts restart after each alarm, so a lasting shift alarms again
     and again; alarms of the same kind following each other within ``gap_days`` are one episode,
-    reported with its first onset and detection and the mean magnitude."""
-    out: list[Alert] = []
+    reported with its first onset and first detection (when it could first be raised).
+
+    Its magnitude is stated over the episode's whole period, as a ratio of sums (never a mean of
+    per-alarm percentages, which a near-zero expected level blows up): with the daily series
+    (``day_start_ns``, ``residual``, ``expected``), ``Σ residual / days`` and ``100·Σ residual / Σ
+    expected`` over the days from onset to the episode's last alarm; without them, the alarms' own sums (magnitude ×
+    days, expected × days). The share is NaN when the expected level is not meaningful
+    (:func:`analytics.drift.episode_share_pct`, against ``reference_level``).
+    """
+    groups: list[list[Alert]] = []
     gap = int(gap_days * DAY_NS)
-    last_detected = (0, 0)
+    last_detected = 0
     for a in sorted(alerts, key=lambda a: (a.kind, a.detected_ns)):
-        last = out[-1] if out else None
-        if last is not None and last.kind == a.kind and a.onset_ns <= last_detected[0] + gap:
-            n = last_detected[1] + 1
-            mag = (last.magnitude_kwh_per_day * (n - 1) + a.magnitude_kwh_per_day) / n
-            pct = (last.magnitude_pct * (n - 1) + a.magnitude_pct) / n
-            out[-1] = dataclasses.replace(last, magnitude_kwh_per_day=mag, magnitude_pct=pct)
-            last_detected = (a.detected_ns, n)
+        last = groups[-1][0] if groups else None
+        if last is not None and last.kind == a.kind and a.onset_ns <= last_detected + gap:
+            groups[-1].append(a)
         else:
-            out.append(a)
-            last_detected = (a.detected_ns, 1)
+            groups.append([a])
+        last_detected = a.detected_ns
+    out: list[Alert] = []
+    for g in groups:
+        first = g[0]
+        onset, until = first.onset_ns, max(a.detected_ns for a in g)
+        if day_start_ns is not None and residual is not None and expected is not None:
+            t = np.asarray(day_start_ns, dtype=np.int64)
+            r, e = np.asarray(residual, dtype=float), np.asarray(expected, dtype=float)
+            on = (t >= onset) & (t < until) & np.isfinite(r) & np.isfinite(e)
+            nd = int(on.sum())
+            if nd == 0:
+                out.append(first)
+                continue
+            excess, exp_sum = float(r[on].sum()), float(e[on].sum())
+            end = episode_end_ns(t, r, until, excess / nd, gap_days)
+            out.append(dataclasses.replace(
+                first, magnitude_kwh_per_day=excess / nd,
+                magnitude_pct=episode_share_pct(excess, exp_sum, nd, reference_level),
+                days=nd, expected_per_day=exp_sum / nd,
+                state="closed" if end is not None else first.state, end_ns=end))
+            continue
+        if len(g) == 1:
+            out.append(first)
+            continue
+        w = np.array([max(a.days, 1) for a in g], dtype=float)
+        mag = np.array([a.magnitude_kwh_per_day for a in g])
+        watts = np.array([a.magnitude_w for a in g])
+        exp = np.array([a.expected_per_day for a in g])
+        nd = int(w.sum())
+        kwh = float(np.sum(mag * w) / nd)
+        pct = (episode_share_pct(float(np.sum(mag * w)), float(np.sum(exp * w)), nd, reference_level)
+               if np.isfinite(exp).all() else math.nan)
+        out.append(dataclasses.replace(first, magnitude_kwh_per_day=kwh, magnitude_pct=pct,
+                                       magnitude_w=float(np.sum(watts * w) / nd) if np.isfinite(watts).all()
+                                       else math.nan, days=nd,
+                                       expected_per_day=float(np.sum(exp * w) / nd)))
     return out
+
+
+#: Days over which the residual must stay back near zero for a drift episode to be over. [day]
+EPISODE_QUIET_DAYS = 7
+
+
+def episode_end_ns(day_start_ns: np.ndarray, residual: np.ndarray, last_alarm_ns: int, magnitude: float,
+                   gap_days: float = 14.0, quiet_days: int = EPISODE_QUIET_DAYS) -> int | None:
+    """End of a drift episode whose last alarm ended at ``last_alarm_ns``, or None while it lasts.
+
+    The episode is over when the charts stayed quiet for ``gap_days`` after its last alarm and the
+    residual came back: the first day after the last alarm from which the mean residual over
+    ``quiet_days`` days is below half the episode's magnitude (on its side). [UTC ns]
+    """
+    t = np.asarray(day_start_ns, dtype=np.int64)
+    r = np.asarray(residual, dtype=float)
+    if not np.isfinite(magnitude) or magnitude == 0 or t.size == 0:
+        return None
+    if int(t[-1]) + DAY_NS < last_alarm_ns + int(gap_days * DAY_NS):
+        return None  # too soon to say
+    sign = 1.0 if magnitude > 0 else -1.0
+    after = np.flatnonzero(t >= last_alarm_ns)
+    for j in after.tolist():
+        w = r[j:j + quiet_days]
+        if j + quiet_days > t.size:
+            break
+        if np.isfinite(w).sum() >= quiet_days // 2 + 1 and sign * float(np.nanmean(w)) < 0.5 * abs(magnitude):
+            return int(t[j])
+    return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -430,6 +495,59 @@ class MeterDrift:
     expected: np.ndarray | None  # per day of the inputs [kWh/day]
     base_load_day_ns: np.ndarray | None = None
     base_load_w: np.ndarray | None = None
+    monthly_nmbe_pct: np.ndarray | None = None  # per calendar month of the baseline year, before correction [%]
+    corrected_months: tuple[int, ...] = ()  # months (1-12) whose expectation was rescaled
+    chart_obs: np.ndarray | None = None  # the days charted (NaN = not charted) [kWh/day]
+    chart_settings: DriftSettings | None = None
+    per_day: float = 1.0  # share of calendar days charted (operating-power model)
+    n_base: int = 0  # baseline days at the start of the series
+
+
+#: Largest per-month rescaling of a biased baseline; beyond, the meter is not modelled. [1]
+MAX_MONTHLY_CORRECTION = 0.25
+
+
+def correct_monthly_bias(dates: np.ndarray, observed: np.ndarray, expected: np.ndarray, n_baseline: int,
+                         limit_pct: float = MAX_MONTHLY_NMBE_PCT, max_correction: float = MAX_MONTHLY_CORRECTION
+                         ) -> tuple[np.ndarray, np.ndarray, tuple[int, ...], bool]:
+    """Per-month bias check of a fitted baseline, and its fix.
+
+    The NMBE of each calendar month of the baseline days (:func:`analytics.baseline.monthly_nmbe_pct`)
+    must stay within ±``limit_pct``. A month beyond is rescaled, on every year, so that its NMBE is
+    brought back to ±``limit_pct`` (a model that runs 5-7 % high from September to December on its own
+    baseline year hides a real rise of that size the next year); when a month needs more than
+    ``max_correction``, the model does not describe the meter — unless the month carries little use
+    (its mean expectation below :data:`analytics.drift.MIN_SHARE_LEVEL_FRACTION` of the meter's mean).
+
+    Returns (expected, NMBE per month before the fix [%], months rescaled (1-12), whether the model holds).
+    """
+    d = np.asarray(dates, dtype="datetime64[D]")
+    obs, exp = np.asarray(observed, dtype=float), np.asarray(expected, dtype=float)
+    nmbe = monthly_nmbe_pct(d[:n_baseline], obs[:n_baseline], exp[:n_baseline])
+    month = d.astype("datetime64[M]").astype(int) % 12
+    both = np.isfinite(obs[:n_baseline]) & np.isfinite(exp[:n_baseline])
+    typical = float(np.mean(exp[:n_baseline][both])) if both.any() else np.nan
+    out = exp.copy()
+    fixed: list[int] = []
+    holds = True
+    for m in np.flatnonzero(np.isfinite(nmbe) & (np.abs(nmbe) > limit_pct)).tolist():
+        # brought back to the limit, not to zero: a month's bias is partly that year's weather (the start of
+        # a heating season), and a full rescale would carry it into the next year (a false alarm)
+        target = np.sign(nmbe[m]) * limit_pct
+        factor = (1.0 - target / 100.0) / (1.0 - nmbe[m] / 100.0)
+        in_month = both & (month[:n_baseline] == m)
+        light = bool(np.isfinite(typical) and typical > 0 and in_month.any()
+                     and float(np.mean(exp[:n_baseline][in_month])) < MIN_SHARE_LEVEL_FRACTION * typical)
+        if light:
+            # a month of little use (a boiler's summer hot water, an August closure): its bias is rescaled
+            # whatever its size (within a factor of 2), it does not make the meter unmodelled
+            factor = float(np.clip(factor, 0.5, 2.0))
+        elif not abs(factor - 1.0) <= max_correction:
+            holds = False
+            continue
+        out[month == m] *= factor
+        fixed.append(m + 1)
+    return out, nmbe, tuple(fixed), holds
 
 
 def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInputs, *,
@@ -456,7 +574,7 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
         when they predict the baseline days better than the daily change-point model.
     """
     if settings is None:
-        settings = JOB_DRIFT_ELECTRICITY if meter.carrier == "electricity" else JOB_DRIFT
+        settings = {"electricity": JOB_DRIFT_ELECTRICITY, "water": JOB_DRIFT_WATER}.get(meter.carrier, JOB_DRIFT)
     t, kwh = inputs.day_start_ns, inputs.energy
     alerts: list[Alert] = []
     kind: str | None = None
@@ -477,10 +595,14 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
         if meter.carrier in hourly_model:
             season = None
             if heats(meter, site):
-                # the learnt season, widened to the conventional one (1 Oct-20 May): a plant started late in
-                # a mild baseline autumn must not make the next autumn's heating look like a drift
+                # the learnt season, widened to the conventional start (1 October): a plant started late in
+                # a mild baseline autumn must not make the next autumn's heating look like a drift. Not to
+                # the conventional end (20 May): a plant that stops earlier would be expected to heat on
+                # the cold days in between (the late-spring over-prediction of issue 16)
                 learnt = heating_season_from_data(dates, kwh, n_base)
-                season = in_heating_season(dates) | (learnt if learnt is not None else False)
+                month = dates.astype("datetime64[M]").astype(int) % 12 + 1
+                autumn_winter = in_heating_season(dates) & ((month >= 8) | (month <= 3))
+                season = autumn_winter | learnt if learnt is not None else in_heating_season(dates)
             towt = towt_daily_expected(meter, site, inputs, n_base, season)
             if towt is not None:
                 both = np.isfinite(towt[:n_base]) & np.isfinite(kwh[:n_base])
@@ -496,6 +618,10 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
                     expected, kind = towt, "towt"
                     qualifies, reasons = verdict.qualifies, verdict.reasons
         chart_obs, chart_settings, per_day = kwh, settings, 1.0
+        if meter.carrier in ("gas", "heat"):
+            # the days just after the learnt end of the heating season are not charted: the plant may have
+            # stayed on a few days longer than the baseline showed (a false alarm), or not
+            chart_obs = np.where(after_season_end(dates, kwh, n_base), np.nan, chart_obs)
         if not qualifies and meter.carrier in ("gas", "heat"):
             # a plant that runs on demand: judge the energy of the days it ran, given the hours it ran
             op = operating_daily_expected(inputs, n_base)
@@ -509,17 +635,15 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
                     chart_obs = np.where(op.operating, kwh, np.nan)
                     chart_settings = dataclasses.replace(settings, arl0_days=settings.arl0_days * op.share)
                     per_day = op.share
+        nmbe = None
+        fixed: tuple[int, ...] = ()
         if expected is not None and qualifies:
-            if scaled:
-                found = detect_drift_scaled(meter.id, t, chart_obs, expected, n_base, chart_settings)
-            else:
-                noise = estimate_noise(chart_obs[:n_base] - expected[:n_base], float(np.nanmean(expected[:n_base])))
-                found = detect_drift(meter.id, t[n_base:], chart_obs[n_base:], expected[n_base:], noise,
-                                     chart_settings)
-            if per_day != 1.0:
-                found = tuple(dataclasses.replace(a, magnitude_kwh_per_day=a.magnitude_kwh_per_day * per_day)
-                              for a in found)
-            alerts.extend(collapse_episodes(found))
+            # no bias beyond ±3 % in any calendar month of the baseline year: rescale such months, or give up
+            expected, nmbe, fixed, holds = correct_monthly_bias(dates, chart_obs, expected, n_base)
+            if not holds:
+                qualifies, reasons = False, tuple(reasons) + ("baseline.monthly_bias",)
+        if expected is not None and qualifies:
+            alerts.extend(chart_drift(meter.id, t, chart_obs, expected, n_base, chart_settings, per_day, scaled))
     days = load = None
     if meter.carrier == "electricity" and site.heating_carrier != "electricity" and inputs.hourly_wh is not None:
         # night base load; not on electrically heated buildings, whose night load follows the weather
@@ -528,20 +652,79 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
             days, load = daily_load_statistic(th, wh)  # Wh in one hour = mean W
             n_base = min(baseline_days, max(MIN_BASELOAD_DAYS, days.size // 2))
             if np.isfinite(load[:n_base]).sum() >= 10 and days.size > n_base:
-                alerts.extend(collapse_episodes(detect_baseload_drift(meter.id, days, load, n_base)))
-    return MeterDrift(tuple(alerts), kind, qualifies, reasons, expected, days, load)
+                # the share of a base-load rise is taken of the meter's expected daily consumption
+                if expected is not None:
+                    by_day = dict(zip(t.tolist(), expected.tolist()))
+                    exp_days = np.array([by_day.get(int(d), np.nan) for d in days])
+                else:
+                    exp_days = np.full(days.size, float(np.nanmean(kwh[:n_base])) if np.isfinite(kwh[:n_base]).any()
+                                       else np.nan)
+                found_b = detect_baseload_drift(meter.id, days, load, n_base, expected_kwh_per_day=exp_days)
+                ref = exp_days[:n_base]
+                alerts.extend(collapse_episodes(found_b, reference_level=float(np.nanmean(ref))
+                                                if np.isfinite(ref).any() else None))
+    return MeterDrift(tuple(alerts), kind, qualifies, reasons, expected, days, load,
+                      nmbe if t.size >= 30 else None, fixed if t.size >= 30 else (),
+                      chart_obs if t.size >= 30 else None, chart_settings if t.size >= 30 else None,
+                      per_day if t.size >= 30 else 1.0, n_base if t.size >= 30 else 0)
+
+
+def after_season_end(dates: np.ndarray, energy: np.ndarray, n_base: int,
+                     days: int | None = None) -> np.ndarray:
+    """Per day, whether it falls in the ``days`` after the end of the heating season learnt on the first
+    ``n_base`` days (:func:`analytics.savings.learnt_heating_season`): the plant may have run on
+    longer than its baseline year showed, so these days are not charted."""
+    days = SEASON_END_UNCERTAIN_DAYS if days is None else days
+    d = np.asarray(dates, dtype="datetime64[D]")
+    bounds = learnt_heating_season(d[:n_base], np.asarray(energy, dtype=float)[:n_base])
+    if bounds is None:
+        return np.zeros(d.size, bool)
+    end = np.datetime64(f"2001-{bounds[0] // 100:02d}-{bounds[0] % 100:02d}")
+    last = end + np.timedelta64(days, "D")
+    md = (d.astype("datetime64[M]").astype(int) % 12 + 1) * 100 + (d - d.astype("datetime64[M]")).astype(int) + 1
+    last_md = int((last.astype("datetime64[M]").astype(int) % 12 + 1) * 100
+                  + (last - last.astype("datetime64[M]")).astype(int) + 1)
+    return (md > bounds[0]) & (md <= last_md)
+
+
+def chart_drift(meter_id: str, t: np.ndarray, chart_obs: np.ndarray, expected: np.ndarray, n_base: int,
+                settings: DriftSettings, per_day: float = 1.0, scaled: bool = True) -> list[Alert]:
+    """Drift alerts of a qualifying model, collapsed into episodes (pure; the charting part of
+    :func:`analyse_meter`, replayed by ``bench/drift_offline.py``)."""
+    if scaled:
+        found = detect_drift_scaled(meter_id, t, chart_obs, expected, n_base, settings)
+    else:
+        noise = estimate_noise(chart_obs[:n_base] - expected[:n_base], float(np.nanmean(expected[:n_base])))
+        found = detect_drift(meter_id, t[n_base:], chart_obs[n_base:], expected[n_base:], noise, settings)
+    base_exp = np.where(np.isfinite(chart_obs[:n_base]), expected[:n_base], np.nan)
+    ref = float(np.nanmean(base_exp)) if np.isfinite(base_exp).any() else None
+    episodes = collapse_episodes(found, day_start_ns=t, residual=chart_obs - expected, expected=expected,
+                                 reference_level=ref)
+    if settings.min_excess_of_level_pct > 0 and ref is not None and ref > 0:
+        episodes = [a for a in episodes
+                    if not abs(a.magnitude_kwh_per_day) < settings.min_excess_of_level_pct / 100.0 * ref]
+    if per_day != 1.0:
+        episodes = [dataclasses.replace(a, magnitude_kwh_per_day=a.magnitude_kwh_per_day * per_day) for a in episodes]
+    return episodes
 
 
 def _record(a: Alert, meter: Meter, prices: PricesSettings = DEFAULT_PRICES) -> AlertRecord:
     a = with_cost(a, *unit_value(meter.carrier, prices))
     fr, en = TITLES.get(a.kind, (a.kind, a.kind))
     water = meter.carrier == "water"  # daily series in m³, not kWh
+    # a rate beside the daily excess: W for a base load (or an excess whose share means nothing), L/h for water
+    watts = a.magnitude_w
+    if not water and not math.isfinite(watts) and not math.isfinite(a.magnitude_pct):
+        watts = a.magnitude_kwh_per_day * 1000.0 / 24.0
     return AlertRecord(new_alert_id(meter.id, a.kind, a.onset_ns), meter.site, meter.id, a.kind,
                        "open" if a.state == "open" else "resolved", a.onset_ns, a.detected_ns,
                        math.nan if water else a.magnitude_kwh_per_day, a.magnitude_pct,
                        a.cost_eur if a.cost_eur is not None else math.nan,
                        a.co2_kg if a.co2_kg is not None else math.nan, fr, en,
-                       magnitude_m3_per_day=a.magnitude_kwh_per_day if water else math.nan)
+                       magnitude_m3_per_day=a.magnitude_kwh_per_day if water else math.nan,
+                       magnitude_w=math.nan if water else watts,
+                       magnitude_l_per_h=a.magnitude_kwh_per_day * 1000.0 / 24.0 if water else math.nan,
+                       carrier=meter.carrier, end_ns=a.end_ns or 0)
 
 
 def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_days: int = 730,
@@ -608,9 +791,9 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
         has_pv = any(a.site == meter.site for a in registry.pv_arrays)
         if roll is not None and roll.consumption is not None and not has_pv:
             # a frozen import register is expected while PV covers the load: no stuck watch on PV sites.
-            # Only a register frozen now raises an alert; past episodes stay in data_quality/counter_event.
-            report.alerts.extend(_record(a, meter) for a in detect_stuck(meter.id, roll.consumption)
-                                 if a.state == "open")
+            # A register frozen now raises an open alert; an episode over inside the analysed window a
+            # resolved one, with its real start and end (what a town sees after a back-fill)
+            report.alerts.extend(_record(a, meter) for a in detect_stuck(meter.id, roll.consumption))
     write_points(client, points)
     return report
 
@@ -620,7 +803,9 @@ def run_silent(client: InfluxClient, registry: Registry, start_ns: int, end_ns: 
     """Silent meters: no reading for ``missing_intervals`` expected intervals.
 
     "Now" is the freshest reading of the whole fleet (capped at ``end_ns``), so that
-    analysing a backfilled period does not call every meter silent.
+    analysing a backfilled period does not call every meter silent. A gap still running gives an
+    open alert; a gap that ended inside ``[start_ns, end_ns)`` a resolved one with its real start
+    and end (after a back-fill, the past episodes are raised and closed at once).
     """
     last: dict[str, int] = {}
     times: dict[str, np.ndarray] = {}
@@ -638,10 +823,11 @@ def run_silent(client: InfluxClient, registry: Registry, start_ns: int, end_ns: 
         if t.size == 0:
             continue
         interval = expected_interval_s(registry, meter.id)
+        # gaps judged against the data's own step (a meter back-filled at 1 h is not silent every hour)
+        per_gap = data_step_s(t[:-1], t[1:], interval) if t.size >= 2 else None
         for a in detect_silent(meter.id, t, expected_interval_s=interval, missing_intervals=missing_intervals,
-                               now_ns=now + int(interval * 1e9) - 1):
-            if a.state == "open":  # past gaps are in the data-quality ledger
-                out.append(_record(a, meter))
+                               now_ns=now + int(interval * 1e9) - 1, interval_s_per_gap=per_gap):
+            out.append(_record(a, meter))
     return out
 
 

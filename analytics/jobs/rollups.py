@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analytics.consumption import IntervalConsumption, counter_to_deltas, rollup, rollup_consumption
+from analytics.consumption import (
+    IntervalConsumption,
+    counter_to_deltas,
+    data_step_s,
+    rollup,
+    rollup_consumption,
+    typical_step_s,
+)
 from analytics.jobs.io import query_last_before, query_meter_series, write_points
 from analytics.quality import quality_ledger
 from terril.influx import InfluxClient
@@ -46,6 +53,7 @@ class MeterRollup:
     reading_times_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     points_written: int = 0
     events: int = 0
+    step_note: str | None = None  # the data arrive at a coarser step than the device declares
 
 
 def month_start_ns(time_ns: int) -> int:
@@ -85,9 +93,14 @@ def rollup_meter(client: InfluxClient, registry: Registry, meter: Meter, start_n
             v = np.r_[prev[1], v]
         if t.size < 2:
             continue
+        # the data's own step (a back-fill at 1 h of a meter declared at 15 min is not a string of gaps)
+        own_step_s = max(interval_s, typical_step_s(t)) if t.size >= 3 else interval_s
+        if i == 0 and own_step_s > 1.5 * interval_s:
+            out.step_note = (f"data at {own_step_s:g} s, declared {interval_s:g} s: coverage judged on the "
+                             f"data's own step")
         # a frozen import register is normal while PV covers the load: no stuck watch on PV sites
         watch = meter.carrier == "electricity" and i == 0 and not any(a.site == meter.site for a in registry.pv_arrays)
-        stuck = max(4, int(round(7_200 / interval_s))) if watch else None
+        stuck = max(4, int(round(7_200 / own_step_s))) if watch else None
         ic = counter_to_deltas(t, v, multiplier=meter.multiplier, rollover_wh=meter.rollover_wh,
                                stuck_intervals=stuck)
         if i == 0:
@@ -97,8 +110,9 @@ def rollup_meter(client: InfluxClient, registry: Registry, meter: Meter, start_n
                 if e.time_ns >= win_start:
                     points.append(Point("counter_event", {**tags, "kind": e.kind},
                                         {"before": e.before, "after": e.after, "detail": f"{raw} {e.kind}"}, e.time_ns))
-        # coverage counts only intervals no longer than two expected intervals (a gap is not covered)
-        ok = (ic.end_ns - ic.start_ns) <= int(2 * interval_s * 1e9)
+        # coverage counts only intervals no longer than two steps of the data around them (a gap is not
+        # covered; a coarser back-fill or import is)
+        ok = (ic.end_ns - ic.start_ns) <= 2e9 * data_step_s(ic.start_ns, ic.end_ns, interval_s)
         for period, _measurement in PERIODS:
             ro = rollup_consumption(ic, period)
             if ro.sums.size:
@@ -127,7 +141,9 @@ def rollup_meter(client: InfluxClient, registry: Registry, meter: Meter, start_n
     for (period, b0), fields in sorted(per_bucket.items()):
         points.append(Point(measurement[period], tags, fields, b0))
     if out.consumption is not None and out.consumption.start_ns.size:
-        ledger = quality_ledger(meter.id, out.consumption, expected_interval_s=interval_s,
+        own = typical_step_s(out.consumption.start_ns) if out.consumption.start_ns.size >= 2 else interval_s
+        ledger = quality_ledger(meter.id, out.consumption,
+                                expected_interval_s=max(interval_s, own if np.isfinite(own) else interval_s),
                                 first_ns=max(win_start, int(out.consumption.start_ns[0])), last_ns=end_ns)
         for q in ledger.days():
             if q.day_start_ns < win_start or q.day_start_ns >= end_ns:

@@ -99,7 +99,8 @@ def detect_offline(meter: str, bucket_start_ns: npt.ArrayLike, bucket_end_ns: np
                 kind="pv_offline", meter=meter, onset_ns=int(s[first]), detected_ns=int(e[run[hit[0]]]),
                 magnitude_kwh_per_day=lost / 1000.0 / span_days, magnitude_pct=-100.0,
                 evidence=Evidence(s[run].copy(), np.nan_to_num(p[run]) - x[run], cum / 3600.0),
-                state="open" if open_ else "closed"))
+                # over when the next daylight bucket produced again
+                state="open" if open_ else "closed", end_ns=None if open_ else int(s[idx[j + 1]])))
         k = j + 1
     return tuple(alerts)
 
@@ -184,7 +185,8 @@ def detect_string_loss(meter: str, day_start_ns: npt.ArrayLike, production_wh: n
             kind="pv_string_loss", meter=meter, onset_ns=int(t[idx[members[0]]]),
             detected_ns=int(t[idx[members[settings.confirm_days - 1]]]) + NS_PER_DAY,
             magnitude_kwh_per_day=-float(np.mean(missing)), magnitude_pct=float(np.median(ratio) - 1.0) * 100.0,
-            evidence=Evidence(t[idx[members]].copy(), -missing, ratio), state=state))
+            evidence=Evidence(t[idx[members]].copy(), -missing, ratio), state=state,
+            end_ns=int(t[idx[members[-1]]]) + NS_PER_DAY if state == "closed" else None))
 
     for k in range(idx.size):
         if episode is None:
@@ -261,6 +263,35 @@ def pi_trend(day_start_ns: npt.ArrayLike, pi: npt.ArrayLike) -> Trend:
                  float((t[-1] - t[0]) / NS_PER_DAY))
 
 
+def yoy_ratios(day_start_ns: npt.ArrayLike, pi: npt.ArrayLike, later_from_ns: int | None = None) -> np.ndarray:
+    """``PI(d + 365) / PI(d) − 1`` over every usable pair of days a year apart (the later day at or
+    after ``later_from_ns`` when given). [1]"""
+    t = np.asarray(day_start_ns, dtype=np.int64)
+    y = np.asarray(pi, dtype=float)
+    if t.size == 0:
+        return np.zeros(0)
+    day = np.round((t - t[0]) / NS_PER_DAY).astype(int)
+    pos = {int(d): i for i, d in enumerate(day)}
+    out = []
+    for i, d in enumerate(day.tolist()):
+        j = pos.get(d + 365)
+        if j is None or not (np.isfinite(y[i]) and np.isfinite(y[j]) and y[i] > 0):
+            continue
+        if later_from_ns is not None and t[j] < later_from_ns:
+            continue
+        out.append(y[j] / y[i] - 1.0)
+    return np.asarray(out, dtype=float)
+
+
+def _median_trend(r: np.ndarray, span: float, n_boot: int, seed: int, min_pairs: int) -> Trend:
+    if r.size < min_pairs:
+        return Trend(float("nan"), float("nan"), float("nan"), int(r.size), span)
+    rng = np.random.default_rng(seed)
+    boot = np.median(r[rng.integers(0, r.size, size=(n_boot, r.size))], axis=1)
+    lo, hi = np.percentile(boot, [2.5, 97.5])
+    return Trend(100.0 * float(np.median(r)), 100.0 * float(lo), 100.0 * float(hi), int(r.size), span)
+
+
 def yoy_rate(day_start_ns: npt.ArrayLike, pi: npt.ArrayLike, n_boot: int = 500, seed: int = 0) -> Trend:
     """Year-on-year degradation rate: median of ``PI(d + 365) / PI(d) − 1`` over usable day pairs.
 
@@ -269,44 +300,39 @@ def yoy_rate(day_start_ns: npt.ArrayLike, pi: npt.ArrayLike, n_boot: int = 500, 
     The interval is a bootstrap of the median over pairs. Needs ≥ 30 pairs.
     """
     t = np.asarray(day_start_ns, dtype=np.int64)
-    y = np.asarray(pi, dtype=float)
-    day = np.round((t - t[0]) / NS_PER_DAY).astype(int) if t.size else np.zeros(0, int)
-    pos = {int(d): i for i, d in enumerate(day)}
-    ratios = [y[pos[d + 365]] / y[i] - 1.0 for i, d in enumerate(day.tolist())
-              if d + 365 in pos and np.isfinite(y[i]) and np.isfinite(y[pos[d + 365]]) and y[i] > 0]
-    span = float(day[-1] - day[0]) if day.size else 0.0
-    r = np.asarray(ratios, dtype=float)
-    if r.size < 30:
-        return Trend(float("nan"), float("nan"), float("nan"), int(r.size), span)
-    rng = np.random.default_rng(seed)
-    boot = np.median(r[rng.integers(0, r.size, size=(n_boot, r.size))], axis=1)
-    lo, hi = np.percentile(boot, [2.5, 97.5])
-    return Trend(100.0 * float(np.median(r)), 100.0 * float(lo), 100.0 * float(hi), int(r.size), span)
+    span = float((t[-1] - t[0]) / NS_PER_DAY) if t.size else 0.0
+    return _median_trend(yoy_ratios(t, pi), span, n_boot, seed, 30)
 
 
 @dataclass(frozen=True, slots=True)
 class TrendSettings:
     """Soiling and degradation rules (a trend alert needs its whole confidence interval beyond the threshold).
 
+    Both are year on year, on the performance index (production over the temperature- and
+    irradiance-corrected expectation): never a straight line through a few weeks of PR, whose
+    seasonal swing (the irradiance model's bias, 78 % in June to 111 % in December on the
+    simulated fleet) a 60-day slope took for −45 to −71 %/yr of degradation.
+
     Attributes
     ----------
     degradation_threshold_pct_per_year : float
         Long-term loss rate that is abnormal (typical crystalline modules lose 0.5–0.8 %/yr). [%/yr]
     degradation_min_span_days : float
-        Span of data needed for a degradation verdict. [d]
+        Span of data needed for a degradation verdict: about two years, so that the year-on-year
+        pairs cover every season twice over. [d]
     soiling_window_days : float
         Recent window for soiling. [d]
-    soiling_threshold_pct_per_year : float
-        Recent loss rate that is abnormal (−30 %/yr = −5 % over 60 days; a tighter threshold
-        mistakes the seasonal bias of the irradiance model for soiling). [%/yr]
+    soiling_threshold_pct : float
+        Loss of the recent window against the same days a year earlier, beyond the array's
+        long-term year-on-year rate, that is abnormal. [%]
     min_irradiation_wh_m2, min_availability_pct : float
         Usable days, as for the string loss.
     """
 
     degradation_threshold_pct_per_year: float = -1.5
-    degradation_min_span_days: float = 400.0
+    degradation_min_span_days: float = 700.0
     soiling_window_days: float = 60.0
-    soiling_threshold_pct_per_year: float = -30.0
+    soiling_threshold_pct: float = -5.0
     min_irradiation_wh_m2: float = 1500.0
     min_availability_pct: float = 95.0
 
@@ -314,12 +340,15 @@ class TrendSettings:
 def detect_trend(meter: str, day_start_ns: npt.ArrayLike, production_wh: npt.ArrayLike, expected_wh: npt.ArrayLike,
                  irradiation_wh_m2: npt.ArrayLike, availability: npt.ArrayLike,
                  settings: TrendSettings = TrendSettings()) -> tuple[Alert, ...]:
-    """Degradation (whole history, year-on-year) and soiling (recent window, Theil-Sen) as ``pv_degradation`` alerts.
+    """Degradation and soiling, both year on year, as ``pv_degradation`` alerts.
 
-    An alert needs the upper bound of the slope's 95 % interval below the threshold. Its
-    magnitude is the rate (``magnitude_pct``, %/yr) and the energy per day it costs at the end of
-    the window against the start (kWh/day). ``evidence.statistic`` holds the PI relative to its
-    median; onset is the first day of the window, detection the day after its last day.
+    Degradation: the year-on-year rate over the whole history (:func:`yoy_rate`), judged after
+    ``degradation_min_span_days``. Soiling: the days of the recent window against the same days a
+    year earlier (median of the ratios), less the long-term rate where one is known. An alert needs
+    the upper bound of the 95 % interval below the threshold. Its magnitude is the rate
+    (``magnitude_pct``, %/yr; % for soiling) and the energy per day it costs (kWh/day).
+    ``evidence.statistic`` holds the PI relative to its median; onset is the first day of the
+    window, detection the day after its last day.
     """
     t = np.asarray(day_start_ns, dtype=np.int64)
     p = np.asarray(production_wh, dtype=float)
@@ -328,27 +357,34 @@ def detect_trend(meter: str, day_start_ns: npt.ArrayLike, production_wh: npt.Arr
     if not ok.any():
         return ()
     alerts: list[Alert] = []
-    windows = [(t[ok][0], settings.degradation_threshold_pct_per_year, settings.degradation_min_span_days)]
-    windows.append((t[ok][-1] - int(settings.soiling_window_days * NS_PER_DAY),
-                    settings.soiling_threshold_pct_per_year, 0.6 * settings.soiling_window_days))
-    for w_i, (start, threshold, min_span) in enumerate(windows):
-        sel = ok & (t >= start)
-        # degradation: year-on-year (seasonality-free); soiling: Theil-Sen over the recent window
-        tr = yoy_rate(t[sel], p[sel] / x[sel]) if w_i == 0 else pi_trend(t[sel], p[sel] / x[sel])
-        if not np.isfinite(tr.rate_pct_per_year) or tr.span_days < min_span:
-            continue
-        if tr.high_pct_per_year < threshold:
-            pi = p[sel] / x[sel]
-            med = float(np.median(pi))
-            mean_expected_kwh = float(np.mean(x[sel])) / 1000.0
-            lost = -tr.rate_pct_per_year / 100.0 * tr.span_days / 365.25 * mean_expected_kwh * med
+    pi_all = np.where(ok, p / np.where(x > 0, x, np.nan), np.nan)
+    span = float((t[ok][-1] - t[ok][0]) / NS_PER_DAY)
+    deg = yoy_rate(t[ok], pi_all[ok])
+    med = float(np.median(pi_all[ok]))
+    if np.isfinite(deg.rate_pct_per_year) and span >= settings.degradation_min_span_days \
+            and deg.high_pct_per_year < settings.degradation_threshold_pct_per_year:
+        sel = ok
+        mean_expected_kwh = float(np.mean(x[sel])) / 1000.0
+        lost = -deg.rate_pct_per_year / 100.0 * deg.span_days / 365.25 * mean_expected_kwh * med
+        alerts.append(Alert(kind="pv_degradation", meter=meter, onset_ns=int(t[sel][0]),
+                            detected_ns=int(t[sel][-1]) + NS_PER_DAY, magnitude_kwh_per_day=-lost,
+                            magnitude_pct=deg.rate_pct_per_year,
+                            evidence=Evidence(t[sel].copy(), p[sel] - x[sel] * med, pi_all[sel] / med), state="open"))
+    # soiling: the recent window against the same days one year earlier (seasons cancel out)
+    start = int(t[ok][-1]) - int(settings.soiling_window_days * NS_PER_DAY)
+    r = yoy_ratios(t[ok], pi_all[ok], later_from_ns=start)
+    soil = _median_trend(r, settings.soiling_window_days, 500, 0, max(10, int(0.3 * settings.soiling_window_days)))
+    if np.isfinite(soil.rate_pct_per_year) and not alerts:
+        base = deg.rate_pct_per_year if np.isfinite(deg.rate_pct_per_year) and deg.days >= 120 else 0.0
+        if soil.high_pct_per_year - base < settings.soiling_threshold_pct:
+            sel = ok & (t >= start)
+            loss_pct = soil.rate_pct_per_year - base
+            lost_kwh = -loss_pct / 100.0 * float(np.mean(p[sel])) / 1000.0 / max(1.0 + loss_pct / 100.0, 0.05)
             alerts.append(Alert(kind="pv_degradation", meter=meter, onset_ns=int(t[sel][0]),
-                                detected_ns=int(t[sel][-1]) + NS_PER_DAY, magnitude_kwh_per_day=-lost,
-                                magnitude_pct=tr.rate_pct_per_year,
-                                evidence=Evidence(t[sel].copy(), p[sel] - x[sel] * med, pi / med), state="open"))
-    # the soiling window is inside the history: keep one alert if both fire on the same data
-    if len(alerts) == 2 and alerts[0].onset_ns == alerts[1].onset_ns:
-        alerts = alerts[:1]
+                                detected_ns=int(t[sel][-1]) + NS_PER_DAY, magnitude_kwh_per_day=-lost_kwh,
+                                magnitude_pct=loss_pct,
+                                evidence=Evidence(t[sel].copy(), p[sel] - x[sel] * med, pi_all[sel] / med),
+                                state="open"))
     return tuple(alerts)
 
 

@@ -278,7 +278,8 @@ def alert_record(alert: Alert, array: PvArray, self_consumption_pct: float, sett
     fr, en = PV_TITLES.get(alert.kind, (alert.kind, alert.kind))
     return AlertRecord(new_alert_id(array.meter, alert.kind, alert.onset_ns), array.site, array.meter, alert.kind,
                        "open" if alert.state == "open" else "resolved", alert.onset_ns, alert.detected_ns,
-                       alert.magnitude_kwh_per_day, alert.magnitude_pct, cost, co2, fr, en)
+                       alert.magnitude_kwh_per_day, alert.magnitude_pct, cost, co2, fr, en, carrier="pv",
+                       end_ns=alert.end_ns or 0)
 
 
 # ------------------------------------------------------------------------------ the job

@@ -27,8 +27,8 @@ from analytics.reports.reasons import explain, ordered, short_reason
 from analytics.reports.render import PALETTE
 from analytics.savings import (
     DEFAULT_VALUE_FACTORS, MeasureResult, MeterSavings, NonRoutineAdjustment, Period, SavingsTotal, ValueFactors,
-    cusum_kwh, measure_result, meter_savings, monthly_savings, parameters_json, pv_option_b, savings_model_inputs,
-    normal_temperature_for, total, typical_year_temperature,
+    cusum_kwh, learnt_heating_season, measure_result, meter_savings, monthly_savings, parameters_json, pv_option_b,
+    savings_model_inputs, normal_temperature_for, total, typical_year_temperature,
 )
 from terril.readings import Point
 from terril.registry import Registry
@@ -93,14 +93,15 @@ def compute_savings(bundle: InputBundle, registry: Registry, site_ids: Sequence[
                 typicals[wkey] = typical_year_temperature(bundle.dates, site_temp)
             typical = typicals[wkey]
             pv = site_pv_kwh(bundle, md.site) if md.carrier == "electricity" else None
+            season = _season(bundle, md.energy_kwh, md.carrier, baseline)
             temp, x, names = savings_model_inputs(bundle.dates, site_temp, md.carrier, site.school_week,
-                                                  site.closures, pv, site.latitude)
+                                                  site.closures, pv, site.latitude, season)
             s = meter_savings(meter=md.meter, site=md.site, carrier=md.carrier, dates=bundle.dates,
                               energy_kwh=md.energy_kwh, temp_mean_c=temp, regressors=x, regressor_names=names,
                               baseline=baseline, reporting=reporting, option=_option_for(usage, md.carrier),
                               adjustments=adjustments, factors=factors,
                               normal_year=_normal_year(typical, reporting, md.carrier, site.school_week,
-                                                       site.closures, bundle.dates, pv, site.latitude),
+                                                       site.closures, bundle.dates, pv, site.latitude, season),
                               allow_cooling=md.carrier == "electricity" and site.cooled)
             pv_new = [a for a in registry.pv_arrays if a.site == md.site and md.carrier == "electricity"
                       and baseline.start <= a.commissioned <= reporting.end]
@@ -140,9 +141,17 @@ def site_pv_kwh(bundle: InputBundle, site: str) -> np.ndarray | None:
     return np.sum(pv, axis=0) if pv else None
 
 
+def _season(bundle: InputBundle, energy_kwh: np.ndarray, carrier: str, baseline: Period) -> tuple[int, int] | None:
+    """The heating season the plant keeps, learnt on the baseline (gas and heat; None otherwise)."""
+    if carrier not in ("gas", "heat"):
+        return None
+    return learnt_heating_season(bundle.dates, energy_kwh, baseline.mask(np.asarray(bundle.dates, "datetime64[D]")))
+
+
 def _normal_year(typical: np.ndarray, reporting: Period, carrier: str, school_week: str | None,
                  closures: Sequence[str] = (), dates: np.ndarray | None = None, pv_kwh: np.ndarray | None = None,
-                 latitude_deg: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 latitude_deg: float | None = None, season: tuple[int, int] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Model inputs over one typical year from the reporting start (typical temperature and PV
     production by day of year, real calendar)."""
     nd = np.arange(np.datetime64(reporting.start), np.datetime64(reporting.start) + 365)
@@ -150,7 +159,7 @@ def _normal_year(typical: np.ndarray, reporting: Period, carrier: str, school_we
     pvn = None
     if pv_kwh is not None and dates is not None:
         pvn = normal_temperature_for(nd, typical_year_temperature(dates, pv_kwh))
-    temp, x, _ = savings_model_inputs(nd, tn, carrier, school_week, closures, pvn, latitude_deg)
+    temp, x, _ = savings_model_inputs(nd, tn, carrier, school_week, closures, pvn, latitude_deg, season)
     return temp, x
 
 
@@ -246,7 +255,7 @@ def _draw_cusum(s: MeterSavings, bundle: InputBundle, registry: Registry, lang: 
         temp, x_all, _ = savings_model_inputs(bundle.dates, bundle.temp_of(s.site), s.carrier, site.school_week,
                                               site.closures,
                                               site_pv_kwh(bundle, s.site) if s.carrier == "electricity" else None,
-                                              site.latitude)
+                                              site.latitude, _season(bundle, md.energy_kwh, s.carrier, s.baseline))
         sel = (bundle.dates >= np.datetime64(s.baseline.start)) & (bundle.dates <= np.datetime64(s.reporting.end))
         exp = s.model.predict(temp[sel], x_all[sel])
         c = cusum_kwh(md.energy_kwh[sel], exp)

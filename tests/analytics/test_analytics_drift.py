@@ -214,8 +214,16 @@ def test_heating_season_is_learnt_from_the_baseline_year():
     energy = np.where(on, 300.0 + 200.0 * np.cos(2 * np.pi * doy / 366), 5.0)
     season = heating_season_from_data(dates, energy, dates.size)
     assert season is not None
+    # the plant's own end (15 May), never the conventional 20 May
     assert np.array_equal(season, on)
     assert heating_season_from_data(dates, np.full(dates.size, 5.0), dates.size) is None
+    # the light heating of a mild May (a few times the summer level) still counts, and the same calendar
+    # days are in season the next year, leap or not
+    late = np.where((doy > 120) & (doy <= 135), 25.0, energy)
+    nxt = np.arange(np.datetime64("2025-05-10"), np.datetime64("2025-05-25"))
+    both = np.r_[dates, nxt]
+    mask = heating_season_from_data(both, np.r_[late, np.full(nxt.size, np.nan)], dates.size)
+    assert mask[dates.size:].tolist() == [d <= np.datetime64("2025-05-15") for d in nxt]
 
 
 def test_hourly_means_and_smoothing():
@@ -285,3 +293,129 @@ def test_bench_scenario_puts_base_load_rises_on_eligible_meters_inside_the_year(
             window = 7 if f["id"].startswith("baseload") else 21
             start = f["start"] if isinstance(f["start"], dt.date) else f["start"].date()
             assert bench.MONITOR <= start <= bench.END - dt.timedelta(days=window)
+
+
+# --------------------------------------------------------------------------- magnitudes (issue 16, item 3)
+
+
+def _episode(expected: np.ndarray, excess: np.ndarray, seed: int = 3):
+    """Drift alerts of a series with a known expected level and a known excess, collapsed into episodes."""
+    from analytics.drift import detect_drift_scaled
+    from analytics.jobs.drift import collapse_episodes
+
+    rng = np.random.default_rng(seed)
+    obs = expected + rng.normal(0.0, 0.05, expected.size) * np.maximum(expected, 0.2) + excess
+    days = DAY0 + np.arange(expected.size, dtype=np.int64) * DAY
+    settings = DEFAULT_DRIFT.__class__(two_sided=False, sigma_inflation=1.1)
+    found = detect_drift_scaled("m", days, obs, expected, 365, settings)
+    ref = float(np.mean(expected[:365]))
+    return collapse_episodes(found, day_start_ns=days, residual=obs - expected, expected=expected,
+                             reference_level=ref), days, obs
+
+
+def test_a_drift_at_the_end_of_the_heating_season_is_a_share_of_sums_not_a_mean_of_shares():
+    # gas: 400 kWh/d in winter falling to ~0 in late spring (expected near zero, then slightly negative),
+    # with a constant 40 kWh/d extra from day 400 (the heating no longer stops at night)
+    n = 365 + 150
+    doy = np.arange(n) % 365
+    expected = np.maximum(400.0 * np.cos(2 * np.pi * doy / 365.0), 0.0) - 0.5
+    excess = np.where(np.arange(n) >= 400, 40.0, 0.0)
+    episodes, days, obs = _episode(expected, excess)
+    ups = [a for a in episodes if a.kind == "drift_up"]
+    assert len(ups) == 1
+    a = ups[0]
+    assert a.magnitude_kwh_per_day == pytest.approx(40.0, rel=0.15)
+    # the share: Σ excess / Σ expected over the days of the episode, computed here independently
+    on = (days >= a.onset_ns) & (days < a.onset_ns + a.days * DAY)
+    share = 100.0 * np.sum((obs - expected)[on]) / np.sum(expected[on])
+    if np.isfinite(a.magnitude_pct):
+        assert a.magnitude_pct == pytest.approx(share, rel=0.05)
+        assert 0.0 < a.magnitude_pct < 100.0  # never thousands of percent
+    assert a.days >= 14
+
+
+def test_a_water_leak_on_a_near_zero_expected_use_is_stated_in_litres_per_hour():
+    from analytics.jobs.drift import _record
+    from terril.registry import Meter
+
+    # a school's water: 3 m³/d in term time, 0.05 m³/d in the summer holidays; a 12 L/h leak from day 395
+    n = 365 + 60
+    doy = np.arange(n) % 365
+    expected = np.where((doy >= 190) & (doy < 245), 0.05, 3.0)
+    expected[365:] = 0.05
+    excess = np.where(np.arange(n) >= 395, 12.0 * 24 / 1000.0, 0.0)
+    episodes, _, _ = _episode(expected, excess)
+    leaks = [a for a in episodes if a.kind == "drift_up"]
+    assert leaks, "the leak is found"
+    a = leaks[0]
+    assert np.isnan(a.magnitude_pct)  # a share of 0.05 m³/d means nothing: no 5 000 % (or -20 000 %)
+    meter = Meter(id="ecole-eau", site="ecole", carrier="water")
+    rec = _record(a, meter)
+    assert np.isnan(rec.magnitude_kwh_per_day) and rec.unit == "m³"
+    assert rec.magnitude_m3_per_day == pytest.approx(0.288, rel=0.2)
+    assert rec.magnitude_l_per_h == pytest.approx(12.0, rel=0.2)
+    assert rec.as_json()["magnitude_pct"] is None
+
+
+def test_a_base_load_rise_is_stated_in_watts_and_as_a_share_of_the_daily_consumption():
+    rng = np.random.default_rng(8)
+    nb, nm = 365, 120
+    load = 500.0 + rng.normal(0.0, 10.0, nb + nm)
+    load[nb + 30:] += 150.0
+    days = DAY0 + np.arange(nb + nm, dtype=np.int64) * DAY
+    expected = np.full(nb + nm, 60.0)  # kWh/day of the meter
+    alerts = detect_baseload_drift("m", days, load, nb, expected_kwh_per_day=expected)
+    up = [a for a in alerts if a.kind == "baseload_up"]
+    assert up
+    assert up[0].magnitude_w == pytest.approx(150.0, rel=0.15)
+    assert up[0].magnitude_kwh_per_day == pytest.approx(3.6, rel=0.15)
+    assert up[0].magnitude_pct == pytest.approx(100.0 * 3.6 / 60.0, rel=0.15)  # not 150/500 = 30 %
+    # without the expected consumption, no share is made up
+    assert np.isnan(detect_baseload_drift("m", days, load, nb)[0].magnitude_pct)
+
+
+def test_a_ramp_is_found_sooner_with_the_small_shift_cusum_and_a_clean_series_stays_quiet():
+    import dataclasses
+
+    from analytics.drift import detect_drift_scaled
+
+    rng = np.random.default_rng(21)
+    n, nb = 365 + 300, 365
+    expected = 100.0 + 30.0 * np.cos(2 * np.pi * np.arange(n) / 365.0)
+    noise = rng.normal(0.0, 0.08, n) * expected
+    ramp = np.clip((np.arange(n) - 420) / 60.0, 0.0, 1.0) * 0.15  # +15 % over 60 days from day 420
+    days = DAY0 + np.arange(n, dtype=np.int64) * DAY
+    plain = DEFAULT_DRIFT.__class__(two_sided=False, sigma_inflation=1.1)
+    small = dataclasses.replace(plain, small_shift_pct=5.0, small_shift_arl0_days=20000.0)
+
+    def first(settings, obs):
+        found = [a for a in detect_drift_scaled("m", days, obs, expected, nb, settings) if a.kind == "drift_up"]
+        return (found[0].detected_ns - days[420]) / DAY if found else None
+
+    with_ramp = expected + noise + ramp * expected
+    d_plain, d_small = first(plain, with_ramp), first(small, with_ramp)
+    assert d_small is not None and (d_plain is None or d_small <= d_plain)
+    assert d_small <= 40 + 21  # +10 % is reached on day 40 of the ramp
+    assert first(small, expected + noise) is None
+
+
+def test_a_biased_month_is_rescaled_and_a_light_month_never_makes_a_meter_unmodelled():
+    from analytics.jobs.drift import correct_monthly_bias
+
+    dates = np.arange(np.datetime64("2024-01-01"), np.datetime64("2025-12-31"))
+    month = dates.astype("datetime64[M]").astype(int) % 12 + 1
+    observed = np.where((month >= 6) & (month <= 8), 5.0, 100.0)
+    expected = observed.copy()
+    expected[month == 10] *= 1.06  # runs 6 % high in October
+    expected[month == 8] *= 1.6  # a summer month of little use, badly fitted
+    fixed_exp, nmbe, fixed, holds = correct_monthly_bias(dates, observed, expected, 366)
+    assert holds and fixed == (8, 10)
+    assert nmbe[9] == pytest.approx(-6.0, abs=0.01)
+    # brought back to the ±3 % limit (not to zero, which would carry one year's weather into the next)
+    from analytics.baseline import monthly_nmbe_pct
+
+    after = monthly_nmbe_pct(dates[:366], observed[:366], fixed_exp[:366])
+    assert after[9] == pytest.approx(-3.0, abs=1e-6) and after[7] == pytest.approx(-3.0, abs=1e-6)
+    assert np.allclose(fixed_exp[month == 10], 100.0 * 1.03)  # both years, once rescaled
+    expected[month == 3] *= 1.4  # a month of real use 40 % off: the model does not describe the meter
+    assert not correct_monthly_bias(dates, observed, expected, 366)[3]

@@ -80,6 +80,12 @@ def test_inverter_offline_for_a_day_is_flagged_the_same_day(registry: Registry) 
     res2 = _analyse(registry, ch, start, end)
     alerts2 = [al for al in array_alerts(res2["ctm-toiture"]) if al.kind == "pv_offline"]
     assert [(local_date(a.onset_ns), a.state) for a in alerts2] == [(day, "closed")]
+    # its real end: the inverter's first production the next morning; stored resolved, with that end
+    assert local_date(alerts2[0].end_ns) == day + dt.timedelta(days=1)
+    from analytics.pv.jobs import PvSettings, alert_record
+
+    rec = alert_record(alerts2[0], registry.array_by_id["ctm-toiture"], 30.0, PvSettings())
+    assert rec.state == "resolved" and rec.end_ns == alerts2[0].end_ns and rec.as_json()["end"]
     assert res2["ctm-toiture"].day_availability_pct[res2["ctm-toiture"].day_start_ns == local_midnight_ns(day)][0] == 0.0
     for k, other in res2.items():
         if k != "ctm-toiture":
