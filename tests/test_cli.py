@@ -69,15 +69,15 @@ def test_usage_errors_are_one_message_not_a_traceback():
 
 @pytest.mark.integration
 def test_demo_then_export_returns_exactly_the_published_points(stack, cli_env):
-    result = _run("demo", "--days", "1", "--history-days", "0", "--no-analytics", "--seed", "3", "--keep-stack", "--lang", "en",
-                  env=cli_env)
+    result = _run("demo", "--days", "1", "--history-days", "0", "--no-analytics", "--seed", "3", "--keep-stack",
+                  "--lang", "en", env=cli_env)
     assert result.returncode == 0, result.stderr + result.stdout
     out = result.stdout
     assert "all stored" in out
-    m = re.search(r"Published ([\d ]+) messages \(([\d ]+) points\); stored ([\d ]+)", out)
+    m = re.search(r"Published ([\d,]+) messages \(([\d,]+) points\); stored ([\d,]+)", out)
     assert m, out
-    published_points = int(m.group(2).replace(" ", ""))
-    assert int(m.group(3).replace(" ", "")) == published_points
+    published_points = int(m.group(2).replace(",", ""))
+    assert int(m.group(3).replace(",", "")) == published_points
     for site in ("ecole-basly", "salle-bigotte", "plateforme-pv", "eglise"):
         assert site in out
     span = re.search(r"--start (\S+) --end (\S+)", out)

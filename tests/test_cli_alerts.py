@@ -30,7 +30,7 @@ def test_alerts_table_states_each_carrier_in_its_unit_in_french_format():
     text = console.export_text()
     assert "m³/j" in text and "0,29" in text and "12 L/h" in text
     assert "150 W" in text and "3,6" in text
-    assert "1 617,5" in text and "12,6" in text
+    assert "1\u202f617,5" in text and "12,6" in text  # French thousands: a narrow no-break space
     assert "2544" not in text
 
 

@@ -91,8 +91,10 @@ def test_whole_payloads_are_kept_for_replay_within_bounds():
 
 
 @pytest.mark.integration
-def test_replay_stores_what_now_passes_exactly_once(stack, influx_db, cli_env, tmp_path: Path,
+def test_replay_stores_what_now_passes_exactly_once(private_stack, private_influx, cli_env, tmp_path: Path,
                                                     caplog: pytest.LogCaptureFixture):
+    # exact quarantine counts: a broker of its own (the session broker keeps other tests' retained statuses)
+    stack, influx_db = private_stack, private_influx
     before = parse_registry({"sites": [SITE], "meters": [{"id": "m", "site": "s", "carrier": "electricity"}],
                              "devices": [{"id": "d", "site": "s", "channels": [{"channel": "main", "meter": "m"}]}]})
     t0 = (time.time_ns() // NS_PER_S - 3600) * NS_PER_S
@@ -124,7 +126,7 @@ def test_replay_stores_what_now_passes_exactly_once(stack, influx_db, cli_env, t
     assert len([m for m in logged if m.startswith("quarantined out_of_range from device d ")]) == 1, logged
     assert count_points(influx_db) == 1
 
-    env = {**cli_env, "TERRIL_INFLUX__DATABASE": influx_db.database}
+    env = {**cli_env, "TERRIL_DATA_DIR": stack.data_dir, "TERRIL_INFLUX__DATABASE": influx_db.database}
     fixed = tmp_path / "fixed.toml"
     fixed.write_text(REGISTRY_TOML, encoding="utf-8")
 

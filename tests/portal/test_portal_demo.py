@@ -52,7 +52,7 @@ def test_demo_serve_prints_url_and_login_and_serves_until_ctrl_c(tmp_path) -> No
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=60)
         assert proc.returncode == 0, rest[-2000:]
-        assert "Local stack stopped" in rest
+        assert "Pile locale arrêtée" in rest  # the demo speaks French by default
     finally:
         if proc.poll() is None:
             proc.kill()
