@@ -46,7 +46,7 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(VENV)/bin/terril demo
 	@echo ""
-	@echo "Web portal on the demo data: $(VENV)/bin/terril demo --serve  (prints http://127.0.0.1:8080/ and a demo login; Ctrl-C stops)"
+	@echo "Portail web sur les données de la démo : $(VENV)/bin/terril demo --serve  (affiche http://127.0.0.1:8080/ et un identifiant de démo ; Ctrl-C pour arrêter)"
 
 # two workers (pytest-xdist, one per core; each starts its own stack on free ports, a file's tests stay
 # together, files in collection order: tests/conftest.py puts the modules with slow tests first);

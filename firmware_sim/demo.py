@@ -28,8 +28,29 @@ def _at(time_ns: int) -> dt.datetime:
 DEMO_MEASURES: tuple[str, ...] = ("basly-led", "bigotte-chaudiere")
 
 
+#: The faults' descriptions in French (the demo speaks the user's language; English is the key).
+DESCRIPTIONS_FR: dict[str, str] = {
+    'Heating no longer stops at night (boiler clock lost after a power cut)':
+        "Le chauffage ne s'arrête plus la nuit (horloge de la chaudière perdue après une coupure)",
+    'Electric heaters left on in the storage room':
+        'Radiateurs électriques oubliés allumés dans le local de rangement',
+    'One PV string of four disconnected (blown fuse)':
+        'Une chaîne PV sur quatre déconnectée (fusible fondu)',
+    'Inverter tripped on an insulation fault, restarted in the afternoon':
+        "Onduleur déclenché sur défaut d'isolement, redémarré l'après-midi",
+    'Water meter module rebooted':
+        "Module radio du compteur d'eau redémarré",
+    'wM-Bus receiver of the town hall unplugged':
+        "Récepteur wM-Bus de l'hôtel de ville débranché",
+    "Energy meter's register frozen":
+        "Index du compteur d'énergie bloqué",
+    'Radio interference on the heat meter':
+        'Interférences radio sur le compteur de chaleur',
+}
+
+
 def demo_scenario(registry: Registry, live_start_ns: int, end_ns: int,
-                  works_date: dt.date | None = None) -> dict[str, Any]:
+                  works_date: dt.date | None = None, lang: str = "en") -> dict[str, Any]:
     """Scenario data (as :func:`firmware_sim.faults.parse_scenario` takes it) for the demo registry.
 
     Faults whose meter or device is not in ``registry`` are left out, so another registry gets
@@ -65,6 +86,8 @@ def demo_scenario(registry: Registry, live_start_ns: int, end_ns: int,
          "start": _at(live_start_ns), "rate": 0.05, "description": "Radio interference on the heat meter"},
     ]
     kept = [f for f in faults if (f.get("meter") in meters) or (f.get("device") in devices)]
+    if lang == "fr":
+        kept = [dict(f, description=DESCRIPTIONS_FR.get(f["description"], f["description"])) for f in kept]
     known = {m.id for m in registry.measures}
     measures = [{"measure": m, "date": works_date} for m in DEMO_MEASURES if works_date is not None and m in known]
     return {"name": "demo", "description": "Faults of the Terril demo, placed relative to its dates",

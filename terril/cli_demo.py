@@ -201,8 +201,8 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
     # month without temperatures, a gap of the demo's own making
     hist_start_ns = local_midnight_ns(local_date(start_ns - history_days * _N)) if history_days else start_ns
     works = works_date(hist_start_ns, end_ns)
-    scenario = parse_scenario(demo_scenario(reg, start_ns, end_ns, works_date=works if faults else None), reg) \
-        if faults else None
+    scenario = parse_scenario(demo_scenario(reg, start_ns, end_ns, works_date=works if faults else None,
+                                            lang=lang), reg) if faults else None
     admin = influx_endpoint(settings, "admin").client(settings.influx.timeout_s)
     admin.create_database()
     influx = influx_endpoint(settings, "collector").client(settings.influx.timeout_s)
