@@ -274,6 +274,12 @@ class FleetSimulation:
         self._registers: dict[tuple[str, str], RegisterState] = {}
         self._events: dict[str, list[RegisterEvent]] = {}
         self._avoided: dict[str, list[tuple[npt.NDArray[np.int64], FloatArray]]] = {}
+        # the true savings are kept only for the meters of the measures the scenario re-dates (the
+        # demo's works): a long run would otherwise keep every step of every measure ever made
+        redated = {m for m, _ in self.scenario.measure_dates}
+        self._tracked: frozenset[str] = frozenset(
+            mid for ms in registry.measures if ms.id in redated
+            for mid in (ms.meters or [m.id for m in registry.meters_of_site(ms.site)]))
         self.initial_values: dict[str, dict[str, float]] = {}
         for mp in self.meter_plans:
             meter = registry.meter_by_id[mp.meter_id]
@@ -344,7 +350,8 @@ class FleetSimulation:
     def measure_avoided_kwh(self, meter_id: str, start_ns: int, end_ns: int) -> float:
         """True energy the registry's measures avoided at ``meter_id`` over ``[start_ns, end_ns)``:
         what the meter would have measured without them, minus what it measured. Gas in kWh at the
-        meter's own conversion factor. [kWh]"""
+        meter's own conversion factor. Kept for the meters of the measures the scenario re-dates
+        (0 for any other meter). [kWh]"""
         total = 0.0
         for mid, kwh in self._avoided.get(meter_id, ()):
             sel = (mid >= start_ns) & (mid < end_ns)
@@ -407,19 +414,19 @@ class FleetSimulation:
                         imp = np.clip(use - site_pv, 0.0, None)
                         exp = np.clip(site_pv - use, 0.0, None)
                         power_by_meter[m.id + ":import"], power_by_meter[m.id + ":export"] = imp, exp
-                        if np.any(factor != 1.0):
+                        if m.id in self._tracked and np.any(factor != 1.0):
                             imp_cf = np.clip(self._drift(mid, m.id, use0) - site_pv, 0.0, None)
                             self._record_avoided(m.id, mid, imp, imp_cf)
                     else:
                         power_by_meter[m.id + ":import"], power_by_meter[m.id + ":export"] = use, np.zeros(times.size)
-                        if np.any(factor != 1.0):
+                        if m.id in self._tracked and np.any(factor != 1.0):
                             self._record_avoided(m.id, mid, use, self._drift(mid, m.id, use0))
                 elif m.carrier == "gas":
                     g0 = heat / buildings.GAS_BOILER_EFFICIENCY if site.heating_carrier == "gas" else np.zeros(times.size)
                     factor = self._measure_factor(mid, m)
                     g = self._drift(mid, m.id, g0 * factor)
                     power_by_meter[m.id] = g
-                    if np.any(factor != 1.0):
+                    if m.id in self._tracked and np.any(factor != 1.0):
                         self._record_avoided(m.id, mid, g, self._drift(mid, m.id, g0))
                 elif m.carrier == "heat":
                     h = heat if site.heating_carrier == "heat" else np.zeros(times.size)

@@ -314,8 +314,8 @@ def query_input_bundle(client: InfluxClient, registry: Registry, site_ids: Seque
 
     Per meter and day: ``consumption_daily`` (days with coverage < 50 % are missing), else the raw
     ``reading`` counters; ``imported`` data fills the days live data does not cover (live wins where
-    both exist; :meth:`MeterDaily.source_periods` says which source each period came from). Weather: ``weather_daily`` of the weather
-    station's site, else its raw ``temp_air_c`` readings, else imported temperatures.
+    both exist; :meth:`MeterDaily.source_periods` says which source each period came from).
+    Weather: each site's own source (:func:`_weather`); the bundle's main series is the first site's.
     """
     for s in site_ids:
         validate_id(s, "site")
@@ -323,7 +323,7 @@ def query_input_bundle(client: InfluxClient, registry: Registry, site_ids: Seque
     t0 = local_midnight_ns(start)
     t1 = local_midnight_ns(end + dt.timedelta(days=1))
     meters = [_merged_daily(client, m, dates, t0, t1) for m in meters_for_report(registry, site_ids)]
-    # each site's own weather source; the bundle's default series is the town's (first weather meter)
+    # each site's own weather source (Registry.weather_source), read once per source
     by_key: dict[str, list[str]] = {}
     sources = {}
     for sid in dict.fromkeys([*site_ids, *(m.site for m in meters)]):
