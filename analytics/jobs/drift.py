@@ -51,7 +51,7 @@ from analytics.drift import (
     with_cost,
 )
 from analytics.jobs.alerts import TITLES, AlertRecord, new_alert_id
-from analytics.jobs.io import query_meter_series, write_points
+from analytics.jobs.io import query_meter_series, query_station_temperatures, write_points
 from analytics.jobs.rollups import MeterRollup, expected_interval_s
 from analytics.savings import (
     SEASON_END_UNCERTAIN_DAYS,
@@ -136,13 +136,9 @@ def _weather(client: InfluxClient, registry: Registry, start_ns: int, end_ns: in
     if src is None:
         return {}
     if src.meter is None:  # an imported station's daily or hourly values, averaged per local day
-        q = (f"SELECT temp_air_c FROM imported WHERE kind = 'temperature' AND station = $station "
-             f"AND time >= {start_ns} AND time < {end_ns}")
         acc: dict[int, list[float]] = {}
-        for s in client.query(q, params={"station": str(src.station)}):
-            for r in s.values:
-                if r[1] is not None:
-                    acc.setdefault(local_midnight_ns(local_date(int(r[0]))), []).append(float(r[1]))
+        for t, v in zip(*query_station_temperatures(client, str(src.station), start_ns, end_ns)):
+            acc.setdefault(local_midnight_ns(local_date(int(t))), []).append(float(v))
         return {k: float(np.mean(v)) for k, v in acc.items()}
     q = f"SELECT temp_mean_c FROM weather_daily WHERE site = $site AND time >= {start_ns} AND time < {end_ns}"
     return {int(r[0]): float(r[1]) for s in client.query(q, params={"site": src.meter.site}) for r in s.values

@@ -33,6 +33,17 @@ def query_meter_series(client: InfluxClient, meter: str, fields: Sequence[str], 
     return t, {f: arr[:, i] for i, f in enumerate(fields)}
 
 
+def query_station_temperatures(client: InfluxClient, station: str, start_ns: int, end_ns: int
+                               ) -> tuple[np.ndarray, np.ndarray]:
+    """Times and values of an imported weather station's ``temp_air_c`` (``imported`` points tagged
+    ``station``: daily means at local midnight or hourly observations) in [start, end), sorted. [°C]"""
+    q = (f"SELECT temp_air_c FROM imported WHERE kind = 'temperature' AND station = $station "
+         f"AND time >= {int(start_ns)} AND time < {int(end_ns)}")
+    pairs = sorted((int(r[0]), float(r[1])) for s in client.query_chunks(q, params={"station": str(station)})
+                   for r in s.values if r[1] is not None)
+    return (np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=float))
+
+
 def query_last_before(client: InfluxClient, meter: str, field: str, before_ns: int,
                       lookback_ns: int = 400 * 86_400 * 10**9) -> tuple[int, float] | None:
     """The last (time, value) of ``field`` for ``meter`` strictly before ``before_ns``."""

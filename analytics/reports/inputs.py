@@ -22,6 +22,7 @@ import numpy as np
 
 from analytics.consumption import counter_to_deltas, rollup_consumption
 from analytics.degree_days import daily_temperature, hdd_costic, hdd_from_mean
+from analytics.jobs.io import query_station_temperatures
 from analytics.reports.render import input_hash
 from terril.ids import validate_id
 from terril.influx import InfluxClient
@@ -383,11 +384,9 @@ def _weather(client: InfluxClient, source: WeatherSource, dates: np.ndarray, t0:
         if len(groups) > 1:
             return temp, hdd, "several stations imported under this meter: name one with weather_station"
         return temp, hdd, "none"
-    q = (f'SELECT "temp_air_c" FROM "imported" WHERE kind = \'temperature\' AND station = $station '
-         f"AND time >= {t0} AND time < {t1}")
-    rows = [r for r in _select(client, q, {"station": str(source.station)}) if r[1] is not None]
-    if rows:
-        return _temps_to_daily(dates, rows) + ("imported",)
+    t, v = query_station_temperatures(client, str(source.station), t0, t1)
+    if t.size:
+        return _temps_to_daily(dates, [[ti, vi] for ti, vi in zip(t.tolist(), v.tolist())]) + ("imported",)
     return temp, hdd, "none"
 
 
