@@ -33,82 +33,11 @@ _N = 86_400 * 10**9
 MIN_REPORTING_DAYS = 14
 
 
-#: What the demo prints, in French (the default) and English: one language at a time.
-_LABELS: dict[str, dict[str, str]] = {
-    "stack_starting": {"fr": "Démarrage de la pile locale (Mosquitto, InfluxDB)…",
-                       "en": "Starting the local stack (Mosquitto, InfluxDB)…"},
-    "stack_started": {"fr": "Pile locale {state} : MQTT {mqtt}, InfluxDB {influx}",
-                      "en": "Local stack {state}: MQTT {mqtt}, InfluxDB {influx}"},
-    "started": {"fr": "démarrée", "en": "started"},
-    "running": {"fr": "déjà en marche", "en": "already running"},
-    "history_task": {"fr": "Historique {a} → {b} (chargement en bloc)", "en": "History {a} → {b} (bulk load)"},
-    "history_done": {"fr": "Historique : {n} points chargés en {s} s.", "en": "History: {n} points loaded in {s} s."},
-    "live_task": {"fr": "Temps réel {a} → {b} (MQTT, chaque appareil dans son format)",
-                  "en": "Live {a} → {b} (MQTT, each device in its format)"},
-    "waiting": {"fr": "Attente de l'écriture de tous les points par le collecteur…",
-                "en": "Waiting for the collector to store everything…"},
-    "table_title": {"fr": "{town} : {days} jour(s) en temps réel ({a} → {b})",
-                    "en": "{town}: {days} day(s) live ({a} → {b})"},
-    "col_site": {"fr": "site", "en": "site"},
-    "col_name": {"fr": "nom", "en": "name"},
-    "col_meters": {"fr": "compteurs", "en": "meters"},
-    "col_points": {"fr": "points stockés", "en": "points stored"},
-    "col_kwh": {"fr": "kWh consommés", "en": "kWh consumed"},
-    "col_pv": {"fr": "kWh PV produits", "en": "kWh PV produced"},
-    "col_water": {"fr": "eau m³", "en": "water m³"},
-    "total": {"fr": "total", "en": "total"},
-    "all_stored": {"fr": "[green]tout est stocké[/green]", "en": "[green]all stored[/green]"},
-    "mismatch": {"fr": "[red]ÉCART[/red]", "en": "[red]MISMATCH[/red]"},
-    "published": {"fr": "Publié {m} messages ({p} points) ; stocké {s} : {verdict} ; {q} en quarantaine (messages "
-                        "corrompus et un appareil non déclaré, chacun avec son motif) ; {t} s de bout en bout.",
-                  "en": "Published {m} messages ({p} points); stored {s}: {verdict}; quarantined {q} (corrupted "
-                        "payloads and an undeclared device, each with its reason); {t} s end to end."},
-    "analytics_status": {"fr": "Analyses : agrégats, qualité, degrés-jours, références, dérives…",
-                         "en": "Analytics: rollups, quality, degree days, baselines, drift…"},
-    "analytics_done": {"fr": "Analyses en {s} s : {m} compteurs agrégés, {b} références ajustées, {pv} champs PV, "
-                             "{e} événements de compteur ; alertes de {a} compteurs publiées sur terril/_alerts/#.",
-                       "en": "Analytics in {s} s: {m} meters rolled up, {b} baselines fitted, {pv} PV arrays, "
-                             "{e} counter events; {a} meters' alerts published on terril/_alerts/#."},
-    "truth_title": {"fr": "Injecté par le simulateur", "en": "Injected by the simulator"},
-    "col_fault": {"fr": "anomalie", "en": "fault"},
-    "col_meter_device": {"fr": "compteur / appareil", "en": "meter / device"},
-    "col_from": {"fr": "depuis", "en": "from"},
-    "col_what": {"fr": "quoi", "en": "what"},
-    "savings_status": {"fr": "Rapport d'économies (IPMVP, ASHRAE Guideline 14)…",
-                       "en": "Savings report (IPMVP, ASHRAE Guideline 14)…"},
-    "savings_line": {"fr": "Économies du {a} au {b} par rapport à l'année de référence ({ba} → {bb}) : {kwh} kWh "
-                           "± {u} (90 %), {eur} € ; {n} compteur(s) non calculé(s) ; rapport : {out}",
-                     "en": "Savings {a} → {b} against the baseline year ({ba} → {bb}): {kwh} kWh ± {u} (90 %), "
-                           "{eur} €; {n} meter(s) not computed; report: {out}"},
-    "works_title": {"fr": "Travaux de la démo : économie mesurée et économie réelle (simulateur)",
-                    "en": "Works of the demo: measured and true (simulator) savings"},
-    "col_measure": {"fr": "travaux", "en": "measure"},
-    "col_building": {"fr": "bâtiment", "en": "building"},
-    "col_since": {"fr": "depuis le", "en": "since"},
-    "col_avoided": {"fr": "kWh évités", "en": "kWh avoided"},
-    "col_true": {"fr": "kWh réels", "en": "true kWh"},
-    "col_inside": {"fr": "dans l'intervalle", "en": "inside"},
-    "yes": {"fr": "[green]oui[/green]", "en": "[green]yes[/green]"},
-    "no": {"fr": "[red]non[/red]", "en": "[red]no[/red]"},
-    "next": {"fr": "\nPour aller plus loin :", "en": "\nNext steps:"},
-    "next_alerts": {"fr": "les alertes trouvées", "en": "what Terril found"},
-    "next_unmapped": {"fr": "appareils vus mais absents du registre, avec l'entrée proposée",
-                      "en": "devices seen but not in the registry, with a proposed entry"},
-    "next_rollout": {"fr": "le déploiement du photovoltaïque, de l'expérimentation à la massification",
-                     "en": "the PV rollout, from experimentation to massification"},
-    "next_dashboards": {"fr": "chaque requête des tableaux Grafana sur cette base",
-                        "en": "every Grafana panel's query against this database"},
-    "next_truth": {"fr": "vérité terrain des anomalies injectées : {p}", "en": "ground truth of the injected faults: {p}"},
-    "next_data": {"fr": "(les données restent dans {d} ; `terril stack up` les rouvre)",
-                  "en": "(the data stays in {d}; `terril stack up` brings it back)"},
-    "stack_stopped": {"fr": "Pile locale arrêtée (--keep-stack la laisse tourner).",
-                      "en": "Local stack stopped (use --keep-stack to leave it running)."},
-}
-
-
 def _l(key: str, lang: str, **fmt: object) -> str:
-    text = _LABELS[key][lang]
-    return text.format(**fmt) if fmt else text
+    """The demo's label ``key`` in ``lang`` (the labels live with the reports' in analytics.reports.i18n)."""
+    from analytics.reports.i18n import t
+
+    return t(f"demo.{key}", lang, **fmt)
 
 
 def _fmt(value: float, digits: int = 0, lang: str = "en") -> str:
@@ -431,7 +360,7 @@ def _savings(settings, reg, client, hist_start_ns: int, end_ns: int, console, er
         table = Table(title=_l("works_title", lang))
         for col, just in (("col_measure", "left"), ("col_building", "left"), ("col_since", "left"),
                           ("col_avoided", "right"), ("± 90 %", "right"), ("col_true", "right"), ("col_inside", "left")):
-            table.add_column(_l(col, lang) if col in _LABELS else col, justify=just)  # type: ignore[arg-type]
+            table.add_column(col if col.startswith("±") else _l(col, lang), justify=just)  # type: ignore[arg-type]
         names = reg.site_by_id
         for r in rows:
             table.add_row(f"{r['measure']} ({r['description']})", names[r["site"]].name, r["date"],
