@@ -19,10 +19,10 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics.reports.examples import BASELINE, REPORTING  # noqa: E402
-from analytics.reports.inputs import simulated_input_bundle  # noqa: E402
 from analytics.reports.render import write_report  # noqa: E402
 from analytics.reports.savings_report import build_savings_report, compute_savings  # noqa: E402
+from terril.cli.examples import BASELINE, REPORTING  # noqa: E402
+from terril.cli.simulated_inputs import simulated_input_bundle  # noqa: E402
 from terril.registry import load_registry  # noqa: E402
 
 

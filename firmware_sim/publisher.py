@@ -6,7 +6,6 @@ message before it reports, so the report's counts are what the broker accepted.
 
 from __future__ import annotations
 
-import threading
 import time
 from array import array
 from collections import Counter
@@ -14,11 +13,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-import paho.mqtt.client as mqtt
 
 from firmware_sim.runner import Outgoing
-from terril.endpoints import MqttEndpoint, make_mqtt_client, unique_client_id
 from terril.errors import MqttError
+from terril.mqtt_publish import MqttPublisher
 from terril.timeutil import NS_PER_S
 
 
@@ -81,71 +79,11 @@ class PublishReport:
         return sum(self.points_by_meter.values())
 
 
-class Publisher:
-    """A connected QoS-1 publisher with a bounded in-flight window."""
+class Publisher(MqttPublisher):
+    """The simulator's publisher: the kernel's QoS-1 publisher, named for the simulator."""
 
-    def __init__(self, endpoint: MqttEndpoint, client_id: str | None = None, max_inflight: int = 500) -> None:
-        self._client = make_mqtt_client(endpoint, client_id or unique_client_id("terril-sim"))
-        self._client.max_inflight_messages_set(max_inflight)
-        self._client.max_queued_messages_set(0)
-        self._window = threading.BoundedSemaphore(max_inflight * 4)
-        self._acked = 0
-        self._lock = threading.Lock()
-        self._connected = threading.Event()
-        self._client.on_connect = self._on_connect
-        self._client.on_publish = self._on_publish
-        self.endpoint = endpoint
-
-    def _on_connect(self, client, userdata, flags, reason_code, properties=None):  # noqa: ANN001
-        if not reason_code.is_failure:
-            self._connected.set()
-        else:
-            self._refused = reason_code
-
-    def _on_publish(self, client, userdata, mid, reason_code=None, properties=None):  # noqa: ANN001
-        with self._lock:
-            self._acked += 1
-        self._window.release()
-
-    def connect(self, timeout_s: float = 10.0) -> None:
-        self._refused = None
-        try:
-            self._client.connect(self.endpoint.host, self.endpoint.port, keepalive=30)
-        except OSError as err:
-            raise MqttError(f"cannot reach the MQTT broker at {self.endpoint.url}: {err}",
-                            hint="is the broker running? `terril stack status`") from err
-        self._client.loop_start()
-        if not self._connected.wait(timeout_s):
-            self._client.loop_stop()
-            raise MqttError(f"the broker at {self.endpoint.url} refused the simulator: {self._refused}",
-                            hint="check the simulator's MQTT credentials")
-
-    def publish(self, topic: str, payload: bytes, retain: bool = False, qos: int = 1) -> None:
-        self._window.acquire()
-        info = self._client.publish(topic, payload, qos=qos, retain=retain)
-        if info.rc != mqtt.MQTT_ERR_SUCCESS and info.rc != mqtt.MQTT_ERR_NO_CONN:
-            self._window.release()
-            raise MqttError(f"publish failed on {topic[:80]}: {mqtt.error_string(info.rc)}")
-        if qos == 0:
-            self._window.release()
-
-    def wait_all_acked(self, expected: int, timeout_s: float = 120.0) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with self._lock:
-                if self._acked >= expected:
-                    return True
-            time.sleep(0.02)
-        return False
-
-    @property
-    def acked(self) -> int:
-        with self._lock:
-            return self._acked
-
-    def close(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+    client_id_prefix = "terril-sim"
+    who = "the simulator"
 
 
 def publish_plan(publisher: Publisher, plan: Iterable[Outgoing], *, speed: float | None = None,

@@ -701,7 +701,7 @@ async def tertiaire_operat(portal: Portal, request: Request, sess: Session) -> R
 
 
 def _pv_page(portal: Portal) -> dict:
-    from analytics.pv.cli import rollout_status_data
+    from analytics.pv.rollout import rollout_status_data
     from analytics.pv.jobs import query_pv_daily, query_rollout
     from terril.timeutil import local_midnight_ns
 
@@ -742,7 +742,7 @@ async def devices_page(portal: Portal, request: Request, sess: Session) -> Respo
 
 @route("/devices/add", ("POST",), "admin")
 async def devices_add(portal: Portal, request: Request, sess: Session, form: dict) -> Response:
-    from terril.cli_security import _target
+    from terril.broker_target import broker_target
     from terril.security.provisioning import add_device, new_device_entry
 
     device = str(form.get("device", "")).strip()
@@ -751,7 +751,7 @@ async def devices_add(portal: Portal, request: Request, sess: Session, form: dic
     meter = str(form.get("meter", ""))
     topic = str(form.get("topic", "")).strip() or None
     entry = new_device_entry(device, site, fmt, [meter], topic=topic)
-    target = _target(portal.cfg.broker_dir, portal.settings.registry, portal.data_dir)
+    target = broker_target(portal.cfg.broker_dir, portal.settings.registry, portal.data_dir)
     creds, reloaded = await run_in_threadpool(add_device, target, entry)
     from terril.registry import load_registry
 

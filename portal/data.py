@@ -76,7 +76,7 @@ def public_page(client: InfluxClient, reg: Registry, prices: PricesSettings, now
     today_kwh = sum(s.produced_kwh for s in summaries)
     pv_days = query_pv_site_daily(client, year_start, midnight)
     year_kwh = sum(float(np.nansum(f["production_wh"])) for _, f in pv_days.values()) / 1000 + today_kwh
-    from analytics.pv.cli import rollout_status_data
+    from analytics.pv.rollout import rollout_status_data
 
     rollout = rollout_status_data(reg, day, query_rollout(client, midnight + DAY_NS - 1))
     sites = public_sites(reg)

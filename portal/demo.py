@@ -26,7 +26,7 @@ def _free_port(host: str, preferred: int) -> int:
 
 def serve_demo(settings, console: Console, host: str = "127.0.0.1", port: int = 8080) -> None:  # noqa: ANN001
     """Create or reset the demo login, print the URL and the login, serve until Ctrl-C."""
-    from portal.cli import build_portal, serve
+    from portal.server import build_portal, serve
     from portal.users import UserStore
 
     password = secrets.token_urlsafe(12)

@@ -7,7 +7,8 @@ import math
 from typer.testing import CliRunner
 
 from analytics.jobs.alerts import AlertRecord
-from terril.cli import _alerts_table, app
+from terril.cli import app
+from terril.cli.analyze import alerts_table
 
 
 def _rec(meter: str, carrier: str, **kw) -> AlertRecord:
@@ -26,7 +27,7 @@ def test_alerts_table_states_each_carrier_in_its_unit_in_french_format():
                 magnitude_pct=6.0)
     gas = _rec("ecole-gaz", "gas", magnitude_kwh_per_day=1617.5, magnitude_pct=12.6)
     console = Console(width=250, record=True)
-    console.print(_alerts_table([leak, base, gas], "fr"))
+    console.print(alerts_table([leak, base, gas], "fr"))
     text = console.export_text()
     assert "m³/j" in text and "0,29" in text and "12 L/h" in text
     assert "150 W" in text and "3,6" in text

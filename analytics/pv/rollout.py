@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from terril.registry import Registry
+from terril.timeutil import local_date
 
 STAGES: tuple[str, ...] = ("experimentation", "pilot", "deployment", "massification")
 
@@ -245,3 +247,46 @@ def allocate_site_to_arrays(site_amount_wh: np.ndarray, array_production_wh: Map
             share = np.where(total > 0, np.nan_to_num(np.asarray(p, dtype=float)) / np.where(total > 0, total, 1.0), 0.0)
         out[k] = np.nan_to_num(np.asarray(site_amount_wh, dtype=float)) * share
     return out
+
+
+def rollout_status_data(registry: Registry, at: dt.date, stored: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Everything ``terril rollout status`` and the portal's rollout page show, as JSON-ready data (pure).
+
+    ``stored``: the ``rollout`` measurement's rows (``query_rollout``), or None when not read.
+    """
+    reg = rollout_register(registry, at)
+    stages = funnel(reg)
+    years = sorted({e.date.year for e in reg} | {at.year})
+    timeline = []
+    by_year = {}
+    for r in stored or []:
+        by_year[local_date(int(r["time_ns"])).year] = r  # last month stored in each year
+    for y in range(years[0], max(years) + 1):
+        end = min(dt.date(y, 12, 31), at) if y <= at.year else dt.date(y, 12, 31)
+        kwp, plan, roofs = installed_at(registry, end)
+        row: dict[str, Any] = {"year": y, "as_of": end.isoformat(), "kwp_installed": round(kwp, 3),
+                               "kwp_planned": round(plan, 3), "roofs_equipped": roofs, "future": y > at.year}
+        s = by_year.get(y)
+        if s is not None and y <= at.year:
+            row["production_cum_kwh"] = round(float(s.get("production_cum_wh") or 0.0) / 1000.0, 1)
+            row["co2_avoided_kg"] = round(float(s.get("co2_avoided_kg") or 0.0), 1)
+            if s.get("pv_share_pct") is not None:
+                row["pv_share_pct"] = round(float(s["pv_share_pct"]), 2)
+        timeline.append(row)
+    kwp_now, plan_now, roofs_now = installed_at(registry, at)
+    return {
+        "at": at.isoformat(),
+        "kwp_installed": round(kwp_now, 3),
+        "kwp_planned_total": round(sum(e.kwp_planned for e in reg), 3),
+        "roofs_equipped": roofs_now,
+        "roofs_eligible": eligible_roofs(registry),
+        "stages": [{"stage": s.stage, "roofs_equipped": s.roofs_equipped, "roofs_planned": s.roofs_planned,
+                    "kwp_installed": round(s.kwp_installed, 3), "kwp_planned": round(s.kwp_planned, 3),
+                    "first_date": s.first_date.isoformat() if s.first_date else None,
+                    "last_date": s.last_date.isoformat() if s.last_date else None} for s in stages],
+        "register": [{"site": e.site, "site_name": e.site_name, "array": e.array, "stage": e.stage, "status": e.status,
+                      "date": e.date.isoformat(), "kwp_installed": e.kwp_installed, "kwp_planned": e.kwp_planned,
+                      "technology": e.technology, "eligible_roof_area_m2": e.eligible_roof_area_m2} for e in reg],
+        "timeline": timeline,
+        "production_source": "influxdb rollout measurement" if stored else None,
+    }

@@ -1,14 +1,15 @@
 """The input bundle of the savings and Décret tertiaire reports, and where it comes from.
 
 A report takes a pure :class:`InputBundle` (local days, per-meter daily kWh, daily mean
-temperature and heating degree days). Three sources fill it:
+temperature and heating degree days). Two sources fill it:
 
 * :func:`query_input_bundle` — InfluxDB: ``consumption_daily`` and ``weather_daily`` (the
   analytics rollups), falling back per meter to the raw ``reading`` counters (deltas through
   :func:`analytics.consumption.counter_to_deltas`, summed per local day) and then to
   ``imported`` data (``terril import``); the weather falls back to the station's raw
   ``temp_air_c`` readings, then to imported temperatures;
-* :func:`simulated_input_bundle` — the fleet simulator (examples, benchmark, tests).
+* the fleet simulator, for the examples, the benchmark and the tests: ``simulated_input_bundle``
+  in :mod:`terril.cli.simulated_inputs` (analytics never imports the simulator).
 """
 
 from __future__ import annotations
@@ -173,52 +174,6 @@ def meters_for_report(registry: Registry, site_ids: Sequence[str]) -> list[Meter
     """Energy meters of the sites (electricity, gas, heat, PV), in registry order."""
     want = set(site_ids)
     return [m for m in registry.meters if m.site in want and m.carrier in ("electricity", "gas", "heat", "pv")]
-
-
-# ---------------------------------------------------------------------------------------
-# simulator
-
-
-def simulated_input_bundle(registry: Registry, site_ids: Sequence[str], start: dt.date, end: dt.date, *,
-                           seed: int = 1, step_s: float = 3600.0) -> InputBundle:
-    """Daily inputs from the fleet simulator (true interval energies summed per local day)."""
-    from firmware_sim.fleet import DEFAULT_GAS_KWH_PER_M3, FleetSimulation
-
-    meters = meters_for_report(registry, site_ids)
-    dates = _days(start, end)
-    bounds = np.array([local_midnight_ns(d) for d in _days(start, end + dt.timedelta(days=1)).astype(dt.date)],
-                      dtype=np.int64)
-    sim = FleetSimulation(registry, int(bounds[0]), seed=seed, step_s=step_s)
-    acc = {m.id: np.zeros(dates.size) for m in meters}
-    t_sum = np.zeros(dates.size)
-    t_cnt = np.zeros(dates.size)
-    tmin = np.full(dates.size, np.inf)
-    tmax = np.full(dates.size, -np.inf)
-    step_ns = int(step_s * 1e9)
-    for chunk in sim.run(int(bounds[-1]), chunk_s=60 * 86_400.0):
-        mid = chunk.time_ns - step_ns // 2
-        idx = np.searchsorted(bounds, mid, side="right") - 1
-        ok = (idx >= 0) & (idx < dates.size)
-        for m in meters:
-            tv = chunk.series[m.id].true_values
-            if m.carrier == "gas":
-                e = tv["interval_volume_m3"] * (m.gas_kwh_per_m3 or DEFAULT_GAS_KWH_PER_M3)
-            elif m.carrier == "pv":
-                e = tv["interval_energy_produced_wh"] / 1000.0
-            else:
-                e = tv["interval_energy_import_wh"] / 1000.0
-            acc[m.id] += np.bincount(idx[ok], weights=e[ok], minlength=dates.size)[: dates.size]
-        temp = chunk.weather.temp_air_c
-        t_sum += np.bincount(idx[ok], weights=temp[ok], minlength=dates.size)[: dates.size]
-        t_cnt += np.bincount(idx[ok], minlength=dates.size)[: dates.size]
-        np.minimum.at(tmin, idx[ok], temp[ok])
-        np.maximum.at(tmax, idx[ok], temp[ok])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tmean = np.where(t_cnt > 0, t_sum / np.maximum(t_cnt, 1), np.nan)
-    hdd = hdd_costic(np.where(np.isfinite(tmin), tmin, np.nan), np.where(np.isfinite(tmax), tmax, np.nan))
-    return InputBundle(dates, tmean, hdd,
-                       tuple(MeterDaily(m.id, m.site, m.carrier, acc[m.id], "simulator") for m in meters),
-                       weather_source=f"simulator seed {seed}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -411,4 +366,4 @@ def _temps_to_daily(dates: np.ndarray, rows: list[list[object]]) -> tuple[np.nda
     return dtc.mean_c, hdd
 
 
-__all__ = ["InputBundle", "MeterDaily", "SiteWeather", "meters_for_report", "query_input_bundle", "simulated_input_bundle"]
+__all__ = ["InputBundle", "MeterDaily", "SiteWeather", "meters_for_report", "query_input_bundle"]

@@ -6,17 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from analytics.reports.i18n import format_number, t
-from analytics.reports.inputs import InputBundle, simulated_input_bundle
+from analytics.reports.inputs import InputBundle
 from analytics.reports.model import Figure, Report, Section, Table, report_metadata
-from analytics.reports.render import PALETTE, input_hash, write_report
+from analytics.reports.render import PALETTE
 from analytics.tertiaire import (
     CABS_YEAR, MILESTONES, MIN_FLOOR_AREA_M2, TertiaireStatus, building_status, carrier_year, heating_share,
-    operat_csv, operat_layout, operat_rows, target_reduction, year_total,
+    target_reduction,
 )
 from terril.registry import Registry, Site
 
@@ -158,38 +157,4 @@ def build_tertiaire_report(statuses: Sequence[TertiaireStatus], registry: Regist
                   t("tertiaire.subtitle", lang, town=registry.town.name, year=year), summary, tuple(sections), md)
 
 
-def simulated_statuses(registry: Registry, year: int, seed: int) -> tuple[list[TertiaireStatus], str, str, float]:
-    """Statuses from the simulator: each reference year and ``year`` simulated separately."""
-    sites = subject_sites(registry)
-    ids = [s.id for s in sites]
-    current = simulated_input_bundle(registry, ids, dt.date(year, 1, 1), dt.date(year, 12, 31), seed=seed)
-    reference: dict[int, InputBundle] = {}
-    for ry in reference_years(sites):
-        rids = [s.id for s in sites if s.reference_year == ry]
-        reference[ry] = simulated_input_bundle(registry, rids, dt.date(ry, 1, 1), dt.date(ry, 12, 31), seed=seed)
-    bundles = [current, *reference.values()]
-    djus = [year_total(b.dates, b.hdd_k_d, int(str(b.dates[0])[:4]))[0] for b in bundles]
-    dju_ref = float(np.nanmean(djus))
-    sha = input_hash(*(b.sha256() for b in bundles))
-    rng = f"reference years {sorted(reference)}; year {year}; DJU_ref = mean of the simulated years"
-    return compute_statuses(registry, year, reference, current, dju_ref), sha, rng, dju_ref
-
-
-def write_tertiaire_examples(registry: Registry, out: Path, generated_at: dt.datetime, seed: int) -> list[Path]:
-    year = 2025
-    statuses, sha, rng, dju_ref = simulated_statuses(registry, year, seed)
-    paths = []
-    for lang in ("fr", "en"):
-        rep = build_tertiaire_report(statuses, registry, year, lang, input_sha256=sha, data_range=rng,
-                                     dju_reference=dju_ref, generated_at=generated_at)
-        paths.append(write_report(rep, out / f"tertiaire-{year}-{lang}.pdf", "pdf"))
-    rows = [r for s in statuses for r in operat_rows(s, efa_name=registry.site_by_id[s.site].name,
-                                                     activity_category=registry.site_by_id[s.site].kind, lang="fr")]
-    p = out / f"operat-{year}.csv"
-    p.write_bytes(operat_csv(rows, operat_layout("fr")))
-    paths.append(p)
-    return paths
-
-
-__all__ = ["build_tertiaire_report", "compute_statuses", "reference_years", "simulated_statuses", "subject_sites",
-           "write_tertiaire_examples"]
+__all__ = ["build_tertiaire_report", "compute_statuses", "reference_years", "subject_sites"]

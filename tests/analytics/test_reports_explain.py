@@ -11,10 +11,10 @@ import math
 import numpy as np
 import pytest
 
-from analytics.reports.examples import BASELINE, REPORTING
-from analytics.reports.inputs import simulated_input_bundle
 from analytics.reports.reasons import KNOWN_CODES, explain, reason_why, short_reason
 from analytics.reports.savings_report import build_savings_report, compute_savings, savings_summary_line
+from terril.cli.examples import BASELINE, REPORTING
+from terril.cli.simulated_inputs import simulated_input_bundle
 from terril.registry import load_registry
 
 SITES = ("ecole-basly",)  # gas + electricity + a PV roof

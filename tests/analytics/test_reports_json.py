@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from analytics.cli_reports import report_app
+from terril.cli.reports import report_app
 
 SNAKE = __import__("re").compile(r"^[a-z][a-z0-9_]*$")
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from analytics.reports.examples import BASELINE, REPORTING, SCHOOLS
-from analytics.reports.inputs import simulated_input_bundle
 from analytics.reports.render import write_report
 from analytics.reports.savings_report import build_savings_report, compute_savings, savings_monthly_points
+from terril.cli.examples import BASELINE, REPORTING, SCHOOLS
+from terril.cli.simulated_inputs import simulated_input_bundle
 from terril.registry import load_registry
 
 

@@ -25,8 +25,8 @@ from collector.onboarding import plan_channels
 from collector.reload import local_broker_sync
 from collector.service import Collector
 from helpers import endpoint, wait_for
-from terril.cli_registry import meters_add_cmd
-from terril.cli_security import devices_add_cmd
+from terril.cli.registry import meters_add_cmd
+from terril.cli.security import devices_add_cmd
 from terril.endpoints import MqttEndpoint, make_mqtt_client
 from terril.influx import InfluxClient
 from terril.registry import load_registry

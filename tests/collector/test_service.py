@@ -12,13 +12,13 @@ import paho.mqtt.client as mqtt
 import pytest
 from typer.testing import CliRunner
 
-from collector.cli import spool_app
 from collector.mapping import Pipeline
 from collector.service import Collector
 from collector.spool import Spool
 from collector.watchdog import Watchdog, backoff_s, expected_silence_s
 from firmware_sim.publisher import Publisher
 from helpers import count_points, endpoint, make_registry, start_collector, wait_for
+from terril.cli.spool import spool_app
 from terril.endpoints import MqttEndpoint
 from terril.settings import CollectorSettings, MqttSettings
 from terril.timeutil import NS_PER_S

@@ -77,7 +77,7 @@ def test_every_query_runs_and_every_panel_has_data(influx_db) -> None:  # noqa: 
     # the command does the same, with its report table
     from typer.testing import CliRunner
 
-    from dashboards.cli import dashboards_app
+    from terril.cli.dashboards import dashboards_app
 
     result = CliRunner().invoke(dashboards_app, ["check", "--influx-url", influx_db.url, "--database",
                                                  influx_db.database, "--report", "--now", now.isoformat()])

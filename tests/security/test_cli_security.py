@@ -1,4 +1,4 @@
-"""`terril broker config` and `terril devices add|list|revoke` (sub-apps of terril.cli_security)."""
+"""`terril broker config` and `terril devices add|list|revoke` (sub-apps of terril.cli.security)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from terril.cli_security import broker_app, devices_app
+from terril.cli.security import broker_app, devices_app
 from terril.errors import IdentifierError, RegistryError
 from terril.registry import DEMO_REGISTRY_PATH, load_registry
 from terril.security.broker import read_password_entries

@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 
 from analytics.jobs.alerts import query_alerts
 from analytics.jobs.io import write_points
-from analytics.pv.cli import pv_app, rollout_app, rollout_status_data
 from analytics.pv.jobs import query_pv_daily, query_pv_site_daily, query_rollout, run_pv, run_rollout
+from analytics.pv.rollout import rollout_status_data
 from pv_helpers import reading_points, simulate, to_toml
+from terril.cli.pv import pv_app, rollout_app
 from terril.influx import InfluxClient
 from terril.registry import DEMO_REGISTRY_PATH, load_registry, parse_registry
 from terril.timeutil import local_date, local_midnight_ns

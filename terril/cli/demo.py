@@ -24,6 +24,16 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from terril.cli._common import (
+    ConfigOpt,
+    DataDirOpt,
+    RegistryOpt,
+    console,
+    err_console,
+    load_registry,
+    load_settings,
+    progress,
+)
 from terril.errors import TerrilError
 
 _N = 86_400 * 10**9
@@ -82,26 +92,22 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
              sites: Annotated[Optional[str], typer.Option("--sites", help="Only these sites (comma-separated ids) and their weather station: a faster demo.")] = None,
              now: Annotated[Optional[str], typer.Option("--now", envvar="TERRIL_NOW", help="Run as if now were this instant: YYYY-MM-DD (local midnight) or RFC 3339. Default: the current time.")] = None,
              serve: Annotated[bool, typer.Option("--serve", help="Then serve the web portal on the demo data until Ctrl-C (prints the URL and a demo login).")] = False,
-             registry: Annotated[Optional[Path], typer.Option("--registry", envvar="TERRIL_REGISTRY", help="Registry file.")] = None,
-             data_dir: Annotated[Optional[Path], typer.Option("--data-dir", envvar="TERRIL_DATA_DIR", help="Data folder.")] = None,
-             config: Annotated[Optional[Path], typer.Option("--config", envvar="TERRIL_CONFIG", help="Settings file.")] = None) -> None:
+             registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
     """Start the local stack, load a year of history, simulate the last days live through MQTT, analyse, summarise."""
     from analytics.jobs.summary import query_site_summaries
-    from collector.mapping import Pipeline
-    from collector.service import Collector
+    from collector.build import build_collector
     from firmware_sim.demo import demo_scenario
     from firmware_sim.faults import ground_truth_json, parse_scenario
     from firmware_sim.publisher import Publisher
     from firmware_sim.session import bulk_load, new_simulation, run_fleet
-    from terril.cli import _progress, _registry, _settings, console, err_console
     from terril.endpoints import influx_endpoint, mqtt_endpoint
     from terril.stack import stack_down, stack_up
     from terril.timeutil import format_rfc3339_ns, local_date, local_midnight_ns
 
     if lang not in ("fr", "en"):
         raise typer.BadParameter(f"{lang!r}: choose fr or en", param_hint="--lang")
-    settings = _settings(config, data_dir, registry)
-    reg = _registry(settings)
+    settings = load_settings(config, data_dir, registry)
+    reg = load_registry(settings)
     if sites:
         wanted = [x.strip() for x in sites.split(",") if x.strip()]
         unknown = [x for x in wanted if x not in reg.site_by_id]
@@ -139,20 +145,19 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
     sim = new_simulation(reg, hist_start_ns, seed=seed, step_s=step, scenario=scenario)
     t0 = time.monotonic()
     if history_days:
-        with _progress() as progress:
-            task = progress.add_task(_l("history_task", lang, a=local_date(hist_start_ns), b=local_date(start_ns - 1)),
+        with progress() as bar:
+            task = bar.add_task(_l("history_task", lang, a=local_date(hist_start_ns), b=local_date(start_ns - 1)),
                                      total=(start_ns - hist_start_ns) / 1e9)
 
             def write(lines: list[str]) -> None:
                 for i in range(0, len(lines), 20_000):
                     influx.write_lines(("\n".join(lines[i:i + 20_000]) + "\n").encode())
 
-            history_points = bulk_load(sim, reg, write, start_ns, on_progress=lambda s: progress.advance(task, s))
+            history_points = bulk_load(sim, reg, write, start_ns, on_progress=lambda s: bar.advance(task, s))
         err_console.print(_l("history_done", lang, n=_fmt(history_points, 0, lang), s=f"{time.monotonic() - t0:.0f}"))
     # a session of its own that the broker forgets soon: the demo must not inherit another run's queue
     mqtt_settings = settings.mqtt.model_copy(update={"client_id": f"terril-demo-{os.getpid()}", "session_expiry_s": 60})
-    collector = Collector(Pipeline(reg), mqtt_endpoint(settings, "collector"), influx, mqtt_settings, settings.collector,
-                          data_dir=settings.data_dir, clock_ns=clock_ns)
+    collector = build_collector(settings, reg, influx=influx, mqtt_settings=mqtt_settings, clock_ns=clock_ns)
     collector.start()
     import threading
 
@@ -170,11 +175,11 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
         publisher = Publisher(mqtt_endpoint(settings, "simulator"))
         publisher.connect()
         try:
-            with _progress() as progress:
-                task = progress.add_task(_l("live_task", lang, a=local_date(start_ns), b=local_date(end_ns - 1)),
+            with progress() as bar:
+                task = bar.add_task(_l("live_task", lang, a=local_date(start_ns), b=local_date(end_ns - 1)),
                                          total=(end_ns - start_ns) / 1e9)
                 result = run_fleet(publisher, reg, start_ns, end_ns, sim=sim,
-                                   on_progress=lambda s: progress.advance(task, s))
+                                   on_progress=lambda s: bar.advance(task, s))
         finally:
             publisher.close()
         report = result.report
@@ -263,7 +268,9 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
     console.print("  " + _l("next_truth", lang, p=truth_path))
     console.print("  " + _l("next_data", lang, d=state.data_dir))
     if serve:
-        __import__("portal.demo").demo.serve_demo(settings, console)
+        from portal.demo import serve_demo
+
+        serve_demo(settings, console)
     if not keep_stack:
         stack_down(settings.data_dir)
         console.print(_l("stack_stopped", lang))
@@ -275,7 +282,7 @@ def _analytics(settings, reg, hist_start_ns: int, start_ns: int, end_ns: int, hi
                console, err_console, *, works: dt.date | None = None, lang: str = "fr") -> dict | None:  # noqa: ANN001
     from analytics.jobs.alerts import query_alerts
     from analytics.jobs.analyze import analyze
-    from terril.cli import _alerts_table, _publish_alerts
+    from terril.cli.analyze import alerts_table, publish_open_alerts
     from terril.endpoints import influx_endpoint
     from terril.timeutil import local_date
 
@@ -285,12 +292,12 @@ def _analytics(settings, reg, hist_start_ns: int, start_ns: int, end_ns: int, hi
         rep = analyze(client, reg, Path(settings.data_dir), since_ns=hist_start_ns, end_ns=end_ns,
                       prices=settings.prices,
                       progress=lambda what: status.update(f"{_l('analytics_status', lang)} {what}"))
-        published = _publish_alerts(settings, reg, client)
+        published = publish_open_alerts(settings, reg, client)
     console.print(_l("analytics_done", lang, s=f"{time.monotonic() - t0:.0f}", m=rep.meters_rolled_up,
                      b=len(rep.baselines_fitted), pv=rep.pv_arrays, e=rep.counter_events, a=published))
     recent = [a for a in query_alerts(client) if a.detected_ns >= start_ns - 45 * _N]
     if recent:
-        console.print(_alerts_table(recent, lang))
+        console.print(alerts_table(recent, lang))
     if sim.ground_truth:
         truth = Table(title=_l("truth_title", lang))
         for col in ("col_fault", "col_meter_device", "col_from", "col_what"):

@@ -1,6 +1,6 @@
 """``terril web`` (serve the portal) and ``terril users add|passwd|remove|list`` (portal accounts).
 
-Registered in :mod:`terril.cli` by :func:`register`. Passwords are read from a prompt (or
+Passwords are read from a prompt (or
 ``--password-file`` / ``TERRIL_USER_PASSWORD`` for scripts), never from the command line,
 and never printed.
 """
@@ -13,27 +13,16 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from terril.cli._common import ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, load_settings
 from terril.errors import ConfigError
 
-console = Console(width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 users_app = typer.Typer(help="Web portal accounts (roles: lecteur < technicien < gestionnaire < admin).",
                         no_args_is_help=True)
 
-RegistryOpt = Annotated[Optional[Path], typer.Option("--registry", envvar="TERRIL_REGISTRY", help="Registry file.")]
-DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", envvar="TERRIL_DATA_DIR", help="Data folder.")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", envvar="TERRIL_CONFIG", help="Settings file (TOML).")]
 PasswordFileOpt = Annotated[Optional[Path], typer.Option(
     "--password-file", help="Read the password from this file (else TERRIL_USER_PASSWORD, else a prompt).")]
-
-
-def _settings(config: Path | None, data_dir: Path | None, registry: Path | None = None):  # noqa: ANN202
-    from terril.settings import load_settings
-
-    return load_settings(config, data_dir=data_dir, registry=registry)
 
 
 def _password(password_file: Path | None) -> str:
@@ -59,7 +48,7 @@ def users_add_cmd(name: Annotated[str, typer.Argument(help="User name (a-z, 0-9,
     from portal.audit import AuditLog
     from portal.users import UserStore
 
-    settings = _settings(config, data_dir)
+    settings = load_settings(config, data_dir)
     user = UserStore(settings.data_dir).add(name, role, _password(password_file), display_name)
     AuditLog(settings.data_dir).record("cli", "user_added", user.name, role=user.role)
     console.print(f"User {user.name!r} added with role {user.role}.")
@@ -72,7 +61,7 @@ def users_passwd_cmd(name: Annotated[str, typer.Argument(help="User name.")], pa
     from portal.audit import AuditLog
     from portal.users import UserStore
 
-    settings = _settings(config, data_dir)
+    settings = load_settings(config, data_dir)
     UserStore(settings.data_dir).set_password(name, _password(password_file))
     AuditLog(settings.data_dir).record("cli", "user_password_changed", name)
     console.print(f"Password of {name!r} changed.")
@@ -85,7 +74,7 @@ def users_remove_cmd(name: Annotated[str, typer.Argument(help="User name.")],
     from portal.audit import AuditLog
     from portal.users import UserStore
 
-    settings = _settings(config, data_dir)
+    settings = load_settings(config, data_dir)
     UserStore(settings.data_dir).remove(name)
     AuditLog(settings.data_dir).record("cli", "user_removed", name)
     console.print(f"User {name!r} removed.")
@@ -96,7 +85,7 @@ def users_list_cmd(data_dir: DataDirOpt = None, config: ConfigOpt = None) -> Non
     """List portal accounts and their roles."""
     from portal.users import UserStore
 
-    users = UserStore(_settings(config, data_dir).data_dir).list()
+    users = UserStore(load_settings(config, data_dir).data_dir).list()
     if not users:
         console.print("No portal account yet: `terril users add NAME --role admin`.")
         return
@@ -108,45 +97,16 @@ def users_list_cmd(data_dir: DataDirOpt = None, config: ConfigOpt = None) -> Non
     console.print(table)
 
 
-def build_portal(settings, *, public_page: bool | None = None):  # noqa: ANN001, ANN201
-    """A :class:`portal.app.Portal` on the configured InfluxDB (reader and analytics accounts)."""
-    from portal.app import Portal
-    from terril.endpoints import influx_endpoint
-    from terril.registry import load_registry
-
-    reg = load_registry(settings.registry)
-    reader = influx_endpoint(settings, "reader").client(settings.influx.timeout_s)
-    writer = influx_endpoint(settings, "analytics").client(max(settings.influx.timeout_s, 60.0))
-    return Portal(settings, reg, reader, writer, public_page=public_page)
-
-
-def serve(portal, host: str, port: int, *, on_ready=None) -> None:  # noqa: ANN001
-    """Serve ``portal`` with uvicorn until Ctrl-C / SIGTERM (proxy headers trusted from loopback only)."""
-    import uvicorn
-
-    from portal.app import create_app
-
-    config = uvicorn.Config(create_app(portal), host=host, port=port, log_level="warning", proxy_headers=True,
-                            forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-                            server_header=False)
-    server = uvicorn.Server(config)
-    if on_ready is not None:
-        on_ready()
-    try:
-        server.run()
-    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown: that is a normal stop
-        pass
-
-
 def web_cmd(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
             port: Annotated[int, typer.Option(min=1, max=65_535, help="Port to listen on.")] = 8080,
             public: Annotated[Optional[bool], typer.Option("--public/--no-public",
                                                            help="Serve the public page (default: setting portal.public_page).")] = None,
             registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
     """Serve the web portal (staff pages and, if enabled, the public page) until Ctrl-C."""
+    from portal.server import build_portal, serve
     from portal.users import UserStore
 
-    settings = _settings(config, data_dir, registry)
+    settings = load_settings(config, data_dir, registry)
     portal = build_portal(settings, public_page=public)
     portal.reader.ping()
     if not UserStore(settings.data_dir).list():
@@ -154,8 +114,3 @@ def web_cmd(host: Annotated[str, typer.Option(help="Address to listen on.")] = "
     err_console.print(f"Portal on http://{host}:{port}/ (public page {'on' if portal.public_page else 'off'}). Ctrl-C to stop.")
     serve(portal, host, port)
 
-
-def register(app: typer.Typer) -> None:
-    """Add ``web`` and ``users`` to the ``terril`` command."""
-    app.command("web")(web_cmd)
-    app.add_typer(users_app, name="users")

@@ -1,47 +1,38 @@
-"""Commands ``terril rollout status`` and ``terril pv run | report`` (typer sub-apps wired by ``terril/cli.py``).
+"""``terril rollout status`` and ``terril pv run|report``: the PV rollout and PV performance.
 
-``rollout_app`` and ``pv_app`` are registered by the kernel CLI with
-``app.add_typer(rollout_app, name="rollout")`` and ``app.add_typer(pv_app, name="pv")``.
-Errors are :class:`terril.errors.TerrilError` so that ``terril.cli.main`` prints them as
-one message.
+The numbers come from :mod:`analytics.pv` (:func:`analytics.pv.rollout.rollout_status_data`,
+the jobs, the report); this module reads the options and prints.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from terril.cli._common import (
+    ConfigOpt,
+    DataDirOpt,
+    RegistryOpt,
+    console,
+    err_console,
+    influx_client,
+    load_registry,
+    load_settings,
+)
 from terril.errors import ConfigError, TerrilError
 
 rollout_app = typer.Typer(help="The PV rollout, from experimentation to massification.", no_args_is_help=True)
 pv_app = typer.Typer(help="PV performance: compute it, report it.", no_args_is_help=True)
 
-console = Console(width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
-
-RegistryOpt = Annotated[Optional[Path], typer.Option("--registry", envvar="TERRIL_REGISTRY",
-                                                     help="Registry file (default: the Loos-en-Gohelle demo registry).")]
-DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", envvar="TERRIL_DATA_DIR",
-                                                    help="Data folder of the local stack (default: per-user folder).")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", envvar="TERRIL_CONFIG", help="Settings file (TOML).")]
-
 STAGE_LABELS = {"experimentation": ("Expérimentation", "Experimentation"), "pilot": ("Pilote", "Pilot"),
                 "deployment": ("Déploiement", "Deployment"), "massification": ("Massification", "Massification")}
-
-
-def _settings(config: Path | None, data_dir: Path | None, registry: Path | None):  # noqa: ANN202
-    from terril.settings import load_settings
-
-    return load_settings(config, data_dir=data_dir, registry=registry)
 
 
 def _date(text: str, what: str) -> dt.date:
@@ -61,56 +52,6 @@ def _period(text: str) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-def _client(settings):  # noqa: ANN001, ANN202
-    from terril.endpoints import influx_endpoint
-
-    return influx_endpoint(settings, "analytics").client(settings.influx.timeout_s)
-
-
-def rollout_status_data(registry, at: dt.date, stored: list[dict[str, Any]] | None) -> dict[str, Any]:  # noqa: ANN001
-    """Everything ``rollout status`` shows, as JSON-ready data (pure)."""
-    from analytics.pv.rollout import eligible_roofs, funnel, installed_at, rollout_register
-
-    reg = rollout_register(registry, at)
-    stages = funnel(reg)
-    years = sorted({e.date.year for e in reg} | {at.year})
-    timeline = []
-    by_year = {}
-    for r in stored or []:
-        from terril.timeutil import local_date
-
-        by_year[local_date(int(r["time_ns"])).year] = r  # last month stored in each year
-    for y in range(years[0], max(years) + 1):
-        end = min(dt.date(y, 12, 31), at) if y <= at.year else dt.date(y, 12, 31)
-        kwp, plan, roofs = installed_at(registry, end)
-        row: dict[str, Any] = {"year": y, "as_of": end.isoformat(), "kwp_installed": round(kwp, 3),
-                               "kwp_planned": round(plan, 3), "roofs_equipped": roofs, "future": y > at.year}
-        s = by_year.get(y)
-        if s is not None and y <= at.year:
-            row["production_cum_kwh"] = round(float(s.get("production_cum_wh") or 0.0) / 1000.0, 1)
-            row["co2_avoided_kg"] = round(float(s.get("co2_avoided_kg") or 0.0), 1)
-            if s.get("pv_share_pct") is not None:
-                row["pv_share_pct"] = round(float(s["pv_share_pct"]), 2)
-        timeline.append(row)
-    kwp_now, plan_now, roofs_now = installed_at(registry, at)
-    return {
-        "at": at.isoformat(),
-        "kwp_installed": round(kwp_now, 3),
-        "kwp_planned_total": round(sum(e.kwp_planned for e in reg), 3),
-        "roofs_equipped": roofs_now,
-        "roofs_eligible": eligible_roofs(registry),
-        "stages": [{"stage": s.stage, "roofs_equipped": s.roofs_equipped, "roofs_planned": s.roofs_planned,
-                    "kwp_installed": round(s.kwp_installed, 3), "kwp_planned": round(s.kwp_planned, 3),
-                    "first_date": s.first_date.isoformat() if s.first_date else None,
-                    "last_date": s.last_date.isoformat() if s.last_date else None} for s in stages],
-        "register": [{"site": e.site, "site_name": e.site_name, "array": e.array, "stage": e.stage, "status": e.status,
-                      "date": e.date.isoformat(), "kwp_installed": e.kwp_installed, "kwp_planned": e.kwp_planned,
-                      "technology": e.technology, "eligible_roof_area_m2": e.eligible_roof_area_m2} for e in reg],
-        "timeline": timeline,
-        "production_source": "influxdb rollout measurement" if stored else None,
-    }
-
-
 @rollout_app.command("status")
 def rollout_status_cmd(json_out: Annotated[bool, typer.Option("--json", help="Print JSON (for machines).")] = False,
                        at: Annotated[Optional[str], typer.Option("--at", help="Date YYYY-MM-DD (default: today).")] = None,
@@ -121,19 +62,19 @@ def rollout_status_cmd(json_out: Annotated[bool, typer.Option("--json", help="Pr
     Production, CO₂ avoided and PV share come from the ``rollout`` measurement (written by
     ``terril pv run``) when InfluxDB is reachable.
     """
-    from terril.registry import load_registry
+    from analytics.pv.rollout import rollout_status_data
     from terril.timeutil import local_midnight_ns
 
     day = _date(at, "--at") if at else dt.date.today()
-    settings = _settings(config, data_dir, registry)
-    reg = load_registry(settings.registry)
+    settings = load_settings(config, data_dir, registry)
+    reg = load_registry(settings)
     stored = None
     note = None
     if not offline:
         try:
             from analytics.pv.jobs import query_rollout
 
-            with _client(settings) as client:
+            with influx_client(settings) as client:
                 stored = query_rollout(client, local_midnight_ns(day + dt.timedelta(days=1)) - 1)
         except TerrilError as err:
             note = f"production figures unavailable: {err.message}"
@@ -179,16 +120,15 @@ def pv_run_cmd(start: Annotated[str, typer.Option(help="First day YYYY-MM-DD (Eu
                json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False) -> None:
     """Compute PV performance and write pv_daily, pv_site_daily, PV alerts and the rollout KPIs."""
     from analytics.pv.jobs import run_pv, run_rollout
-    from terril.registry import load_registry
     from terril.timeutil import local_midnight_ns
 
     a, b = _date(start, "--start"), _date(end, "--end")
     if b < a:
         raise ConfigError("--end before --start")
-    settings = _settings(config, data_dir, registry)
-    reg = load_registry(settings.registry)
+    settings = load_settings(config, data_dir, registry)
+    reg = load_registry(settings)
     s_ns, e_ns = local_midnight_ns(a), local_midnight_ns(b + dt.timedelta(days=1))
-    with _client(settings) as client:
+    with influx_client(settings) as client:
         res = run_pv(client, reg, s_ns, e_ns)
         points = run_rollout(client, reg, s_ns, e_ns)
     summary = {"arrays": sorted(res.arrays), "sites": sorted(res.sites), "skipped": res.skipped,
@@ -229,14 +169,13 @@ def pv_report_cmd(period: Annotated[str, typer.Option(help="START..END, days YYY
     from analytics.pv.performance import Tariffs
     from analytics.pv.report import build_pv_report
     from analytics.reports.render import write_report
-    from terril.registry import load_registry
     from terril.timeutil import local_midnight_ns
 
     start, end = _period(period)
-    settings = _settings(config, data_dir, registry)
-    reg = load_registry(settings.registry)
+    settings = load_settings(config, data_dir, registry)
+    reg = load_registry(settings)
     s_ns, e_ns = local_midnight_ns(start), local_midnight_ns(end + dt.timedelta(days=1))
-    with _client(settings) as client:
+    with influx_client(settings) as client:
         daily = query_pv_daily(client, s_ns, e_ns)
         sites = query_pv_site_daily(client, s_ns, e_ns)
         alerts = [a for a in query_alerts(client) if a.kind.startswith("pv_")]

@@ -1,6 +1,5 @@
 """``terril spool stats|drain``: look into a collector's spool, or replay it into InfluxDB by hand.
 
-The lead registers it with ``app.add_typer(spool_app, name="spool")`` in ``terril/cli.py``.
 ``stats`` reads the folder without taking its lock (safe beside a running collector);
 ``drain`` takes the lock, so it refuses to run while the collector of that client id runs.
 """
@@ -13,20 +12,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from terril.cli._common import ConfigOpt, DataDirOpt, err_console, load_settings
 
 spool_app = typer.Typer(help="The collector's local spool: depth, and replaying it by hand.", no_args_is_help=True)
-_err = Console(stderr=True)
 
 ClientIdOpt = Annotated[str | None, typer.Option("--client-id", help="Collector client id (default: the setting).")]
-DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data folder (default: TERRIL_DATA_DIR).")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file.")]
 
 
 def _spool_dir(config: Path | None, data_dir: Path | None, client_id: str | None):  # noqa: ANN202
-    from terril.settings import load_settings
-
-    settings = load_settings(config, data_dir=data_dir)
+    settings = load_settings(config, data_dir)
     cid = client_id or settings.mqtt.client_id
     folder = Path(settings.collector.spool_dir) if settings.collector.spool_dir else \
         Path(settings.data_dir) / "spool" / cid
@@ -64,7 +59,7 @@ def spool_drain_cmd(client_id: ClientIdOpt = None, data_dir: DataDirOpt = None, 
 
     settings, folder = _spool_dir(config, data_dir, client_id)
     if not folder.is_dir():
-        _err.print(f"no spool in {folder}: nothing to drain")
+        err_console.print(f"no spool in {folder}: nothing to drain")
         return
     influx = influx_endpoint(settings).client(settings.influx.timeout_s, settings.collector.gzip_level)
     written = rejected = 0
@@ -74,7 +69,7 @@ def spool_drain_cmd(client_id: ClientIdOpt = None, data_dir: DataDirOpt = None, 
             try:
                 result = write_batch(influx, chunk.lines)
             except RetryLater as err:
-                _err.print(f"[red]InfluxDB unavailable: {err}[/red]; {spool.stats().lines} points stay in the spool")
+                err_console.print(f"[red]InfluxDB unavailable: {err}[/red]; {spool.stats().lines} points stay in the spool")
                 raise typer.Exit(1) from err
             if result.rejected:
                 lines = [format_point(rejection_point(Rejection("write_rejected", why, "(line protocol)",

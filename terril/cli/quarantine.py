@@ -1,6 +1,5 @@
 """``terril quarantine list|replay``: see what the collector refused, and store it once the registry is fixed.
 
-Registered in ``terril/cli.py`` with ``app.add_typer(quarantine_app, name="quarantine")``.
 ``list`` reads the ``quarantine`` measurement (newest first); ``replay`` decodes the matching
 records again against the current registry and stores those that now pass, exactly once
 (:mod:`collector.quarantine_store`). Summaries are in French by default (``--lang en``).
@@ -10,24 +9,20 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from terril.cli._common import ConfigOpt, DataDirOpt, RegistryOpt, console, influx_client, load_settings
 
 quarantine_app = typer.Typer(help="Messages the collector refused: list them, replay them once the registry is fixed.",
                              no_args_is_help=True)
-_out = Console(width=None, soft_wrap=True)
 
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Only this reason code (unknown_channel, ...).")]
 DeviceOpt = Annotated[str | None, typer.Option("--device", help="Only this device (registry id, or the key its topic names).")]
 SinceOpt = Annotated[str, typer.Option("--since", help="From when: 30m, 12h, 7d, a date (Europe/Paris) or RFC 3339.")]
 LangOpt = Annotated[str, typer.Option("--lang", help="fr or en.")]
-RegistryOpt = Annotated[Path | None, typer.Option("--registry", envvar="TERRIL_REGISTRY", help="Registry file.")]
-DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", envvar="TERRIL_DATA_DIR", help="Data folder.")]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", envvar="TERRIL_CONFIG", help="Settings file (TOML).")]
 
 _RELATIVE = re.compile(r"(\d{1,6})\s*([mhd])")
 _UNIT_S = {"m": 60, "h": 3600, "d": 86_400}
@@ -59,12 +54,6 @@ def _num(n: int, lang: str) -> str:
     return f"{n:,}".replace(",", "\u202f" if lang == "fr" else ",")
 
 
-def _influx(settings, role: str):  # noqa: ANN001, ANN202
-    from terril.endpoints import influx_endpoint
-
-    return influx_endpoint(settings, role).client(settings.influx.timeout_s)
-
-
 @quarantine_app.command("list")
 def quarantine_list_cmd(reason: ReasonOpt = None, device: DeviceOpt = None, since: SinceOpt = "7d",
                         limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1,
@@ -73,13 +62,12 @@ def quarantine_list_cmd(reason: ReasonOpt = None, device: DeviceOpt = None, sinc
                         lang: LangOpt = "fr", data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
     """Quarantined messages, newest first: time, reason, device, topic, what was wrong, replayed or not."""
     from collector.quarantine_store import query_quarantine
-    from terril.settings import load_settings
     from terril.timeutil import format_rfc3339_ns, now_ns
 
     lang = _lang(lang)
-    settings = load_settings(config, data_dir=data_dir)
+    settings = load_settings(config, data_dir)
     since_ns = parse_since(since, now_ns())
-    with _influx(settings, "reader") as client:
+    with influx_client(settings, "reader") as client:
         records = query_quarantine(client, since_ns=since_ns, reason=reason, device=device, limit=limit,
                                    newest_first=True)
     if json_out:
@@ -87,7 +75,7 @@ def quarantine_list_cmd(reason: ReasonOpt = None, device: DeviceOpt = None, sinc
             print(json.dumps(r.as_json(), ensure_ascii=False))
         return
     if not records:
-        _out.print("Aucun message en quarantaine." if lang == "fr" else "No quarantined message.")
+        console.print("Aucun message en quarantaine." if lang == "fr" else "No quarantined message.")
         return
     fr = lang == "fr"
     table = Table(title=("Quarantaine" if fr else "Quarantine") + f" ({_num(len(records), lang)})")
@@ -97,7 +85,7 @@ def quarantine_list_cmd(reason: ReasonOpt = None, device: DeviceOpt = None, sinc
     for r in records:
         table.add_row(format_rfc3339_ns(r.time_ns), r.reason, r.device, r.topic, r.detail,
                       ("oui" if fr else "yes") if r.replayed_ns else "")
-    _out.print(table)
+    console.print(table)
 
 
 @quarantine_app.command("replay")
@@ -112,14 +100,13 @@ def quarantine_replay_cmd(reason: ReasonOpt = None, device: DeviceOpt = None, si
     from collector.writer import RetryLater
     from terril.errors import InfluxUnavailableError
     from terril.registry import load_registry
-    from terril.settings import load_settings
     from terril.timeutil import now_ns
 
     lang = _lang(lang)
-    settings = load_settings(config, data_dir=data_dir, registry=registry)
+    settings = load_settings(config, data_dir, registry)
     pipeline = Pipeline(load_registry(settings.registry))
     since_ns = parse_since(since, now_ns())
-    with _influx(settings, "analytics") as client:
+    with influx_client(settings, "analytics") as client:
         records = query_quarantine(client, since_ns=since_ns, reason=reason, device=device)
         try:
             result = replay(client, pipeline, records, dry_run=dry_run)

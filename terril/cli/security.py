@@ -1,68 +1,29 @@
 """The ``terril devices`` and ``terril broker`` commands: device credentials and broker configuration.
 
-Registered in :mod:`terril.cli` with ``app.add_typer(devices_app, name="devices")`` and
-``app.add_typer(broker_app, name="broker")``. Errors are :class:`~terril.errors.TerrilError`
-subclasses, turned into one message by ``terril.cli.main``. A device password is printed
-once, on stdout, and stored nowhere in clear.
+Errors are :class:`~terril.errors.TerrilError` subclasses, turned into one message by
+``terril.cli.main``. A device password is printed once, on stdout, and stored nowhere in clear.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console(width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+from terril.broker_target import broker_target, remember_registry
+from terril.cli._common import DataDirOpt, JsonOpt, RegistryOpt, console, err_console
 
 devices_app = typer.Typer(help="Device accounts on the MQTT broker: add, rotate, revoke, list.", no_args_is_help=True)
 broker_app = typer.Typer(help="Mosquitto configuration generated from the registry.", no_args_is_help=True)
 
-RegistryOpt = Annotated[Optional[Path], typer.Option("--registry", envvar="TERRIL_REGISTRY",
-                                                     help="Registry file (default: the Loos-en-Gohelle demo registry).")]
-DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", envvar="TERRIL_DATA_DIR",
-                                                    help="Data folder of the local stack (default: per-user folder).")]
 BrokerDirOpt = Annotated[Optional[Path], typer.Option(
     "--broker-dir", help="Folder of broker files from `terril broker config` (default: the local stack's broker).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 _RELOAD_HINT = ("reload the broker so that it takes effect, e.g. `docker compose kill -s HUP mosquitto` "
                 "(Mosquitto re-reads its password and ACL files on SIGHUP)")
-
-
-def _target(broker_dir: Path | None, registry: Path | None, data_dir: Path | None):  # noqa: ANN202
-    from terril.security.provisioning import files_target, local_target
-    from terril.settings import load_settings
-    from terril.stack import read_state
-
-    if broker_dir is not None:
-        return files_target(broker_dir, registry)
-    settings = load_settings(None, data_dir=data_dir)
-    state = read_state(settings.data_dir)
-    if state is None:
-        from terril.errors import StackError
-
-        raise StackError(f"no local stack in {settings.data_dir}",
-                         hint="start it with `terril stack up`, or pass --broker-dir DIR")
-    return local_target(state, registry)
-
-
-def _remember_registry(target, data_dir: Path | None) -> None:  # noqa: ANN001
-    """The local stack regenerates its ACL from this registry at the next `stack up`."""
-    if target.pid is None:
-        return
-    from terril.settings import load_settings
-    from terril.stack import _write_state, read_state
-
-    state = read_state(load_settings(None, data_dir=data_dir).data_dir)
-    if state is not None and state.registry != str(target.registry_path.resolve()):
-        state.registry = str(target.registry_path.resolve())
-        _write_state(state)
 
 
 def _print_credentials(creds, reloaded: bool, local: bool, json_out: bool) -> None:  # noqa: ANN001
@@ -98,9 +59,9 @@ def devices_add_cmd(device: Annotated[str, typer.Argument(help="Device id (a-z, 
     plan = plan_channels(format, meter)  # the channels the format really emits (its decoder's table)
     entry = new_device_entry(device, site, format, meter, topic=topic, interval_s=interval_s, model=model,
                              channels=plan.channels, unmapped_channels=plan.unmapped_channels)
-    target = _target(broker_dir, registry, data_dir)
+    target = broker_target(broker_dir, registry, data_dir)
     creds, reloaded = add_device(target, entry)
-    _remember_registry(target, data_dir)
+    remember_registry(target, data_dir)
     mapped = ", ".join(f"{c['channel']} -> {c['meter']}" for c in plan.channels)
     err_console.print(f"Added {device!r} to {target.registry_path} (channels {mapped}).", highlight=False)
     for note in plan.notes:
@@ -114,9 +75,9 @@ def devices_rotate_cmd(device: Annotated[str, typer.Argument(help="Device id.")]
     """Give a registry device a new password (the old one stops working at once)."""
     from terril.security.provisioning import rotate_device
 
-    target = _target(broker_dir, registry, data_dir)
+    target = broker_target(broker_dir, registry, data_dir)
     creds, reloaded = rotate_device(target, device)
-    _remember_registry(target, data_dir)
+    remember_registry(target, data_dir)
     _print_credentials(creds, reloaded, target.pid is not None, json_out)
 
 
@@ -126,7 +87,7 @@ def devices_revoke_cmd(device: Annotated[str, typer.Argument(help="Device id.")]
     """Remove a device's account: the broker refuses it and drops its connection at once."""
     from terril.security.provisioning import revoke_device
 
-    target = _target(broker_dir, registry, data_dir)
+    target = broker_target(broker_dir, registry, data_dir)
     result = revoke_device(target, device)
     if not result.changed:
         console.print(f"{device!r} had no account.")
@@ -143,7 +104,7 @@ def devices_list_cmd(registry: RegistryOpt = None, broker_dir: BrokerDirOpt = No
     """The registry's devices, their topics, and whether they have an account."""
     from terril.security.provisioning import list_devices
 
-    rows = list_devices(_target(broker_dir, registry, data_dir))
+    rows = list_devices(broker_target(broker_dir, registry, data_dir))
     if json_out:
         print(json.dumps([{"device": r.device, "site": r.site, "format": r.format, "account": r.has_account,
                            "publish": list(r.publish)} for r in rows]))

@@ -1,4 +1,4 @@
-"""The ``terril dashboards`` commands: build, check, push (a typer sub-app the main CLI registers)."""
+"""``terril dashboards build|check|push``: Grafana dashboards as code (the work is in :mod:`dashboards`)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
-err_console = Console(stderr=True)
+from terril.cli._common import DataDirOpt, console, err_console, influx_client, load_settings
 
 dashboards_app = typer.Typer(help="Grafana dashboards as code: build the JSON, check every query, push to Grafana.",
                              no_args_is_help=True)
@@ -63,7 +61,7 @@ def check_cmd(influx_url: Annotated[Optional[str], typer.Option("--influx-url", 
               lang: Annotated[LangOpt, typer.Option("--lang", help="Language of the dashboards to check.")] = LangOpt.fr,
               now: Annotated[Optional[str], typer.Option("--now", help="Evaluate relative times at this instant (RFC 3339; default: now).")] = None,
               report: Annotated[bool, typer.Option("--report", help="Print a table: dashboard, panel, rows.")] = False,
-              data_dir: Annotated[Optional[Path], typer.Option("--data-dir", envvar="TERRIL_DATA_DIR", help="Local stack data folder.")] = None) -> None:
+              data_dir: DataDirOpt = None) -> None:
     """Run every panel, variable, annotation and alert query as Grafana would; fail on an error or a panel without data."""
     from dashboards.build import DASHBOARDS, dashboard_model
     from dashboards.alerting import alerting_provisioning
@@ -75,12 +73,7 @@ def check_cmd(influx_url: Annotated[Optional[str], typer.Option("--influx-url", 
         password = password_file.read_text(encoding="utf-8").strip() if password_file else None
         client = InfluxClient(influx_url, database or "terril", username=username, password=password)
     else:
-        from terril.endpoints import influx_endpoint
-        from terril.settings import load_settings
-
-        settings = load_settings(None, data_dir=data_dir)
-        endpoint = influx_endpoint(settings, "reader")
-        client = endpoint.client(settings.influx.timeout_s)
+        client = influx_client(load_settings(None, data_dir), "reader")
         if database:
             client.database = database
     at = dt.datetime.fromtimestamp(parse_rfc3339(now) / 1e9, dt.timezone.utc) if now else None

@@ -1,6 +1,7 @@
-"""``terril sites add``, ``terril meters add`` and ``terril devices channels``: the registry from the command line.
+"""``terril registry check|show``, ``terril sites add``, ``terril meters add`` and ``terril devices
+channels``: the registry from the command line.
 
-Registered by :func:`register` in :mod:`terril.cli`. Entries are appended with
+Entries are appended with
 :func:`terril.registry_edit.add_entry`: the whole registry is validated first (every problem
 listed, nothing written), the file's comments are kept, and a running collector reloads it
 within a second. Devices are added with ``terril devices add`` (which also gives them a
@@ -10,21 +11,49 @@ broker account).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.table import Table
 
-console = Console(width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+from terril.cli._common import RegistryEditOpt, RegistryOpt, console, err_console
 
+registry_app = typer.Typer(help="The registry of sites, meters, devices and PV arrays.", no_args_is_help=True)
 sites_app = typer.Typer(help="Sites of the registry (bâtiments): add.", no_args_is_help=True)
 meters_app = typer.Typer(help="Meters of the registry (compteurs): add.", no_args_is_help=True)
 
-RegistryOpt = Annotated[Optional[Path], typer.Option("--registry", envvar="TERRIL_REGISTRY",
-                                                     help="Registry file to edit (TOML).")]
+@registry_app.command("check")
+def registry_check_cmd(file: Annotated[Path, typer.Argument(help="Registry file (TOML) to check.")]) -> None:
+    """List every error of a registry file with its location and reason; exit 2 if any."""
+    from terril.errors import RegistryError
+    from terril.registry import load_registry
+
+    try:
+        reg = load_registry(file)
+    except RegistryError as err:
+        err_console.print(f"[red]{err.message}[/red]")
+        for p in err.problems:
+            err_console.print(f"  {p}", highlight=False, markup=False, soft_wrap=True)  # file:line: location: reason
+        raise typer.Exit(2) from None
+    console.print(f"[green]OK[/green] {file}: {len(reg.sites)} sites, {len(reg.meters)} meters, "
+                  f"{len(reg.devices)} devices, {len(reg.pv_arrays)} PV arrays")
+
+
+@registry_app.command("show")
+def registry_show_cmd(registry: RegistryOpt = None) -> None:
+    """Show the sites of a registry with their meters."""
+    from terril.registry import load_registry
+
+    reg = load_registry(registry)
+    table = Table(title=f"{reg.town.name} — {reg.source}")
+    for col in ("site", "name", "kind", "m²", "meters", "PV kWp"):
+        table.add_column(col)
+    for s in reg.sites:
+        kwp = sum(a.kwp for a in reg.pv_arrays if a.site == s.id)
+        table.add_row(s.id, s.name, s.kind, f"{s.floor_area_m2:.0f}",
+                      ", ".join(f"{m.id} ({m.carrier})" for m in reg.meters_of_site(s.id)), f"{kwp:g}" if kwp else "")
+    console.print(table)
 
 
 def _path(registry: Path | None) -> Path:
@@ -54,7 +83,7 @@ def sites_add_cmd(site: Annotated[str, typer.Argument(help="Site id (a-z, 0-9, '
                   floor_area_m2: Annotated[float, typer.Option(help="Heated floor area [m²].")] = 0.0,
                   heating_carrier: Annotated[str, typer.Option(help="gas, heat, electricity or none.")] = "none",
                   tertiaire: Annotated[bool, typer.Option(help="Subject to the Décret tertiaire.")] = False,
-                  registry: RegistryOpt = None) -> None:
+                  registry: RegistryEditOpt = None) -> None:
     """Add a site to the registry file (validated, comments kept)."""
     from terril.ids import validate_id
 
@@ -72,7 +101,7 @@ def meters_add_cmd(meter: Annotated[str, typer.Argument(help="Meter id (a-z, 0-9
                                                            "weather.")] = "main",
                    name: Annotated[str, typer.Option(help="Display name.")] = "",
                    multiplier: Annotated[float, typer.Option(help="CT ratio or pulse weight (applied to counters).")] = 1.0,
-                   registry: RegistryOpt = None) -> None:
+                   registry: RegistryEditOpt = None) -> None:
     """Add a meter to the registry file (validated, comments kept)."""
     from terril.ids import validate_id
 
@@ -102,11 +131,3 @@ def devices_channels_cmd(format: Annotated[str, typer.Argument(help="Payload for
                   + (" (any other name the payload gives is accepted)" if decoder.free_channels else ""),
                   highlight=False, markup=False)
 
-
-def register(app: typer.Typer) -> None:
-    """Add ``sites``, ``meters`` and ``devices channels`` to the ``terril`` command."""
-    from terril.cli_security import devices_app
-
-    app.add_typer(sites_app, name="sites")
-    app.add_typer(meters_app, name="meters")
-    devices_app.command("channels")(devices_channels_cmd)

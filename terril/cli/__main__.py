@@ -1,0 +1,5 @@
+"""``python -m terril.cli``: the ``terril`` command."""
+
+from terril.cli import main
+
+main()

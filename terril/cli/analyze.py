@@ -1,0 +1,177 @@
+"""``terril analyze`` (one analytics run) and ``terril alerts list|ack|resolve``; open alerts are
+published as retained MQTT messages through the kernel's QoS-1 publisher."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from terril.cli._common import (
+    ConfigOpt,
+    DataDirOpt,
+    RegistryOpt,
+    console,
+    err_console,
+    influx_client,
+    load_registry,
+    load_settings,
+)
+from terril.errors import ConfigError
+
+alerts_app = typer.Typer(help="Alerts: drift, base load, silent and stuck meters (alertes).", no_args_is_help=True)
+
+
+def publish_open_alerts(settings, reg, client) -> int:  # noqa: ANN001
+    """Publish open alerts as retained MQTT messages; returns how many (0 when no broker answers)."""
+    from analytics.jobs.analyze import publish_alerts
+    from terril.endpoints import mqtt_endpoint, unique_client_id
+    from terril.errors import MqttError, StackError
+    from terril.mqtt_publish import MqttPublisher
+
+    try:
+        publisher = MqttPublisher(mqtt_endpoint(settings, "collector"), unique_client_id("terril-alerts"),
+                                  max_inflight=100)
+        publisher.connect(timeout_s=5)
+    except (MqttError, StackError) as err:
+        err_console.print(f"[yellow]warning:[/yellow] alerts not published over MQTT: {err}")
+        return 0
+    try:
+        n = publish_alerts(lambda topic, payload: publisher.publish(topic, payload, retain=True), client, reg)
+        publisher.wait_all_acked(n, timeout_s=30)
+        return n
+    finally:
+        publisher.close()
+
+
+def analyze_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None,
+                since: Annotated[Optional[str], typer.Option(help="Recompute from this date (YYYY-MM-DD) instead of incrementally.")] = None,
+                until: Annotated[Optional[str], typer.Option(help="Analyse up to this instant (default: now).")] = None,
+                site: Annotated[Optional[str], typer.Option(help="Only this site.")] = None,
+                publish: Annotated[bool, typer.Option(help="Publish open alerts as retained MQTT messages.")] = True,
+                json_out: Annotated[bool, typer.Option("--json", help="Print the run's report as JSON.")] = False) -> None:
+    """One analytics run: rollups, data quality, degree days, baselines, drift and alerts (incremental)."""
+    from dataclasses import asdict
+
+    from analytics.jobs.analyze import analyze
+    from terril.ids import validate_id
+    from terril.timeutil import format_rfc3339_ns, parse_time_arg
+
+    if site is not None:
+        validate_id(site, "site")
+    settings = load_settings(config, data_dir, registry)
+    reg = load_registry(settings)
+    try:
+        since_ns = parse_time_arg(since) if since else None
+        until_ns = parse_time_arg(until, end_of_day=True) if until else None
+    except ValueError as err:
+        raise ConfigError(f"bad --since/--until: {err}") from err
+    with influx_client(settings, "analytics") as client:
+        with err_console.status("Analysing…") as status:
+            report = analyze(client, reg, Path(settings.data_dir), since_ns=since_ns, end_ns=until_ns, site=site,
+                             prices=settings.prices,
+                             progress=lambda what: status.update(f"Analysing: {what}"))
+        published = publish_open_alerts(settings, reg, client) if publish and not report.nothing_new else 0
+    if json_out:
+        print(json.dumps(asdict(report), default=str))
+        return
+    if report.nothing_new:
+        console.print("Nothing new since the last run (use --since DATE to recompute).")
+        return
+    console.print(f"Analysed from {format_rfc3339_ns(report.window_start_ns or 0)[:10]}: "
+                  f"{report.meters_rolled_up} meters rolled up ({report.rollup_points} points), "
+                  f"{report.counter_events} counter events, {report.weather_days} weather days.")
+    if report.step_notes:
+        first = next(iter(report.step_notes.items()))
+        err_console.print(f"[yellow]warning:[/yellow] {len(report.step_notes)} meters send data at a coarser step "
+                          f"than their device declares (e.g. {first[0]}: {first[1]})")
+    console.print(f"Baselines fitted: {len(report.baselines_fitted)}; not fitted: {len(report.baselines_skipped)}"
+                  + (f" (e.g. {next(iter(report.baselines_skipped.items()))[0]}: "
+                     f"{next(iter(report.baselines_skipped.items()))[1]})" if report.baselines_skipped else ""))
+    if report.pv_arrays:
+        console.print(f"PV: {report.pv_arrays} arrays analysed (pv_daily, pv_site_daily, rollout).")
+    console.print(f"Alerts open: {report.alerts_open} (new: {report.alerts_new})"
+                  + (f"; {published} meters' alerts published on terril/_alerts/#" if published else ""))
+
+
+def alerts_table(alerts, lang: str = "fr") -> Table:  # noqa: ANN001
+    from analytics.reports.i18n import format_number
+    from terril.timeutil import format_rfc3339_ns
+
+    table = Table(title="Alertes" if lang == "fr" else "Alerts")
+    for col in ("id", "site", "meter" if lang == "en" else "compteur", "kind" if lang == "en" else "type",
+                "state" if lang == "en" else "état", "onset" if lang == "en" else "début",
+                "kWh/day" if lang == "en" else "kWh/j", "m³/day" if lang == "en" else "m³/j",
+                "rate" if lang == "en" else "débit/puissance", "%", "€"):
+        table.add_column(col, justify="left" if col in ("id", "site") else "right")
+    for a in alerts:
+        def num(v: float, decimals: int, unit: str = "") -> str:
+            return "" if v != v else format_number(v, lang, decimals) + unit
+        rate = num(a.magnitude_l_per_h, 0, " L/h") if a.magnitude_l_per_h == a.magnitude_l_per_h \
+            else num(a.magnitude_w, 0, " W")
+        table.add_row(a.alert_id, a.site, a.meter, a.title_fr if lang == "fr" else a.title_en, a.state,
+                      format_rfc3339_ns(a.onset_ns)[:10], num(a.magnitude_kwh_per_day, 1),
+                      num(a.magnitude_m3_per_day, 2), rate, num(a.magnitude_pct, 1), num(a.cost_eur, 0))
+    return table
+
+
+class AlertState(str, Enum):
+    open = "open"
+    acknowledged = "acknowledged"
+    resolved = "resolved"
+
+
+@alerts_app.command("list")
+def alerts_list_cmd(state: Annotated[Optional[AlertState], typer.Option(help="Only alerts in this state.")] = None,
+                    site: Annotated[Optional[str], typer.Option(help="Only this site.")] = None,
+                    lang: Annotated[str, typer.Option(help="fr or en.")] = "fr",
+                    json_out: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+                    registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+    """List alerts (newest first)."""
+    from analytics.jobs.alerts import query_alerts
+
+    settings = load_settings(config, data_dir, registry)
+    with influx_client(settings, "reader") as client:
+        alerts = query_alerts(client, state=state.value if state else None, site=site)
+    if json_out:
+        for a in alerts:
+            print(json.dumps(a.as_json(), ensure_ascii=False))
+        return
+    if not alerts:
+        console.print("Aucune alerte." if lang == "fr" else "No alerts.")
+        return
+    console.print(alerts_table(alerts, lang))
+
+
+def _set_alert_state(alert_id: str, state: str, settings) -> None:  # noqa: ANN001
+    from analytics.jobs.alerts import set_state
+    from terril.ids import validate_id
+
+    validate_id(alert_id, "alert")
+    with influx_client(settings, "analytics") as client:
+        try:
+            rec = set_state(client, alert_id, state)
+        except LookupError:
+            raise ConfigError(f"no alert with id {alert_id!r}", hint="see `terril alerts list`") from None
+        publish_open_alerts(settings, load_registry(settings), client)
+    console.print(f"{rec.alert_id}: {rec.title_fr} / {rec.title_en} — {rec.meter} → {state}")
+
+
+@alerts_app.command("ack")
+def alerts_ack_cmd(alert_id: Annotated[str, typer.Argument(help="Alert id (see `terril alerts list`).")],
+                   registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+    """Acknowledge an alert (it stays visible until resolved)."""
+    _set_alert_state(alert_id, "acknowledged", load_settings(config, data_dir, registry))
+
+
+@alerts_app.command("resolve")
+def alerts_resolve_cmd(alert_id: Annotated[str, typer.Argument(help="Alert id (see `terril alerts list`).")],
+                       registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
+    """Resolve an alert."""
+    _set_alert_state(alert_id, "resolved", load_settings(config, data_dir, registry))
+
+

@@ -1,0 +1,84 @@
+"""The savings and Décret tertiaire reports' inputs fed by the fleet simulator, instead of InfluxDB.
+
+``terril report savings|tertiaire --simulate SEED``, the example reports (:mod:`terril.cli.examples`),
+the report benchmark and tests use them. They live in the composition root because they join two
+components that never import each other: analytics (the :class:`~analytics.reports.inputs.InputBundle`)
+and the simulator (:class:`~firmware_sim.fleet.FleetSimulation`'s true interval energies).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+
+from analytics.degree_days import hdd_costic
+from analytics.reports.inputs import InputBundle, MeterDaily, meters_for_report
+from analytics.reports.render import input_hash
+from analytics.reports.tertiaire_report import compute_statuses, reference_years, subject_sites
+from analytics.tertiaire import TertiaireStatus, year_total
+from firmware_sim.fleet import DEFAULT_GAS_KWH_PER_M3, FleetSimulation
+from terril.registry import Registry
+from terril.timeutil import local_midnight_ns
+
+
+def _days(start: dt.date, end: dt.date) -> np.ndarray:
+    return np.arange(np.datetime64(start), np.datetime64(end) + 1)
+
+
+def simulated_input_bundle(registry: Registry, site_ids: Sequence[str], start: dt.date, end: dt.date, *,
+                           seed: int = 1, step_s: float = 3600.0) -> InputBundle:
+    """Daily inputs from the fleet simulator (true interval energies summed per local day)."""
+    meters = meters_for_report(registry, site_ids)
+    dates = _days(start, end)
+    bounds = np.array([local_midnight_ns(d) for d in _days(start, end + dt.timedelta(days=1)).astype(dt.date)],
+                      dtype=np.int64)
+    sim = FleetSimulation(registry, int(bounds[0]), seed=seed, step_s=step_s)
+    acc = {m.id: np.zeros(dates.size) for m in meters}
+    t_sum = np.zeros(dates.size)
+    t_cnt = np.zeros(dates.size)
+    tmin = np.full(dates.size, np.inf)
+    tmax = np.full(dates.size, -np.inf)
+    step_ns = int(step_s * 1e9)
+    for chunk in sim.run(int(bounds[-1]), chunk_s=60 * 86_400.0):
+        mid = chunk.time_ns - step_ns // 2
+        idx = np.searchsorted(bounds, mid, side="right") - 1
+        ok = (idx >= 0) & (idx < dates.size)
+        for m in meters:
+            tv = chunk.series[m.id].true_values
+            if m.carrier == "gas":
+                e = tv["interval_volume_m3"] * (m.gas_kwh_per_m3 or DEFAULT_GAS_KWH_PER_M3)
+            elif m.carrier == "pv":
+                e = tv["interval_energy_produced_wh"] / 1000.0
+            else:
+                e = tv["interval_energy_import_wh"] / 1000.0
+            acc[m.id] += np.bincount(idx[ok], weights=e[ok], minlength=dates.size)[: dates.size]
+        temp = chunk.weather.temp_air_c
+        t_sum += np.bincount(idx[ok], weights=temp[ok], minlength=dates.size)[: dates.size]
+        t_cnt += np.bincount(idx[ok], minlength=dates.size)[: dates.size]
+        np.minimum.at(tmin, idx[ok], temp[ok])
+        np.maximum.at(tmax, idx[ok], temp[ok])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tmean = np.where(t_cnt > 0, t_sum / np.maximum(t_cnt, 1), np.nan)
+    hdd = hdd_costic(np.where(np.isfinite(tmin), tmin, np.nan), np.where(np.isfinite(tmax), tmax, np.nan))
+    return InputBundle(dates, tmean, hdd,
+                       tuple(MeterDaily(m.id, m.site, m.carrier, acc[m.id], "simulator") for m in meters),
+                       weather_source=f"simulator seed {seed}")
+
+
+def simulated_statuses(registry: Registry, year: int, seed: int) -> tuple[list[TertiaireStatus], str, str, float]:
+    """Statuses from the simulator: each reference year and ``year`` simulated separately."""
+    sites = subject_sites(registry)
+    ids = [s.id for s in sites]
+    current = simulated_input_bundle(registry, ids, dt.date(year, 1, 1), dt.date(year, 12, 31), seed=seed)
+    reference: dict[int, InputBundle] = {}
+    for ry in reference_years(sites):
+        rids = [s.id for s in sites if s.reference_year == ry]
+        reference[ry] = simulated_input_bundle(registry, rids, dt.date(ry, 1, 1), dt.date(ry, 12, 31), seed=seed)
+    bundles = [current, *reference.values()]
+    djus = [year_total(b.dates, b.hdd_k_d, int(str(b.dates[0])[:4]))[0] for b in bundles]
+    dju_ref = float(np.nanmean(djus))
+    sha = input_hash(*(b.sha256() for b in bundles))
+    rng = f"reference years {sorted(reference)}; year {year}; DJU_ref = mean of the simulated years"
+    return compute_statuses(registry, year, reference, current, dju_ref), sha, rng, dju_ref
