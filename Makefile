@@ -50,8 +50,10 @@ demo: setup
 
 # two workers (pytest-xdist, one per core; each starts its own stack on free ports, a file's tests stay
 # together, files in collection order: tests/conftest.py puts the modules with slow tests first);
-# the 15 slowest tests are listed before pytest's summary line, which says the wall time
+# the 15 slowest tests are listed before pytest's summary line, which says the wall time.
+# First the import contracts of docs/architecture.md (layers, no circles): seconds, and a broken one stops here
 test: setup
+	$(VENV)/bin/lint-imports --no-logo
 	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15
 
 bench: setup

@@ -93,7 +93,7 @@ def demo_fleet_end_to_end(history_days: int = 400) -> None:
     import tempfile
     from pathlib import Path
 
-    from analytics.jobs.analyze import analyze
+    from analytics.analyze import analyze
     from firmware_sim.session import bulk_load, new_simulation
     from terril.influx import InfluxClient
     from terril.registry import load_registry

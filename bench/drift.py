@@ -6,7 +6,7 @@ base-load watch covers (no PV on the site, not heated electrically) get a night 
 (+15 % to +33 % of the night load), a third of the other consumption meters a consumption drift
 (+10 % to +25 %, abrupt, onset in 2025 with the whole detection window inside the year), four
 water/gas meters go silent for two days, the rest stay clean. Readings are written straight to InfluxDB in the collector's schema (the MQTT path
-is measured by bench/ingest.py), then :func:`analytics.jobs.analyze.analyze` runs as
+is measured by bench/ingest.py), then :func:`analytics.analyze.analyze` runs as
 ``terril analyze`` would.
 
 Prints: detection rate of drifts ≥ 10 % within 21 days, onset-date error, delay to detection,
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analytics.jobs.alerts import query_alerts  # noqa: E402
-from analytics.jobs.analyze import analyze  # noqa: E402
+from analytics.analyze import analyze  # noqa: E402
 from analytics.jobs.drift import run_silent  # noqa: E402
 from analytics.jobs.rollups import expected_interval_s  # noqa: E402
 from firmware_sim.faults import parse_scenario  # noqa: E402

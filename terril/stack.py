@@ -14,7 +14,6 @@ import getpass
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -25,18 +24,12 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from terril.errors import MissingBinaryError, StackError
+from terril.errors import StackError
+from terril.processes import BINARIES, find_binary, pid_is_ours
 
 if TYPE_CHECKING:
     from terril.registry import Registry
 
-#: program -> Debian package that provides it
-BINARIES = {
-    "mosquitto": "mosquitto",
-    "mosquitto_passwd": "mosquitto",
-    "influxd": "influxdb",
-}
-_SEARCH_DIRS = ("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin")
 
 #: Mosquitto's persistence schedule on the local stack: a full save of its in-memory database after
 #: every 1,000 changes (messages queued, subscriptions, retained messages) instead of every 30 s, so
@@ -52,22 +45,6 @@ INFLUX_WAL_FSYNC_DELAY = "0s"
 
 #: MQTT accounts the stack creates: role -> user name
 MQTT_ROLES = {"admin": "terril-admin", "collector": "terril-collector", "simulator": "terril-simulator"}
-
-
-def find_binary(name: str) -> str:
-    """Absolute path of ``name``; raises MissingBinaryError naming the Debian package to install."""
-    found = shutil.which(name)
-    if found is None:
-        for d in _SEARCH_DIRS:
-            candidate = Path(d) / name
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                found = str(candidate)
-                break
-    if found is None:
-        package = BINARIES.get(name, name)
-        raise MissingBinaryError(f"{name} not found: install the Debian package '{package}' "
-                                 f"(apt-get install {package}), or run `make setup`")
-    return found
 
 
 def free_port() -> int:
@@ -182,30 +159,6 @@ def _write_state(state: StackState) -> None:
     os.replace(tmp, path)
 
 
-#: config file name -> the program that runs with it (``-c``/``-config`` names the file)
-_PROGRAM_OF_CONFIG = {"mosquitto.conf": "mosquitto", "influxdb.conf": "influxd"}
-
-
-def _pid_is_ours(pid: int | None, marker: Path) -> bool:
-    """True when ``pid`` is alive, runs our server program and has our config file as an argument."""
-    if not pid:
-        return False
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        if stat.read_text().split(") ", 1)[1].startswith("Z"):
-            return False  # zombie
-    except (OSError, IndexError):
-        pass
-    program = _PROGRAM_OF_CONFIG.get(marker.name)
-    if program is not None and (not argv or os.path.basename(argv[0].decode(errors="replace")) != program):
-        return False  # an editor or a grep that names the file is not the server
-    return str(marker).encode() in argv[1:]
-
-
 def _find_pid(marker: Path) -> int | None:
     """The PID of the live server started with config file ``marker``, however it was started."""
     try:
@@ -213,7 +166,7 @@ def _find_pid(marker: Path) -> int | None:
     except OSError:
         return None
     for entry in entries:
-        if entry.isdigit() and _pid_is_ours(int(entry), marker):
+        if entry.isdigit() and pid_is_ours(int(entry), marker):
             return int(entry)
     return None
 
@@ -382,7 +335,7 @@ def start_influxd(state: StackState, timeout_s: float = 30.0) -> None:
 
 
 def _terminate(pid: int | None, marker: Path, timeout_s: float = 10.0) -> bool:
-    if not _pid_is_ours(pid, marker):
+    if not pid_is_ours(pid, marker):
         return False
     assert pid is not None
     try:
@@ -395,7 +348,7 @@ def _terminate(pid: int | None, marker: Path, timeout_s: float = 10.0) -> bool:
             os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             pass
-        if not _pid_is_ours(pid, marker):
+        if not pid_is_ours(pid, marker):
             return True
         time.sleep(0.05)
     try:
@@ -423,7 +376,7 @@ def stop_influxd(state: StackState) -> bool:
 
 def _kill(pid: int | None, marker: Path) -> bool:
     """SIGKILL our server and reap it (fault tests). True if it was running."""
-    if not _pid_is_ours(pid, marker):
+    if not pid_is_ours(pid, marker):
         return False
     assert pid is not None
     try:
@@ -431,7 +384,7 @@ def _kill(pid: int | None, marker: Path) -> bool:
     except ProcessLookupError:
         return False
     deadline = time.monotonic() + 10.0
-    while _pid_is_ours(pid, marker) and time.monotonic() < deadline:
+    while pid_is_ours(pid, marker) and time.monotonic() < deadline:
         try:
             os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
@@ -461,7 +414,7 @@ def is_running(state: StackState) -> dict[str, bool]:
     for name, attr, marker in (("mosquitto", "mosquitto_pid", state.mosquitto_conf),
                                ("influxdb", "influxd_pid", state.influx_conf)):
         pid = getattr(state, attr)
-        if not _pid_is_ours(pid, marker):
+        if not pid_is_ours(pid, marker):
             found = _find_pid(marker)
             if found != pid:
                 setattr(state, attr, found)

@@ -60,6 +60,7 @@ from collector.decoders._common import (
     short,
     topic_levels,
 )
+from collector.decoders._tasmota_topic import split_topic
 from terril.errors import DecodeError
 from terril.readings import Decoded
 from terril.timeutil import datetime_to_ns
@@ -291,8 +292,6 @@ def parse_tic_frame(frame: bytes) -> TicFrame:
 
 
 def _tasmota_key(topic: str) -> str | None:
-    from collector.decoders.tasmota import split_topic
-
     parts = split_topic(topic)
     if parts is None or parts[2] not in ("SENSOR", "STATUS8", "STATUS10"):
         return None

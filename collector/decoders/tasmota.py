@@ -43,15 +43,13 @@ from collector.decoders._common import (
     load_json_object,
     payload_text,
     short,
-    topic_levels,
 )
 from collector.decoders.linky_tic import TIC_CHANNELS, add_tic_labels, frame_time_ns
+from collector.decoders._tasmota_topic import split_topic
 from terril.errors import DecodeError
 from terril.readings import Decoded
 
 FORMAT = "tasmota"
-PREFIXES = ("tele", "stat")
-KINDS = {"tele": ("SENSOR", "STATE", "LWT"), "stat": ("STATUS8", "STATUS10")}
 
 #: ENERGY field -> (quantity, unit). Fields not listed are not stored.
 ENERGY_FIELDS = check_table(FORMAT, {
@@ -70,23 +68,6 @@ TARIFF_FIELDS = check_table(FORMAT, {
     "TotalTariff": ("energy_import_wh", "kWh"),
     "ExportTariff": ("energy_export_wh", "kWh"),
 })
-
-
-def split_topic(topic: str) -> tuple[str, str, str] | None:
-    """A Tasmota topic -> (device topic, prefix, kind), or None when the layout is not Tasmota's."""
-    parts = topic_levels(topic)
-    if parts is None or len(parts) < 3:
-        return None
-    kind = parts[-1]
-    if parts[-2] in PREFIXES:  # %topic%/%prefix%/ (custom FullTopic, any depth before)
-        prefix, device = parts[-2], parts[-3]
-    elif parts[0] in PREFIXES and len(parts) == 3:  # %prefix%/%topic%/
-        prefix, device = parts[0], parts[1]
-    else:
-        return None
-    if kind not in KINDS[prefix]:
-        return None
-    return device, prefix, kind
 
 
 def _add_energy_value(sink: ReadingSink, quantity: str, unit: str, key: str, value: object, tariff: bool) -> None:

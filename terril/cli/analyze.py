@@ -28,7 +28,7 @@ alerts_app = typer.Typer(help="Alerts: drift, base load, silent and stuck meters
 
 def publish_open_alerts(settings, reg, client) -> int:  # noqa: ANN001
     """Publish open alerts as retained MQTT messages; returns how many (0 when no broker answers)."""
-    from analytics.jobs.analyze import publish_alerts
+    from analytics.analyze import publish_alerts
     from terril.endpoints import mqtt_endpoint, unique_client_id
     from terril.errors import MqttError, StackError
     from terril.mqtt_publish import MqttPublisher
@@ -57,7 +57,7 @@ def analyze_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
     """One analytics run: rollups, data quality, degree days, baselines, drift and alerts (incremental)."""
     from dataclasses import asdict
 
-    from analytics.jobs.analyze import analyze
+    from analytics.analyze import analyze
     from terril.ids import validate_id
     from terril.timeutil import format_rfc3339_ns, parse_time_arg
 

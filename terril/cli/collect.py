@@ -58,7 +58,7 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
     """The service: the collector, plus the analytics every --analyze-every seconds, until SIGTERM."""
     import threading
 
-    from analytics.jobs.analyze import analyze
+    from analytics.analyze import analyze
     from terril.cli.analyze import publish_alerts
     from terril.endpoints import influx_endpoint
 

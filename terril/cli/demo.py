@@ -281,7 +281,7 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
 def _analytics(settings, reg, hist_start_ns: int, start_ns: int, end_ns: int, history_days: int, sim,  # noqa: ANN001
                console, err_console, *, works: dt.date | None = None, lang: str = "fr") -> dict | None:  # noqa: ANN001
     from analytics.jobs.alerts import query_alerts
-    from analytics.jobs.analyze import analyze
+    from analytics.analyze import analyze
     from terril.cli.analyze import alerts_table, publish_open_alerts
     from terril.endpoints import influx_endpoint
     from terril.timeutil import local_date

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from terril.errors import ConfigError, StackError
+from terril.processes import find_binary, pid_is_ours
 from terril.registry import Registry
 from terril.security.topics import SERVICE_ACCOUNT_PREFIX, check_topics, device_topics
 
@@ -137,8 +138,6 @@ def write_password_entries(path: Path, entries: Mapping[str, str]) -> None:
 
 def hash_passwords(clear: Mapping[str, str]) -> dict[str, str]:
     """Hash clear passwords with ``mosquitto_passwd -U`` on a private temporary file (never on a command line)."""
-    from terril.stack import find_binary
-
     if not clear:
         return {}
     for user, password in clear.items():
@@ -269,9 +268,7 @@ def reload_broker(pid: int, conf: Path) -> bool:
 
     Mosquitto 2.0 then disconnects clients whose account is gone. False when no such process runs.
     """
-    from terril.stack import _pid_is_ours
-
-    if not _pid_is_ours(pid, conf):
+    if not pid_is_ours(pid, conf):
         return False
     os.kill(pid, signal.SIGHUP)
     return True

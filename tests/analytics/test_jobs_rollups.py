@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from analytics.jobs.alerts import query_alerts, set_state
-from analytics.jobs.analyze import analyze
+from analytics.analyze import analyze
 from analytics.jobs.io import write_points
 from terril.readings import Point
 from terril.registry import parse_registry

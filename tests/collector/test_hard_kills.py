@@ -31,10 +31,10 @@ from paho.mqtt.properties import Properties
 from collector.spool import read_spool_stats
 from helpers import make_registry, wait_for
 from terril.influx import InfluxClient
+from terril.processes import find_binary
 from terril.security.broker import PRODUCTION_AUTOSAVE
 from terril.stack import (
     MOSQUITTO_AUTOSAVE,
-    find_binary,
     free_port,
     kill_influxd,
     kill_mosquitto,

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from helpers import count_points, endpoint, start_collector, wait_for
 
-from analytics.jobs.analyze import analyze
+from analytics.analyze import analyze
 from firmware_sim.encoders import SPECS, DeviceState
 from firmware_sim.faults import parse_scenario
 from firmware_sim.fleet import COUNTER_RESOLUTION
