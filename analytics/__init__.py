@@ -1,5 +1,7 @@
 """Analytics: pure numerical models over numpy arrays (consumption, quality, degree days,
-baselines, drift), plus the jobs that read and write InfluxDB (wired separately).
+baselines, drift), plus the jobs that read and write InfluxDB (``analytics.jobs``, the PV
+jobs in ``analytics.pv``), and one analytics run over all of them (``analytics.analyze``,
+which ``terril analyze`` and ``terril run`` call).
 
 The modules in this package named after a domain (``consumption``, ``quality``,
 ``degree_days``, ``baseline``, ``drift``) do no I/O: they take times as UTC nanoseconds

@@ -6,5 +6,7 @@ Modules:
 * :mod:`collector.mapping` - device/channel -> site/meter through the registry, readings -> points;
 * :mod:`collector.quarantine` - what is rejected, with its reason code;
 * :mod:`collector.writer` - batching and writing line protocol to InfluxDB;
-* :mod:`collector.service` - the MQTT loop that ties them together (``terril collect``).
+* :mod:`collector.service` - the MQTT loop that ties them together (``terril collect``);
+* :mod:`collector.build` - a collector built from the settings and the registry (the one place
+  that refuses payload formats no decoder knows).
 """

@@ -9,11 +9,12 @@
 * :mod:`analytics.pv.technology` — the test platform's technology comparison with bootstrap
   uncertainty, ranking, and a stated "ready to scale" rule.
 * :mod:`analytics.pv.rollout` — the rollout register (experimentation → pilot → deployment →
-  massification), its funnel and KPIs over time, CO₂ factor with source and vintage.
+  massification), its funnel and KPIs over time, CO₂ factor with source and vintage, and
+  everything ``terril rollout status`` shows (:func:`~analytics.pv.rollout.rollout_status_data`).
 * :mod:`analytics.pv.jobs` — the I/O edge: read ``reading`` from InfluxDB, write ``pv_daily``,
   ``pv_site_daily``, ``rollout`` and PV alerts.
-* :mod:`analytics.pv.report` and :mod:`analytics.pv.cli` — the PV report and the
-  ``terril rollout status`` / ``terril pv report`` commands.
+* :mod:`analytics.pv.report` — the PV report (the commands ``terril rollout status`` and
+  ``terril pv run|report`` are in :mod:`terril.cli.pv`).
 
 Formulas and their sources: ``docs/pv.md``.
 """

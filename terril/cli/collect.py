@@ -12,14 +12,7 @@ from typing import Annotated
 import typer
 
 from terril.cli._common import (
-    ConfigOpt,
-    DataDirOpt,
-    RegistryOpt,
-    console,
-    err_console,
-    influx_client,
-    load_registry,
-    load_settings,
+    ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, influx_client, load_registry, load_settings,
 )
 from terril.errors import ConfigError, TerrilError
 
@@ -58,13 +51,14 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
     """The service: the collector, plus the analytics every --analyze-every seconds, until SIGTERM."""
     import threading
 
-    from analytics.analyze import analyze
-    from terril.cli.analyze import publish_alerts
-    from terril.endpoints import influx_endpoint
-
     settings = load_settings(config, data_dir, registry)
     reg = load_registry(settings)
     collector = _start_collector(settings, reg)  # the analytics read the registry in force
+
+    from analytics.analyze import analyze
+    from terril.cli.analyze import publish_open_alerts
+    from terril.endpoints import influx_endpoint
+
     stop = threading.Event()
     log = logging.getLogger("terril.run")
 
@@ -76,7 +70,7 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
                     current = collector.pipeline.registry
                     report = analyze(client, current, Path(settings.data_dir), prices=settings.prices)
                     if not report.nothing_new:
-                        publish_alerts(settings, current, client)
+                        publish_open_alerts(settings, current, client)
                         log.info("analytics: %d meters, %d alerts open", report.meters_rolled_up, report.alerts_open)
                 except TerrilError as err:
                     log.warning("analytics run failed, will retry: %s", err)

@@ -25,14 +25,7 @@ import typer
 from rich.table import Table
 
 from terril.cli._common import (
-    ConfigOpt,
-    DataDirOpt,
-    RegistryOpt,
-    console,
-    err_console,
-    load_registry,
-    load_settings,
-    progress,
+    ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, load_registry, load_settings, progress,
 )
 from terril.errors import TerrilError
 

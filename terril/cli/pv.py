@@ -17,14 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from terril.cli._common import (
-    ConfigOpt,
-    DataDirOpt,
-    RegistryOpt,
-    console,
-    err_console,
-    influx_client,
-    load_registry,
-    load_settings,
+    ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, influx_client, load_registry, load_settings,
 )
 from terril.errors import ConfigError, TerrilError
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from terril.cli._common import RegistryEditOpt, RegistryOpt, console, err_console
+from terril.cli._common import JsonOpt, RegistryEditOpt, RegistryOpt, console, err_console
 
 registry_app = typer.Typer(help="The registry of sites, meters, devices and PV arrays.", no_args_is_help=True)
 sites_app = typer.Typer(help="Sites of the registry (bâtiments): add.", no_args_is_help=True)
@@ -112,7 +112,7 @@ def meters_add_cmd(meter: Annotated[str, typer.Argument(help="Meter id (a-z, 0-9
 
 
 def devices_channels_cmd(format: Annotated[str, typer.Argument(help="Payload format (tasmota, shelly_gen2, ...).")],
-                         json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+                         json_out: JsonOpt = False) -> None:
     """The channels a format emits, and those a bare `devices add --meter METER` maps."""
     from collector.decoders import get_decoder
     from collector.onboarding import known_channels

@@ -24,13 +24,7 @@ from analytics.cli_reports import (
 )
 from analytics.imports import KINDS, ImportResult, parse_import
 from terril.cli._common import (
-    ConfigOpt,
-    DataDirOpt,
-    RegistryOpt,
-    console,
-    err_console,
-    influx_client,
-    settings_and_registry,
+    ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, influx_client, settings_and_registry,
 )
 from terril.errors import ConfigError, ImportFileError, InfluxError, StackError
 from terril.ids import validate_id

@@ -13,7 +13,6 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from terril.broker_target import broker_target, remember_registry
 from terril.cli._common import DataDirOpt, JsonOpt, RegistryOpt, console, err_console
 
 devices_app = typer.Typer(help="Device accounts on the MQTT broker: add, rotate, revoke, list.", no_args_is_help=True)
@@ -54,6 +53,7 @@ def devices_add_cmd(device: Annotated[str, typer.Argument(help="Device id (a-z, 
                     json_out: JsonOpt = False) -> None:
     """Add a device to the registry file and give it a broker account (password printed once)."""
     from collector.onboarding import plan_channels
+    from terril.broker_target import broker_target, remember_registry
     from terril.security.provisioning import add_device, new_device_entry
 
     plan = plan_channels(format, meter)  # the channels the format really emits (its decoder's table)
@@ -73,6 +73,7 @@ def devices_add_cmd(device: Annotated[str, typer.Argument(help="Device id (a-z, 
 def devices_rotate_cmd(device: Annotated[str, typer.Argument(help="Device id.")], registry: RegistryOpt = None,
                        broker_dir: BrokerDirOpt = None, data_dir: DataDirOpt = None, json_out: JsonOpt = False) -> None:
     """Give a registry device a new password (the old one stops working at once)."""
+    from terril.broker_target import broker_target, remember_registry
     from terril.security.provisioning import rotate_device
 
     target = broker_target(broker_dir, registry, data_dir)
@@ -85,6 +86,7 @@ def devices_rotate_cmd(device: Annotated[str, typer.Argument(help="Device id.")]
 def devices_revoke_cmd(device: Annotated[str, typer.Argument(help="Device id.")], registry: RegistryOpt = None,
                        broker_dir: BrokerDirOpt = None, data_dir: DataDirOpt = None) -> None:
     """Remove a device's account: the broker refuses it and drops its connection at once."""
+    from terril.broker_target import broker_target
     from terril.security.provisioning import revoke_device
 
     target = broker_target(broker_dir, registry, data_dir)
@@ -102,6 +104,7 @@ def devices_revoke_cmd(device: Annotated[str, typer.Argument(help="Device id.")]
 def devices_list_cmd(registry: RegistryOpt = None, broker_dir: BrokerDirOpt = None, data_dir: DataDirOpt = None,
                      json_out: JsonOpt = False) -> None:
     """The registry's devices, their topics, and whether they have an account."""
+    from terril.broker_target import broker_target
     from terril.security.provisioning import list_devices
 
     rows = list_devices(broker_target(broker_dir, registry, data_dir))

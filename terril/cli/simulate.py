@@ -10,15 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from terril.cli._common import (
-    ConfigOpt,
-    DataDirOpt,
-    RegistryOpt,
-    console,
-    load_registry,
-    load_settings,
-    progress,
-)
+from terril.cli._common import ConfigOpt, DataDirOpt, RegistryOpt, console, load_registry, load_settings, progress
 from terril.errors import ConfigError
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from terril import stack as stack_mod
+from terril import processes
 from terril.errors import MissingBinaryError
 from terril.stack import influx_ready, mqtt_ready, read_state, stack_down, stack_status, stack_up
 
@@ -64,14 +64,14 @@ def test_down_leaves_foreign_processes_alone(tmp_path: Path, stack):
 
 
 def test_missing_binary_names_the_package(monkeypatch, tmp_path: Path):
-    monkeypatch.setattr(stack_mod, "_SEARCH_DIRS", ())
+    monkeypatch.setattr(processes, "_SEARCH_DIRS", ())
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(MissingBinaryError) as info:
         stack_up(tmp_path / "x")
     assert "apt-get install" in str(info.value)
     env = dict(os.environ, PATH=str(tmp_path), COLUMNS="200")
     result = subprocess.run([sys.executable, "-c",
-                             "import terril.stack as s; s._SEARCH_DIRS=(); import sys; sys.argv=['terril','stack','up',"
+                             "import terril.processes as s; s._SEARCH_DIRS=(); import sys; sys.argv=['terril','stack','up',"
                              f"'--data-dir','{tmp_path / 'y'}']; from terril.cli import main; main()"],
                             capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode != 0
