@@ -129,4 +129,3 @@ def main() -> None:
         err_console.print(f"[red]internal error:[/red] {type(err).__name__}: {str(err)[:200]} ({where}); "
                           "please report it", highlight=False)
         sys.exit(70)
-

@@ -166,5 +166,3 @@ def alerts_resolve_cmd(alert_id: Annotated[str, typer.Argument(help="Alert id (s
                        registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
     """Resolve an alert."""
     _set_alert_state(alert_id, "resolved", load_settings(config, data_dir, registry))
-
-

@@ -146,5 +146,3 @@ def devices_unmapped_cmd(days: Annotated[int, typer.Option(min=1, max=3660, help
                       f"on {d.topic}")
         console.print(proposal_toml(d), highlight=False, markup=False)
         console.print()
-
-

@@ -49,5 +49,3 @@ def export_readings_cmd(site: Annotated[str, typer.Option(help="Site id.")],
             with open(output, "w", encoding="utf-8", newline="") as f:
                 n = write_export(client, f, site, start_ns, end_ns, meter, format.value)
     err_console.print(f"{n} points exported" + (f" to {output}" if output else ""))
-
-

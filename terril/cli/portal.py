@@ -113,4 +113,3 @@ def web_cmd(host: Annotated[str, typer.Option(help="Address to listen on.")] = "
         err_console.print("[yellow]No portal account yet[/yellow]: create one with `terril users add NAME --role admin`.")
     err_console.print(f"Portal on http://{host}:{port}/ (public page {'on' if portal.public_page else 'off'}). Ctrl-C to stop.")
     serve(portal, host, port)
-

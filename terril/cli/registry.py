@@ -130,4 +130,3 @@ def devices_channels_cmd(format: Annotated[str, typer.Argument(help="Payload for
     console.print("* mapped by a bare --meter METER; others: --meter CHANNEL=METER"
                   + (" (any other name the payload gives is accepted)" if decoder.free_channels else ""),
                   highlight=False, markup=False)
-

@@ -36,7 +36,6 @@ def _period(start: str | None, end: str | None, days: int) -> tuple[int, int]:
     return start_ns, end_ns
 
 
-
 def _simulate(settings, reg, start_ns: int, end_ns: int, seed: int, speed: float | None,  # noqa: ANN001, ANN202
               step_s: float = 300.0, scenario_file: Path | None = None, truth: Path | None = None,
               behaviour: bool = False):
@@ -111,5 +110,3 @@ def simulate_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, conf
                        scenario, truth, behaviour)
     console.print(f"Published {report.messages:,} messages ({report.expected_points:,} points) for "
                   f"{len(reg.devices)} devices in {report.elapsed_s:.1f} s." + (f" Ground truth: {truth}" if truth else ""))
-
-

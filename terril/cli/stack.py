@@ -97,5 +97,3 @@ def settings_show_cmd(config: ConfigOpt = None, data_dir: DataDirOpt = None, reg
     from terril.settings import describe_settings
 
     print(json.dumps(describe_settings(load_settings(config, data_dir, registry)), indent=2))
-
-
