@@ -2,7 +2,8 @@
 
 ``make test`` runs ``lint-imports`` before pytest; this test runs it too, so that a plain
 ``pytest`` run (or a single file) also fails on a broken layer or an import circle. Function-level
-imports count: the import graph is read from the source, not from what a run happened to import.
+imports count: the import graph is read from the source (grimp, import-linter's graph library),
+not from what a run happened to import.
 """
 
 from __future__ import annotations
