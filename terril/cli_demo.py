@@ -142,12 +142,8 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
         with _progress() as progress:
             task = progress.add_task(_l("history_task", lang, a=local_date(hist_start_ns), b=local_date(start_ns - 1)),
                                      total=(start_ns - hist_start_ns) / 1e9)
-
-            def write(lines: list[str]) -> None:
-                for i in range(0, len(lines), 20_000):
-                    influx.write_lines(("\n".join(lines[i:i + 20_000]) + "\n").encode())
-
-            history_points = bulk_load(sim, reg, write, start_ns, on_progress=lambda s: progress.advance(task, s))
+            history_points = bulk_load(sim, reg, lambda points: influx.write_points(points, batch=20_000), start_ns,
+                                       on_progress=lambda s: progress.advance(task, s))
         err_console.print(_l("history_done", lang, n=_fmt(history_points, 0, lang), s=f"{time.monotonic() - t0:.0f}"))
     # a session of its own that the broker forgets soon: the demo must not inherit another run's queue
     mqtt_settings = settings.mqtt.model_copy(update={"client_id": f"terril-demo-{os.getpid()}", "session_expiry_s": 60})

@@ -153,14 +153,8 @@ def set_state(client: InfluxClient, alert_id: str, state: str) -> AlertRecord:
     if not found:
         raise LookupError(alert_id)
     rec = replace(found[0], state=state)
-    client.write_lines((format_line(rec) + "\n").encode())
+    client.write_points([alert_point(rec)])
     return rec
-
-
-def format_line(rec: AlertRecord) -> str:
-    from terril.lineprotocol import format_point
-
-    return format_point(alert_point(rec))
 
 
 def alert_topic(site: str, meter: str) -> str:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from analytics.jobs.alerts import AlertRecord, alert_point, alerts_payloads, merge_alerts, query_alerts
 from analytics.jobs.drift import run_drift, run_silent
-from analytics.jobs.io import write_points
 from analytics.jobs.rollups import COUNTERS, MeterRollup, month_start_ns, rollup_meter
 from analytics.jobs.weather import run_weather
 from terril.influx import InfluxClient
@@ -145,7 +144,7 @@ def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_n
                if a.kind in ("silent", "stuck") and a.state != "resolved" and a.alert_id not in still
                and a.meter in analysed]
     report.alerts_new = sum(1 for a in merged if a.alert_id not in known)
-    write_points(client, [alert_point(a) for a in merged])
+    client.write_points([alert_point(a) for a in merged])
     current = query_alerts(client, site=site)
     report.alerts_open = sum(1 for a in current if a.state == "open")
     report.alerts = [a.as_json() for a in current if a.state != "resolved"]

@@ -51,7 +51,7 @@ from analytics.drift import (
     with_cost,
 )
 from analytics.jobs.alerts import TITLES, AlertRecord, new_alert_id
-from analytics.jobs.io import query_meter_series, query_station_temperatures, write_points
+from analytics.jobs.io import query_meter_series, query_station_temperatures
 from analytics.jobs.rollups import MeterRollup, expected_interval_s
 from analytics.savings import (
     SEASON_END_UNCERTAIN_DAYS,
@@ -790,7 +790,7 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
             # A register frozen now raises an open alert; an episode over inside the analysed window a
             # resolved one, with its real start and end (what a town sees after a back-fill)
             report.alerts.extend(_record(a, meter) for a in detect_stuck(meter.id, roll.consumption))
-    write_points(client, points)
+    client.write_points(points)
     return report
 
 

@@ -23,7 +23,7 @@ from analytics.consumption import (
     rollup_consumption,
     typical_step_s,
 )
-from analytics.jobs.io import query_last_before, query_meter_series, write_points
+from analytics.jobs.io import query_last_before, query_meter_series
 from analytics.quality import quality_ledger
 from terril.influx import InfluxClient
 from terril.readings import Point
@@ -154,5 +154,5 @@ def rollup_meter(client: InfluxClient, registry: Registry, meter: Meter, start_n
                 "stuck_intervals": q.stuck_intervals,
                 "estimated_pct": 0.0 if not np.isfinite(q.estimated_share_pct) else round(q.estimated_share_pct, 3),
             }, q.day_start_ns))
-    out.points_written = write_points(client, points)
+    out.points_written = client.write_points(points)
     return out

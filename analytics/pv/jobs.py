@@ -24,7 +24,7 @@ import numpy as np
 from analytics.consumption import calendar_boundaries_ns, counter_to_deltas, rollup
 from analytics.drift import Alert
 from analytics.jobs.alerts import AlertRecord, alert_point, merge_alerts, new_alert_id, query_alerts
-from analytics.jobs.io import query_last_before, query_meter_series, write_points
+from analytics.jobs.io import query_last_before, query_meter_series
 from analytics.pv import faults as pvf
 from analytics.pv import performance as perf
 from analytics.pv.rollout import (
@@ -416,11 +416,11 @@ def run_pv(client: InfluxClient, registry: Registry, start_ns: int, end_ns: int,
         for al in array_alerts(a, settings):
             res.alerts.append(alert_record(al, arr, site_scr.get(arr.site, math.nan), settings, until_ns=end_ns))
     if write:
-        res.points_written = write_points(client, points)
+        res.points_written = client.write_points(points)
         existing = [r for r in query_alerts(client) if r.kind.startswith("pv_")]
         merged = merge_alerts(existing, res.alerts)
         res.alerts = merged
-        res.points_written += write_points(client, [alert_point(r) for r in merged])
+        res.points_written += client.write_points([alert_point(r) for r in merged])
     return res
 
 
@@ -610,7 +610,7 @@ def run_rollout(client: InfluxClient, registry: Registry, start_ns: int, end_ns:
                 f["pv_share_pct"] = _round(k.pv_share_pct)
         points.append(Point("rollout", {"stage": k.stage}, f, local_midnight_ns(k.month)))
     if write:
-        write_points(client, points)
+        client.write_points(points)
     return points
 
 
