@@ -17,8 +17,9 @@ from pathlib import Path
 
 from analytics.jobs.alerts import AlertRecord, alert_point, alerts_payloads, merge_alerts, query_alerts
 from analytics.jobs.drift import run_drift, run_silent
-from analytics.jobs.rollups import COUNTERS, MeterRollup, month_start_ns, rollup_meter
+from analytics.jobs.rollups import MeterRollup, month_start_ns, rollup_meter
 from analytics.jobs.weather import run_weather
+from terril.carriers import CARRIERS
 from terril.influx import InfluxClient
 from terril.registry import Registry
 from terril.settings import PricesSettings
@@ -100,7 +101,7 @@ def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_n
     report.window_start_ns = min(month_start_ns(t) for t in starts.values())
     rollups: dict[str, MeterRollup] = {}
     for m in meters:
-        if m.id not in starts or m.carrier not in COUNTERS:
+        if m.id not in starts or m.carrier not in CARRIERS:
             continue
         if progress:
             progress(f"rollups {m.id}")

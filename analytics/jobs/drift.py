@@ -62,6 +62,7 @@ from analytics.savings import (
     season_mask,
 )
 from terril.calendar import day_types, is_closed, local_dates
+from terril.carriers import CARRIERS
 from terril.influx import InfluxClient
 from terril.timeutil import local_date, local_midnight_ns
 from terril.readings import Point
@@ -121,9 +122,10 @@ class DriftReport:
 
 
 def _daily(client: InfluxClient, meter: Meter, start_ns: int, end_ns: int) -> tuple[np.ndarray, np.ndarray]:
-    fld = "volume_m3" if meter.carrier == "water" else ("production_wh" if meter.carrier == "pv" else "consumption_wh")
+    spec = CARRIERS[meter.carrier]
+    fld = spec.rollup_field
     t, s = query_meter_series(client, meter.id, [fld, "coverage_pct"], start_ns, end_ns, "consumption_daily")
-    v = s[fld] if meter.carrier == "water" else s[fld] / 1000.0
+    v = spec.rollup_to_daily(s[fld])
     v = np.where(s["coverage_pct"] >= 90.0, v, np.nan)
     return t, v
 

@@ -25,6 +25,7 @@ from analytics.degree_days import daily_temperature, hdd_costic, hdd_from_mean
 from analytics.jobs.io import query_station_temperatures
 from analytics.reports.render import input_hash
 from terril.ids import validate_id
+from terril.carriers import CARRIERS
 from terril.influx import InfluxClient
 from terril.registry import Meter, Registry, WeatherSource
 from terril.timeutil import local_midnight_ns
@@ -182,7 +183,7 @@ def meters_for_report(registry: Registry, site_ids: Sequence[str]) -> list[Meter
 def simulated_input_bundle(registry: Registry, site_ids: Sequence[str], start: dt.date, end: dt.date, *,
                            seed: int = 1, step_s: float = 3600.0) -> InputBundle:
     """Daily inputs from the fleet simulator (true interval energies summed per local day)."""
-    from firmware_sim.fleet import DEFAULT_GAS_KWH_PER_M3, FleetSimulation
+    from firmware_sim.fleet import FleetSimulation
 
     meters = meters_for_report(registry, site_ids)
     dates = _days(start, end)
@@ -200,13 +201,8 @@ def simulated_input_bundle(registry: Registry, site_ids: Sequence[str], start: d
         idx = np.searchsorted(bounds, mid, side="right") - 1
         ok = (idx >= 0) & (idx < dates.size)
         for m in meters:
-            tv = chunk.series[m.id].true_values
-            if m.carrier == "gas":
-                e = tv["interval_volume_m3"] * (m.gas_kwh_per_m3 or DEFAULT_GAS_KWH_PER_M3)
-            elif m.carrier == "pv":
-                e = tv["interval_energy_produced_wh"] / 1000.0
-            else:
-                e = tv["interval_energy_import_wh"] / 1000.0
+            spec = CARRIERS[m.carrier]
+            e = spec.counter_to_daily(m, chunk.series[m.id].true_values[f"interval_{spec.counter}"])
             acc[m.id] += np.bincount(idx[ok], weights=e[ok], minlength=dates.size)[: dates.size]
         temp = chunk.weather.temp_air_c
         t_sum += np.bincount(idx[ok], weights=temp[ok], minlength=dates.size)[: dates.size]
@@ -233,7 +229,8 @@ def _select(client: InfluxClient, q: str, params: dict[str, str]) -> list[list[o
 
 
 def _daily_from_rollup(client: InfluxClient, meter: Meter, dates: np.ndarray, t0: int, t1: int) -> np.ndarray | None:
-    fld = "production_wh" if meter.carrier == "pv" else "consumption_wh"
+    spec = CARRIERS[meter.carrier]
+    fld = spec.rollup_field
     q = (f'SELECT "{fld}", "coverage_pct" FROM "consumption_daily" WHERE meter = $meter '
          f"AND time >= {t0} AND time < {t1}")
     rows = _select(client, q, {"meter": meter.id})
@@ -245,12 +242,13 @@ def _daily_from_rollup(client: InfluxClient, meter: Meter, dates: np.ndarray, t0
     for i, r in zip(idx, rows):
         v, cov = r[1], r[2]
         if i >= 0 and v is not None and (cov is None or float(cov) >= MIN_DAY_COVERAGE_PCT):
-            out[i] = float(v) / 1000.0
+            out[i] = spec.rollup_to_daily(float(v))
     return out
 
 
 def _daily_from_readings(client: InfluxClient, meter: Meter, dates: np.ndarray, t0: int, t1: int) -> np.ndarray | None:
-    fld = {"gas": "volume_m3", "pv": "energy_produced_wh"}.get(meter.carrier, "energy_import_wh")
+    spec = CARRIERS[meter.carrier]
+    fld = spec.counter
     # one reading before the range is needed for the first day's delta: look back one day
     q = (f'SELECT "{fld}" FROM "reading" WHERE meter = $meter AND time >= {t0 - DAY_NS} AND time < {t1 + DAY_NS}')
     rows = [r for r in _select(client, q, {"meter": meter.id}) if r[1] is not None]
@@ -262,10 +260,10 @@ def _daily_from_readings(client: InfluxClient, meter: Meter, dates: np.ndarray, 
     roll = rollup_consumption(ic, "day")
     out = np.full(dates.size, np.nan)
     idx = _index_of(dates, roll.bucket_start_ns)
-    scale = (meter.gas_kwh_per_m3 or 11.2) if meter.carrier == "gas" else 1.0 / 1000.0
     for i, s, c in zip(idx, roll.sums, roll.coverage):
         if i >= 0 and c * 100.0 >= MIN_DAY_COVERAGE_PCT:
-            out[i] = s * scale / max(c, 1e-9) if c < 1.0 else s * scale
+            e = spec.counter_to_daily(meter, s)
+            out[i] = e / max(c, 1e-9) if c < 1.0 else e
     return out
 
 
