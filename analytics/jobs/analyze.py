@@ -118,14 +118,15 @@ def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_n
     report.weather_days = 0 if weather is None else int(weather.day_start_ns.size)
     if progress:
         progress("baselines and drift")
-    drift = run_drift(client, registry, end, rollups=rollups, prices=prices or PricesSettings(),
+    prices = prices or PricesSettings()
+    drift = run_drift(client, registry, end, rollups=rollups, prices=prices,
                       meters=[m for m in meters if m.carrier in ("electricity", "gas", "heat", "water")])
     report.baselines_fitted = drift.fitted
     report.baselines_skipped = drift.skipped
     found: list[AlertRecord] = list(drift.alerts)
     # silent meters over the window (at least the last 60 days): past gaps are raised and closed
     silent_start = min(report.window_start_ns, end - 60 * 86_400 * NS_PER_S)
-    found += [a for a in run_silent(client, registry, silent_start, end)
+    found += [a for a in run_silent(client, registry, silent_start, end, prices=prices)
               if site is None or a.site == site]
     if registry.pv_arrays and (site is None or any(a.site == site for a in registry.pv_arrays)):
         if progress:

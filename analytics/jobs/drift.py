@@ -706,7 +706,7 @@ def chart_drift(meter_id: str, t: np.ndarray, chart_obs: np.ndarray, expected: n
     return episodes
 
 
-def _record(a: Alert, meter: Meter, prices: PricesSettings = DEFAULT_PRICES) -> AlertRecord:
+def _record(a: Alert, meter: Meter, prices: PricesSettings) -> AlertRecord:
     a = with_cost(a, *unit_value(meter.carrier, prices))
     fr, en = TITLES.get(a.kind, (a.kind, a.kind))
     water = meter.carrier == "water"  # daily series in m³, not kWh
@@ -791,13 +791,13 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
             # a frozen import register is expected while PV covers the load: no stuck watch on PV sites.
             # A register frozen now raises an open alert; an episode over inside the analysed window a
             # resolved one, with its real start and end (what a town sees after a back-fill)
-            report.alerts.extend(_record(a, meter) for a in detect_stuck(meter.id, roll.consumption))
+            report.alerts.extend(_record(a, meter, prices) for a in detect_stuck(meter.id, roll.consumption))
     client.write_points(points)
     return report
 
 
-def run_silent(client: InfluxClient, registry: Registry, start_ns: int, end_ns: int, missing_intervals: int = 2
-               ) -> list[AlertRecord]:
+def run_silent(client: InfluxClient, registry: Registry, start_ns: int, end_ns: int, missing_intervals: int = 2,
+               *, prices: PricesSettings = DEFAULT_PRICES) -> list[AlertRecord]:
     """Silent meters: no reading for ``missing_intervals`` expected intervals.
 
     "Now" is the freshest reading of the whole fleet (capped at ``end_ns``), so that
@@ -825,7 +825,7 @@ def run_silent(client: InfluxClient, registry: Registry, start_ns: int, end_ns: 
         per_gap = data_step_s(t[:-1], t[1:], interval) if t.size >= 2 else None
         for a in detect_silent(meter.id, t, expected_interval_s=interval, missing_intervals=missing_intervals,
                                now_ns=now + int(interval * 1e9) - 1, interval_s_per_gap=per_gap):
-            out.append(_record(a, meter))
+            out.append(_record(a, meter, prices))
     return out
 
 

@@ -135,3 +135,38 @@ def test_alert_costs_use_the_prices_settings():
     assert unit_value("gas") == (0.10, 0.227)
     assert unit_value("water", PricesSettings(water_eur_per_m3=3.5)) == (3.5, 0.0)
     assert unit_value("pv", PricesSettings(electricity_eur_per_kwh=0.25)) == (0.25, 0.052)
+
+
+def test_stuck_and_silent_alerts_are_priced_with_the_towns_prices(influx_db, tmp_path, monkeypatch):
+    """Every alert of a run goes through unit_value with the town's ``prices.*``, the silent and the
+    stuck ones included (they were costed with the default prices)."""
+    import analytics.jobs.drift as drift_job
+    from terril.settings import PricesSettings
+
+    seen: list[tuple[str, object]] = []
+    real = drift_job.unit_value
+
+    def spy(carrier, prices=drift_job.DEFAULT_PRICES):  # noqa: ANN001, ANN202
+        seen.append((carrier, prices))
+        return real(carrier, prices)
+
+    monkeypatch.setattr(drift_job, "unit_value", spy)
+    town = PricesSettings(electricity_eur_per_kwh=0.31, gas_eur_per_kwh=0.17, water_eur_per_m3=4.2)
+    reg = _registry()
+    start = local_midnight_ns(dt.date(2026, 5, 1))
+    end = start + 3 * 86_400 * NS_PER_S
+    frozen = (start + 30 * 3600 * NS_PER_S, start + 36 * 3600 * NS_PER_S)  # the register stops for 6 h
+    pts = []
+    for p in _counter_points(start, end, None, 1):
+        if p.tags["meter"] == "meteo-t" and p.time_ns >= start + 86_400 * NS_PER_S:
+            continue  # the weather meter falls silent after a day
+        if p.tags["meter"] == "ecole-elec" and frozen[0] <= p.time_ns < frozen[1]:
+            p = Point(p.measurement, p.tags, {**p.fields, "energy_import_wh": 5_000_000.0 + 250.0 * 120},
+                      p.time_ns)
+        pts.append(p)
+    influx_db.write_points(pts)
+    analyze(influx_db, reg, tmp_path, end_ns=end, prices=town)
+    kinds = {a.kind for a in query_alerts(influx_db)}
+    assert {"silent", "stuck"} <= kinds
+    assert {c for c, _ in seen} >= {"weather", "electricity"}
+    assert all(prices is town for _, prices in seen)
