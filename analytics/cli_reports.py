@@ -1,14 +1,13 @@
 """Command-line glue for reports and historic imports: ``terril report savings|tertiaire``
-and ``terril import``, plus the two jobs that write to InfluxDB (``imported`` points and
-``savings_monthly`` points). The numbers come from :mod:`analytics.savings`,
-:mod:`analytics.tertiaire` and :mod:`analytics.imports`; this module only wires I/O.
+and ``terril import``. The numbers come from :mod:`analytics.savings`, :mod:`analytics.tertiaire` and
+:mod:`analytics.imports`; the points are written by :mod:`analytics.jobs.imported` and
+:mod:`analytics.jobs.savings`; this module only wires the commands.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,11 +15,10 @@ import typer
 from rich.console import Console
 
 from analytics.imports import KINDS, ImportResult, parse_import
+from analytics.jobs.imported import STATION_RE, existing_in_span, store_import
 from terril.errors import ConfigError, ImportFileError, InfluxError, StackError
 from terril.ids import validate_id
 from terril.influx import InfluxClient
-from terril.lineprotocol import format_point
-from terril.readings import Point
 
 console = Console()
 err_console = Console(stderr=True)
@@ -31,45 +29,8 @@ DataDirOpt = Annotated[Optional[Path], typer.Option("--data-dir", envvar="TERRIL
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", envvar="TERRIL_CONFIG", help="Settings file (TOML).")]
 
 
-#: A weather station id as stored in the ``station`` tag (NUM_POSTE, WMO number…).
-_STATION_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-
 # ---------------------------------------------------------------------------------------
 # jobs
-
-
-def imported_points(result: ImportResult, *, site: str, meter: str, source: str, kind: str,
-                    station: str | None = None) -> list[Point]:
-    """``imported`` points of a parsed file: tags site, meter, source, kind (and station for
-    weather); fields with units in their names."""
-    for value, what in ((site, "site"), (meter, "meter"), (source, "source")):
-        validate_id(value, what)
-    tags = {"site": site, "meter": meter, "source": source, "kind": kind}
-    if station:
-        if not _STATION_RE.match(station):
-            raise ConfigError(f"bad station id {station!r}")
-        tags["station"] = station
-    return [Point("imported", tags, dict(v.fields), v.time_ns) for v in result.values]
-
-
-def write_imported(client: InfluxClient, result: ImportResult, *, site: str, meter: str, source: str, kind: str,
-                   batch: int = 5000, station: str | None = None) -> int:
-    """Write an import's points through :func:`terril.lineprotocol.format_point`; returns the count."""
-    lines = [format_point(p) for p in imported_points(result, site=site, meter=meter, source=source, kind=kind,
-                                                      station=station)]
-    for i in range(0, len(lines), batch):
-        client.write_lines(("\n".join(lines[i:i + batch]) + "\n").encode())
-    return len(lines)
-
-
-def write_savings_monthly(client: InfluxClient, result) -> int:  # noqa: ANN001
-    """Write the ``savings_monthly`` points of a :class:`~analytics.reports.savings_report.SavingsResult`."""
-    from analytics.reports.savings_report import savings_monthly_points
-
-    lines = [format_point(p) for p in savings_monthly_points(result)]
-    if lines:
-        client.write_lines(("\n".join(lines) + "\n").encode())
-    return len(lines)
 
 
 def query_tertiaire_statuses(client: InfluxClient, reg, year: int, dju_reference: float | None = None):  # noqa: ANN001, ANN201
@@ -140,41 +101,6 @@ def _why_nothing_kept(result: ImportResult, lang: str) -> str:
     return text("all_rejected", lang, n=len(result.rejected), reason=reason_text(reason, lang), count=count)
 
 
-def _existing_in_span(client: InfluxClient, meter: str, kind: str, station: str | None, field: str,
-                      t0: int, t1: int) -> int:
-    """How many ``imported`` points of this meter and kind (and station) lie in [t0, t1]."""
-    from terril.influx import quote_ident
-
-    where = _span_where(meter, kind, station, t0, t1)
-    rows = client.query(f"SELECT count({quote_ident(field)}) FROM imported WHERE {where}")
-    return int(rows[0].values[0][1]) if rows and rows[0].values else 0
-
-
-def _span_where(meter: str, kind: str, station: str | None, t0: int, t1: int) -> str:
-    from terril.influx import quote_literal
-
-    where = f"meter = {quote_literal(meter)} AND kind = {quote_literal(kind)}"
-    if station is not None:
-        where += f" AND station = {quote_literal(station)}"
-    return where + f" AND time >= {int(t0)} AND time <= {int(t1)}"
-
-
-def store_import(client: InfluxClient, result: ImportResult, *, site: str, meter: str, source: str,
-                 station: str | None = None) -> tuple[int, int]:
-    """Write an import so that re-imports are idempotent: the meter's ``imported`` points of the
-    same kind (and station) between the first and last instants are counted, deleted, then the
-    new points written, whatever their source. Returns (points written, points overwritten)."""
-    if not result.values:
-        return 0, 0
-    validate_id(meter, "meter")
-    t0, t1 = result.values[0].time_ns, result.values[-1].time_ns
-    overwritten = _existing_in_span(client, meter, result.kind, station, result.main_field(), t0, t1)
-    if overwritten:
-        client.execute(f"DELETE FROM imported WHERE {_span_where(meter, result.kind, station, t0, t1)}")
-    written = write_imported(client, result, site=site, meter=meter, source=source, kind=result.kind, station=station)
-    return written, overwritten
-
-
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="File to import (CSV, JSON, XML, XLSX, or any of them gzipped).",
                                          exists=True, dir_okay=False)],
@@ -204,7 +130,7 @@ def import_cmd(
     m = reg.meter_by_id.get(meter)
     if m is None:
         raise ConfigError(f"unknown meter {meter!r}: see `terril registry show`")
-    if station is not None and not _STATION_RE.match(station.strip()):
+    if station is not None and not STATION_RE.match(station.strip()):
         raise ConfigError(f"bad --station {station!r}: letters, digits, - and _ only")
     try:
         data = file.read_bytes()
@@ -225,7 +151,7 @@ def import_cmd(
         raise ConfigError(text("carrier", lang, meter=m.id, carrier=m.carrier, what=result.format or result.kind,
                                allowed=f" {text('or', lang)} ".join(result.carriers)))
     sid = result.station or (station.strip() if station else "")
-    if sid and not _STATION_RE.match(sid):
+    if sid and not STATION_RE.match(sid):
         raise ImportFileError("bad_station", f"{file.name}: station id {sid!r} is not a valid tag")
     tag_station = sid if result.kind == "temperature" else None
     t0, t1 = result.values[0].time_ns, result.values[-1].time_ns
@@ -235,7 +161,7 @@ def import_cmd(
     if dry_run:
         try:  # a dry run works without the database: the overwrite count is then unknown
             with _client(settings) as client:
-                overwritten = _existing_in_span(client, m.id, result.kind, tag_station, field, t0, t1)
+                overwritten = existing_in_span(client, m.id, result.kind, tag_station, field, t0, t1)
         except (InfluxError, StackError):
             overwritten = None
     else:
@@ -349,6 +275,8 @@ def report_savings_cmd(
         path = write_report(build_savings_report(result, reg, lang), output, format)
     written = 0
     if write_monthly and simulate is None:
+        from analytics.jobs.savings import write_savings_monthly
+
         with _client(settings) as client:
             written = write_savings_monthly(client, result)
     console.print(f"{path}: {savings_summary_line(result, lang)}"
@@ -394,5 +322,4 @@ def report_tertiaire_cmd(
                   + (t("cli.tertiaire.operat", lang, path=operat) if operat else ""), markup=False, highlight=False)
 
 
-__all__ = ["import_cmd", "imported_points", "query_tertiaire_statuses", "report_app", "write_imported",
-           "write_savings_monthly"]
+__all__ = ["import_cmd", "query_tertiaire_statuses", "report_app"]

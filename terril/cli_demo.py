@@ -305,7 +305,7 @@ def _savings(settings, reg, client, hist_start_ns: int, end_ns: int, console, er
     """The savings report of the demo: the year before its works as the baseline, the days since
     as the reporting period; each re-dated measure's result beside the simulator's true saving."""
 
-    from analytics.cli_reports import write_savings_monthly
+    from analytics.jobs.savings import write_savings_monthly
     from analytics.reports.inputs import query_input_bundle
     from analytics.reports.render import write_report
     from analytics.reports.savings_report import build_savings_report, compute_savings

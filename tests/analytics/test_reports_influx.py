@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analytics.cli_reports import write_imported
+from analytics.jobs.imported import write_imported
 from analytics.imports import parse_import
 from analytics.reports.inputs import query_input_bundle
 from terril.errors import IdentifierError
