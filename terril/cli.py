@@ -520,10 +520,7 @@ def _set_alert_state(alert_id: str, state: str, settings) -> None:  # noqa: ANN0
 
     validate_id(alert_id, "alert")
     with influx_endpoint(settings, "analytics").client(settings.influx.timeout_s) as client:
-        try:
-            rec = set_state(client, alert_id, state)
-        except LookupError:
-            raise ConfigError(f"no alert with id {alert_id!r}", hint="see `terril alerts list`") from None
+        rec = set_state(client, alert_id, state)
         _publish_alerts(settings, _registry(settings), client)
     console.print(f"{rec.alert_id}: {rec.title_fr} / {rec.title_en} — {rec.meter} → {state}")
 
