@@ -133,7 +133,3 @@ def bulk_load(sim: FleetSimulation, registry: Registry, write: Callable[[list[Po
         if on_progress is not None and chunk.time_ns.size:
             on_progress(chunk.time_ns.size * chunk.step_s)
     return written
-
-
-def simulated_span_s(start_ns: int, end_ns: int) -> float:
-    return (end_ns - start_ns) / NS_PER_S

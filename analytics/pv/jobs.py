@@ -13,7 +13,6 @@ Schema: ``docs/schema.md``; formulas: ``docs/pv.md``.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -626,8 +625,3 @@ def query_rollout(client: InfluxClient, until_ns: int, stage: str = "all") -> li
             r["time_ns"] = int(r.pop("time"))
             out.append(r)
     return sorted(out, key=lambda r: r["time_ns"])
-
-
-def with_defaults(settings: PvSettings, **changes: object) -> PvSettings:
-    """A copy of ``settings`` with some fields changed."""
-    return dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
