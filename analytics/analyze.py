@@ -17,9 +17,9 @@ from pathlib import Path
 
 from analytics.jobs.alerts import AlertRecord, alert_point, alerts_payloads, merge_alerts, query_alerts
 from analytics.jobs.drift import run_drift, run_silent
-from analytics.jobs.io import write_points
-from analytics.jobs.rollups import COUNTERS, MeterRollup, month_start_ns, rollup_meter
+from analytics.jobs.rollups import MeterRollup, month_start_ns, rollup_meter
 from analytics.jobs.weather import run_weather
+from terril.carriers import CARRIERS
 from terril.influx import InfluxClient
 from terril.registry import Registry
 from terril.settings import PricesSettings
@@ -101,7 +101,7 @@ def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_n
     report.window_start_ns = min(month_start_ns(t) for t in starts.values())
     rollups: dict[str, MeterRollup] = {}
     for m in meters:
-        if m.id not in starts or m.carrier not in COUNTERS:
+        if m.id not in starts or m.carrier not in CARRIERS:
             continue
         if progress:
             progress(f"rollups {m.id}")
@@ -118,14 +118,15 @@ def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_n
     report.weather_days = 0 if weather is None else int(weather.day_start_ns.size)
     if progress:
         progress("baselines and drift")
-    drift = run_drift(client, registry, end, rollups=rollups, prices=prices or PricesSettings(),
+    prices = prices or PricesSettings()
+    drift = run_drift(client, registry, end, rollups=rollups, prices=prices,
                       meters=[m for m in meters if m.carrier in ("electricity", "gas", "heat", "water")])
     report.baselines_fitted = drift.fitted
     report.baselines_skipped = drift.skipped
     found: list[AlertRecord] = list(drift.alerts)
     # silent meters over the window (at least the last 60 days): past gaps are raised and closed
     silent_start = min(report.window_start_ns, end - 60 * 86_400 * NS_PER_S)
-    found += [a for a in run_silent(client, registry, silent_start, end)
+    found += [a for a in run_silent(client, registry, silent_start, end, prices=prices)
               if site is None or a.site == site]
     if registry.pv_arrays and (site is None or any(a.site == site for a in registry.pv_arrays)):
         if progress:
@@ -145,7 +146,7 @@ def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_n
                if a.kind in ("silent", "stuck") and a.state != "resolved" and a.alert_id not in still
                and a.meter in analysed]
     report.alerts_new = sum(1 for a in merged if a.alert_id not in known)
-    write_points(client, [alert_point(a) for a in merged])
+    client.write_points([alert_point(a) for a in merged])
     current = query_alerts(client, site=site)
     report.alerts_open = sum(1 for a in current if a.state == "open")
     report.alerts = [a.as_json() for a in current if a.state != "resolved"]

@@ -110,9 +110,8 @@ def demo_fleet_end_to_end(history_days: int = 400) -> None:
             client = InfluxClient(state.influx_url, "bench", timeout_s=300)
             client.create_database()
 
-            def write(lines: list[str]) -> None:
-                for i in range(0, len(lines), 20_000):
-                    client.write_lines(("\n".join(lines[i:i + 20_000]) + "\n").encode())
+            def write(points: list) -> int:  # noqa: ANN001
+                return client.write_points(points, batch=20_000)
 
             sim = new_simulation(registry, start, seed=3, step_s=900)
             t0 = time.perf_counter()

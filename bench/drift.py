@@ -41,7 +41,6 @@ from analytics.jobs.rollups import expected_interval_s  # noqa: E402
 from firmware_sim.faults import parse_scenario  # noqa: E402
 from firmware_sim.fleet import FleetSimulation  # noqa: E402
 from terril.influx import InfluxClient  # noqa: E402
-from terril.lineprotocol import format_point  # noqa: E402
 from terril.readings import Point  # noqa: E402
 from terril.registry import load_registry  # noqa: E402
 from terril.stack import stack_down, stack_up  # noqa: E402
@@ -186,18 +185,15 @@ def make_shaped_scenario(registry, rng: np.random.Generator, n_night: int = 2, n
 def write_fleet(client: InfluxClient, registry, sim: FleetSimulation, end_ns: int) -> int:
     n = 0
     for chunk in sim.run(end_ns, chunk_s=14 * 86_400):
-        lines = []
+        points = []
         for msg in chunk.messages():
             for ch in msg.channels:
                 meter = registry.meter_by_id[ch.meter_id]
                 fields = {q: float(v) for q, v in ch.values.items()}
                 fields["received_ns"] = msg.time_ns
-                lines.append(format_point(Point("reading", {"site": meter.site, "meter": meter.id,
-                                                            "carrier": meter.carrier, "device": msg.device_id},
-                                                fields, msg.time_ns)))
-        for i in range(0, len(lines), 20_000):
-            client.write_lines(("\n".join(lines[i:i + 20_000]) + "\n").encode())
-        n += len(lines)
+                points.append(Point("reading", {"site": meter.site, "meter": meter.id, "carrier": meter.carrier,
+                                                "device": msg.device_id}, fields, msg.time_ns))
+        n += client.write_points(points, batch=20_000)
     return n
 
 
@@ -245,7 +241,7 @@ def dump_inputs(client: InfluxClient, registry, path: Path, roles: dict[str, str
     import pickle
 
     from analytics.jobs.drift import _daily, _weather
-    from analytics.jobs.io import query_meter_series
+    from analytics.influx_queries import query_meter_series
 
     daily, hourly = {}, {}
     for m in registry.meters:

@@ -45,7 +45,8 @@ from analytics.jobs.drift import (  # noqa: E402
     chart_drift,
     hourly_means,
 )
-from analytics.jobs.rollups import COUNTERS, expected_interval_s  # noqa: E402
+from analytics.jobs.rollups import expected_interval_s  # noqa: E402
+from terril.carriers import CARRIERS  # noqa: E402
 from bench.drift import END, MONITOR, START, make_shaped_scenario  # noqa: E402
 from firmware_sim.faults import parse_scenario  # noqa: E402
 from firmware_sim.fleet import FleetSimulation  # noqa: E402
@@ -82,27 +83,25 @@ def simulate_inputs(registry, seed: int) -> dict:
     for m in registry.meters:
         if m.carrier not in ("electricity", "gas", "heat", "water"):
             continue
-        raw = COUNTERS[m.carrier][0][0]
-        t, v = t_of[m.id], v_of[(m.id, raw)]
+        spec = CARRIERS[m.carrier]
+        t, v = t_of[m.id], v_of[(m.id, spec.counter)]
         ok = np.isfinite(v)
         t, v = t[ok], v[ok]
         ic = counter_to_deltas(t, v, multiplier=m.multiplier, rollover_wh=m.rollover_wh)
         interval = expected_interval_s(registry, m.id)
         covered_iv = (ic.end_ns - ic.start_ns) <= 2e9 * data_step_s(ic.start_ns, ic.end_ns, interval)
-        to_unit = ((m.gas_kwh_per_m3 or 11.2) * 1000.0 if m.carrier == "gas" else 1.0)
         day = rollup_consumption(ic, "day")
         bounds = np.r_[day.bucket_start_ns, day.bucket_end_ns[-1:]]
         cov = rollup(ic.start_ns[covered_iv], ic.end_ns[covered_iv], np.zeros(int(covered_iv.sum())), "day",
                      boundaries_ns=bounds).coverage
         inside = (day.bucket_start_ns >= start_ns) & (day.bucket_start_ns < end_ns)
         d0 = day.bucket_start_ns[inside]
-        scale = 1.0 if m.carrier == "water" else to_unit / 1000.0  # kWh/day, m³/day for water
-        daily = np.where(cov[inside] >= 0.9, day.sums[inside] * scale, np.nan)
+        daily = np.where(cov[inside] >= 0.9, spec.counter_to_daily(m, day.sums[inside]), np.nan)
         th = wh = ht = None
         if m.carrier != "water":
             hour = rollup_consumption(ic, "hour")
             h_in = (hour.bucket_start_ns >= start_ns) & (hour.bucket_start_ns < end_ns)
-            th, wh = hour.bucket_start_ns[h_in], hour.sums[h_in] * to_unit
+            th, wh = hour.bucket_start_ns[h_in], spec.energy_wh(m, hour.sums[h_in])
             ht = hourly_means(wt, wv, th)
         inputs[m.id] = MeterInputs(d0, daily, np.array([temp_by_day.get(int(x), np.nan) for x in d0]), th, wh, ht)
     truth = {t.meter: t for t in sim.ground_truth}

@@ -146,7 +146,7 @@ def replay(client: InfluxClient, pipeline: Pipeline, records: list[QuarantineRec
             continue  # not marked: InfluxDB refused it, it stays in quarantine
         # the marker: same measurement, tags and timestamp as the record, so InfluxDB merges the field into it
         marker = Point(MEASUREMENT, {"reason": rec.reason, "format": rec.format}, {"replayed_ns": now_ns()}, rec.time_ns)
-        client.write_lines(format_point(marker).encode("utf-8"))
+        client.write_points([marker])
         result.stored += 1
         result.points += written.written
     return result

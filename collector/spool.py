@@ -50,7 +50,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from terril.errors import TerrilError
+from terril.errors import SpoolError, SpoolFull
 
 log = logging.getLogger("terril.spool")
 
@@ -59,14 +59,6 @@ HEADER = struct.Struct("<4sIIIIQ")
 HEADER_BYTES = HEADER.size  # 28
 MAX_PAYLOAD_BYTES = 256 * 1024 * 1024
 _SEGMENT_RE = re.compile(r"^seg-(\d{12})\.tsp$")
-
-
-class SpoolError(TerrilError):
-    """The spool folder cannot be used (locked by another process, unreadable)."""
-
-
-class SpoolFull(Exception):
-    """Appending would take the spool over its size bound; nothing was written."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,20 +23,13 @@ from terril.errors import (
     InfluxRejectedError,
     InfluxTooLargeError,
     InfluxUnavailableError,
+    RetryLater,
 )
 from terril.influx import InfluxClient
 
 
 #: 400 bodies that mean a configuration error, not bad data
 _CONFIG_MARKERS = ("retention policy not found", "database not found")
-
-
-class RetryLater(Exception):
-    """InfluxDB is unavailable for now; ``delay_s`` is the suggested wait."""
-
-    def __init__(self, message: str, delay_s: float) -> None:
-        super().__init__(message)
-        self.delay_s = delay_s
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,6 @@ import zlib
 import numpy as np
 
 from terril.influx import InfluxClient
-from terril.lineprotocol import format_points
 from terril.readings import Point
 from terril.registry import Registry
 from terril.timeutil import NS_PER_S, PARIS, local_date, local_midnight_ns
@@ -211,7 +210,5 @@ def sample_collector_points(end_ns: int, duration_s: int = 6 * 3600, every_s: in
 def write_sample_derived(client: InfluxClient, registry: Registry, start_ns: int, end_ns: int) -> int:
     """Write the SAMPLE derived points and collector stats for [start_ns, end_ns); return the number of points."""
     points = sample_derived_points(registry, start_ns, end_ns) + sample_collector_points(end_ns)
-    for i in range(0, len(points), 5000):
-        body, _ = format_points(points[i:i + 5000])
-        client.write_lines(body)
+    client.write_points(points)
     return len(points)

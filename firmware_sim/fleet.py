@@ -34,6 +34,7 @@ from firmware_sim.faults import (
 )
 from firmware_sim.randomness import stream_key, uniform
 from firmware_sim.weather import NS_PER_S, Weather, simulate_weather
+from terril.carriers import gas_kwh_per_m3
 from terril.registry import Meter, Registry, Site
 
 FloatArray = npt.NDArray[np.float64]
@@ -59,7 +60,6 @@ COUNTER_RESOLUTION: dict[tuple[str, str], float] = {
 }
 #: Decimals kept on gauges.
 GAUGE_DECIMALS: dict[str, int] = {"power_w": 1, "thermal_power_w": 0, "temp_air_c": 1, "irradiance_w_m2": 0}
-DEFAULT_GAS_KWH_PER_M3 = 11.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +225,7 @@ def initial_index(meter: Meter, site: Site, registry: Registry, quantity: str, s
     elif meter.carrier == "heat":
         value = 120.0 * area * years * 1000.0
     elif meter.carrier == "gas":
-        value = 130.0 * area * years / (meter.gas_kwh_per_m3 or DEFAULT_GAS_KWH_PER_M3)
+        value = 130.0 * area * years / gas_kwh_per_m3(meter)
     elif meter.carrier == "water":
         value = max(0.3 * area, 10.0) * years
     elif meter.carrier == "pv":
@@ -471,7 +471,7 @@ class FleetSimulation:
                          "energy_export_wh": power_by_meter[mp.meter_id + ":export"] * step_h}
                 truth["power_w"] = power_by_meter[mp.meter_id + ":import"] - power_by_meter[mp.meter_id + ":export"]
             elif mp.carrier == "gas":
-                kwh_per_m3 = meter.gas_kwh_per_m3 or DEFAULT_GAS_KWH_PER_M3
+                kwh_per_m3 = gas_kwh_per_m3(meter)
                 flows = {"volume_m3": power_by_meter[mp.meter_id] * step_h / (kwh_per_m3 * 1000.0)}
             elif mp.carrier == "water":
                 flows = {"volume_m3": power_by_meter[mp.meter_id] * step_h}

@@ -14,6 +14,7 @@ import numpy as np
 
 from firmware_sim.fleet import FleetChunk, FleetSimulation
 from terril.calendar import local_dates
+from terril.carriers import gas_kwh_per_m3
 from terril.registry import Registry, load_registry
 from terril.timeutil import local_tz, parse_time_arg
 
@@ -88,10 +89,11 @@ def plot_church(registry: Registry, out: Path) -> Path:
     chunk = _run(registry, "2024-12-01", "2024-12-29")
     x = _local(chunk.time_ns - int(chunk.step_s * 5e8))
     s = chunk.sites["eglise"]
-    gas_kw = chunk.series["eglise-gaz"].true_values["interval_volume_m3"] * 11.2 / (chunk.step_s / 3600)
+    kwh_per_m3 = gas_kwh_per_m3(registry.meter_by_id["eglise-gaz"])
+    gas_kw = chunk.series["eglise-gaz"].true_values["interval_volume_m3"] * kwh_per_m3 / (chunk.step_s / 3600)
     fig, ax = plt.subplots(figsize=(11, 3.6))
     _shade_occupancy(ax, x, s.occupancy)
-    ax.plot(x, gas_kw, color="tab:red", lw=1, label="gas / gaz [kW, 11.2 kWh/m³]")
+    ax.plot(x, gas_kw, color="tab:red", lw=1, label=f"gas / gaz [kW, {kwh_per_m3:g} kWh/m³]")
     ax.plot(x, s.load_w / 1000, color="tab:blue", lw=1, label="electricity / électricité [kW]")
     ax.set_title("Église Saint-Vaast, December 2024: Sunday services, funerals, Christmas Eve", fontsize=10)
     ax.set_ylabel("kW")
@@ -144,7 +146,8 @@ def plot_heating_year(registry: Registry, out: Path) -> Path:
     unique, inv = np.unique(days, return_inverse=True)
     count = np.bincount(inv)
     temp = np.bincount(inv, chunk.weather.temp_air_c) / count
-    gas_kwh = np.bincount(inv, chunk.series["mairie-gaz"].true_values["interval_volume_m3"]) * 11.2
+    gas_kwh = (np.bincount(inv, chunk.series["mairie-gaz"].true_values["interval_volume_m3"])
+               * gas_kwh_per_m3(registry.meter_by_id["mairie-gaz"]))
     elec_kwh = np.bincount(inv, chunk.sites["mairie"].load_w) * chunk.step_s / 3600 / 1000
     weekday = (unique.astype("datetime64[D]").astype(np.int64) + 3) % 7
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [2, 1]})

@@ -21,7 +21,7 @@ from firmware_sim.faults import Scenario
 from firmware_sim.fleet import DeviceMessage, FleetSimulation
 from firmware_sim.publisher import Publisher, PublishReport, publish_plan
 from firmware_sim.runner import Encoding, Outgoing, native_payload, native_topic
-from terril.lineprotocol import format_point
+from terril.readings import Point
 from terril.registry import Registry
 from terril.timeutil import NS_PER_S
 
@@ -109,31 +109,27 @@ def new_simulation(registry: Registry, start_ns: int, *, seed: int = 0, step_s: 
     return FleetSimulation(registry, start_ns - int(step_s * NS_PER_S), seed=seed, step_s=step_s, scenario=scenario)
 
 
-def bulk_load(sim: FleetSimulation, registry: Registry, write: Callable[[list[str]], None], end_ns: int, *,
+def bulk_load(sim: FleetSimulation, registry: Registry, write: Callable[[list[Point]], int], end_ns: int, *,
               on_progress: Callable[[float], None] | None = None, chunk_s: float = 7 * 86_400.0) -> int:
     """Load the history [cursor, end) straight into InfluxDB through the collector's pipeline.
 
     Like a gateway's archive imported in one go: each device message is written as native JSON,
     decoded, mapped and turned into points by :class:`collector.mapping.Pipeline` exactly as the
     collector does, but without MQTT. The receive time recorded is the measurement time.
-    Returns the number of points written.
+    ``write`` stores a chunk's points and returns how many it wrote
+    (:meth:`terril.influx.InfluxClient.write_points`). Returns the number of points written.
     """
     pipeline = Pipeline(registry)
     written = 0
     for chunk in sim.run(end_ns - 1, chunk_s=chunk_s):
-        lines: list[str] = []
+        points: list[Point] = []
         for msg in chunk.messages():
             if msg.malformed:
                 continue
             device = registry.device_by_id[msg.device_id]
             outcome = pipeline.process(native_topic(device), native_payload(msg, device), msg.time_ns + 1)
-            lines.extend(format_point(p) for p in outcome.points)
-        write(lines)
-        written += len(lines)
+            points.extend(outcome.points)
+        written += write(points)
         if on_progress is not None and chunk.time_ns.size:
             on_progress(chunk.time_ns.size * chunk.step_s)
     return written
-
-
-def simulated_span_s(start_ns: int, end_ns: int) -> float:
-    return (end_ns - start_ns) / NS_PER_S

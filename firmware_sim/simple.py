@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 
+from terril.carriers import gas_kwh_per_m3
 from terril.registry import Device, Meter, Registry
 from terril.timeutil import NS_PER_S, format_rfc3339_ns, local_tz
 
@@ -118,7 +119,7 @@ def device_series(registry: Registry, device: Device, start_ns: int, end_ns: int
             heat_w = np.maximum(16.0 - temp, 0) * area * 2.2 * np.where(occ, 1.0, 0.55) * np.clip(noise, 0.5, 1.5)
             energy_wh = np.cumsum(heat_w * dt_h) + area * 12.0 * elapsed_h
             if meter.carrier == "gas":
-                out[meter.id] = {"volume_m3": np.round(energy_wh / 1000 / (meter.gas_kwh_per_m3 or 11.2), 3)}
+                out[meter.id] = {"volume_m3": np.round(energy_wh / 1000 / gas_kwh_per_m3(meter), 3)}
             else:
                 out[meter.id] = {"energy_import_wh": np.round(energy_wh), "thermal_power_w": np.round(heat_w, 1)}
         elif meter.carrier == "water":

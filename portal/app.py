@@ -504,7 +504,7 @@ async def imports_preview(portal: Portal, request: Request, sess: Session, form:
 
 @route("/imports/confirm", ("POST",), "gestionnaire")
 async def imports_confirm(portal: Portal, request: Request, sess: Session, form: dict) -> Response:
-    from analytics.cli_reports import write_imported
+    from analytics.jobs.imported import write_imported
     from analytics.imports import parse_import
 
     token = str(form.get("token", ""))
@@ -550,7 +550,7 @@ def pdf_page_count(path: Path) -> int:
 
 
 def _generate_report(portal: Portal, job: ReportJob, sites: list[str], base, rep, lang: str, fmt: str) -> None:  # noqa: ANN001
-    from analytics.cli_reports import write_savings_monthly
+    from analytics.jobs.savings import write_savings_monthly
     from analytics.reports.inputs import query_input_bundle
     from analytics.reports.render import write_report
     from analytics.reports.savings_report import build_savings_report, compute_savings
@@ -641,7 +641,7 @@ async def report_file(portal: Portal, request: Request, sess: Session) -> Respon
 # ---------------------------------------------------------------------- tertiaire, PV, devices
 
 def _tertiaire(portal: Portal, year: int):  # noqa: ANN202
-    from analytics.cli_reports import query_tertiaire_statuses
+    from analytics.jobs.tertiaire import query_tertiaire_statuses
 
     return portal.slow_cache.get(("tertiaire", year), lambda: query_tertiaire_statuses(
         portal.reader, portal.registry, year))

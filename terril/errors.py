@@ -98,6 +98,42 @@ class DecodeError(TerrilError):
         self.detail = detail
 
 
+class LineProtocolError(TerrilError, ValueError):
+    """A point cannot be written as line protocol (no finite field, bad key)."""
+
+
+class RetryLater(TerrilError):
+    """InfluxDB is unavailable for now; ``delay_s`` is the suggested wait (the collector's writer)."""
+
+    def __init__(self, message: str, delay_s: float) -> None:
+        super().__init__(message)
+        self.delay_s = delay_s
+
+
+class SpoolError(TerrilError):
+    """The spool folder cannot be used (locked by another process, unreadable)."""
+
+
+class SpoolFull(TerrilError):
+    """Appending would take the spool over its size bound; nothing was written."""
+
+
+class ProvisioningError(TerrilError):
+    """A device cannot be added, rotated or revoked."""
+
+    exit_code = 2
+
+
+class AlertNotFoundError(TerrilError, LookupError):
+    """No alert has this id (acknowledging or resolving an alert that does not exist)."""
+
+    exit_code = 2
+
+    def __init__(self, alert_id: str) -> None:
+        super().__init__(f"no alert with id {alert_id!r}", hint="see `terril alerts list`")
+        self.alert_id = alert_id
+
+
 class RegistryProblem:
     """One problem found in a registry: where (file, line, location) and why.
 
@@ -137,3 +173,12 @@ class ImportFileError(TerrilError, ValueError):
         super().__init__(message, hint=hint)
         self.reason = reason
         self.params = params
+
+
+class TimeError(TerrilError, ValueError):
+    """A time stamp of an imported file cannot be read; ``reason`` is ``bad_time`` or
+    ``nonexistent_local_time`` (:mod:`analytics.imports`)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -7,7 +7,6 @@ memory. Site and meter are validated identifiers passed as bind parameters.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 from typing import IO, Literal
 
@@ -80,11 +79,3 @@ def _num(value: object) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return repr(value)
     return str(value)
-
-
-def export_to_string(client: InfluxClient, site: str, start_ns: int, end_ns: int, meter: str | None = None,
-                     fmt: Literal["csv", "jsonl"] = "csv") -> str:
-    """The export as a string (tests, small exports)."""
-    buf = io.StringIO()
-    write_export(client, buf, site, start_ns, end_ns, meter, fmt)
-    return buf.getvalue()

@@ -16,6 +16,7 @@ import numbers
 import numpy as np
 from collections.abc import Iterable
 
+from terril.errors import LineProtocolError
 from terril.readings import Point
 
 _MEASUREMENT_ESC = str.maketrans({",": r"\,", " ": r"\ "})
@@ -25,10 +26,6 @@ _KEY_ESC = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 def _representable(value: str) -> bool:
     """InfluxDB 1.x cannot round-trip backslashes or control characters in names and tags."""
     return "\\" not in value and value.isprintable()
-
-
-class LineProtocolError(ValueError):
-    """A point cannot be written as line protocol (no finite field, bad key)."""
 
 
 def _escape_tag(value: str) -> str:

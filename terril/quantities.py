@@ -81,14 +81,6 @@ _TABLE: tuple[Quantity, ...] = (
 
 QUANTITIES: dict[str, Quantity] = {q.name: q for q in _TABLE}
 
-#: Counter quantities whose deltas are consumption (or production) of a carrier.
-COUNTER_QUANTITIES: frozenset[str] = frozenset(q.name for q in _TABLE if q.kind == "counter")
-
-
-def is_quantity(name: object) -> bool:
-    """True when ``name`` is a canonical quantity name."""
-    return isinstance(name, str) and name in QUANTITIES
-
 
 def quantity(name: str) -> Quantity:
     """The :class:`Quantity` called ``name`` (KeyError when unknown)."""

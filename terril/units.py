@@ -6,8 +6,6 @@ table, then call :func:`to_canonical`; units are never inferred from a field nam
 
 from __future__ import annotations
 
-import math
-
 #: unit as vendors write it -> (canonical unit, factor)
 _FACTORS: dict[str, tuple[str, float]] = {
     "Wh": ("Wh", 1.0),
@@ -45,8 +43,6 @@ _FACTORS: dict[str, tuple[str, float]] = {
     "m/s": ("m/s", 1.0),
 }
 
-KNOWN_UNITS: frozenset[str] = frozenset(_FACTORS)
-
 
 def to_canonical(value: float, unit: str) -> tuple[float, str]:
     """Convert ``value`` expressed in ``unit`` to its canonical unit.
@@ -70,8 +66,3 @@ def wh_to_kwh(value_wh: float) -> float:
 def gas_m3_to_wh(volume_m3: float, conversion_kwh_per_m3: float) -> float:
     """Gas volume to energy (higher heating value) with the supplier's conversion coefficient [kWh/m³]."""
     return volume_m3 * conversion_kwh_per_m3 * 1_000.0
-
-
-def is_finite_number(value: object) -> bool:
-    """True for an int or float (not bool) that is finite."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from terril.errors import ImportFileError
+from terril.errors import ImportFileError, TimeError
 from terril.timeutil import PARIS
 
 NS = 10**9
@@ -155,14 +155,6 @@ def parse_number(text: str) -> float:
     if not _NUM_RE.match(s):
         raise ValueError(f"not a number: {text!r}")
     return float(s)
-
-
-class TimeError(ValueError):
-    """A time stamp that cannot be read; ``reason`` is ``bad_time`` or ``nonexistent_local_time``."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def local_to_ns(naive: dt.datetime, tz: dt.tzinfo = PARIS) -> tuple[int, bool]:

@@ -45,6 +45,7 @@ import numpy as np
 
 from terril.errors import ImportFileError
 from terril.timeutil import PARIS
+from terril.units import gas_m3_to_wh
 
 from .core import (CARRIERS_BY_UNIT, NS, ImportedValue, ImportResult, Rejected, TimeError, csv_rows, day_start_ns,
                    decode_text, local_day_ns, missing_column, parse_number, parse_time, unit_info)
@@ -203,7 +204,7 @@ def _energy_field(value: float, unit: str, kwh_per_m3: float | None) -> tuple[tu
     if can == "m³":
         if kwh_per_m3 is None:
             return (("volume_m3", v),)
-        return (("energy_wh", v * kwh_per_m3 * 1000.0), ("volume_m3", v))
+        return (("energy_wh", gas_m3_to_wh(v, kwh_per_m3)), ("volume_m3", v))
     if can == "°C":
         return (("temp_air_c", v),)
     raise KeyError(unit)

@@ -15,6 +15,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, replace
 
+from terril.errors import AlertNotFoundError
 from terril.ids import validate_id
 from terril.influx import InfluxClient
 from terril.readings import Point
@@ -146,21 +147,15 @@ def merge_alerts(existing: list[AlertRecord], found: list[AlertRecord]) -> list[
 
 
 def set_state(client: InfluxClient, alert_id: str, state: str) -> AlertRecord:
-    """Acknowledge or resolve an alert (rewrites its point). Raises LookupError when unknown."""
+    """Acknowledge or resolve an alert (rewrites its point). Raises AlertNotFoundError when unknown."""
     if state not in STATES:
         raise ValueError(f"unknown state {state!r}")
     found = query_alerts(client, alert_id=alert_id)
     if not found:
-        raise LookupError(alert_id)
+        raise AlertNotFoundError(alert_id)
     rec = replace(found[0], state=state)
-    client.write_lines((format_line(rec) + "\n").encode())
+    client.write_points([alert_point(rec)])
     return rec
-
-
-def format_line(rec: AlertRecord) -> str:
-    from terril.lineprotocol import format_point
-
-    return format_point(alert_point(rec))
 
 
 def alert_topic(site: str, meter: str) -> str:

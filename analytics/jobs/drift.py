@@ -51,7 +51,7 @@ from analytics.drift import (
     with_cost,
 )
 from analytics.jobs.alerts import TITLES, AlertRecord, new_alert_id
-from analytics.jobs.io import query_meter_series, query_station_temperatures, write_points
+from analytics.influx_queries import query_meter_series, query_station_temperatures
 from analytics.jobs.rollups import MeterRollup, expected_interval_s
 from analytics.savings import (
     SEASON_END_UNCERTAIN_DAYS,
@@ -62,6 +62,7 @@ from analytics.savings import (
     season_mask,
 )
 from terril.calendar import day_types, is_closed, local_dates
+from terril.carriers import CARRIERS
 from terril.influx import InfluxClient
 from terril.timeutil import local_date, local_midnight_ns
 from terril.readings import Point
@@ -121,9 +122,10 @@ class DriftReport:
 
 
 def _daily(client: InfluxClient, meter: Meter, start_ns: int, end_ns: int) -> tuple[np.ndarray, np.ndarray]:
-    fld = "volume_m3" if meter.carrier == "water" else ("production_wh" if meter.carrier == "pv" else "consumption_wh")
+    spec = CARRIERS[meter.carrier]
+    fld = spec.rollup_field
     t, s = query_meter_series(client, meter.id, [fld, "coverage_pct"], start_ns, end_ns, "consumption_daily")
-    v = s[fld] if meter.carrier == "water" else s[fld] / 1000.0
+    v = spec.rollup_to_daily(s[fld])
     v = np.where(s["coverage_pct"] >= 90.0, v, np.nan)
     return t, v
 
@@ -704,7 +706,7 @@ def chart_drift(meter_id: str, t: np.ndarray, chart_obs: np.ndarray, expected: n
     return episodes
 
 
-def _record(a: Alert, meter: Meter, prices: PricesSettings = DEFAULT_PRICES) -> AlertRecord:
+def _record(a: Alert, meter: Meter, prices: PricesSettings) -> AlertRecord:
     a = with_cost(a, *unit_value(meter.carrier, prices))
     fr, en = TITLES.get(a.kind, (a.kind, a.kind))
     water = meter.carrier == "water"  # daily series in m³, not kWh
@@ -789,13 +791,13 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
             # a frozen import register is expected while PV covers the load: no stuck watch on PV sites.
             # A register frozen now raises an open alert; an episode over inside the analysed window a
             # resolved one, with its real start and end (what a town sees after a back-fill)
-            report.alerts.extend(_record(a, meter) for a in detect_stuck(meter.id, roll.consumption))
-    write_points(client, points)
+            report.alerts.extend(_record(a, meter, prices) for a in detect_stuck(meter.id, roll.consumption))
+    client.write_points(points)
     return report
 
 
-def run_silent(client: InfluxClient, registry: Registry, start_ns: int, end_ns: int, missing_intervals: int = 2
-               ) -> list[AlertRecord]:
+def run_silent(client: InfluxClient, registry: Registry, start_ns: int, end_ns: int, missing_intervals: int = 2,
+               *, prices: PricesSettings = DEFAULT_PRICES) -> list[AlertRecord]:
     """Silent meters: no reading for ``missing_intervals`` expected intervals.
 
     "Now" is the freshest reading of the whole fleet (capped at ``end_ns``), so that
@@ -823,7 +825,7 @@ def run_silent(client: InfluxClient, registry: Registry, start_ns: int, end_ns: 
         per_gap = data_step_s(t[:-1], t[1:], interval) if t.size >= 2 else None
         for a in detect_silent(meter.id, t, expected_interval_s=interval, missing_intervals=missing_intervals,
                                now_ns=now + int(interval * 1e9) - 1, interval_s_per_gap=per_gap):
-            out.append(_record(a, meter))
+            out.append(_record(a, meter, prices))
     return out
 
 

@@ -23,21 +23,14 @@ from analytics.consumption import (
     rollup_consumption,
     typical_step_s,
 )
-from analytics.jobs.io import query_last_before, query_meter_series, write_points
+from analytics.influx_queries import query_last_before, query_meter_series
 from analytics.quality import quality_ledger
+from terril.carriers import carrier_of
 from terril.influx import InfluxClient
 from terril.readings import Point
 from terril.registry import Meter, Registry
 from terril.timeutil import local_date, local_midnight_ns
 
-#: carrier -> [(raw counter field, derived field, factor kind)]
-COUNTERS: dict[str, tuple[tuple[str, str], ...]] = {
-    "electricity": (("energy_import_wh", "consumption_wh"), ("energy_export_wh", "export_wh")),
-    "heat": (("energy_import_wh", "consumption_wh"),),
-    "gas": (("volume_m3", "volume_m3"),),
-    "water": (("volume_m3", "volume_m3"),),
-    "pv": (("energy_produced_wh", "production_wh"),),
-}
 PERIODS = (("hour", "consumption_hourly"), ("day", "consumption_daily"), ("month", "consumption_monthly"))
 
 
@@ -72,9 +65,10 @@ def expected_interval_s(registry: Registry, meter_id: str) -> float:
 def rollup_meter(client: InfluxClient, registry: Registry, meter: Meter, start_ns: int, end_ns: int) -> MeterRollup:
     """Recompute and write the rollups of one meter for [month start of ``start_ns``, ``end_ns``)."""
     out = MeterRollup(meter)
-    specs = COUNTERS.get(meter.carrier)
-    if not specs:
+    spec = carrier_of(meter)
+    if spec is None:
         return out
+    specs = spec.counters
     win_start = month_start_ns(start_ns)
     raw_fields = [raw for raw, _ in specs]
     times, series = query_meter_series(client, meter.id, raw_fields, win_start, end_ns)
@@ -129,13 +123,11 @@ def rollup_meter(client: InfluxClient, registry: Registry, meter: Meter, start_n
                     fields["coverage_pct"] = round(100.0 * float(covered[k]), 3)
                     fields["estimated_pct"] = (round(100.0 * float(ro.estimated_sums[k] / ro.sums[k]), 3)
                                                if ro.sums[k] > 0 else 0.0)
-                    if derived == "volume_m3" and meter.carrier == "gas":
-                        fields["consumption_wh"] = float(ro.sums[k]) * (meter.gas_kwh_per_m3 or 11.2) * 1000.0
+                    if spec.rollup_field != derived:  # gas: the energy of the volume
+                        fields[spec.rollup_field] = spec.energy_wh(meter, float(ro.sums[k]))
                 if i == 0 and period == "day":
-                    main = fields.get("consumption_wh", fields.get("production_wh", fields.get("volume_m3", np.nan)))
                     out.daily_start_ns = np.r_[out.daily_start_ns, b0]
-                    scale = 1.0 if derived == "volume_m3" and meter.carrier == "water" else 1 / 1000.0
-                    out.daily_main = np.r_[out.daily_main, float(main) * scale]
+                    out.daily_main = np.r_[out.daily_main, spec.rollup_to_daily(float(fields[spec.rollup_field]))]
                     out.daily_coverage = np.r_[out.daily_coverage, float(covered[k])]
     measurement = dict(PERIODS)
     for (period, b0), fields in sorted(per_bucket.items()):
@@ -154,5 +146,5 @@ def rollup_meter(client: InfluxClient, registry: Registry, meter: Meter, start_n
                 "stuck_intervals": q.stuck_intervals,
                 "estimated_pct": 0.0 if not np.isfinite(q.estimated_share_pct) else round(q.estimated_share_pct, 3),
             }, q.day_start_ns))
-    out.points_written = write_points(client, points)
+    out.points_written = client.write_points(points)
     return out

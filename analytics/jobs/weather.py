@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analytics.degree_days import cdd_meteo, daily_temperature, hdd_costic, hdd_meteo
-from analytics.jobs.io import query_meter_series, write_points
+from analytics.influx_queries import query_meter_series
 from terril.influx import InfluxClient
 from terril.readings import Point
 from terril.registry import Registry
@@ -70,5 +70,5 @@ def _run_station(client: InfluxClient, meter, start_ns: int, end_ns: int, base_c
             "temp_max_c": float(daily.max_c[i]), "hdd_meteo_k_d": round(float(hm[i]), 3),
             "hdd_costic_k_d": round(float(hc[i]), 3), "cdd_k_d": round(float(cd[i]), 3),
             "coverage_pct": round(100 * float(daily.hourly_coverage[i]), 2)}, int(daily.day_start_ns[i])))
-    write_points(client, points)
+    client.write_points(points)
     return DailyWeather(daily.day_start_ns, daily.mean_c, hm)

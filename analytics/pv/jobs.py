@@ -13,7 +13,6 @@ Schema: ``docs/schema.md``; formulas: ``docs/pv.md``.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ import numpy as np
 from analytics.consumption import calendar_boundaries_ns, counter_to_deltas, rollup
 from analytics.drift import Alert
 from analytics.jobs.alerts import AlertRecord, alert_point, merge_alerts, new_alert_id, query_alerts
-from analytics.jobs.io import query_last_before, query_meter_series, write_points
+from analytics.influx_queries import query_last_before, query_meter_series
 from analytics.pv import faults as pvf
 from analytics.pv import performance as perf
 from analytics.pv.rollout import (
@@ -416,11 +415,11 @@ def run_pv(client: InfluxClient, registry: Registry, start_ns: int, end_ns: int,
         for al in array_alerts(a, settings):
             res.alerts.append(alert_record(al, arr, site_scr.get(arr.site, math.nan), settings, until_ns=end_ns))
     if write:
-        res.points_written = write_points(client, points)
+        res.points_written = client.write_points(points)
         existing = [r for r in query_alerts(client) if r.kind.startswith("pv_")]
         merged = merge_alerts(existing, res.alerts)
         res.alerts = merged
-        res.points_written += write_points(client, [alert_point(r) for r in merged])
+        res.points_written += client.write_points([alert_point(r) for r in merged])
     return res
 
 
@@ -610,7 +609,7 @@ def run_rollout(client: InfluxClient, registry: Registry, start_ns: int, end_ns:
                 f["pv_share_pct"] = _round(k.pv_share_pct)
         points.append(Point("rollout", {"stage": k.stage}, f, local_midnight_ns(k.month)))
     if write:
-        write_points(client, points)
+        client.write_points(points)
     return points
 
 
@@ -626,8 +625,3 @@ def query_rollout(client: InfluxClient, until_ns: int, stage: str = "all") -> li
             r["time_ns"] = int(r.pop("time"))
             out.append(r)
     return sorted(out, key=lambda r: r["time_ns"])
-
-
-def with_defaults(settings: PvSettings, **changes: object) -> PvSettings:
-    """A copy of ``settings`` with some fields changed."""
-    return dataclasses.replace(settings, **changes)  # type: ignore[arg-type]

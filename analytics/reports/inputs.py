@@ -23,9 +23,10 @@ import numpy as np
 
 from analytics.consumption import counter_to_deltas, rollup_consumption
 from analytics.degree_days import daily_temperature, hdd_costic, hdd_from_mean
-from analytics.jobs.io import query_station_temperatures
+from analytics.influx_queries import query_station_temperatures
 from analytics.reports.render import input_hash
 from terril.ids import validate_id
+from terril.carriers import CARRIERS
 from terril.influx import InfluxClient
 from terril.registry import Meter, Registry, WeatherSource
 from terril.timeutil import local_midnight_ns
@@ -188,7 +189,8 @@ def _select(client: InfluxClient, q: str, params: dict[str, str]) -> list[list[o
 
 
 def _daily_from_rollup(client: InfluxClient, meter: Meter, dates: np.ndarray, t0: int, t1: int) -> np.ndarray | None:
-    fld = "production_wh" if meter.carrier == "pv" else "consumption_wh"
+    spec = CARRIERS[meter.carrier]
+    fld = spec.rollup_field
     q = (f'SELECT "{fld}", "coverage_pct" FROM "consumption_daily" WHERE meter = $meter '
          f"AND time >= {t0} AND time < {t1}")
     rows = _select(client, q, {"meter": meter.id})
@@ -200,12 +202,13 @@ def _daily_from_rollup(client: InfluxClient, meter: Meter, dates: np.ndarray, t0
     for i, r in zip(idx, rows):
         v, cov = r[1], r[2]
         if i >= 0 and v is not None and (cov is None or float(cov) >= MIN_DAY_COVERAGE_PCT):
-            out[i] = float(v) / 1000.0
+            out[i] = spec.rollup_to_daily(float(v))
     return out
 
 
 def _daily_from_readings(client: InfluxClient, meter: Meter, dates: np.ndarray, t0: int, t1: int) -> np.ndarray | None:
-    fld = {"gas": "volume_m3", "pv": "energy_produced_wh"}.get(meter.carrier, "energy_import_wh")
+    spec = CARRIERS[meter.carrier]
+    fld = spec.counter
     # one reading before the range is needed for the first day's delta: look back one day
     q = (f'SELECT "{fld}" FROM "reading" WHERE meter = $meter AND time >= {t0 - DAY_NS} AND time < {t1 + DAY_NS}')
     rows = [r for r in _select(client, q, {"meter": meter.id}) if r[1] is not None]
@@ -217,10 +220,10 @@ def _daily_from_readings(client: InfluxClient, meter: Meter, dates: np.ndarray, 
     roll = rollup_consumption(ic, "day")
     out = np.full(dates.size, np.nan)
     idx = _index_of(dates, roll.bucket_start_ns)
-    scale = (meter.gas_kwh_per_m3 or 11.2) if meter.carrier == "gas" else 1.0 / 1000.0
     for i, s, c in zip(idx, roll.sums, roll.coverage):
         if i >= 0 and c * 100.0 >= MIN_DAY_COVERAGE_PCT:
-            out[i] = s * scale / max(c, 1e-9) if c < 1.0 else s * scale
+            e = spec.counter_to_daily(meter, s)
+            out[i] = e / max(c, 1e-9) if c < 1.0 else e
     return out
 
 

@@ -146,10 +146,7 @@ def _set_alert_state(alert_id: str, state: str, settings) -> None:  # noqa: ANN0
 
     validate_id(alert_id, "alert")
     with influx_client(settings, "analytics") as client:
-        try:
-            rec = set_state(client, alert_id, state)
-        except LookupError:
-            raise ConfigError(f"no alert with id {alert_id!r}", hint="see `terril alerts list`") from None
+        rec = set_state(client, alert_id, state)
         publish_open_alerts(settings, load_registry(settings), client)
     console.print(f"{rec.alert_id}: {rec.title_fr} / {rec.title_en} — {rec.meter} → {state}")
 

@@ -141,12 +141,8 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
         with progress() as bar:
             task = bar.add_task(_l("history_task", lang, a=local_date(hist_start_ns), b=local_date(start_ns - 1)),
                                      total=(start_ns - hist_start_ns) / 1e9)
-
-            def write(lines: list[str]) -> None:
-                for i in range(0, len(lines), 20_000):
-                    influx.write_lines(("\n".join(lines[i:i + 20_000]) + "\n").encode())
-
-            history_points = bulk_load(sim, reg, write, start_ns, on_progress=lambda s: bar.advance(task, s))
+            history_points = bulk_load(sim, reg, lambda points: influx.write_points(points, batch=20_000), start_ns,
+                                       on_progress=lambda s: bar.advance(task, s))
         err_console.print(_l("history_done", lang, n=_fmt(history_points, 0, lang), s=f"{time.monotonic() - t0:.0f}"))
     # a session of its own that the broker forgets soon: the demo must not inherit another run's queue
     mqtt_settings = settings.mqtt.model_copy(update={"client_id": f"terril-demo-{os.getpid()}", "session_expiry_s": 60})
@@ -309,7 +305,7 @@ def _savings(settings, reg, client, hist_start_ns: int, end_ns: int, console, er
     """The savings report of the demo: the year before its works as the baseline, the days since
     as the reporting period; each re-dated measure's result beside the simulator's true saving."""
 
-    from analytics.cli_reports import write_savings_monthly
+    from analytics.jobs.savings import write_savings_monthly
     from analytics.reports.inputs import query_input_bundle
     from analytics.reports.render import write_report
     from analytics.reports.savings_report import build_savings_report, compute_savings

@@ -2,7 +2,8 @@
 
 The numbers come from :mod:`analytics.savings`, :mod:`analytics.tertiaire` and
 :mod:`analytics.imports`; what is written to or read from InfluxDB from
-:mod:`analytics.cli_reports`; ``--simulate`` feeds the reports from the fleet simulator
+:mod:`analytics.jobs.imported`, :mod:`analytics.jobs.savings` and
+:mod:`analytics.jobs.tertiaire`; ``--simulate`` feeds the reports from the fleet simulator
 (:mod:`terril.cli.simulated_inputs`). This module reads the options and prints.
 """
 
@@ -15,13 +16,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from analytics.cli_reports import (
-    _STATION_RE,
-    _existing_in_span,
-    query_tertiaire_statuses,
-    store_import,
-    write_savings_monthly,
-)
+from analytics.jobs.imported import STATION_RE, existing_in_span, store_import
+from analytics.jobs.tertiaire import query_tertiaire_statuses
 from analytics.imports import KINDS, ImportResult, parse_import
 from terril.cli._common import (
     ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, influx_client, settings_and_registry,
@@ -80,7 +76,7 @@ def import_cmd(
     m = reg.meter_by_id.get(meter)
     if m is None:
         raise ConfigError(f"unknown meter {meter!r}: see `terril registry show`")
-    if station is not None and not _STATION_RE.match(station.strip()):
+    if station is not None and not STATION_RE.match(station.strip()):
         raise ConfigError(f"bad --station {station!r}: letters, digits, - and _ only")
     try:
         data = file.read_bytes()
@@ -101,7 +97,7 @@ def import_cmd(
         raise ConfigError(text("carrier", lang, meter=m.id, carrier=m.carrier, what=result.format or result.kind,
                                allowed=f" {text('or', lang)} ".join(result.carriers)))
     sid = result.station or (station.strip() if station else "")
-    if sid and not _STATION_RE.match(sid):
+    if sid and not STATION_RE.match(sid):
         raise ImportFileError("bad_station", f"{file.name}: station id {sid!r} is not a valid tag")
     tag_station = sid if result.kind == "temperature" else None
     t0, t1 = result.values[0].time_ns, result.values[-1].time_ns
@@ -111,7 +107,7 @@ def import_cmd(
     if dry_run:
         try:  # a dry run works without the database: the overwrite count is then unknown
             with influx_client(settings) as client:
-                overwritten = _existing_in_span(client, m.id, result.kind, tag_station, field, t0, t1)
+                overwritten = existing_in_span(client, m.id, result.kind, tag_station, field, t0, t1)
         except (InfluxError, StackError):
             overwritten = None
     else:
@@ -227,6 +223,8 @@ def report_savings_cmd(
     written = 0
     if write_monthly and simulate is None:
         with influx_client(settings) as client:
+            from analytics.jobs.savings import write_savings_monthly
+
             written = write_savings_monthly(client, result)
     console.print(f"{path}: {savings_summary_line(result, lang)}"
                   + (f" ; {written} points savings_monthly" if lang == "fr" else f"; {written} savings_monthly points"),

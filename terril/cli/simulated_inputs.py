@@ -18,7 +18,8 @@ from analytics.reports.inputs import InputBundle, MeterDaily, meters_for_report
 from analytics.reports.render import input_hash
 from analytics.reports.tertiaire_report import compute_statuses, reference_years, subject_sites
 from analytics.tertiaire import TertiaireStatus, year_total
-from firmware_sim.fleet import DEFAULT_GAS_KWH_PER_M3, FleetSimulation
+from firmware_sim.fleet import FleetSimulation
+from terril.carriers import CARRIERS
 from terril.registry import Registry
 from terril.timeutil import local_midnight_ns
 
@@ -46,13 +47,8 @@ def simulated_input_bundle(registry: Registry, site_ids: Sequence[str], start: d
         idx = np.searchsorted(bounds, mid, side="right") - 1
         ok = (idx >= 0) & (idx < dates.size)
         for m in meters:
-            tv = chunk.series[m.id].true_values
-            if m.carrier == "gas":
-                e = tv["interval_volume_m3"] * (m.gas_kwh_per_m3 or DEFAULT_GAS_KWH_PER_M3)
-            elif m.carrier == "pv":
-                e = tv["interval_energy_produced_wh"] / 1000.0
-            else:
-                e = tv["interval_energy_import_wh"] / 1000.0
+            spec = CARRIERS[m.carrier]
+            e = spec.counter_to_daily(m, chunk.series[m.id].true_values[f"interval_{spec.counter}"])
             acc[m.id] += np.bincount(idx[ok], weights=e[ok], minlength=dates.size)[: dates.size]
         temp = chunk.weather.temp_air_c
         t_sum += np.bincount(idx[ok], weights=temp[ok], minlength=dates.size)[: dates.size]

@@ -272,10 +272,3 @@ def reload_broker(pid: int, conf: Path) -> bool:
         return False
     os.kill(pid, signal.SIGHUP)
     return True
-
-
-def device_accounts(passwd: Path, registry: Registry) -> set[str]:
-    """Registry devices that have an account in ``passwd``."""
-    entries = read_password_entries(passwd)
-    return {d.id for d in registry.devices if d.id in entries}
-

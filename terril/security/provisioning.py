@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from terril.errors import ConfigError, IdentifierError, RegistryError, TerrilError
+from terril.errors import ConfigError, IdentifierError, ProvisioningError, RegistryError
 from terril.ids import validate_id
 from terril.registry import DEMO_REGISTRY_PATH, Registry, load_registry
 from terril.registry_edit import add_entry
@@ -34,12 +34,6 @@ from terril.security.topics import FORMAT_TOPICS, check_topics, device_topics, v
 
 #: Characters of entropy source for passwords: 32 bytes -> 43 URL-safe characters.
 PASSWORD_BYTES = 32
-
-
-class ProvisioningError(TerrilError):
-    """A device cannot be added, rotated or revoked."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -337,6 +337,7 @@ def test_a_drift_at_the_end_of_the_heating_season_is_a_share_of_sums_not_a_mean_
 def test_a_water_leak_on_a_near_zero_expected_use_is_stated_in_litres_per_hour():
     from analytics.jobs.drift import _record
     from terril.registry import Meter
+    from terril.settings import PricesSettings
 
     # a school's water: 3 m³/d in term time, 0.05 m³/d in the summer holidays; a 12 L/h leak from day 395
     n = 365 + 60
@@ -350,7 +351,7 @@ def test_a_water_leak_on_a_near_zero_expected_use_is_stated_in_litres_per_hour()
     a = leaks[0]
     assert np.isnan(a.magnitude_pct)  # a share of 0.05 m³/d means nothing: no 5 000 % (or -20 000 %)
     meter = Meter(id="ecole-eau", site="ecole", carrier="water")
-    rec = _record(a, meter)
+    rec = _record(a, meter, PricesSettings())
     assert np.isnan(rec.magnitude_kwh_per_day) and rec.unit == "m³"
     assert rec.magnitude_m3_per_day == pytest.approx(0.288, rel=0.2)
     assert rec.magnitude_l_per_h == pytest.approx(12.0, rel=0.2)

@@ -17,9 +17,9 @@ import pytest
 from analytics.consumption import counter_to_deltas, rollup_consumption
 from analytics.degree_days import daily_temperature
 from analytics.jobs.drift import MeterInputs, analyse_meter, hourly_means
-from analytics.jobs.rollups import COUNTERS
 from firmware_sim.faults import parse_scenario
 from firmware_sim.fleet import FleetSimulation
+from terril.carriers import CARRIERS
 from terril.registry import Registry, load_registry, parse_registry
 from terril.timeutil import local_midnight_ns
 
@@ -76,18 +76,17 @@ def simulated_inputs(seed: int, drift: tuple[str, float, str] | None = None) -> 
     for m in registry.meters:
         if m.carrier not in ("electricity", "gas", "heat"):
             continue
-        raw = COUNTERS[m.carrier][0][0]
-        t, v = (np.asarray(x) for x in series[(m.id, raw)])
+        spec = CARRIERS[m.carrier]
+        t, v = (np.asarray(x) for x in series[(m.id, spec.counter)])
         ic = counter_to_deltas(t, v, multiplier=m.multiplier, rollover_wh=m.rollover_wh)
-        to_wh = (m.gas_kwh_per_m3 or 11.2) * 1000.0 if m.carrier == "gas" else 1.0
         day, hour = rollup_consumption(ic, "day"), rollup_consumption(ic, "hour")
         inside = (day.bucket_start_ns >= start_ns) & (day.bucket_start_ns < end_ns)
         d0 = day.bucket_start_ns[inside]
-        kwh = np.where(day.coverage[inside] >= 0.9, day.sums[inside] * to_wh / 1000.0, np.nan)
+        kwh = np.where(day.coverage[inside] >= 0.9, spec.counter_to_daily(m, day.sums[inside]), np.nan)
         h_in = (hour.bucket_start_ns >= start_ns) & (hour.bucket_start_ns < end_ns)
         th = hour.bucket_start_ns[h_in]
         out[m.id] = MeterInputs(d0, kwh, np.array([temp_by_day.get(int(x), np.nan) for x in d0]), th,
-                                hour.sums[h_in] * to_wh, hourly_means(wt, wv, th))
+                                spec.energy_wh(m, hour.sums[h_in]), hourly_means(wt, wv, th))
     return registry, out
 
 

@@ -9,7 +9,6 @@ import pytest
 
 from analytics.jobs.alerts import query_alerts, set_state
 from analytics.analyze import analyze
-from analytics.jobs.io import write_points
 from terril.readings import Point
 from terril.registry import parse_registry
 from terril.timeutil import NS_PER_S, local_midnight_ns
@@ -59,7 +58,7 @@ def test_dst_days_reset_and_incremental_rerun(influx_db, tmp_path):
     gap_lo = local_midnight_ns(dt.date(2026, 3, 28)) + 10 * 3600 * NS_PER_S
     gap_hi = gap_lo + 4 * 3600 * NS_PER_S
     in_gap = [p for p in all_points if gap_lo <= p.time_ns < gap_hi and p.tags["meter"] == "ecole-elec"]
-    write_points(influx_db, [p for p in all_points if p not in in_gap])
+    influx_db.write_points([p for p in all_points if p not in in_gap])
     report = analyze(influx_db, reg, tmp_path, end_ns=end + 1)
     assert report.meters_rolled_up == 1 and report.counter_events >= 1
 
@@ -86,7 +85,7 @@ def test_dst_days_reset_and_incremental_rerun(influx_db, tmp_path):
     assert _quality(influx_db)[day28] == 1
     # the missing readings arrive late (a gateway's backlog): only that window is recomputed
     late = [Point(p.measurement, p.tags, {**p.fields, "received_ns": 20}, p.time_ns) for p in in_gap]
-    write_points(influx_db, late)
+    influx_db.write_points(late)
     again = analyze(influx_db, reg, tmp_path, end_ns=end + 1)
     assert not again.nothing_new and again.meters_rolled_up == 1
     assert _daily(influx_db)[day28] == (24_000, 100)
@@ -103,7 +102,7 @@ def test_alert_life_cycle(influx_db, tmp_path):
     end = start + 3 * 86_400 * NS_PER_S
     pts = [p for p in _counter_points(start, end, None, 1) if p.tags["meter"] == "ecole-elec"
            or p.time_ns < start + 86_400 * NS_PER_S]  # the weather meter falls silent after a day
-    write_points(influx_db, pts)
+    influx_db.write_points(pts)
     analyze(influx_db, reg, tmp_path, end_ns=end)
     silent = [a for a in query_alerts(influx_db) if a.kind == "silent"]
     assert len(silent) == 1 and silent[0].meter == "meteo-t" and silent[0].state == "open"
@@ -120,10 +119,10 @@ def test_a_silent_meter_that_speaks_again_resolves_its_alert(influx_db, tmp_path
     start = local_midnight_ns(dt.date(2026, 5, 1))
     end = start + 2 * 86_400 * NS_PER_S
     pts = _counter_points(start, end, None, 1)
-    write_points(influx_db, [p for p in pts if p.tags["meter"] == "ecole-elec" or p.time_ns < start + 86_400 * NS_PER_S])
+    influx_db.write_points([p for p in pts if p.tags["meter"] == "ecole-elec" or p.time_ns < start + 86_400 * NS_PER_S])
     analyze(influx_db, reg, tmp_path, end_ns=end)
     assert [a.state for a in query_alerts(influx_db) if a.kind == "silent"] == ["open"]
-    write_points(influx_db, [Point(p.measurement, p.tags, {**p.fields, "received_ns": 2}, p.time_ns) for p in pts
+    influx_db.write_points([Point(p.measurement, p.tags, {**p.fields, "received_ns": 2}, p.time_ns) for p in pts
                              if p.tags["meter"] == "meteo-t" and p.time_ns >= start + 86_400 * NS_PER_S])
     analyze(influx_db, reg, tmp_path, end_ns=end)
     assert [a.state for a in query_alerts(influx_db) if a.kind == "silent"] == ["resolved"]
@@ -136,3 +135,38 @@ def test_alert_costs_use_the_prices_settings():
     assert unit_value("gas") == (0.10, 0.227)
     assert unit_value("water", PricesSettings(water_eur_per_m3=3.5)) == (3.5, 0.0)
     assert unit_value("pv", PricesSettings(electricity_eur_per_kwh=0.25)) == (0.25, 0.052)
+
+
+def test_stuck_and_silent_alerts_are_priced_with_the_towns_prices(influx_db, tmp_path, monkeypatch):
+    """Every alert of a run goes through unit_value with the town's ``prices.*``, the silent and the
+    stuck ones included (they were costed with the default prices)."""
+    import analytics.jobs.drift as drift_job
+    from terril.settings import PricesSettings
+
+    seen: list[tuple[str, object]] = []
+    real = drift_job.unit_value
+
+    def spy(carrier, prices=drift_job.DEFAULT_PRICES):  # noqa: ANN001, ANN202
+        seen.append((carrier, prices))
+        return real(carrier, prices)
+
+    monkeypatch.setattr(drift_job, "unit_value", spy)
+    town = PricesSettings(electricity_eur_per_kwh=0.31, gas_eur_per_kwh=0.17, water_eur_per_m3=4.2)
+    reg = _registry()
+    start = local_midnight_ns(dt.date(2026, 5, 1))
+    end = start + 3 * 86_400 * NS_PER_S
+    frozen = (start + 30 * 3600 * NS_PER_S, start + 36 * 3600 * NS_PER_S)  # the register stops for 6 h
+    pts = []
+    for p in _counter_points(start, end, None, 1):
+        if p.tags["meter"] == "meteo-t" and p.time_ns >= start + 86_400 * NS_PER_S:
+            continue  # the weather meter falls silent after a day
+        if p.tags["meter"] == "ecole-elec" and frozen[0] <= p.time_ns < frozen[1]:
+            p = Point(p.measurement, p.tags, {**p.fields, "energy_import_wh": 5_000_000.0 + 250.0 * 120},
+                      p.time_ns)
+        pts.append(p)
+    influx_db.write_points(pts)
+    analyze(influx_db, reg, tmp_path, end_ns=end, prices=town)
+    kinds = {a.kind for a in query_alerts(influx_db)}
+    assert {"silent", "stuck"} <= kinds
+    assert {c for c, _ in seen} >= {"weather", "electricity"}
+    assert all(prices is town for _, prices in seen)

@@ -11,7 +11,6 @@ import pytest
 
 from analytics.jobs.alerts import query_alerts
 from analytics.analyze import analyze
-from analytics.jobs.io import write_points
 from terril.readings import Point
 from terril.registry import parse_registry
 from terril.timeutil import NS_PER_S, local_midnight_ns
@@ -72,7 +71,7 @@ def history_points(step_s: int = 3600, recent_step_s: int | None = None, recent_
 
 
 def test_a_backfilled_history_gets_its_past_episodes_raised_and_closed(influx_db, tmp_path):
-    write_points(influx_db, history_points())
+    influx_db.write_points(history_points())
     end = START + N_DAYS * DAY
     report = analyze(influx_db, _registry(), tmp_path, since_ns=START, end_ns=end)
     assert "mairie-elec" in report.baselines_fitted, report.baselines_skipped
@@ -100,7 +99,7 @@ def test_a_meter_back_filled_at_a_coarser_step_than_declared_is_covered_and_mode
     """Mixed steps (issue 16, item 6): devices declared at 15 minutes, history back-filled at 1 h, the last
     20 days at 15 minutes. Coverage is judged on the data's own step, the baseline is fitted, only the real
     silence is one, and the run says the step differs."""
-    write_points(influx_db, history_points(step_s=3600, recent_step_s=900, recent_days=20))
+    influx_db.write_points(history_points(step_s=3600, recent_step_s=900, recent_days=20))
     end = START + N_DAYS * DAY
     report = analyze(influx_db, _registry(interval_s=900), tmp_path, since_ns=START, end_ns=end)
     assert "mairie-elec" in report.step_notes and "3600" in report.step_notes["mairie-elec"]

@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analytics.cli_reports import write_imported
+from analytics.jobs.imported import write_imported
 from analytics.imports import parse_import
 from analytics.reports.inputs import query_input_bundle
 from terril.errors import IdentifierError
 from terril.influx import InfluxClient
-from terril.lineprotocol import format_point
 from terril.readings import Point
 from terril.registry import load_registry
 from terril.timeutil import local_midnight_ns
@@ -23,7 +22,7 @@ DATA = Path(__file__).parent / "data" / "imports"
 
 
 def _write(client: InfluxClient, points: list[Point]) -> None:
-    client.write_lines(("\n".join(format_point(p) for p in points) + "\n").encode())
+    client.write_points(points)
 
 
 def test_loader_rollups_raw_counters_and_imports(influx_db: InfluxClient) -> None:

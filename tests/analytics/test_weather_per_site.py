@@ -12,7 +12,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from analytics.cli_reports import store_import
+from analytics.jobs.imported import store_import
 from analytics.imports import parse_import
 from analytics.reports.inputs import query_input_bundle
 from analytics.reports.savings_report import compute_savings

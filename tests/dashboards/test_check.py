@@ -38,20 +38,19 @@ def all_native(registry: Registry) -> Registry:
 def fill(client, registry, now_ns: int) -> None:  # noqa: ANN001
     registry = all_native(registry)
     pipeline = Pipeline(registry)
-    lines: list[str] = []
+    points: list[Point] = []
     raw_start = now_ns - 2 * 86_400 * NS_PER_S
     for msg in native_plan(registry, raw_start, now_ns, seed=1):
         out = pipeline.process(msg.topic, msg.payload, msg.time_ns + 2 * NS_PER_S)
         assert out.rejection is None, out.rejection
-        lines += [format_point(p) for p in out.points]
+        points += out.points
     for d in registry.devices[:5]:
         out = pipeline.process(f"terril/{d.site}/{d.id}/status", b"online", now_ns - 3600 * NS_PER_S)
-        lines += [format_point(p) for p in out.points]
+        points += out.points
     unknown = pipeline.process("terril/mairie/not-in-registry/telemetry", b'{"power_w": 1}', now_ns - 600 * NS_PER_S)
     assert unknown.rejection is not None and unknown.rejection.reason == "unknown_device"
-    lines.append(format_point(rejection_point(unknown.rejection)))
-    for i in range(0, len(lines), 5000):
-        client.write_lines(("\n".join(lines[i:i + 5000]) + "\n").encode())
+    points.append(rejection_point(unknown.rejection))
+    client.write_points(points)
     # derived measurements from Jan 1 of last year: year to date and the same period last year have data
     this_year = dt.datetime.fromtimestamp(now_ns / NS_PER_S, PARIS).year
     write_sample_derived(client, registry, local_midnight_ns(dt.date(this_year - 1, 1, 1)), now_ns)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from analytics.jobs.alerts import TITLES, AlertRecord, alert_point, new_alert_id
 from terril.influx import InfluxClient
-from terril.lineprotocol import format_point
 from terril.readings import Point
 from terril.registry import load_registry
 from terril.timeutil import local_midnight_ns
@@ -75,7 +74,7 @@ def write_portal_data(client: InfluxClient, today: dt.date) -> tuple[str, str]:
                           4.0, *TITLES[kind])
         alerts.append(rec.alert_id)
         pts.append(alert_point(rec))
-    client.write_lines(("\n".join(format_point(p) for p in pts) + "\n").encode())
+    client.write_points(pts)
     return alerts[0], alerts[1]
 
 

@@ -13,7 +13,6 @@ import typer
 from typer.testing import CliRunner
 
 from analytics.jobs.alerts import query_alerts
-from analytics.jobs.io import write_points
 from analytics.pv.jobs import query_pv_daily, query_pv_site_daily, query_rollout, run_pv, run_rollout
 from analytics.pv.rollout import rollout_status_data
 from pv_helpers import reading_points, simulate, to_toml
@@ -43,7 +42,7 @@ def _registry_data(sites: set[str], dates: dict[str, dt.date] | None = None) -> 
 
 def _write_sim(client: InfluxClient, chunk, carriers=("pv", "electricity", "weather")) -> int:
     pts = [p for p in reading_points(chunk) if p.tags["carrier"] in carriers]
-    return write_points(client, pts)
+    return client.write_points(pts)
 
 
 @pytest.mark.integration

@@ -1,18 +1,17 @@
-"""InfluxDB reads and writes shared by the analytics jobs (the I/O edge of the pure models).
+"""InfluxDB reads shared by the analytics jobs and the report inputs (the I/O edge of the pure models).
 
-Identifiers are validated and passed as bind parameters; times are integers (ns).
+Writes go through :meth:`terril.influx.InfluxClient.write_points`. Identifiers are validated and
+passed as bind parameters; times are integers (ns).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from terril.ids import validate_id
 from terril.influx import InfluxClient, quote_ident
-from terril.lineprotocol import LineProtocolError, format_point
-from terril.readings import Point
 
 
 def query_meter_series(client: InfluxClient, meter: str, fields: Sequence[str], start_ns: int, end_ns: int,
@@ -54,22 +53,3 @@ def query_last_before(client: InfluxClient, meter: str, field: str, before_ns: i
         if s.values and s.values[0][1] is not None:
             return int(s.values[0][0]), float(s.values[0][1])
     return None
-
-
-def write_points(client: InfluxClient, points: Iterable[Point], batch: int = 5_000) -> int:
-    """Write points in batches; returns how many were written (points without a finite field are skipped)."""
-    lines: list[str] = []
-    written = 0
-    for p in points:
-        try:
-            lines.append(format_point(p))
-        except LineProtocolError:
-            continue
-        if len(lines) >= batch:
-            client.write_lines(("\n".join(lines) + "\n").encode())
-            written += len(lines)
-            lines = []
-    if lines:
-        client.write_lines(("\n".join(lines) + "\n").encode())
-        written += len(lines)
-    return written
