@@ -121,7 +121,7 @@ class DriftSettings:
         In-control ARL of that CUSUM. [day]
     min_excess_of_level_pct : float
         Episodes whose daily excess is below this share of the meter's typical level (its mean
-        expected level on the baseline) are dropped (:func:`analytics.jobs.drift.chart_drift`): a
+        expected level on the baseline) are dropped (:func:`analytics.drift_models.chart_drift`): a
         water meter's few litres above a near-zero summer expectation are no leak. [%]
     """
 

@@ -3,7 +3,7 @@
 The same chain as ``bench/drift.py`` up to the database: the simulator's published readings
 (resolution, register behaviour, offline steps) → :func:`analytics.consumption.counter_to_deltas`
 → hourly and daily rollups in local time with the job's coverage rule → the weather station's
-daily and hourly temperatures → :func:`analytics.jobs.drift.analyse_meter` per meter. The rollups
+daily and hourly temperatures → :func:`analytics.drift_models.analyse_meter` per meter. The rollups
 of each seed are cached (``--cache DIR``), so that tuning replays the detection in seconds.
 
 Fault shapes (:func:`bench.drift.make_shaped_scenario`): steps (+10 to +25 %), ramps (+10 to
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from analytics.consumption import counter_to_deltas, data_step_s, rollup, rollup_consumption  # noqa: E402
 from analytics.degree_days import daily_temperature  # noqa: E402
-from analytics.jobs.drift import (  # noqa: E402
+from analytics.drift_models import (  # noqa: E402
     JOB_DRIFT,
     JOB_DRIFT_ELECTRICITY,
     JOB_DRIFT_WATER,
@@ -121,7 +121,7 @@ def due_ns(role: str, onset_ns: int, fault: dict) -> int:
 
 
 def fit_seed(registry, seed_data: dict) -> dict[str, dict]:
-    """Stage 1 (slow): :func:`analytics.jobs.drift.analyse_meter` on every scored meter; keeps what the charts
+    """Stage 1 (slow): :func:`analytics.drift_models.analyse_meter` on every scored meter; keeps what the charts
     need, so that stage 2 replays them with other settings in seconds."""
     fits = {}
     for meter_id, role in seed_data["roles"].items():

@@ -154,7 +154,7 @@ def test_stuck_meter_alert():
 
 
 # ---------------------------------------------------------------------------------------
-# heteroscedastic residuals and the drift job's pure core (analytics.jobs.drift)
+# heteroscedastic residuals and the drift job's pure core (analytics.drift_models)
 
 
 def _hetero_series(rng: np.random.Generator, n: int, sigma0: float, cv: float) -> tuple[np.ndarray, np.ndarray]:
@@ -206,7 +206,7 @@ def test_scaled_drift_finds_a_10pct_step_fast_and_stays_quiet_on_clean_series():
 
 
 def test_heating_season_is_learnt_from_the_baseline_year():
-    from analytics.jobs.drift import heating_season_from_data
+    from analytics.drift_models import heating_season_from_data
 
     dates = np.arange(np.datetime64("2024-01-01"), np.datetime64("2025-01-01"))
     doy = (dates - np.datetime64("2024-01-01")).astype(int)
@@ -227,7 +227,7 @@ def test_heating_season_is_learnt_from_the_baseline_year():
 
 
 def test_hourly_means_and_smoothing():
-    from analytics.jobs.drift import hourly_means, smoothed_hourly
+    from analytics.drift_models import hourly_means, smoothed_hourly
 
     h = np.arange(4, dtype=np.int64) * 3600 * S
     t = np.array([0, 600, 1200, 3600 + 60, 3 * 3600 + 5], dtype=np.int64) * S
@@ -242,7 +242,7 @@ def test_hourly_means_and_smoothing():
 
 def test_hourly_towt_summed_per_day_predicts_a_known_heating_load():
     """Hourly heat = 5 kW occupied on weekdays 8-18 h + 2 kW/K below 15 °C; the TOWT sum per day is within 2 %."""
-    from analytics.jobs.drift import MeterInputs, towt_daily_expected
+    from analytics.drift_models import MeterInputs, towt_daily_expected
     from terril.registry import Meter, Site
 
     rng = np.random.default_rng(2)
@@ -301,7 +301,7 @@ def test_bench_scenario_puts_base_load_rises_on_eligible_meters_inside_the_year(
 def _episode(expected: np.ndarray, excess: np.ndarray, seed: int = 3):
     """Drift alerts of a series with a known expected level and a known excess, collapsed into episodes."""
     from analytics.drift import detect_drift_scaled
-    from analytics.jobs.drift import collapse_episodes
+    from analytics.drift_models import collapse_episodes
 
     rng = np.random.default_rng(seed)
     obs = expected + rng.normal(0.0, 0.05, expected.size) * np.maximum(expected, 0.2) + excess
@@ -400,7 +400,7 @@ def test_a_ramp_is_found_sooner_with_the_small_shift_cusum_and_a_clean_series_st
 
 
 def test_a_biased_month_is_rescaled_and_a_light_month_never_makes_a_meter_unmodelled():
-    from analytics.jobs.drift import correct_monthly_bias
+    from analytics.drift_models import correct_monthly_bias
 
     dates = np.arange(np.datetime64("2024-01-01"), np.datetime64("2025-12-31"))
     month = dates.astype("datetime64[M]").astype(int) % 12 + 1
