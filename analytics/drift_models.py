@@ -62,13 +62,16 @@ DAY_NS = 86_400 * 10**9
 HOUR_NS = 3_600 * 10**9
 #: Time constant of the smoothed outdoor temperature the heating models see (building mass). [h]
 TEMP_TIME_CONSTANT_H = 12.0
-#: Chart settings of the drift job, measured with ``bench/drift.py`` (docs/analytics.md §7.1): upward
-#: alarms only (a drop costs nothing; it stays visible in ``baseline_daily``), noise inflated for the
-#: out-of-sample error of a fitted model.
-JOB_DRIFT = DriftSettings(two_sided=False, sigma_inflation=1.1)
+#: Chart settings of the drift job, measured with ``bench/drift.py`` and ``bench/drift_offline.py``
+#: (docs/analytics.md §7.1, §7.2): upward alarms only (a drop costs nothing; it stays visible in
+#: ``baseline_daily``), noise inflated for the out-of-sample error of a fitted model, widened on the days
+#: of the week whose baseline residuals are wider, a CUSUM for small shifts (5 %) beside the charts for
+#: ramps, and an alarm raised only when the next day's excess goes on (one-day events are no drift).
+JOB_DRIFT = DriftSettings(two_sided=False, sigma_inflation=1.1, noise_by_weekday=True, small_shift_pct=5.0,
+                          small_shift_arl0_days=2000.0, confirm_days=1)
 #: The same for electricity: its lighting follows daylight and clouds, which the models do not see, so
 #: out-of-sample residuals are wider still (measured: docs/analytics.md §7.1).
-JOB_DRIFT_ELECTRICITY = DriftSettings(two_sided=False, sigma_inflation=1.3)
+JOB_DRIFT_ELECTRICITY = dataclasses.replace(JOB_DRIFT, sigma_inflation=1.3)
 #: A balance point no hour reaches: the hourly change-point model without a temperature response. [°C]
 NO_TEMPERATURE_GRID_C: tuple[float, ...] = (-100.0,)
 #: The same for water: an excess below 15 % of the meter's typical daily volume is no leak (a school's
@@ -371,8 +374,13 @@ def towt_daily_expected(meter: Meter, site: Site, inputs: MeterInputs, n_baselin
                                  alt_week=alt[fit] if alt is not None else None, closed=closed[fit])
         if model.disqualifications:
             return None
-        # no extrapolation outside the temperatures the model was fitted on (a summer model meeting a cold May)
+        # no extrapolation outside the temperatures the model was fitted on (a summer model meeting a cold May),
+        # except on the cold side of a heating model in its season: heat losses keep growing with the
+        # temperature difference, and a cold spell colder than the baseline's coldest hour is expected to
+        # need more heating, not the same (clipped there, it raised false alarms on every gas meter at once)
         lo, hi = float(np.nanmin(tc[fit])), float(np.nanmax(tc[fit]))
+        if heating and k == 0:
+            lo = -math.inf
         pred[g] = model.predict(th[g], np.clip(tc[g], lo, hi), day_off[g], alt[g] if alt is not None else None,
                                 closed[g])
     ok = np.isfinite(pred)
@@ -552,9 +560,11 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
                     expected, kind = towt, "towt"
                     qualifies, reasons = verdict.qualifies, verdict.reasons
         chart_obs, chart_settings, per_day = kwh, settings, 1.0
-        if meter.carrier in ("gas", "heat"):
+        if heats(meter, site):
             # the days just after the learnt end of the heating season are not charted: the plant may have
-            # stayed on a few days longer than the baseline showed (a false alarm), or not
+            # stayed on a few days longer than the baseline showed (a false alarm), or not. The same for the
+            # electricity of an electrically heated site: its heaters follow the same season (a cold week in
+            # May after a mild baseline spring raised false alarms on a workshop and a library)
             chart_obs = np.where(after_season_end(dates, kwh, n_base), np.nan, chart_obs)
         if not qualifies and meter.carrier in ("gas", "heat"):
             # a plant that runs on demand: judge the energy of the days it ran, given the hours it ran
@@ -621,6 +631,27 @@ def after_season_end(dates: np.ndarray, energy: np.ndarray, n_base: int,
     return (md > bounds[0]) & (md <= last_md)
 
 
+def confirmed_alarms(alarms: tuple[Alert, ...] | list[Alert], day_start_ns: np.ndarray, residual: np.ndarray,
+                     confirm_days: int) -> list[Alert]:
+    """The alarms whose excess goes on: the mean residual of the ``confirm_days`` charted days (finite
+    ``residual``: a plant that runs on demand is charted on the days it ran) after the alarm day is at
+    least half the alarm's magnitude (on its side). Each is then raised at the end of the last of those
+    days; an alarm whose days are not there yet is held back (the next analysis raises it).
+    """
+    t = np.asarray(day_start_ns, dtype=np.int64)
+    r = np.asarray(residual, dtype=float)
+    charted = np.flatnonzero(np.isfinite(r))
+    out = []
+    for a in alarms:
+        after = charted[charted >= int(np.searchsorted(t, a.detected_ns))][:confirm_days]
+        if after.size < confirm_days or not np.isfinite(a.magnitude_kwh_per_day):
+            continue
+        sign = 1.0 if a.magnitude_kwh_per_day >= 0 else -1.0
+        if sign * float(np.mean(r[after])) >= 0.5 * abs(a.magnitude_kwh_per_day):
+            out.append(dataclasses.replace(a, detected_ns=int(t[after[-1]]) + DAY_NS))
+    return out
+
+
 def chart_drift(meter_id: str, t: np.ndarray, chart_obs: np.ndarray, expected: np.ndarray, n_base: int,
                 settings: DriftSettings, per_day: float = 1.0, scaled: bool = True) -> list[Alert]:
     """Drift alerts of a qualifying model, collapsed into episodes (pure; the charting part of
@@ -630,6 +661,8 @@ def chart_drift(meter_id: str, t: np.ndarray, chart_obs: np.ndarray, expected: n
     else:
         noise = estimate_noise(chart_obs[:n_base] - expected[:n_base], float(np.nanmean(expected[:n_base])))
         found = detect_drift(meter_id, t[n_base:], chart_obs[n_base:], expected[n_base:], noise, settings)
+    if settings.confirm_days > 0:
+        found = confirmed_alarms(found, t, chart_obs - expected, int(settings.confirm_days))
     base_exp = np.where(np.isfinite(chart_obs[:n_base]), expected[:n_base], np.nan)
     ref = float(np.nanmean(base_exp)) if np.isfinite(base_exp).any() else None
     episodes = collapse_episodes(found, day_start_ns=t, residual=chart_obs - expected, expected=expected,

@@ -217,6 +217,8 @@ def main() -> None:
     parser.add_argument("--small-arl0", type=float, default=None, help="override small_shift_arl0_days")
     parser.add_argument("--season-end-days", type=int, default=None,
                         help="override the days after the learnt end of the heating season that are not charted")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a chart setting (DriftSettings field), e.g. noise_by_weekday=false")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     overrides: dict = {}
@@ -226,6 +228,10 @@ def main() -> None:
         overrides["small_shift_pct"] = args.small_shift
     if args.small_arl0 is not None:
         overrides["small_shift_arl0_days"] = args.small_arl0
+    for item in args.set:
+        name, _, value = item.partition("=")
+        overrides[name] = (value.lower() in ("1", "true", "yes") if value.lower() in ("0", "1", "true", "false",
+                                                                                      "yes", "no") else float(value))
     registry = load_registry()
     args.cache.mkdir(parents=True, exist_ok=True)
     total: dict[str, list] = {"faults": [], "false": [], "clean_years": [0.0]}

@@ -419,3 +419,103 @@ def test_a_biased_month_is_rescaled_and_a_light_month_never_makes_a_meter_unmode
     assert np.allclose(fixed_exp[month == 10], 100.0 * 1.03)  # both years, once rescaled
     expected[month == 3] *= 1.4  # a month of real use 40 % off: the model does not describe the meter
     assert not correct_monthly_bias(dates, observed, expected, 366)[3]
+
+
+def _heating_hours(days: int, rng: np.random.Generator, cold_days: tuple[int, int] | None = None):
+    """Hourly heat of an electrically heated office: 5 kW occupied on weekdays + 2 kW/K below 15 °C, with an
+    optional cold spell (15 K colder than any hour of the first year) on the days ``cold_days``."""
+    day0 = local_midnight_ns(dt.date(2024, 1, 1))
+    th = day0 + 3600 * S * np.arange(days * 24, dtype=np.int64)
+    hour_utc = (th // (3600 * S)) % 24
+    doy = np.arange(th.size) / 24.0
+    temp = 10.0 - 8.0 * np.cos(2 * np.pi * (doy - 20) / 365.0) + 3.0 * np.sin(2 * np.pi * hour_utc / 24.0)
+    if cold_days is not None:
+        temp = np.where((doy >= cold_days[0]) & (doy < cold_days[1]), temp - 15.0, temp)
+    weekday = ((th // DAY) + 3) % 7
+    occ = (weekday < 5) & (hour_utc >= 7) & (hour_utc < 17)
+    wh = 1000.0 * (5.0 * occ + 2.0 * np.maximum(15.0 - temp, 0.0)) * (1 + 0.02 * rng.standard_normal(th.size))
+    day_start = np.array([local_midnight_ns(dt.date(2024, 1, 1) + dt.timedelta(days=i)) for i in range(days)])
+    di = np.searchsorted(day_start, th, side="right") - 1
+    return th, wh, temp, day_start, np.bincount(di, weights=wh, minlength=days) / 1000.0
+
+
+def test_a_cold_spell_colder_than_the_baseline_is_expected_to_need_more_heating():
+    """A heating model in its season extrapolates on the cold side: a week 15 K colder than any hour of the
+    baseline year is expected to need the heating it needs (clipped to the baseline's coldest hour, the
+    expectation stayed at the baseline's peak and every gas meter raised a false alarm at once)."""
+    from analytics.drift_models import MeterInputs, towt_daily_expected
+    from terril.registry import Meter, Site
+
+    days = 2 * 365
+    th, wh, temp, day_start, daily = _heating_hours(days, np.random.default_rng(4), cold_days=(380, 387))
+    site = Site(id="s", name="s", kind="office", heating_carrier="electricity", floor_area_m2=100.0,
+                latitude=50.46, longitude=2.80)
+    meter = Meter(id="s-elec", site="s", carrier="electricity", usage="main")
+    pred = towt_daily_expected(meter, site, MeterInputs(day_start, daily, np.full(days, 10.0), th, wh, temp), 365,
+                               None)
+    assert pred is not None
+    cold = slice(381, 386)  # whole local days inside the spell
+    base_peak = float(np.nanmax(pred[:365]))
+    assert np.all(daily[cold] > 1.3 * base_peak)  # the spell really is beyond the baseline
+    rel = np.abs(pred[cold] - daily[cold]) / daily[cold]
+    assert np.max(rel) < 0.05
+
+
+def test_noise_is_widened_on_the_days_of_the_week_whose_residuals_are_wider():
+    """A sports hall's Saturdays: with or without a match (±40 % of the level), the other days ±5 %. The
+    Saturdays get their own noise factor; with it, their spikes no longer add up to drift alarms."""
+    from analytics.drift import DriftSettings, detect_drift_scaled, weekday_noise_factors
+
+    rng = np.random.default_rng(8)
+    n = 730
+    dates = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(n)]
+    t = np.array([local_midnight_ns(d) for d in dates], dtype=np.int64)
+    saturday = np.array([d.weekday() == 5 for d in dates])
+    expected = np.full(n, 100.0)
+    resid = 5.0 * rng.standard_normal(n)
+    resid[saturday] += np.where(rng.random(int(saturday.sum())) < 0.5, -40.0, 40.0)
+    f = weekday_noise_factors(t, resid / 5.0, 365)
+    assert np.all(f[saturday] > 5.0)
+    assert np.all(f[~saturday] < 1.3)
+    # a monitored year whose Saturdays happen to have more matches than the baseline's
+    obs = expected + resid
+    busy = saturday & (np.arange(n) >= 365)
+    obs[busy] = expected[busy] + 40.0 + 5.0 * rng.standard_normal(int(busy.sum()))
+    plain = DriftSettings(two_sided=False, sigma_inflation=1.1)
+    by_day = DriftSettings(two_sided=False, sigma_inflation=1.1, noise_by_weekday=True)
+    assert len(detect_drift_scaled("m", t, obs, expected, 365, plain)) > 0
+    assert len(detect_drift_scaled("m", t, obs, expected, 365, by_day)) == 0
+    # the other days keep their noise: a real +15 % step is found at most a week later than without (here
+    # 22 days after its onset instead of 17: the Saturdays weigh less in the charts)
+    step = expected + resid
+    step[500:] += 15.0
+    first = []
+    for settings in (plain, by_day):
+        found = [a for a in detect_drift_scaled("m", t, step, expected, 365, settings) if a.detected_ns >= t[500]]
+        assert found
+        first.append(found[0].detected_ns)
+    assert first[1] <= first[0] + 7 * DAY
+
+
+def test_an_alarm_is_raised_only_when_the_excess_goes_on_the_next_day():
+    """One day of use on a public holiday (a near-zero expectation) is no leak; a leak that goes on is raised
+    one day later than the alarm, with its onset."""
+    from analytics.drift import DriftSettings
+    from analytics.drift_models import chart_drift
+
+    rng = np.random.default_rng(3)
+    n = 600
+    t = np.array([local_midnight_ns(dt.date(2024, 1, 1) + dt.timedelta(days=i)) for i in range(n)], dtype=np.int64)
+    expected = np.full(n, 1.0)
+    obs = expected + 0.05 * rng.standard_normal(n)
+    obs[420] += 1.5  # one day
+    obs[500:] += 0.8  # a leak from day 500
+    now = DriftSettings(two_sided=False)
+    confirmed = DriftSettings(two_sided=False, confirm_days=1)
+    at_once = chart_drift("m", t, obs, expected, 365, now)
+    kept = chart_drift("m", t, obs, expected, 365, confirmed)
+    assert [a.onset_ns for a in at_once] == [t[420], t[500]]
+    assert [a.onset_ns for a in kept] == [t[500]]
+    assert kept[0].detected_ns == at_once[1].detected_ns + DAY
+    # the confirming day is not there yet: held back until the next analysis
+    assert chart_drift("m", t[:501], obs[:501], expected[:501], 365, confirmed) == []
