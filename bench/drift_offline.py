@@ -13,9 +13,11 @@ meter is detected after its onset and within 21 days of the day it reached +10 %
 it at ``onset + ramp_days·10/pct``); night loads and leaks within 21 days of onset. False alarms:
 every upward alert of a clean meter in the monitored year, and of a faulty one before its onset.
 
-Usage: ``python bench/drift_offline.py --seeds 100 101 102 [--cache /tmp/terril-drift-cache]``
-(about 1.5 min per seed to simulate on one core, then seconds per replay). Tuning seeds and
-held-out seeds must differ: the docs report held-out seeds only.
+Usage: ``python bench/drift_offline.py --seeds 100 101 102 [--cache /tmp/terril-drift-cache]
+[--set confirm_days=0 ...]`` (about 1.5 min per seed to simulate on one core, then seconds per replay
+of the charts; ``--set`` overrides a chart setting of :class:`analytics.drift.DriftSettings`). The
+cached fits are the models of the code that made them: delete ``seed-N-fit.pkl`` after changing a
+model. Tuning seeds (0-2) and held-out seeds (100-107) must differ: docs/analytics.md §7.2.
 """
 
 from __future__ import annotations
