@@ -519,3 +519,33 @@ def test_an_alarm_is_raised_only_when_the_excess_goes_on_the_next_day():
     assert kept[0].detected_ns == at_once[1].detected_ns + DAY
     # the confirming day is not there yet: held back until the next analysis
     assert chart_drift("m", t[:501], obs[:501], expected[:501], 365, confirmed) == []
+
+
+def test_the_days_after_the_heating_season_are_not_charted_on_an_electrically_heated_site():
+    """The library is heated electrically: its electricity meter skips the 10 days after the learnt end of
+    the heating season in its charts, as a gas meter does (a cold week in May after a mild baseline spring
+    raised false alarms there); an unheated meter of the same kind of data keeps every day."""
+    from analytics.drift_models import MeterInputs, after_season_end, analyse_meter
+    from terril.registry import load_registry
+
+    reg = load_registry()
+    meter = reg.meter_by_id["mediatheque-elec"]
+    site = reg.site_by_id[meter.site]
+    assert site.heating_carrier == "electricity"
+    days = 2 * 365
+    th, wh, temp, day_start, daily = _heating_hours(days, np.random.default_rng(6))
+    dates = np.array([dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(days)], dtype="datetime64[D]")
+    in_season = (dates.astype("datetime64[M]").astype(int) % 12 + 1 >= 10) | (dates < np.datetime64("2024-05-16")) | (
+        (dates >= np.datetime64("2025-01-01")) & (dates < np.datetime64("2025-05-16")))
+    # the heaters keep a season: from 1 October to 15 May (heating only in season)
+    season_h = np.repeat(in_season, 24)[: th.size]
+    wh = np.where(season_h, wh, np.minimum(wh, 5000.0 * ((((th // DAY) + 3) % 7) < 5)))
+    di = np.searchsorted(day_start, th, side="right") - 1
+    daily = np.bincount(di, weights=wh, minlength=days) / 1000.0
+    inputs = MeterInputs(day_start, daily, np.array([float(np.mean(temp[di == i])) for i in range(days)]), th, wh,
+                         temp)
+    res = analyse_meter(meter, site, reg, inputs, baseline_days=365)
+    skipped = after_season_end(dates, daily, 365)
+    assert skipped[365:].sum() == 10
+    assert np.all(np.isnan(res.chart_obs[skipped]))
+    assert np.isfinite(res.chart_obs[~skipped & np.isfinite(daily)]).all()
