@@ -16,7 +16,7 @@ intervals, and false alarms per meter-year on clean meters. Targets (issue 7): â
 
 Usage: ``python bench/drift.py [--seeds 6] [--first-seed 0] [--verbose] [--dump DIR]`` (about 2.5 min per
 seed on 2 cores; six seeds give 48 drifts, 12 base-load rises and about 80 clean meter-years).
-(``--dump`` saves the drift job's inputs per seed to replay :func:`analytics.jobs.drift.analyse_meter`).
+(``--dump`` saves the drift job's inputs per seed to replay :func:`analytics.drift_models.analyse_meter`).
 """
 
 from __future__ import annotations

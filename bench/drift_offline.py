@@ -3,7 +3,7 @@
 The same chain as ``bench/drift.py`` up to the database: the simulator's published readings
 (resolution, register behaviour, offline steps) → :func:`analytics.consumption.counter_to_deltas`
 → hourly and daily rollups in local time with the job's coverage rule → the weather station's
-daily and hourly temperatures → :func:`analytics.jobs.drift.analyse_meter` per meter. The rollups
+daily and hourly temperatures → :func:`analytics.drift_models.analyse_meter` per meter. The rollups
 of each seed are cached (``--cache DIR``), so that tuning replays the detection in seconds.
 
 Fault shapes (:func:`bench.drift.make_shaped_scenario`): steps (+10 to +25 %), ramps (+10 to
@@ -13,9 +13,11 @@ meter is detected after its onset and within 21 days of the day it reached +10 %
 it at ``onset + ramp_days·10/pct``); night loads and leaks within 21 days of onset. False alarms:
 every upward alert of a clean meter in the monitored year, and of a faulty one before its onset.
 
-Usage: ``python bench/drift_offline.py --seeds 100 101 102 [--cache /tmp/terril-drift-cache]``
-(about 1.5 min per seed to simulate on one core, then seconds per replay). Tuning seeds and
-held-out seeds must differ: the docs report held-out seeds only.
+Usage: ``python bench/drift_offline.py --seeds 100 101 102 [--cache /tmp/terril-drift-cache]
+[--set confirm_days=0 ...]`` (about 1.5 min per seed to simulate on one core, then seconds per replay
+of the charts; ``--set`` overrides a chart setting of :class:`analytics.drift.DriftSettings`). The
+cached fits are the models of the code that made them: delete ``seed-N-fit.pkl`` after changing a
+model. Tuning seeds (0-2) and held-out seeds (100-107) must differ: docs/analytics.md §7.2.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from analytics.consumption import counter_to_deltas, data_step_s, rollup, rollup_consumption  # noqa: E402
 from analytics.degree_days import daily_temperature  # noqa: E402
-from analytics.jobs.drift import (  # noqa: E402
+from analytics.drift_models import (  # noqa: E402
     JOB_DRIFT,
     JOB_DRIFT_ELECTRICITY,
     JOB_DRIFT_WATER,
@@ -120,7 +122,7 @@ def due_ns(role: str, onset_ns: int, fault: dict) -> int:
 
 
 def fit_seed(registry, seed_data: dict) -> dict[str, dict]:
-    """Stage 1 (slow): :func:`analytics.jobs.drift.analyse_meter` on every scored meter; keeps what the charts
+    """Stage 1 (slow): :func:`analytics.drift_models.analyse_meter` on every scored meter; keeps what the charts
     need, so that stage 2 replays them with other settings in seconds."""
     fits = {}
     for meter_id, role in seed_data["roles"].items():
@@ -216,6 +218,8 @@ def main() -> None:
     parser.add_argument("--small-arl0", type=float, default=None, help="override small_shift_arl0_days")
     parser.add_argument("--season-end-days", type=int, default=None,
                         help="override the days after the learnt end of the heating season that are not charted")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a chart setting (DriftSettings field), e.g. noise_by_weekday=false")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     overrides: dict = {}
@@ -225,6 +229,10 @@ def main() -> None:
         overrides["small_shift_pct"] = args.small_shift
     if args.small_arl0 is not None:
         overrides["small_shift_arl0_days"] = args.small_arl0
+    for item in args.set:
+        name, _, value = item.partition("=")
+        overrides[name] = (value.lower() in ("1", "true", "yes") if value.lower() in ("0", "1", "true", "false",
+                                                                                      "yes", "no") else float(value))
     registry = load_registry()
     args.cache.mkdir(parents=True, exist_ok=True)
     total: dict[str, list] = {"faults": [], "false": [], "clean_years": [0.0]}

@@ -154,7 +154,7 @@ def test_stuck_meter_alert():
 
 
 # ---------------------------------------------------------------------------------------
-# heteroscedastic residuals and the drift job's pure core (analytics.jobs.drift)
+# heteroscedastic residuals and the drift job's pure core (analytics.drift_models)
 
 
 def _hetero_series(rng: np.random.Generator, n: int, sigma0: float, cv: float) -> tuple[np.ndarray, np.ndarray]:
@@ -206,7 +206,7 @@ def test_scaled_drift_finds_a_10pct_step_fast_and_stays_quiet_on_clean_series():
 
 
 def test_heating_season_is_learnt_from_the_baseline_year():
-    from analytics.jobs.drift import heating_season_from_data
+    from analytics.drift_models import heating_season_from_data
 
     dates = np.arange(np.datetime64("2024-01-01"), np.datetime64("2025-01-01"))
     doy = (dates - np.datetime64("2024-01-01")).astype(int)
@@ -227,7 +227,7 @@ def test_heating_season_is_learnt_from_the_baseline_year():
 
 
 def test_hourly_means_and_smoothing():
-    from analytics.jobs.drift import hourly_means, smoothed_hourly
+    from analytics.drift_models import hourly_means, smoothed_hourly
 
     h = np.arange(4, dtype=np.int64) * 3600 * S
     t = np.array([0, 600, 1200, 3600 + 60, 3 * 3600 + 5], dtype=np.int64) * S
@@ -242,7 +242,7 @@ def test_hourly_means_and_smoothing():
 
 def test_hourly_towt_summed_per_day_predicts_a_known_heating_load():
     """Hourly heat = 5 kW occupied on weekdays 8-18 h + 2 kW/K below 15 °C; the TOWT sum per day is within 2 %."""
-    from analytics.jobs.drift import MeterInputs, towt_daily_expected
+    from analytics.drift_models import MeterInputs, towt_daily_expected
     from terril.registry import Meter, Site
 
     rng = np.random.default_rng(2)
@@ -301,7 +301,7 @@ def test_bench_scenario_puts_base_load_rises_on_eligible_meters_inside_the_year(
 def _episode(expected: np.ndarray, excess: np.ndarray, seed: int = 3):
     """Drift alerts of a series with a known expected level and a known excess, collapsed into episodes."""
     from analytics.drift import detect_drift_scaled
-    from analytics.jobs.drift import collapse_episodes
+    from analytics.drift_models import collapse_episodes
 
     rng = np.random.default_rng(seed)
     obs = expected + rng.normal(0.0, 0.05, expected.size) * np.maximum(expected, 0.2) + excess
@@ -401,7 +401,7 @@ def test_a_ramp_is_found_sooner_with_the_small_shift_cusum_and_a_clean_series_st
 
 
 def test_a_biased_month_is_rescaled_and_a_light_month_never_makes_a_meter_unmodelled():
-    from analytics.jobs.drift import correct_monthly_bias
+    from analytics.drift_models import correct_monthly_bias
 
     dates = np.arange(np.datetime64("2024-01-01"), np.datetime64("2025-12-31"))
     month = dates.astype("datetime64[M]").astype(int) % 12 + 1
@@ -420,3 +420,133 @@ def test_a_biased_month_is_rescaled_and_a_light_month_never_makes_a_meter_unmode
     assert np.allclose(fixed_exp[month == 10], 100.0 * 1.03)  # both years, once rescaled
     expected[month == 3] *= 1.4  # a month of real use 40 % off: the model does not describe the meter
     assert not correct_monthly_bias(dates, observed, expected, 366)[3]
+
+
+def _heating_hours(days: int, rng: np.random.Generator, cold_days: tuple[int, int] | None = None):
+    """Hourly heat of an electrically heated office: 5 kW occupied on weekdays + 2 kW/K below 15 °C, with an
+    optional cold spell (15 K colder than any hour of the first year) on the days ``cold_days``."""
+    day0 = local_midnight_ns(dt.date(2024, 1, 1))
+    th = day0 + 3600 * S * np.arange(days * 24, dtype=np.int64)
+    hour_utc = (th // (3600 * S)) % 24
+    doy = np.arange(th.size) / 24.0
+    temp = 10.0 - 8.0 * np.cos(2 * np.pi * (doy - 20) / 365.0) + 3.0 * np.sin(2 * np.pi * hour_utc / 24.0)
+    if cold_days is not None:
+        temp = np.where((doy >= cold_days[0]) & (doy < cold_days[1]), temp - 15.0, temp)
+    weekday = ((th // DAY) + 3) % 7
+    occ = (weekday < 5) & (hour_utc >= 7) & (hour_utc < 17)
+    wh = 1000.0 * (5.0 * occ + 2.0 * np.maximum(15.0 - temp, 0.0)) * (1 + 0.02 * rng.standard_normal(th.size))
+    day_start = np.array([local_midnight_ns(dt.date(2024, 1, 1) + dt.timedelta(days=i)) for i in range(days)])
+    di = np.searchsorted(day_start, th, side="right") - 1
+    return th, wh, temp, day_start, np.bincount(di, weights=wh, minlength=days) / 1000.0
+
+
+def test_a_cold_spell_colder_than_the_baseline_is_expected_to_need_more_heating():
+    """A heating model in its season extrapolates on the cold side: a week 15 K colder than any hour of the
+    baseline year is expected to need the heating it needs (clipped to the baseline's coldest hour, the
+    expectation stayed at the baseline's peak and every gas meter raised a false alarm at once)."""
+    from analytics.drift_models import MeterInputs, towt_daily_expected
+    from terril.registry import Meter, Site
+
+    days = 2 * 365
+    th, wh, temp, day_start, daily = _heating_hours(days, np.random.default_rng(4), cold_days=(380, 387))
+    site = Site(id="s", name="s", kind="office", heating_carrier="electricity", floor_area_m2=100.0,
+                latitude=50.46, longitude=2.80)
+    meter = Meter(id="s-elec", site="s", carrier="electricity", usage="main")
+    pred = towt_daily_expected(meter, site, MeterInputs(day_start, daily, np.full(days, 10.0), th, wh, temp), 365,
+                               None)
+    assert pred is not None
+    cold = slice(381, 386)  # whole local days inside the spell
+    base_peak = float(np.nanmax(pred[:365]))
+    assert np.all(daily[cold] > 1.3 * base_peak)  # the spell really is beyond the baseline
+    rel = np.abs(pred[cold] - daily[cold]) / daily[cold]
+    assert np.max(rel) < 0.05
+
+
+def test_noise_is_widened_on_the_days_of_the_week_whose_residuals_are_wider():
+    """A sports hall's Saturdays: with or without a match (±40 % of the level), the other days ±5 %. The
+    Saturdays get their own noise factor; with it, their spikes no longer add up to drift alarms."""
+    from analytics.drift import DriftSettings, detect_drift_scaled, weekday_noise_factors
+
+    rng = np.random.default_rng(8)
+    n = 730
+    dates = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(n)]
+    t = np.array([local_midnight_ns(d) for d in dates], dtype=np.int64)
+    saturday = np.array([d.weekday() == 5 for d in dates])
+    expected = np.full(n, 100.0)
+    resid = 5.0 * rng.standard_normal(n)
+    resid[saturday] += np.where(rng.random(int(saturday.sum())) < 0.5, -40.0, 40.0)
+    f = weekday_noise_factors(t, resid / 5.0, 365)
+    assert np.all(f[saturday] > 5.0)
+    assert np.all(f[~saturday] < 1.3)
+    # a monitored year whose Saturdays happen to have more matches than the baseline's
+    obs = expected + resid
+    busy = saturday & (np.arange(n) >= 365)
+    obs[busy] = expected[busy] + 40.0 + 5.0 * rng.standard_normal(int(busy.sum()))
+    plain = DriftSettings(two_sided=False, sigma_inflation=1.1)
+    by_day = DriftSettings(two_sided=False, sigma_inflation=1.1, noise_by_weekday=True)
+    assert len(detect_drift_scaled("m", t, obs, expected, 365, plain)) > 0
+    assert len(detect_drift_scaled("m", t, obs, expected, 365, by_day)) == 0
+    # the other days keep their noise: a real +15 % step is found at most a week later than without (here
+    # 22 days after its onset instead of 17: the Saturdays weigh less in the charts)
+    step = expected + resid
+    step[500:] += 15.0
+    first = []
+    for settings in (plain, by_day):
+        found = [a for a in detect_drift_scaled("m", t, step, expected, 365, settings) if a.detected_ns >= t[500]]
+        assert found
+        first.append(found[0].detected_ns)
+    assert first[1] <= first[0] + 7 * DAY
+
+
+def test_an_alarm_is_raised_only_when_the_excess_goes_on_the_next_day():
+    """One day of use on a public holiday (a near-zero expectation) is no leak; a leak that goes on is raised
+    one day later than the alarm, with its onset."""
+    from analytics.drift import DriftSettings
+    from analytics.drift_models import chart_drift
+
+    rng = np.random.default_rng(3)
+    n = 600
+    t = np.array([local_midnight_ns(dt.date(2024, 1, 1) + dt.timedelta(days=i)) for i in range(n)], dtype=np.int64)
+    expected = np.full(n, 1.0)
+    obs = expected + 0.05 * rng.standard_normal(n)
+    obs[420] += 1.5  # one day
+    obs[500:] += 0.8  # a leak from day 500
+    now = DriftSettings(two_sided=False)
+    confirmed = DriftSettings(two_sided=False, confirm_days=1)
+    at_once = chart_drift("m", t, obs, expected, 365, now)
+    kept = chart_drift("m", t, obs, expected, 365, confirmed)
+    assert [a.onset_ns for a in at_once] == [t[420], t[500]]
+    assert [a.onset_ns for a in kept] == [t[500]]
+    assert kept[0].detected_ns == at_once[1].detected_ns + DAY
+    # the confirming day is not there yet: held back until the next analysis
+    assert chart_drift("m", t[:501], obs[:501], expected[:501], 365, confirmed) == []
+
+
+def test_the_days_after_the_heating_season_are_not_charted_on_an_electrically_heated_site():
+    """The library is heated electrically: its electricity meter skips the 10 days after the learnt end of
+    the heating season in its charts, as a gas meter does (a cold week in May after a mild baseline spring
+    raised false alarms there); an unheated meter of the same kind of data keeps every day."""
+    from analytics.drift_models import MeterInputs, after_season_end, analyse_meter
+    from terril.registry import load_registry
+
+    reg = load_registry()
+    meter = reg.meter_by_id["mediatheque-elec"]
+    site = reg.site_by_id[meter.site]
+    assert site.heating_carrier == "electricity"
+    days = 2 * 365
+    th, wh, temp, day_start, daily = _heating_hours(days, np.random.default_rng(6))
+    dates = np.array([dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(days)], dtype="datetime64[D]")
+    in_season = (dates.astype("datetime64[M]").astype(int) % 12 + 1 >= 10) | (dates < np.datetime64("2024-05-16")) | (
+        (dates >= np.datetime64("2025-01-01")) & (dates < np.datetime64("2025-05-16")))
+    # the heaters keep a season: from 1 October to 15 May (heating only in season)
+    season_h = np.repeat(in_season, 24)[: th.size]
+    wh = np.where(season_h, wh, np.minimum(wh, 5000.0 * ((((th // DAY) + 3) % 7) < 5)))
+    di = np.searchsorted(day_start, th, side="right") - 1
+    daily = np.bincount(di, weights=wh, minlength=days) / 1000.0
+    inputs = MeterInputs(day_start, daily, np.array([float(np.mean(temp[di == i])) for i in range(days)]), th, wh,
+                         temp)
+    res = analyse_meter(meter, site, reg, inputs, baseline_days=365)
+    skipped = after_season_end(dates, daily, 365)
+    assert skipped[365:].sum() == 10
+    assert np.all(np.isnan(res.chart_obs[skipped]))
+    assert np.isfinite(res.chart_obs[~skipped & np.isfinite(daily)]).all()

@@ -1,4 +1,4 @@
-"""Known truth on the simulator: the drift job's pure core (:func:`analytics.jobs.drift.analyse_meter`)
+"""Known truth on the simulator: the drift job's pure core (:func:`analytics.drift_models.analyse_meter`)
 run on two monitored years of simulated meters, with and without an injected drift.
 
 The chain is the real one without the database: the simulator's counters (resolution, register
@@ -16,7 +16,7 @@ import pytest
 
 from analytics.consumption import counter_to_deltas, rollup_consumption
 from analytics.degree_days import daily_temperature
-from analytics.jobs.drift import MeterInputs, analyse_meter, hourly_means
+from analytics.drift_models import MeterInputs, analyse_meter, hourly_means
 from firmware_sim.faults import parse_scenario
 from firmware_sim.fleet import FleetSimulation
 from terril.carriers import CARRIERS

@@ -1,0 +1,445 @@
+"""Hourly models: the time-of-week-and-temperature (TOWT) model for interval data, and the hourly
+change-point model of a heating plant (one balance point, occupied and unoccupied hours).
+
+Part of :mod:`analytics.baseline`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from analytics.baseline.metrics import (
+    FitMetrics,
+    Gl14Verdict,
+    _Gate,
+    fit_metrics,
+    gl14_verdict,
+)
+from terril.timeutil import local_tz
+
+#: TOWT temperature knots: CalTRACK 30, 45, 55, 65, 75, 90 °F in °C.
+TOWT_KNOTS_C: tuple[float, ...] = tuple(round((f - 32.0) / 1.8, 2) for f in (30, 45, 55, 65, 75, 90))
+
+
+def _offset_h(hour: int, tz: dt.tzinfo) -> int:
+    off = dt.datetime.fromtimestamp(hour * 3600, tz).utcoffset()
+    return int(off.total_seconds()) // 3600 if off is not None else 0
+
+
+def _hour_offsets(h0: int, h1: int, tz: dt.tzinfo) -> np.ndarray:
+    """UTC offset in whole hours for every UTC hour in ``[h0, h1]``: looked up twice per
+    UTC day, hour by hour only on the days with a transition."""
+    d0, d1 = h0 // 24, h1 // 24
+    offs = np.empty((d1 - d0 + 1) * 24, dtype=np.int64)
+    for k, d in enumerate(range(d0, d1 + 1)):
+        a, b = _offset_h(d * 24, tz), _offset_h(d * 24 + 23, tz)
+        if a == b:
+            offs[k * 24 : (k + 1) * 24] = a
+        else:
+            offs[k * 24 : (k + 1) * 24] = [_offset_h(d * 24 + i, tz) for i in range(24)]
+    return offs[h0 - d0 * 24 : h1 - d0 * 24 + 1]
+
+
+def time_of_week(times_ns: np.ndarray, tz: dt.tzinfo | None = None, day_off: np.ndarray | None = None) -> np.ndarray:
+    """Local hour of the week, 0 = Monday 00:00–01:00 … 167 = Sunday 23:00–24:00.
+
+    Parameters
+    ----------
+    times_ns : ndarray of int64
+        Interval start times. [UTC ns]
+    tz : tzinfo
+        Calendar time zone (default Europe/Paris).
+    day_off : ndarray of bool, optional
+        Per time, True on holidays and public holidays: those hours take Sunday's
+        time-of-week, so the model treats them as a non-working day.
+    """
+    tz = tz or local_tz()
+    t = np.asarray(times_ns, dtype=np.int64)
+    if t.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    hour = t // (3600 * 10**9)
+    local_hour = hour + _hour_offsets(int(hour.min()), int(hour.max()), tz)[hour - hour.min()]
+    # 1970-01-01 was a Thursday (weekday 3)
+    tow = (local_hour + 3 * 24) % 168
+    if day_off is not None:
+        off = np.asarray(day_off, dtype=bool)
+        tow = np.where(off, 6 * 24 + tow % 24, tow)
+    return tow
+
+
+def _temp_features(temp_c: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """Piecewise-linear temperature features (Mathieu et al. 2011): one column per segment."""
+    t = np.asarray(temp_c, dtype=float)
+    if knots.size == 0:
+        return t[:, None]
+    cols = [np.minimum(t, knots[0])]
+    for a, b in zip(knots[:-1], knots[1:]):
+        cols.append(np.clip(t - a, 0.0, b - a))
+    cols.append(np.maximum(t - knots[-1], 0.0))
+    return np.column_stack(cols)
+
+
+def _merge_knots(temp_c: np.ndarray, knots: tuple[float, ...], min_hours: int) -> np.ndarray:
+    k = list(knots)
+    while k:
+        edges = np.r_[-np.inf, k, np.inf]
+        counts = np.histogram(temp_c, bins=edges)[0]
+        i = int(np.argmin(counts))
+        if counts[i] >= min_hours:
+            break
+        # merge the sparse bin with a neighbour by removing one of its bounding knots
+        del k[i if i < len(k) else i - 1]
+    return np.asarray(k, dtype=float)
+
+
+@dataclass(frozen=True, eq=False)
+class TowtModel(_Gate):
+    """A fitted hourly time-of-week-and-temperature model.
+
+    ``E_h = α_tow(h) + Σ_j β_j^{occ(tow)}·f_j(T_h)``: one coefficient per hour of the week,
+    piecewise-linear temperature segments with separate slopes for occupied and unoccupied
+    hours of the week (CalTRACK).
+
+    Attributes
+    ----------
+    tow_coefs : ndarray, shape (168,) or (360,)
+        α per hour of the week; with profiles (``alt_week``, ``closed``), 168–335 are the hours of
+        the second week profile and 336–359 the hours of a closed day. [energy unit/h]
+    occupied : ndarray of bool, same shape
+        Occupancy of each hour of the week.
+    knots_c : ndarray
+        Temperature knots after merging sparse bins. [°C]
+    slope_group : ndarray of int, same shape as ``tow_coefs``
+        Slope group of each hour of the week (0 occupied, 1 unoccupied).
+    slopes : ndarray, shape (2, segments)
+        β per group and temperature segment. [energy unit/(h·K)]
+    metrics : FitMetrics
+        In-sample metrics.
+    verdict : Gl14Verdict
+        Hourly gate.
+    disqualifications : tuple of str
+        Data-sufficiency failures.
+    tz : tzinfo
+        Calendar time zone used for the time of week.
+    """
+
+    tow_coefs: np.ndarray
+    occupied: np.ndarray
+    knots_c: np.ndarray
+    slope_group: np.ndarray
+    slopes: np.ndarray
+    metrics: FitMetrics
+    verdict: Gl14Verdict
+    disqualifications: tuple[str, ...]
+    tz: dt.tzinfo
+
+    def predict(self, times_ns: np.ndarray, temp_c: np.ndarray, day_off: np.ndarray | None = None,
+                alt_week: np.ndarray | None = None, closed: np.ndarray | None = None) -> np.ndarray:
+        """Expected energy per hour, never below zero. [energy unit/h]"""
+        tow = _profile_index(time_of_week(times_ns, self.tz, day_off), alt_week, closed, self.tow_coefs.size)
+        f = _temp_features(temp_c, self.knots_c)
+        return np.maximum(self.tow_coefs[tow] + np.sum(f * self.slopes[self.slope_group[tow]], axis=1), 0.0)
+
+
+#: Coefficients of an hourly model with profiles: 168 hours of the normal week, 168 of the second
+#: week profile, 24 hours of a closed day.
+PROFILE_COEFS = 168 + 168 + 24
+
+
+def _profile_index(tow: np.ndarray, alt_week: np.ndarray | None, closed: np.ndarray | None,
+                   n_coefs: int) -> np.ndarray:
+    """Index into the coefficients: hour of the week (0–167), of the second week profile
+    (168–335) or hour of a closed day (336–359)."""
+    if n_coefs <= 168:
+        return tow
+    idx = tow
+    if alt_week is not None:
+        idx = idx + 168 * np.asarray(alt_week, dtype=bool).astype(np.int64)
+    if closed is not None:
+        idx = np.where(np.asarray(closed, dtype=bool), 336 + tow % 24, idx)
+    return idx
+
+
+def _profiles(alt_week: np.ndarray | None, closed: np.ndarray | None) -> int:
+    return PROFILE_COEFS if alt_week is not None or closed is not None else 168
+
+
+def _fill_unseen(values: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Profile coefficients never seen in the baseline take the normal week's (the second week's
+    hour from the same hour of the normal week, a closed day's hour from Sunday's)."""
+    out = np.array(values, copy=True)
+    if out.size > 168:
+        out[168:336] = np.where(seen[168:336], out[168:336], out[:168])
+        out[336:] = np.where(seen[336:], out[336:], out[144:168])
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class _HourlyData:
+    """Inputs of an hourly model as arrays, with their index into the profile coefficients."""
+
+    t_ns: np.ndarray
+    y: np.ndarray
+    temp: np.ndarray
+    n_tow: int
+    tow: np.ndarray
+    valid: np.ndarray
+    dq: tuple[str, ...]
+
+    @classmethod
+    def of(cls, times_ns: np.ndarray, energy: np.ndarray, temp_c: np.ndarray, day_off: np.ndarray | None,
+           alt_week: np.ndarray | None, closed: np.ndarray | None, tz: dt.tzinfo, min_coverage: float
+           ) -> _HourlyData:
+        t_ns = np.asarray(times_ns, dtype=np.int64)
+        y = np.asarray(energy, dtype=float)
+        temp = np.asarray(temp_c, dtype=float)
+        n_tow = _profiles(alt_week, closed)
+        tow = _profile_index(time_of_week(t_ns, tz, day_off), alt_week, closed, n_tow)
+        valid = np.isfinite(y) & np.isfinite(temp)
+        dq: list[str] = []
+        if y.size == 0 or valid.mean() < min_coverage:
+            dq.append("baseline.insufficient_hours")
+        if np.bincount(tow[valid] % 168, minlength=168).min() < 1:
+            dq.append("baseline.time_of_week_missing")
+        return cls(t_ns, y, temp, n_tow, tow, valid, tuple(dq))
+
+
+def _occupancy(tv: np.ndarray, yv: np.ndarray, towv: np.ndarray, n_tow: int, threshold: float
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """CalTRACK occupancy: an hour of the week is occupied when more than ``threshold`` of its residuals
+    from a preliminary degree-hour fit are positive. Returns (occupied, seen) per profile coefficient."""
+    pre = np.column_stack([np.ones(yv.size), np.maximum(10.0 - tv, 0.0), np.maximum(tv - (65 - 32) / 1.8, 0.0)])
+    beta = np.linalg.lstsq(pre, yv, rcond=None)[0]
+    counts = np.bincount(towv, minlength=n_tow)
+    share = np.bincount(towv, weights=(yv - pre @ beta) > 0, minlength=n_tow) / np.maximum(counts, 1)
+    seen = counts > 0
+    return _fill_unseen(share, seen) > threshold, seen
+
+
+def fit_towt(
+    times_ns: np.ndarray,
+    energy: np.ndarray,
+    temp_c: np.ndarray,
+    *,
+    day_off: np.ndarray | None = None,
+    alt_week: np.ndarray | None = None,
+    closed: np.ndarray | None = None,
+    tz: dt.tzinfo | None = None,
+    knots_c: tuple[float, ...] = TOWT_KNOTS_C,
+    min_bin_hours: int = 20,
+    occupancy_threshold: float = 0.65,
+    min_coverage: float = 0.9,
+) -> TowtModel:
+    """Fit an hourly TOWT model (CalTRACK hourly §3.8–3.11, single segment).
+
+    Occupancy: a preliminary fit ``E = μ + β_H·HDH(10 °C) + β_C·CDH(18.3 °C)``; an hour of
+    the week is occupied when more than ``occupancy_threshold`` of its residuals are
+    positive. Temperature bins with fewer than ``min_bin_hours`` hours are merged. The final
+    fit is ordinary least squares on 168 time-of-week indicators plus the temperature
+    features split by occupancy. Simplification: one model for the whole baseline (no
+    month-by-month weighted segmentation).
+
+    Parameters
+    ----------
+    times_ns : ndarray of int64
+        Start of each hour. [UTC ns]
+    energy : ndarray of float
+        Energy per hour (NaN = missing). [energy unit/h]
+    temp_c : ndarray of float
+        Air temperature for each hour. [°C]
+    day_off : ndarray of bool, optional
+        Holidays and public holidays (mapped to Sunday's time of week).
+    alt_week : ndarray of bool, optional
+        Hours that follow a second week profile with its own 168 coefficients (a sports hall in
+        the school holidays: evening clubs, no school classes). An hour of that profile never
+        seen in the baseline takes the normal profile's coefficient.
+    closed : ndarray of bool, optional
+        Hours of days the building is closed (public holidays, annual closures): one 24-hour
+        profile of their own (unlike ``day_off``, which makes them Sundays, right only for a
+        building closed on Sundays). An hour never seen takes Sunday's.
+    tz : tzinfo
+        Calendar time zone.
+    knots_c : tuple of float
+        Temperature knots. [°C]
+    min_bin_hours : int
+        Minimum hours per temperature bin.
+    occupancy_threshold : float
+        Share of positive residuals marking an occupied hour of the week. [1]
+    min_coverage : float
+        Minimum share of valid hours. [1]
+    """
+    tz = tz or local_tz()
+    h = _HourlyData.of(times_ns, energy, temp_c, day_off, alt_week, closed, tz, min_coverage)
+    t_ns, y, temp, n_tow, valid, dq = h.t_ns, h.y, h.temp, h.n_tow, h.valid, list(h.dq)
+    tv, yv, towv = temp[valid], y[valid], h.tow[valid]
+    nan = float("nan")
+    if yv.size < 168 + 20:
+        m = FitMetrics(int(yv.size), 0, nan, nan, nan, nan, nan, nan, nan, nan)
+        return TowtModel(np.zeros(168), np.zeros(168, bool), np.zeros(0), np.zeros(168, np.int64), np.zeros((1, 1)),
+                         m, gl14_verdict(m, "hourly"), tuple(dict.fromkeys(dq + ["baseline.insufficient_hours"])), tz)
+    occupied, seen = _occupancy(tv, yv, towv, n_tow, occupancy_threshold)
+    knots = _merge_knots(tv, knots_c, min_bin_hours)
+    f = _temp_features(tv, knots)
+    nf = f.shape[1]
+    group = np.where(occupied, 0, 1)
+    n_groups = 2
+    g = group[towv]
+    design = np.zeros((yv.size, n_tow + n_groups * nf))
+    design[np.arange(yv.size), towv] = 1.0
+    for k in range(n_groups):
+        design[:, n_tow + k * nf : n_tow + (k + 1) * nf] = f * (g == k)[:, None]
+    keep = np.r_[seen, np.ones(n_groups * nf, bool)]  # no column for an hour of the week never seen
+    coef = np.zeros(design.shape[1])
+    coef[keep] = np.linalg.lstsq(design[:, keep], yv, rcond=None)[0]
+    tow_coefs = _fill_unseen(coef[:n_tow], seen)
+    rank = np.linalg.matrix_rank(design[:, keep])
+    slopes = coef[n_tow:].reshape(n_groups, nf)
+    model = TowtModel(tow_coefs, occupied, knots, group, slopes,
+                      FitMetrics(0, 0, nan, nan, nan, nan, nan, nan, nan, nan),
+                      Gl14Verdict("hourly", "reject", ("gl14.no_fit",)), (), tz)
+    pred = model.predict(t_ns, temp, day_off, alt_week, closed)
+    metrics = fit_metrics(np.where(valid, y, np.nan), pred, int(rank))
+    return TowtModel(tow_coefs, occupied, knots, group, slopes, metrics,
+                     gl14_verdict(metrics, "hourly"), tuple(dict.fromkeys(dq)), tz)
+
+
+#: Balance temperatures searched per group of hours by :func:`fit_hourly_change_point`. [°C]
+HOURLY_BALANCE_GRID_C: tuple[float, ...] = tuple(float(x) for x in np.arange(0.0, 24.01, 0.5))
+
+
+@dataclass(frozen=True, eq=False)
+class HourlyChangePointModel(_Gate):
+    """Hourly energy of a heating plant on a setpoint schedule.
+
+    ``E_h = max(α_tow(h) + β_g·max(τ_g − T_h, 0), 0)`` with one α per hour of the week and, per
+    group ``g`` of hours (the same local hour of the day, occupied or not), a heating slope β_g ≥ 0
+    and a balance temperature τ_g searched on :data:`HOURLY_BALANCE_GRID_C`. A building heated to
+    a comfort setpoint in class hours, boosted before them and kept at a setback at night
+    needs a different balance point for each: the TOWT model's shared piecewise-linear response
+    cannot bend where each of them does, which shows in the shoulder seasons. The fit separates
+    by group (each hour of the week belongs to one group), so it is exact least squares per τ.
+
+    Attributes
+    ----------
+    tow_coefs : ndarray, shape (168,) or (360,)
+        α per hour of the week (168–335: the second week profile, 336–359: a closed day). [energy unit/h]
+    group : ndarray of int, same shape
+        Group of each hour of the week (``hour of day + 24·unoccupied``).
+    balance_c, slope : ndarray, shape (48,)
+        τ_g [°C] and β_g [energy unit/(h·K)] per group (NaN τ, zero β for a group never seen).
+    occupied : ndarray of bool, same shape as ``tow_coefs``
+        Occupancy of each hour of the week (more than ``occupancy_threshold`` of its residuals
+        positive in a preliminary fit, as in CalTRACK).
+    metrics : FitMetrics
+        In-sample hourly metrics.
+    verdict : Gl14Verdict
+        Hourly gate.
+    disqualifications : tuple of str
+        Data-sufficiency failures.
+    tz : tzinfo
+        Calendar time zone used for the time of week.
+    """
+
+    tow_coefs: np.ndarray
+    group: np.ndarray
+    balance_c: np.ndarray
+    slope: np.ndarray
+    occupied: np.ndarray
+    metrics: FitMetrics
+    verdict: Gl14Verdict
+    disqualifications: tuple[str, ...]
+    tz: dt.tzinfo
+
+    def predict(self, times_ns: np.ndarray, temp_c: np.ndarray, day_off: np.ndarray | None = None,
+                alt_week: np.ndarray | None = None, closed: np.ndarray | None = None) -> np.ndarray:
+        """Expected energy per hour, never below zero. [energy unit/h]"""
+        tow = _profile_index(time_of_week(times_ns, self.tz, day_off), alt_week, closed, self.tow_coefs.size)
+        g = self.group[tow]
+        tau = np.nan_to_num(self.balance_c[g])
+        heat = self.slope[g] * np.maximum(tau - np.asarray(temp_c, dtype=float), 0.0)
+        return np.maximum(self.tow_coefs[tow] + heat, 0.0)
+
+
+def fit_hourly_change_point(
+    times_ns: np.ndarray,
+    energy: np.ndarray,
+    temp_c: np.ndarray,
+    *,
+    day_off: np.ndarray | None = None,
+    alt_week: np.ndarray | None = None,
+    closed: np.ndarray | None = None,
+    tz: dt.tzinfo | None = None,
+    grid_c: tuple[float, ...] = HOURLY_BALANCE_GRID_C,
+    occupancy_threshold: float = 0.65,
+    min_coverage: float = 0.9,
+) -> HourlyChangePointModel:
+    """Fit an :class:`HourlyChangePointModel` (least squares, balance points on a grid).
+
+    Parameters
+    ----------
+    times_ns : ndarray of int64
+        Start of each hour. [UTC ns]
+    energy : ndarray of float
+        Energy per hour (NaN = missing). [energy unit/h]
+    temp_c : ndarray of float
+        Outdoor temperature of each hour (smoothed for building mass). [°C]
+    day_off, alt_week, closed : ndarray of bool, optional
+        As for :func:`fit_towt`.
+    tz : tzinfo
+        Calendar time zone.
+    grid_c : tuple of float
+        Balance temperatures searched. [°C]
+    occupancy_threshold : float
+        Share of positive residuals marking an occupied hour of the week. [1]
+    min_coverage : float
+        Minimum share of valid hours. [1]
+    """
+    tz = tz or local_tz()
+    h = _HourlyData.of(times_ns, energy, temp_c, day_off, alt_week, closed, tz, min_coverage)
+    t_ns, y, temp, n_tow, valid, dq = h.t_ns, h.y, h.temp, h.n_tow, h.valid, list(h.dq)
+    tv, yv, towv = temp[valid], y[valid], h.tow[valid]
+    nan = float("nan")
+    empty = FitMetrics(int(yv.size), 0, nan, nan, nan, nan, nan, nan, nan, nan)
+    if yv.size < 168 + 20:
+        z = np.zeros(n_tow)
+        return HourlyChangePointModel(z, np.zeros(n_tow, np.int64), np.full(48, nan), np.zeros(48),
+                                      np.zeros(n_tow, bool), empty, gl14_verdict(empty, "hourly"),
+                                      tuple(dict.fromkeys(dq + ["baseline.insufficient_hours"])), tz)
+    occupied, seen = _occupancy(tv, yv, towv, n_tow, occupancy_threshold)
+    group = (np.arange(n_tow) % 24) + 24 * (~occupied).astype(np.int64)
+    grid = np.asarray(grid_c, dtype=float)
+    alpha = np.zeros(n_tow)
+    balance = np.full(48, nan)
+    slope = np.zeros(48)
+    gv = group[towv]
+    for g in np.unique(gv).tolist():
+        sel = gv == g
+        ys, ts, ws = yv[sel], tv[sel], towv[sel]
+        _, inv = np.unique(ws, return_inverse=True)
+        m = int(inv.max()) + 1
+        cnt = np.bincount(inv, minlength=m).astype(float)
+        ybar = np.bincount(inv, weights=ys, minlength=m) / cnt
+        yc = ys - ybar[inv]
+        x = np.maximum(grid[None, :] - ts[:, None], 0.0)  # (hours, grid)
+        xbar = np.stack([np.bincount(inv, weights=x[:, j], minlength=m) for j in range(grid.size)], axis=1) / cnt[:, None]
+        xc = x - xbar[inv]
+        sxx = np.sum(xc * xc, axis=0)
+        sxy = np.sum(xc * yc[:, None], axis=0)
+        b = np.where(sxx > 1e-9, np.maximum(sxy / np.where(sxx > 1e-9, sxx, 1.0), 0.0), 0.0)
+        sse = np.sum((yc[:, None] - xc * b[None, :]) ** 2, axis=0)
+        j = int(np.argmin(sse))
+        balance[g], slope[g] = grid[j], b[j]
+        hows = np.unique(ws)
+        alpha[hows] = ybar - b[j] * xbar[:, j]
+    alpha = _fill_unseen(alpha, seen)
+    group = _fill_unseen(group, seen)
+    model = HourlyChangePointModel(alpha, group, balance, slope, occupied, empty,
+                                   Gl14Verdict("hourly", "reject", ("gl14.no_fit",)), (), tz)
+    pred = model.predict(t_ns, temp, day_off, alt_week, closed)
+    n_params = int(seen.sum()) + 2 * int(np.isfinite(balance).sum())
+    metrics = fit_metrics(np.where(valid, y, np.nan), pred, n_params)
+    return HourlyChangePointModel(alpha, group, balance, slope, occupied, metrics, gl14_verdict(metrics, "hourly"),
+                                  tuple(dict.fromkeys(dq)), tz)
