@@ -22,7 +22,7 @@ import numpy as np
 
 from analytics.consumption import counter_to_deltas, rollup_consumption
 from analytics.degree_days import daily_temperature, hdd_costic, hdd_from_mean
-from analytics.jobs.io import query_station_temperatures
+from analytics.jobs.io import query_imported_energy, query_station_temperatures
 from analytics.reports.render import input_hash
 from terril.ids import validate_id
 from terril.influx import InfluxClient
@@ -270,19 +270,13 @@ def _daily_from_readings(client: InfluxClient, meter: Meter, dates: np.ndarray, 
 
 
 def _daily_from_imported(client: InfluxClient, meter: Meter, dates: np.ndarray, t0: int, t1: int) -> np.ndarray | None:
-    # daily or finer energy; a GRDF/SGE reading period counts only when it covers one day (a month's
-    # reading spread over its days would invent a daily profile the models would then learn)
-    q = (f'SELECT "energy_wh", "period_end_ns" FROM "imported" WHERE meter = $meter '
-         f"AND kind =~ /^(load_curve|daily|daily_index|generic|period)$/ AND time >= {t0} AND time < {t1}")
-    rows = [r for r in _select(client, q, {"meter": meter.id})
-            if r[1] is not None and (r[2] is None or int(r[2]) - int(r[0]) <= 25 * 3600 * 10**9)]
-    if not rows:
+    # daily or finer energy (the rows the data-quality ledger also reads, analytics.jobs.sources)
+    rows = query_imported_energy(client, meter.id, t0, t1)
+    if not rows.time_ns.size:
         return None
-    t = np.array([int(r[0]) for r in rows], dtype=np.int64)
-    v = np.array([float(r[1]) for r in rows]) / 1000.0
-    idx = _index_of(dates, t)
+    idx = _index_of(dates, rows.time_ns)
     ok = idx >= 0
-    sums = np.bincount(idx[ok], weights=v[ok], minlength=dates.size)[: dates.size]
+    sums = np.bincount(idx[ok], weights=rows.energy_wh[ok] / 1000.0, minlength=dates.size)[: dates.size]
     seen = np.bincount(idx[ok], minlength=dates.size)[: dates.size] > 0
     return np.where(seen, sums, np.nan)
 
