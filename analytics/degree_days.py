@@ -19,6 +19,11 @@ from terril.timeutil import local_tz
 HEATING_BASE_C = 18.0
 #: Common French cooling-degree-day threshold. [°C]
 COOLING_BASE_C = 22.0
+#: Share of a day a weather station's data must cover for the savings report and the drift job
+#: (both read imported stations through :func:`daily_temperature` with it). [1]
+MIN_STATION_DAY_COVERAGE = 0.5
+HOUR_NS = 3600 * 10**9
+DAY_NS = 86_400 * 10**9
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,7 +37,8 @@ class DailyTemperature:
     mean_c, min_c, max_c : ndarray of float
         Mean of the readings, minimum and maximum; NaN when the day is not valid. [°C]
     hourly_coverage : ndarray of float
-        Fraction of the day's local hours holding at least one reading. [1]
+        Fraction of the day's local hours (slots of the data's step, when coarser) holding at
+        least one reading. [1]
     valid : ndarray of bool
         ``hourly_coverage >= min_hourly_coverage``.
     """
@@ -58,8 +64,11 @@ def daily_temperature(
     The daily mean is the mean of the hourly means (so that irregular sampling does not
     weight some hours more); Tn and Tx are the extreme readings of the local day. A day is
     valid when more than ``min_hourly_coverage`` of its hours hold a reading (eemeter's
-    0.9 rule). Note: Météo-France's official Tn/Tx use 18 h–18 h / 06 h–06 h UTC windows;
-    this uses the local calendar day, which is what the consumption days use.
+    0.9 rule). Coverage is judged against the data's own step: data coarser than hourly
+    (3-hourly SYNOP, a station's daily means at local midnight) count slots of that step
+    instead of hours, so a day holding its one daily value, or its eight 3-hourly
+    observations, is covered. Note: Météo-France's official Tn/Tx use 18 h–18 h / 06 h–06 h
+    UTC windows; this uses the local calendar day, which is what the consumption days use.
 
     Parameters
     ----------
@@ -70,7 +79,7 @@ def daily_temperature(
     tz : tzinfo
         Calendar time zone (default Europe/Paris).
     min_hourly_coverage : float
-        Minimum share of hours with data for a valid day. [1]
+        Minimum share of the day's hours (or slots of the data's step) with data for a valid day. [1]
     boundaries_ns : ndarray of int64, optional
         Precomputed daily boundaries.
     """
@@ -84,21 +93,28 @@ def daily_temperature(
         return DailyTemperature(np.zeros(0, np.int64), z, z, z, z, np.zeros(0, bool))
     days = boundaries_ns if boundaries_ns is not None else calendar_boundaries_ns(int(t[0]), int(t[-1]), "day", tz)
     days = np.asarray(days, dtype=np.int64)
-    hours = calendar_boundaries_ns(int(days[0]), int(days[-1]), "hour", tz)
+    step_ns = data_step_ns(t)
+    if step_ns <= HOUR_NS:
+        slots = calendar_boundaries_ns(int(days[0]), int(days[-1]), "hour", tz)
+    else:  # slots of the data's step from each local midnight (the last one of a day may be shorter)
+        slots = np.unique(np.concatenate([np.arange(int(a), int(b), step_ns, dtype=np.int64)
+                                          for a, b in zip(days[:-1], days[1:])] + [days[-1:]]))
     n_days = days.size - 1
-    h_idx = np.searchsorted(hours, t, side="right") - 1
-    inside = (h_idx >= 0) & (h_idx < hours.size - 1)
+    h_idx = np.searchsorted(slots, t, side="right") - 1
+    inside = (h_idx >= 0) & (h_idx < slots.size - 1)
     h_idx, x_in, t_in = h_idx[inside], x[inside], t[inside]
-    n_hours = hours.size - 1
-    h_sum = np.bincount(h_idx, weights=x_in, minlength=n_hours)
-    h_cnt = np.bincount(h_idx, minlength=n_hours)
-    day_of_hour = np.searchsorted(days, hours[:-1], side="right") - 1
+    n_slots = slots.size - 1
+    h_sum = np.bincount(h_idx, weights=x_in, minlength=n_slots)
+    h_cnt = np.bincount(h_idx, minlength=n_slots)
+    day_of_slot = np.searchsorted(days, slots[:-1], side="right") - 1
     has = h_cnt > 0
     h_mean = np.where(has, h_sum / np.maximum(h_cnt, 1), 0.0)
-    d_hsum = np.bincount(day_of_hour, weights=h_mean, minlength=n_days)
-    d_hcnt = np.bincount(day_of_hour, weights=has.astype(float), minlength=n_days)
-    d_hours = np.bincount(day_of_hour, minlength=n_days)
-    coverage = d_hcnt / np.maximum(d_hours, 1)
+    h_len = np.diff(slots).astype(float)
+    d_hsum = np.bincount(day_of_slot, weights=h_mean, minlength=n_days)
+    d_hcnt = np.bincount(day_of_slot, weights=has.astype(float), minlength=n_days)
+    # the covered share of the day's duration (whole hours: the share of its hours)
+    coverage = np.bincount(day_of_slot, weights=has * h_len, minlength=n_days) / np.maximum(np.diff(days), 1)
+    coverage = np.minimum(coverage, 1.0)
     valid = coverage >= min_hourly_coverage
     d_idx = np.searchsorted(days, t_in, side="right") - 1
     mn = np.full(n_days, np.inf)
@@ -116,6 +132,16 @@ def daily_temperature(
         coverage,
         valid,
     )
+
+
+def data_step_ns(times_ns: np.ndarray) -> int:
+    """The data's own step: the median interval between readings, between one hour and one day
+    (one hour when there are fewer than two readings). [ns]"""
+    t = np.asarray(times_ns, dtype=np.int64)
+    d = np.diff(np.unique(t))
+    if d.size == 0:
+        return HOUR_NS
+    return int(np.clip(np.median(d), HOUR_NS, DAY_NS))
 
 
 def hdd_meteo(tmin_c: np.ndarray, tmax_c: np.ndarray, base_c: float = HEATING_BASE_C) -> np.ndarray:

@@ -7,6 +7,7 @@ passed as bind parameters; times are integers (ns).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,6 +42,37 @@ def query_station_temperatures(client: InfluxClient, station: str, start_ns: int
     pairs = sorted((int(r[0]), float(r[1])) for s in client.query_chunks(q, params={"station": str(station)})
                    for r in s.values if r[1] is not None)
     return (np.array([p[0] for p in pairs], dtype=np.int64), np.array([p[1] for p in pairs], dtype=float))
+
+
+#: ``imported`` kinds that hold daily or finer energy (a meter's daily series can use them).
+DAILY_ENERGY_KINDS = ("load_curve", "daily", "daily_index", "generic", "period")
+#: Longest imported period that still counts as one day's value (a GRDF/SGE reading period of a
+#: month spread over its days would invent a daily profile). [ns]
+MAX_DAY_PERIOD_NS = 25 * 3600 * 10**9
+
+
+@dataclass(frozen=True, eq=False)
+class ImportedEnergy:
+    """A meter's imported energy rows that can fill its days, sorted by time."""
+
+    time_ns: np.ndarray  # start of what each row covers [UTC ns]
+    energy_wh: np.ndarray  # [Wh]
+    period_end_ns: np.ndarray  # exclusive end when the row says, else NaN [UTC ns]
+    origin: tuple[str, ...]  # the import's `source` tag of each row
+
+
+def query_imported_energy(client: InfluxClient, meter: str, start_ns: int, end_ns: int) -> ImportedEnergy:
+    """The ``imported`` rows of ``meter`` in [start, end) that are daily or finer energy
+    (:data:`DAILY_ENERGY_KINDS`, periods of at most :data:`MAX_DAY_PERIOD_NS`)."""
+    validate_id(meter, "meter")
+    kinds = "|".join(DAILY_ENERGY_KINDS)
+    q = (f'SELECT "energy_wh", "period_end_ns", "source" FROM "imported" WHERE meter = $meter '
+         f"AND kind =~ /^({kinds})$/ AND time >= {int(start_ns)} AND time < {int(end_ns)}")
+    rows = sorted((int(r[0]), float(r[1]), np.nan if r[2] is None else float(r[2]), str(r[3] or ""))
+                  for s in client.query_chunks(q, params={"meter": meter}) for r in s.values
+                  if r[1] is not None and (r[2] is None or int(r[2]) - int(r[0]) <= MAX_DAY_PERIOD_NS))
+    return ImportedEnergy(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=float),
+                          np.array([r[2] for r in rows], dtype=float), tuple(r[3] for r in rows))
 
 
 def query_last_before(client: InfluxClient, meter: str, field: str, before_ns: int,

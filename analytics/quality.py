@@ -9,7 +9,10 @@ Definitions (``docs/analytics.md`` § Data quality):
   part of any gap inside that day;
 * events (reset, rollover, replacement, spike) are counted on the day of the reading that
   revealed them; stuck intervals on the day they start;
-* the **estimated share** is the estimated part of the day's consumption.
+* the **estimated share** is the estimated part of the day's consumption;
+* the **source** of a day says where the day's figure comes from (:func:`day_sources`):
+  ``live`` (the meter's own readings), ``imported`` (``terril import`` history filling a day
+  live data does not cover) or ``none``; the rule is the savings report's (live wins).
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ import numpy as np
 
 from analytics.consumption import NS_PER_S, IntervalConsumption, calendar_boundaries_ns, rollup
 from terril.timeutil import local_tz
+
+#: Daily live coverage from which live data wins over imported history (the report's
+#: ``analytics.reports.inputs.MIN_DAY_COVERAGE_PCT``, CalTRACK §2.2). [%]
+MIN_LIVE_DAY_COVERAGE_PCT = 50.0
+#: A step from which imported rows are daily values, each covering its local day. [s]
+DAILY_STEP_S = 20 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,3 +172,80 @@ def quality_ledger(
         stuck_intervals=count(s[consumption.stuck]),
         estimated_share_pct=est_share,
     )
+
+
+def imported_ledger(meter: str, times_ns: np.ndarray, period_end_ns: np.ndarray, boundaries_ns: np.ndarray
+                    ) -> QualityLedger:
+    """Daily quality ledger of a meter's imported energy rows (``terril import``).
+
+    A row covers ``[time, period_end)`` when its period end is known; daily rows (a data step of
+    20 h or more) cover their local day (23, 24 or 25 h); finer rows (load curves) cover up to the
+    next row, at most the data's own step around them. **Coverage** is the share of the day
+    covered; a **gap** is a stretch between covered rows (counted on the day it starts, longest
+    portion per day). Imported energy has no counter: resets, rollovers, replacements, spikes
+    and stuck intervals are 0, nothing is estimated.
+
+    Parameters
+    ----------
+    meter : str
+        Meter id.
+    times_ns : ndarray of int64
+        Row times (start of what each row covers), sorted. [UTC ns]
+    period_end_ns : ndarray of float
+        Exclusive end of each row's period, NaN when the row does not say. [UTC ns]
+    boundaries_ns : ndarray of int64
+        Local day boundaries (:func:`analytics.consumption.calendar_boundaries_ns`). [UTC ns]
+    """
+    from analytics.consumption import data_step_s
+
+    days = np.asarray(boundaries_ns, dtype=np.int64)
+    nd = max(days.size - 1, 0)
+    zi = np.zeros(nd, dtype=np.int64)
+    t = np.asarray(times_ns, dtype=np.int64)
+    cov = np.zeros(nd)
+    gap_count = zi.copy()
+    longest = np.zeros(nd)
+    if t.size and nd:
+        end = np.asarray(period_end_ns, dtype=float)
+        diffs = np.maximum(np.r_[t[1:], t[-1:]] - t, 0)
+        if t.size >= 2:
+            diffs[-1] = diffs[-2]  # the last row: its neighbours' step
+            step_s = data_step_s(t, t + np.maximum(diffs, 1), 1.0)
+        else:
+            step_s = np.full(1, 86_400.0)
+        k = np.clip(np.searchsorted(days, t, side="right") - 1, 0, nd - 1)
+        stop = np.where(step_s >= DAILY_STEP_S, days[k + 1], t + np.minimum(diffs, step_s * 1e9).astype(np.int64))
+        stop = np.where(np.isfinite(end), np.nan_to_num(end, nan=0.0).astype(np.int64), stop)
+        # rows of several kinds may overlap: cover their union, as non-overlapping pieces
+        order = np.argsort(t, kind="stable")
+        lo, hi = t[order], np.maximum.accumulate(np.maximum(stop, t)[order])
+        lo = np.maximum(lo, np.r_[lo[:1], hi[:-1]])
+        keep = hi > lo
+        lo, hi = lo[keep], hi[keep]
+        if lo.size:
+            cov = np.clip(np.asarray(rollup(lo, hi, np.zeros(lo.size), "day", boundaries_ns=days).coverage,
+                                     dtype=float), 0.0, 1.0)
+            g0, g1 = hi[:-1], lo[1:]
+            is_gap = g1 > g0
+            for a, b in zip(g0[is_gap].tolist(), g1[is_gap].tolist()):
+                first = int(np.searchsorted(days, a, side="right")) - 1
+                if 0 <= first < nd:
+                    gap_count[first] += 1
+                for j in range(max(first, 0), min(int(np.searchsorted(days, b - 1, side="right")) - 1, nd - 1) + 1):
+                    longest[j] = max(longest[j], (min(b, int(days[j + 1])) - max(a, int(days[j]))) / NS_PER_S)
+    return QualityLedger(meter, days[:-1].copy(), 100.0 * cov, gap_count, longest, zi, zi.copy(), zi.copy(),
+                         zi.copy(), zi.copy(), np.zeros(nd))
+
+
+def day_sources(live_coverage_pct: np.ndarray, imported_coverage_pct: np.ndarray,
+                min_live_pct: float = MIN_LIVE_DAY_COVERAGE_PCT) -> np.ndarray:
+    """Where each day's figure comes from: ``live``, ``imported`` or ``none``.
+
+    Live data wins where it covers at least ``min_live_pct`` of the day; imported history fills
+    the other days it covers; a day that has only sparse live data stays ``live`` (with its low
+    coverage), a day with nothing is ``none``. NaN coverage means no data.
+    """
+    live = np.nan_to_num(np.asarray(live_coverage_pct, dtype=float), nan=0.0)
+    imp = np.nan_to_num(np.asarray(imported_coverage_pct, dtype=float), nan=0.0)
+    return np.where(live >= min_live_pct, "live",
+                    np.where(imp > 0, "imported", np.where(live > 0, "live", "none"))).astype(object)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import warnings
 
 from dashboards.influxql import InfluxQL, datasource_ref
-from dashboards.panels import TZ, Lang, Layout, Q, Text, grid, new_dashboard, query_variable, series, single
+from dashboards.panels import TIMEZONE, Lang, Layout, Q, Text, grid, new_dashboard, query_variable, series, single
+from dashboards.panels import tz_clause
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -20,40 +21,40 @@ METER_VAR = 'SHOW TAG VALUES FROM "reading" WITH KEY = "meter" WHERE "site" = \'
 WHERE = '"site" = \'$site\' AND "meter" =~ /^$meter$/'
 
 
-def consumption_vs_baseline(lang: Lang):  # noqa: ANN201
+def consumption_vs_baseline(lang: Lang, *, tz: str):  # noqa: ANN201
     q = ('SELECT sum("actual_wh") AS "actual", sum("expected_wh") AS "expected" FROM "baseline_daily" '
-         f'WHERE {WHERE} AND $timeFilter GROUP BY time(1d) fill(none) {TZ}')
+         f'WHERE {WHERE} AND $timeFilter GROUP BY time(1d) fill(none) {tz_clause(tz)}')
     return series(Text("Consommation et référence (ajustée climat)", "Consumption vs baseline (weather-adjusted)"),
                   "wh", [Q(q)], lang, bars=True,
                   description=Text("Référence : modèle à point de rupture sur les degrés-jours et le calendrier.",
                                    "Baseline: change-point model on degree days and the calendar."))
 
 
-def cusum(lang: Lang):  # noqa: ANN201
+def cusum(lang: Lang, *, tz: str):  # noqa: ANN201
     q = ('SELECT last("cusum_wh") FROM "baseline_daily" '
-         f'WHERE {WHERE} AND $timeFilter GROUP BY time(1d), "meter" fill(none) {TZ}')
+         f'WHERE {WHERE} AND $timeFilter GROUP BY time(1d), "meter" fill(none) {tz_clause(tz)}')
     return series(Text("CUSUM des écarts à la référence", "CUSUM of residuals"), "wh",
                   [Q(q, Text("$tag_meter", "$tag_meter"))], lang,
                   description=Text("Une pente durable signale une dérive.", "A lasting slope signals a drift."))
 
 
-def base_load(lang: Lang):  # noqa: ANN201
+def base_load(lang: Lang, *, tz: str):  # noqa: ANN201
     q = ('SELECT mean("base_load_w") FROM "baseline_daily" '
-         f'WHERE {WHERE} AND $timeFilter GROUP BY time(1d), "meter" fill(none) {TZ}')
+         f'WHERE {WHERE} AND $timeFilter GROUP BY time(1d), "meter" fill(none) {tz_clause(tz)}')
     return series(Text("Talon de consommation (nuit)", "Night base load"), "w",
                   [Q(q, Text("$tag_meter", "$tag_meter"))], lang)
 
 
-def daily_consumption(lang: Lang):  # noqa: ANN201
+def daily_consumption(lang: Lang, *, tz: str):  # noqa: ANN201
     q = ('SELECT sum("consumption_wh") FROM "consumption_daily" '
-         f'WHERE {WHERE} AND $timeFilter GROUP BY time(1d), "meter" fill(none) {TZ}')
+         f'WHERE {WHERE} AND $timeFilter GROUP BY time(1d), "meter" fill(none) {tz_clause(tz)}')
     return series(Text("Consommation journalière par compteur", "Daily consumption by meter"), "wh",
                   [Q(q, Text("$tag_meter", "$tag_meter"))], lang, bars=True, stacked=True)
 
 
-def water_daily(lang: Lang):  # noqa: ANN201
+def water_daily(lang: Lang, *, tz: str):  # noqa: ANN201
     q = ('SELECT sum("volume_m3") FROM "consumption_daily" '
-         f'WHERE {WHERE} AND $timeFilter GROUP BY time(1d), "meter" fill(none) {TZ}')
+         f'WHERE {WHERE} AND $timeFilter GROUP BY time(1d), "meter" fill(none) {tz_clause(tz)}')
     return series(Text("Volumes journaliers (eau, gaz)", "Daily volumes (water, gas)"), "m3",
                   [Q(q, Text("$tag_meter", "$tag_meter"))], lang, bars=True)
 
@@ -65,28 +66,30 @@ def power(lang: Lang):  # noqa: ANN201
                   [Q(q, Text("$tag_meter", "$tag_meter"))], lang, interval="1m")
 
 
-def degree_days(lang: Lang):  # noqa: ANN201
+def degree_days(lang: Lang, *, tz: str):  # noqa: ANN201
     q = ('SELECT sum("hdd_costic_k_d") AS "hdd_costic", sum("hdd_meteo_k_d") AS "hdd_meteo" FROM "weather_daily" '
-         f'WHERE $timeFilter GROUP BY time(1d) fill(none) {TZ}')
+         f'WHERE $timeFilter GROUP BY time(1d) fill(none) {tz_clause(tz)}')
     return series(Text("Degrés-jours de chauffage (DJU)", "Heating degree days"), "k_d",
                   [Q(q)], lang, bars=True,
                   description=Text("DJU COSTIC et Météo-France, base 18 °C, station de la commune.",
                                    "COSTIC and Météo-France degree days, base 18 °C, the town's weather station."))
 
 
-def outdoor_temperature(lang: Lang):  # noqa: ANN201
+def outdoor_temperature(lang: Lang, *, tz: str):  # noqa: ANN201
     q = ('SELECT mean("temp_mean_c") AS "mean", min("temp_min_c") AS "min", max("temp_max_c") AS "max" '
-         f'FROM "weather_daily" WHERE $timeFilter GROUP BY time(1d) fill(none) {TZ}')
+         f'FROM "weather_daily" WHERE $timeFilter GROUP BY time(1d) fill(none) {tz_clause(tz)}')
     return series(Text("Température extérieure journalière", "Daily outdoor temperature"), "c", [Q(q)], lang)
 
 
 def quality_ledger(lang: Lang):  # noqa: ANN201
-    q = ('SELECT "coverage_pct", "gaps", "longest_gap_s", "resets", "spikes", "stuck_intervals", "estimated_pct" '
-         f'FROM "data_quality" WHERE {WHERE} AND $timeFilter GROUP BY "meter"')
+    q = ('SELECT "source", "origin", "coverage_pct", "gaps", "longest_gap_s", "resets", "spikes", "stuck_intervals", '
+         f'"estimated_pct" FROM "data_quality" WHERE {WHERE} AND $timeFilter GROUP BY "meter"')
     return grid(Text("Registre de qualité des données", "Data-quality ledger"), "count", [Q(q, table=True)], lang,
                 columns={"coverage_pct": "pct", "estimated_pct": "pct", "longest_gap_s": "s"},
-                description=Text("Une ligne par compteur et par jour : couverture, trous, remises à zéro, pics.",
-                                 "One row per meter and day: coverage, gaps, resets, spikes."))
+                description=Text("Une ligne par compteur et par jour : source (live : relevés en direct ; imported : "
+                                 "historique importé) et origine, couverture, trous, remises à zéro, pics.",
+                                 "One row per meter and day: source (live readings or imported history) and "
+                                 "origin, coverage, gaps, resets, spikes."))
 
 
 def coverage(lang: Lang):  # noqa: ANN201
@@ -104,23 +107,23 @@ def alert_annotations(lang: Lang) -> dashboard_b.AnnotationQuery:
             .target(InfluxQL(q, ref_id="Anno", result_format="table", text_column=column, tags_column="kind")))
 
 
-def dashboard(lang: Lang):  # noqa: ANN201
+def dashboard(lang: Lang, timezone: str = TIMEZONE):  # noqa: ANN201
     """The building dashboard (variables: site, meter)."""
     lay = Layout()
     lay.row(Text("Consommation et référence", "Consumption and baseline"), lang)
-    lay.add(consumption_vs_baseline(lang), 16, 9)
+    lay.add(consumption_vs_baseline(lang, tz=timezone), 16, 9)
     lay.add(coverage(lang), 8, 9)
-    lay.add(cusum(lang), 12, 8)
-    lay.add(base_load(lang), 12, 8)
-    lay.add(daily_consumption(lang), 12, 8)
-    lay.add(water_daily(lang), 12, 8)
+    lay.add(cusum(lang, tz=timezone), 12, 8)
+    lay.add(base_load(lang, tz=timezone), 12, 8)
+    lay.add(daily_consumption(lang, tz=timezone), 12, 8)
+    lay.add(water_daily(lang, tz=timezone), 12, 8)
     lay.add(power(lang), 24, 8)
     lay.row(Text("Climat", "Weather"), lang)
-    lay.add(degree_days(lang), 12, 8)
-    lay.add(outdoor_temperature(lang), 12, 8)
+    lay.add(degree_days(lang, tz=timezone), 12, 8)
+    lay.add(outdoor_temperature(lang, tz=timezone), 12, 8)
     lay.row(Text("Qualité des données", "Data quality"), lang)
     lay.add(quality_ledger(lang), 24, 10)
-    dash = new_dashboard(UID, TITLE, lang, time_from="now-30d", tags=["building"])
+    dash = new_dashboard(UID, TITLE, lang, timezone=timezone, time_from="now-30d", tags=["building"])
     dash = dash.with_variable(query_variable("site", Text("Bâtiment", "Building"), SITE_VAR, lang))
     dash = dash.with_variable(query_variable("meter", Text("Compteur", "Meter"), METER_VAR, lang, multi=True,
                                              include_all=True))

@@ -7,7 +7,7 @@ shows as a gap, not as a negative rate.
 
 from __future__ import annotations
 
-from dashboards.panels import GREEN_RED, Lang, Layout, Q, Text, new_dashboard, query_variable, series, single
+from dashboards.panels import GREEN_RED, TIMEZONE, Lang, Layout, Q, Text, new_dashboard, query_variable, series, single
 
 UID = "terril-collector"
 TITLE = Text("Terril — Santé du collecteur", "Terril — Collector health")
@@ -85,7 +85,7 @@ def reports(lang: Lang):  # noqa: ANN201
                                    "0: collector down (one report every 10 s)."))
 
 
-def dashboard(lang: Lang):  # noqa: ANN201
+def dashboard(lang: Lang, timezone: str = TIMEZONE):  # noqa: ANN201
     """The collector-health dashboard (variable: collectors)."""
     lay = Layout()
     lay.add(reports(lang), 6, 5)
@@ -97,7 +97,7 @@ def dashboard(lang: Lang):  # noqa: ANN201
     lay.add(spool_depth(lang), 12, 8)
     lay.add(spool_flow(lang), 12, 8)
     lay.add(write_latency(lang), 24, 8)
-    dash = new_dashboard(UID, TITLE, lang, time_from="now-6h", tags=["collector"], refresh="30s")
+    dash = new_dashboard(UID, TITLE, lang, timezone=timezone, time_from="now-6h", tags=["collector"], refresh="30s")
     dash = dash.with_variable(query_variable("collector", Text("Collecteur", "Collector"), COLLECTOR_VAR, lang,
                                              multi=True, include_all=True))
     return lay.apply(dash)

@@ -24,9 +24,22 @@ from dashboards.influxql import InfluxQL, datasource_ref
 
 Lang = Literal["fr", "en"]
 LANGS: tuple[Lang, ...] = ("fr", "en")
-#: Calendar aggregation is in Paris local time: dashboards display it, InfluxQL groups with tz().
+#: Default calendar time zone (the registry's ``[town] timezone`` default). Dashboards display
+#: the town's zone and InfluxQL groups days with :func:`tz_clause` of it.
 TIMEZONE = "Europe/Paris"
-TZ = "tz('Europe/Paris')"
+
+
+def tz_clause(timezone: str) -> str:
+    """The InfluxQL ``tz('…')`` clause of an IANA zone; raises ValueError naming an unknown zone."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(timezone)
+    except (ValueError, KeyError, OSError) as err:  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"unknown time zone {timezone!r}: expected an IANA name such as 'Europe/Paris'") from err
+    if "'" in timezone or "\\" in timezone:
+        raise ValueError(f"unusable time zone {timezone!r}")
+    return f"tz('{timezone}')"
 
 
 @dataclass(frozen=True)
@@ -209,9 +222,10 @@ class Layout:
 
 
 def new_dashboard(uid: str, title: Text, lang: Lang, *, time_from: str, tags: list[str],
-                  description: Text | None = None, refresh: str = "5m") -> dashboard_b.Dashboard:
-    """A dashboard with Terril's defaults: Paris time zone, read-only (provisioned), stable uid."""
-    dash = (dashboard_b.Dashboard(title.get(lang)).uid(uid).tags(["terril", *tags]).timezone(TIMEZONE)
+                  description: Text | None = None, refresh: str = "5m",
+                  timezone: str = TIMEZONE) -> dashboard_b.Dashboard:
+    """A dashboard with Terril's defaults: the town's time zone, read-only (provisioned), stable uid."""
+    dash = (dashboard_b.Dashboard(title.get(lang)).uid(uid).tags(["terril", *tags]).timezone(timezone)
             .time(time_from, "now").refresh(refresh).readonly().week_start("monday")
             .tooltip(dashboard_m.DashboardCursorSync.CROSSHAIR))
     if description is not None:

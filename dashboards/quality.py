@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from dashboards.panels import GREEN_RED, RED_GREEN_PCT, Lang, Layout, Q, Text, bars_by, grid, new_dashboard
+from dashboards.panels import GREEN_RED, RED_GREEN_PCT, TIMEZONE, Lang, Layout, Q, Text, bars_by, grid, new_dashboard
 from dashboards.panels import query_variable, series
 
 with warnings.catch_warnings():
@@ -85,7 +85,7 @@ def device_status(lang: Lang):  # noqa: ANN201
                 [Q(q, table=True)], lang, mappings=[mapping])
 
 
-def dashboard(lang: Lang):  # noqa: ANN201
+def dashboard(lang: Lang, timezone: str = TIMEZONE):  # noqa: ANN201
     """The data-quality and devices dashboard (variable: sites)."""
     lay = Layout()
     lay.row(Text("Compteurs", "Meters"), lang)
@@ -100,7 +100,7 @@ def dashboard(lang: Lang):  # noqa: ANN201
     lay.row(Text("Événements de compteur", "Counter events"), lang)
     lay.add(counter_events(lang), 8, 8)
     lay.add(counter_event_list(lang), 16, 8)
-    dash = new_dashboard(UID, TITLE, lang, time_from="now-7d", tags=["quality"])
+    dash = new_dashboard(UID, TITLE, lang, timezone=timezone, time_from="now-7d", tags=["quality"])
     dash = dash.with_variable(query_variable("site", Text("Site", "Site"), SITE_VAR, lang, multi=True,
                                              include_all=True))
     return lay.apply(dash)

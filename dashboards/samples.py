@@ -120,7 +120,8 @@ def sample_derived_points(registry: Registry, start_ns: int, end_ns: int) -> lis
                 cov = float(min(100.0, rng.normal(98.5, 2.0)))
                 points.append(Point("data_quality", {"site": m.site, "meter": m.id}, {
                     "coverage_pct": round(cov, 2), "gaps": int(cov < 97), "longest_gap_s": 1800 if cov < 97 else 0,
-                    "resets": 0, "spikes": 0, "stuck_intervals": 0, "estimated_pct": 0.0, "quarantined": 0}, t0))
+                    "resets": 0, "spikes": 0, "stuck_intervals": 0, "estimated_pct": 0.0, "quarantined": 0,
+                    "source": "live", "origin": m.id}, t0))
     # PV per array and per site
     pv_sites: dict[str, float] = {}
     for a in registry.pv_arrays:

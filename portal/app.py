@@ -38,7 +38,7 @@ from starlette.staticfiles import StaticFiles
 from portal import data as pdata
 from portal.audit import AuditLog
 from portal.cache import TTLCache
-from portal.i18n import LANGS, carrier, date as fmt_date, kind, num, translate
+from portal.i18n import LANGS, carrier, date as fmt_date, kind, num, technology, translate
 from portal.users import UserStore, role_at_least
 from terril.errors import InfluxError, TerrilError
 from terril.ids import is_valid_id
@@ -205,7 +205,8 @@ class Portal:
             _=_, lang=lang, num=lambda v, d=0: num(v, lang, d), date=lambda v: fmt_date(v, lang), when=when,
             user=sess.user, role=sess.role, csrf=sess.csrf, path=request.url.path, public_page=self.public_page,
             can=lambda needed: sess.role is not None and role_at_least(sess.role, needed),
-            carrier_name=lambda c: carrier(c, lang), kind_name=lambda k: kind(k, lang), town=self.registry.town.name, **ctx)
+            carrier_name=lambda c: carrier(c, lang), kind_name=lambda k: kind(k, lang),
+            technology_name=lambda c: technology(c, lang), town=self.registry.town.name, **ctx)
 
     def redirect(self, request: Request, sess: Session, url: str) -> Response:
         return self.save_session(request, RedirectResponse(url, status_code=303), sess)

@@ -214,6 +214,28 @@ def kind(name: str, lang: str) -> str:
     return (fr_en[0] if lang == "fr" else fr_en[1]) if fr_en else name.replace("_", " ")
 
 
+#: PV technology codes of the registry (terril.registry.PvTechnology) → (French, English) names.
+PV_TECHNOLOGIES: dict[str, tuple[str, str]] = {
+    "mono_perc": ("silicium monocristallin PERC", "monocrystalline PERC silicon"),
+    "polycrystalline": ("silicium polycristallin", "polycrystalline silicon"),
+    "thin_film_cdte": ("couche mince CdTe", "CdTe thin film"),
+    "thin_film_cigs": ("couche mince CIGS", "CIGS thin film"),
+    "amorphous_si": ("silicium amorphe", "amorphous silicon"),
+    "heterojunction": ("hétérojonction (HJT)", "heterojunction (HJT)"),
+    "bifacial": ("bifacial", "bifacial"),
+    "topcon": ("TOPCon", "TOPCon"),
+    "hybrid_pvt": ("hybride photovoltaïque-thermique (PVT)", "hybrid photovoltaic-thermal (PVT)"),
+}
+
+
+def technology(code: str | None, lang: str) -> str:
+    """A PV technology's name in ``lang`` (an unknown code as written, none as empty)."""
+    if not code:
+        return ""
+    fr_en = PV_TECHNOLOGIES.get(code)
+    return (fr_en[0] if lang == "fr" else fr_en[1]) if fr_en else code.replace("_", " ")
+
+
 def translate(key: str, lang: str, **fmt: object) -> str:
     fr, en = T[key]
     text = fr if lang == "fr" else en

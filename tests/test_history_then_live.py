@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analytics.jobs.analyze import analyze
 from analytics.reports.inputs import query_input_bundle
 from analytics.reports.savings_report import build_savings_report, compute_savings
 from analytics.savings import Period
@@ -198,3 +199,16 @@ def test_imported_year_then_live_linky_gives_a_report_with_numbers(stack, influx
     sources = next(tb for tb in report.all_tables() if tb.key == "sources")
     assert [(r[0], r[1], r[2]) for r in sources.rows] == [
         ("mairie-elec", "historique importé", first), ("mairie-elec", "relevés en direct (index bruts)", live_start)]
+
+    # the data-quality ledger says the same, day by day: the import wrote its days, the analytics
+    # run its live days (and the live days the import had filled before the gateway spoke)
+    analyze(influx_db, registry, tmp_path / "data", end_ns=local_midnight_ns(today))
+    rows = influx_db.query("SELECT source, origin, coverage_pct FROM data_quality WHERE meter = 'mairie-elec'")
+    ledger = {local_date(int(r[0])): (r[1], r[2], r[3]) for s in rows for r in s.values}
+    after = query_input_bundle(influx_db, registry, site_ids, first, today - dt.timedelta(days=1))
+    day_source = after.meter("mairie-elec").day_source
+    live_names = {"consumption_daily": "live", "reading": "live", "imported": "imported"}
+    assert [ledger[d][0] for d in after.dates.astype(dt.date)] == [live_names[x] for x in day_source]
+    assert {ledger[d][:2] for d in after.dates.astype(dt.date) if d < live_start} == {("imported", "enedis-mes-donnees")}
+    assert {ledger[d][:2] for d in after.dates.astype(dt.date) if d >= live_start} == {("live", "mairie-linky")}
+    assert all(ledger[d][2] == 100.0 for d in after.dates.astype(dt.date) if d < live_start)

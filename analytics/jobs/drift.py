@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analytics.consumption import data_step_s
+from analytics.consumption import calendar_boundaries_ns, data_step_s
+from analytics.degree_days import MIN_STATION_DAY_COVERAGE, daily_temperature
 from analytics.drift import (
     Alert,
     detect_silent,
@@ -28,7 +29,6 @@ from analytics.influx_queries import query_meter_series, query_station_temperatu
 from analytics.jobs.rollups import MeterRollup, expected_interval_s
 from terril.carriers import CARRIERS
 from terril.influx import InfluxClient
-from terril.timeutil import local_date, local_midnight_ns
 from terril.readings import Point
 from terril.registry import Meter, Registry
 from terril.settings import PricesSettings
@@ -78,11 +78,13 @@ def _weather(client: InfluxClient, registry: Registry, start_ns: int, end_ns: in
     src = registry.weather_source(site_id or "")
     if src is None:
         return {}
-    if src.meter is None:  # an imported station's daily or hourly values, averaged per local day
-        acc: dict[int, list[float]] = {}
-        for t, v in zip(*query_station_temperatures(client, str(src.station), start_ns, end_ns)):
-            acc.setdefault(local_midnight_ns(local_date(int(t))), []).append(float(v))
-        return {k: float(np.mean(v)) for k, v in acc.items()}
+    if src.meter is None:  # an imported station's daily or hourly values, per local day as the report reads them
+        t, v = query_station_temperatures(client, str(src.station), start_ns, end_ns)
+        if not t.size:
+            return {}
+        days = calendar_boundaries_ns(int(start_ns), int(max(end_ns, start_ns + 1)) - 1, "day")
+        dtc = daily_temperature(t, v, boundaries_ns=days, min_hourly_coverage=MIN_STATION_DAY_COVERAGE)
+        return {int(k): float(m) for k, m in zip(dtc.day_start_ns, dtc.mean_c) if np.isfinite(m)}
     q = f"SELECT temp_mean_c FROM weather_daily WHERE site = $site AND time >= {start_ns} AND time < {end_ns}"
     return {int(r[0]): float(r[1]) for s in client.query(q, params={"site": src.meter.site}) for r in s.values
             if r[1] is not None}

@@ -4,7 +4,8 @@ For each meter: read the raw counter readings of the window (plus the last readi
 before it, so the first interval is known), derive interval consumption with counter
 events flagged (:func:`analytics.consumption.counter_to_deltas`), sum it into local
 Europe/Paris hours, days and months, and write ``consumption_hourly/daily/monthly``,
-``counter_event`` and ``data_quality`` (docs/schema.md). Rewriting a window overwrites
+``counter_event`` and ``data_quality`` (docs/schema.md), whose days then say whether they are
+live or filled by imported history (:mod:`analytics.jobs.sources`). Rewriting a window overwrites
 the same points, so a recomputation after late data is idempotent.
 """
 
@@ -24,6 +25,7 @@ from analytics.consumption import (
     typical_step_s,
 )
 from analytics.influx_queries import query_last_before, query_meter_series
+from analytics.jobs.sources import write_ledger_sources
 from analytics.quality import quality_ledger
 from terril.carriers import carrier_of
 from terril.influx import InfluxClient
@@ -147,4 +149,6 @@ def rollup_meter(client: InfluxClient, registry: Registry, meter: Meter, start_n
                 "estimated_pct": 0.0 if not np.isfinite(q.estimated_share_pct) else round(q.estimated_share_pct, 3),
             }, q.day_start_ns))
     out.points_written = client.write_points(points)
+    # which days are live and which imported history fills (after the live points: it reads them)
+    out.points_written += write_ledger_sources(client, registry, meter, win_start, end_ns)
     return out

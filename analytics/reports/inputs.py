@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from analytics.consumption import counter_to_deltas, rollup_consumption
-from analytics.degree_days import daily_temperature, hdd_costic, hdd_from_mean
-from analytics.influx_queries import query_station_temperatures
+from analytics.degree_days import MIN_STATION_DAY_COVERAGE, daily_temperature, hdd_costic, hdd_from_mean
+from analytics.influx_queries import query_imported_energy, query_station_temperatures
 from analytics.reports.render import input_hash
 from terril.ids import validate_id
 from terril.carriers import CARRIERS
@@ -228,19 +228,13 @@ def _daily_from_readings(client: InfluxClient, meter: Meter, dates: np.ndarray, 
 
 
 def _daily_from_imported(client: InfluxClient, meter: Meter, dates: np.ndarray, t0: int, t1: int) -> np.ndarray | None:
-    # daily or finer energy; a GRDF/SGE reading period counts only when it covers one day (a month's
-    # reading spread over its days would invent a daily profile the models would then learn)
-    q = (f'SELECT "energy_wh", "period_end_ns" FROM "imported" WHERE meter = $meter '
-         f"AND kind =~ /^(load_curve|daily|daily_index|generic|period)$/ AND time >= {t0} AND time < {t1}")
-    rows = [r for r in _select(client, q, {"meter": meter.id})
-            if r[1] is not None and (r[2] is None or int(r[2]) - int(r[0]) <= 25 * 3600 * 10**9)]
-    if not rows:
+    # daily or finer energy (the rows the data-quality ledger also reads, analytics.jobs.sources)
+    rows = query_imported_energy(client, meter.id, t0, t1)
+    if not rows.time_ns.size:
         return None
-    t = np.array([int(r[0]) for r in rows], dtype=np.int64)
-    v = np.array([float(r[1]) for r in rows]) / 1000.0
-    idx = _index_of(dates, t)
+    idx = _index_of(dates, rows.time_ns)
     ok = idx >= 0
-    sums = np.bincount(idx[ok], weights=v[ok], minlength=dates.size)[: dates.size]
+    sums = np.bincount(idx[ok], weights=rows.energy_wh[ok] / 1000.0, minlength=dates.size)[: dates.size]
     seen = np.bincount(idx[ok], minlength=dates.size)[: dates.size] > 0
     return np.where(seen, sums, np.nan)
 
@@ -349,24 +343,16 @@ def _weather(client: InfluxClient, source: WeatherSource, dates: np.ndarray, t0:
 
 
 def _temps_to_daily(dates: np.ndarray, rows: list[list[object]]) -> tuple[np.ndarray, np.ndarray]:
+    """Daily mean and COSTIC degree days of a station's readings, hourly or daily (coverage judged on the
+    data's own step by :func:`daily_temperature`, as the drift job does)."""
     t = np.array([int(r[0]) for r in rows], dtype=np.int64)
     v = np.array([float(r[1]) for r in rows])
     order = np.argsort(t, kind="stable")
-    if t.size >= 2 and np.median(np.diff(t[order])) >= 20 * 3600 * 10**9:
-        # daily values (a station's daily file: the mean of the day at its local midnight)
-        idx = _index_of(dates, t)
-        ok = idx >= 0
-        sums = np.bincount(idx[ok], weights=v[ok], minlength=dates.size)[: dates.size]
-        cnt = np.bincount(idx[ok], minlength=dates.size)[: dates.size]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(cnt > 0, sums / np.maximum(cnt, 1), np.nan)
-        return mean, hdd_from_mean(mean)
     bounds = np.array([local_midnight_ns(d) for d in _days(dates[0].astype(dt.date),
                                                            dates[-1].astype(dt.date) + dt.timedelta(days=1)).astype(dt.date)],
                       dtype=np.int64)
-    dtc = daily_temperature(t[order], v[order], boundaries_ns=bounds, min_hourly_coverage=0.5)
-    hdd = hdd_costic(dtc.min_c, dtc.max_c)
-    return dtc.mean_c, hdd
+    dtc = daily_temperature(t[order], v[order], boundaries_ns=bounds, min_hourly_coverage=MIN_STATION_DAY_COVERAGE)
+    return dtc.mean_c, hdd_costic(dtc.min_c, dtc.max_c)
 
 
 __all__ = ["InputBundle", "MeterDaily", "SiteWeather", "meters_for_report", "query_input_bundle"]

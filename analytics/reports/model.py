@@ -89,12 +89,15 @@ class Figure:
         ``draw(ax)`` draws the chart on a matplotlib Axes.
     height_in : float
         Height of the chart on an A4 page (PDF only). [in]
+    half : bool
+        Half the page width (PDF only): two consecutive half figures share a row.
     """
 
     key: str
     title: str
     draw: Callable[[matplotlib.axes.Axes], None]
     height_in: float = 3.0
+    half: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,8 @@ class Section:
     paragraphs: tuple[str, ...] = ()
     tables: tuple[Table, ...] = ()
     figures: tuple[Figure, ...] = ()
+    #: Keys of tables the PDF draws before the others (the other formats keep ``tables``' order).
+    pdf_first: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

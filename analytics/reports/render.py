@@ -4,9 +4,11 @@ Formats
 -------
 pdf
     A4 through matplotlib's ``PdfPages``: a title band and the summary on page 1,
-    then each section flowing over as many pages as it needs (paragraphs, then figures,
-    then tables; long tables continue on the next page with their header repeated), and a
-    last page with the reproducibility metadata. Every page has a footer: report kind,
+    then the sections one after the other (a heading kept with its first block; a section of
+    wide tables on a landscape page), each flowing over as many pages as it needs
+    (paragraphs, then figures — two half-width figures side by side —, then tables; long
+    tables continue on the next page with their header repeated, a long two-column table is
+    drawn as two pairs of columns), and a last page with the reproducibility metadata. Every page has a footer: report kind,
     generation time, the first 12 hex digits of the input hash, page n/N. Tables fit their page:
     column widths come from measured text widths, numbers never wrap, headers wrap at word
     boundaries only, and a table too wide for portrait (even at 6 pt) goes on a landscape page.
@@ -43,6 +45,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
@@ -229,6 +232,8 @@ class _Pdf:
         self.fig: plt.Figure | None = None
         self.y = 0.0  # current top of free space, inches from the bottom
         self.pw, self.ph, self.cw = PAGE_W, PAGE_H, CONTENT_W  # current page geometry (portrait or landscape)
+        self._uncapped: set[int] = set()  # ids of folded tables (see _folded)
+        self._keep: list[Table] = []
 
     # --- pages
     def new_page(self, landscape: bool | None = None) -> None:
@@ -291,19 +296,37 @@ class _Pdf:
             self.y -= line_h
         self.y -= 0.08
 
-    def figure(self, f: Figure) -> None:
-        h = float(f.height_in)
+    def figure(self, f: Figure, beside: Figure | None = None) -> None:
+        """A chart across the page, or two half-width charts side by side (``beside``)."""
+        row = [f] if beside is None else [f, beside]
+        h = max(float(x.height_in) for x in row)
         self.ensure(h + 0.35)
-        self.text(MARGIN_L, self.y - 0.15, f.title, fontsize=10, weight="bold", color="#333333", va="center")
-        self.y -= 0.3
+        gap = 0.3
+        w = self.cw if beside is None else (self.cw - gap) / 2
+        for k, x in enumerate(row):
+            x0 = MARGIN_L + k * (w + gap)
+            title_size = 10 if beside is None else 8.5
+            lines = wrap_em(x.title, w * 72 / title_size, bold=True)[:2] if beside is not None else [x.title]
+            for i, line in enumerate(lines):
+                self.text(x0, self.y - 0.15 - i * 0.16, line, fontsize=title_size, weight="bold", color="#333333",
+                          va="center")
+        self.y -= 0.3 if beside is None else 0.42
         assert self.fig is not None
-        ax = self.fig.add_axes((self._fx(MARGIN_L + 0.55), self._fy(self.y - h + 0.35),
-                                self._fx(self.cw - 0.65), self._fy(h - 0.45)))
-        ax.tick_params(labelsize=8)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
-        f.draw(ax)
-        self._fit_inside(ax)
+        for k, x in enumerate(row):
+            x0 = MARGIN_L + k * (w + gap)
+            ax = self.fig.add_axes((self._fx(x0 + 0.55), self._fy(self.y - h + 0.35),
+                                    self._fx(w - 0.65), self._fy(h - 0.45)))
+            ax.tick_params(labelsize=8 if beside is None else 7)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+            x.draw(ax)
+            if beside is not None:  # half the width: half the date ticks, so that their labels never overlap
+                if isinstance(ax.xaxis.get_major_locator(), mdates.DateLocator):
+                    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=5))
+                if ax.get_legend() is not None:
+                    for txt in ax.get_legend().get_texts():
+                        txt.set_fontsize(7)
+            self._fit_inside(ax)
         self.y -= h + 0.1
 
     def _fit_inside(self, ax: plt.Axes) -> None:
@@ -329,6 +352,8 @@ class _Pdf:
 
     def _layout(self, tb: Table) -> tuple[list[str], list[list[str]], list[bool], float,
                                                          tuple[bool, float, list[float]]]:
+        # a folded table's text columns may be as wide as their text (it is drawn smaller instead)
+        max_text_em = 60.0 if id(tb) in self._uncapped else 16.0
         """Column layout of ``tb``: header, cell texts, numeric flags, padding [em] and the choice
         (landscape?, font size [pt], column widths [em]) — portrait when it fits, else landscape."""
         lang = self.lang
@@ -354,7 +379,7 @@ class _Pdf:
             else:
                 word = max((text_em(w) for r in body for w in r[j].split()), default=0.0)
                 mins.append(max(hw, min(word, 11.0), 2.0) + pad)
-                wants.append(max(mins[-1], min(max(full, text_em(hname, bold=True)), 16.0) + pad))
+                wants.append(max(mins[-1], min(max(full, text_em(hname, bold=True)), max_text_em) + pad))
         choice = None
         sizes = [8.0 - 0.25 * i for i in range(9)]  # 8 .. 6 pt
         for land in (False, True):
@@ -365,14 +390,29 @@ class _Pdf:
                 if size >= 7.0 and sum(wants) * size / 72.0 <= avail:
                     choice = (land, size, list(wants))
                     break
+            # else, among the sizes down to 7 pt at which the minimum widths fit (text then wraps at
+            # words), the one whose rows take the fewest lines (a row's height does not depend on its
+            # font size), the widest on a tie; below 7 pt only when nothing larger fits
+            fitting = []
             for size in sizes if choice is None else ():
                 em_in = size / 72.0
                 if sum(mins) * em_in <= avail:
                     extra = avail / em_in - sum(mins)
                     slack = [w - m for w, m in zip(wants, mins)]
                     k = min(1.0, extra / sum(slack)) if sum(slack) else 0.0
-                    choice = (land, size, [m + k * sl for m, sl in zip(mins, slack)])
-                    break
+                    fitting.append((size, [m + k * sl for m, sl in zip(mins, slack)]))
+            if fitting:
+                readable = [f for f in fitting if f[0] >= 7.0] or fitting[:1]
+
+                def n_lines(size_widths: tuple[float, list[float]]) -> int:
+                    size, widths = size_widths
+                    scale = avail / (sum(widths) * size / 72.0)
+                    inner = [w * scale - pad for w in widths]
+                    return sum(max([1] + [len(wrap_em(c, inner[j])[:8]) for j, c in enumerate(r) if not numeric[j]])
+                               for r in body)
+
+                size, widths = min(readable, key=lambda f: (n_lines(f), -f[0]))
+                choice = (land, size, widths)
             if choice is not None:
                 break
         if choice is None:  # too many columns even in landscape at 6 pt: squeeze (long words may break)
@@ -458,15 +498,61 @@ class _Pdf:
             self.fig = None
             self.pw, self.ph, self.cw = PAGE_W, PAGE_H, CONTENT_W
 
+    def _paragraph_height(self, s: str, size: float = BODY_PT) -> float:
+        width_chars = int(self.cw / (CHAR_IN * size / BODY_PT))
+        n = sum(len(textwrap.wrap(part, width_chars) or [""]) for part in s.split("\n"))
+        return n * LINE_IN * size / BODY_PT + 0.08
+
     def section(self, s: Section, level: int = 1, heading: bool = True) -> None:
         if heading:
+            # the heading stays with its paragraphs and the first chart (never alone at a page's foot)
+            need = 0.45 + sum(self._paragraph_height(p) for p in s.paragraphs)
+            if s.figures:
+                need += float(s.figures[0].height_in) + 0.45
+            self.ensure(min(need, self.ph - MARGIN_T - MARGIN_B))
             self.heading(s.title, level)
         for p in s.paragraphs:
             self.paragraph(p)
-        for f in s.figures:
-            self.figure(f)
-        for tb in s.tables:
-            self.table(tb)
+        figs = list(s.figures)
+        while figs:
+            f = figs.pop(0)
+            if f.half and figs and figs[0].half:
+                self.figure(f, figs.pop(0))
+            else:
+                self.figure(f)
+        first = [tb for key in s.pdf_first for tb in s.tables if tb.key == key]
+        for tb in first + [tb for tb in s.tables if tb.key not in s.pdf_first]:
+            self.table(self._folded(tb))
+
+    def _rows_height(self, tb: Table) -> tuple[bool, float]:
+        """(needs landscape, total height of the rows [in]) of ``tb`` as :meth:`table` draws it."""
+        _, body, numeric, pad, (land, size, widths) = self._layout(tb)
+        em_in = size / 72.0
+        avail = (PAGE_H if land else PAGE_W) - MARGIN_L - MARGIN_R
+        scale = avail / (sum(widths) * em_in) if sum(widths) else 1.0
+        inner = [w * scale - pad for w in widths]
+        lines = [max([1] + [len(wrap_em(c, inner[j])[:8]) for j, c in enumerate(r) if not numeric[j]]) for r in body]
+        return land, sum(n * ROW_IN * 0.85 + 0.05 for n in lines)
+
+    def _folded(self, tb: Table) -> Table:
+        """A long two-column table (parameter, value) drawn as two pairs of columns side by side when
+        that makes it markedly shorter; the same rows in the same order (down the left, then the
+        right). PDF only: the other formats keep one row per parameter."""
+        n = len(tb.rows)
+        if len(tb.columns) != 2 or n < 12 or self.pw > self.ph:
+            return tb
+        half = (n + 1) // 2
+        left, right = tb.rows[:half], tb.rows[half:] + (("", ""),) * (2 * half - n)
+        folded = Table(tb.key, tb.title, tb.columns + tb.columns, tuple(a + b for a, b in zip(left, right)),
+                       notes=tb.notes)
+        self._uncapped.add(id(folded))
+        land, h_folded = self._rows_height(folded)
+        _, h_plain = self._rows_height(tb)
+        if not land and h_folded < 0.75 * h_plain:
+            self._keep.append(folded)  # its id stays valid while it is drawn
+            return folded
+        self._uncapped.discard(id(folded))
+        return tb
 
     def metadata_page(self) -> None:
         md = self.report.metadata
@@ -480,7 +566,8 @@ class _Pdf:
             self.ensure(2 * LINE_IN)
             self.text(MARGIN_L, self.y - 0.15, label, fontsize=9, weight="bold", color=PALETTE["primary"])
             self.y -= 0.22
-            self.paragraph(value, size=7.5, color="#222222")
+            # the model parameters' JSON runs long: smaller, still legible (the XLSX and JSON hold it too)
+            self.paragraph(value, size=7.5 if len(value) < 2000 else 6.0, color="#222222")
 
     def footers(self) -> None:
         md = self.report.metadata
@@ -501,10 +588,14 @@ class _Pdf:
         self.title_band(r.title, r.subtitle)
         self.section(r.summary, heading=bool(r.summary.title))
         for s in r.sections:
-            # a section that is only wide tables starts on a landscape page with its heading
+            # a section that is only wide tables starts on a landscape page with its heading; the
+            # others follow on (their heading kept with their first block): no near-empty pages
             wide = (not s.paragraphs and not s.figures and bool(s.tables) and bool(s.tables[0].rows)
                     and self._layout(s.tables[0])[4][0])
-            self.new_page(landscape=wide)
+            if wide or self.fig is None or self.pw > self.ph:
+                self.new_page(landscape=wide)
+            else:
+                self.y -= 0.15
             self.section(s)
         self.metadata_page()
         self.footers()

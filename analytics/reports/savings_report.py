@@ -510,7 +510,9 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
     if n_bars:
         summary_figs.append(Figure("per_building_chart", t("savings.fig.per_building", lang),
                                    _draw_per_building(result, registry, lang), height_in=0.9 + 0.32 * n_bars))
-    summary = Section(t("savings.summary.title", lang), tuple(paragraphs), summary_tables, tuple(summary_figs))
+    # the PDF shows the measures first: what was done and what it achieved, then the buildings, then PV
+    summary = Section(t("savings.summary.title", lang), tuple(paragraphs), summary_tables, tuple(summary_figs),
+                      pdf_first=("measures",))
 
     sections: list[Section] = []
     for sid in result.site_ids:
@@ -539,12 +541,13 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
                            cv=format_number(cv, lang, 1), verdict=_verdict_text(s, lang)))
             if s.model is None:
                 continue
+            # the PDF draws the cumulative savings and the CUSUM side by side, under the weekly chart
             figs += [Figure(f"{s.meter}-baseline", f"{name} — {t('savings.fig.baseline_vs_actual', lang)}",
-                            _draw_baseline_vs_actual(s, lang), height_in=2.3),
+                            _draw_baseline_vs_actual(s, lang), height_in=2.1),
                      Figure(f"{s.meter}-cumulative", f"{name} — {t('savings.fig.cumulative', lang)}",
-                            _draw_cumulative(s, lang), height_in=2.1),
+                            _draw_cumulative(s, lang), height_in=2.0, half=True),
                      Figure(f"{s.meter}-cusum", f"{name} — {t('savings.fig.cusum', lang)}",
-                            _draw_cusum(s, result.bundle, registry, lang), height_in=2.1)]
+                            _draw_cusum(s, result.bundle, registry, lang), height_in=2.0, half=True)]
             tables.append(Table(f"model_{s.meter}"[:31], f"{name} — {t('savings.table.model', lang)}",
                                 (t("col.parameter", lang), t("col.value", lang)), _model_rows(s, lang),
                                 column_keys=("parameter", "value")))

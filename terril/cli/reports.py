@@ -22,6 +22,7 @@ from analytics.imports import KINDS, ImportResult, parse_import
 from terril.cli._common import (
     ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, influx_client, settings_and_registry,
 )
+from analytics.jobs.sources import write_ledger_sources
 from terril.errors import ConfigError, ImportFileError, InfluxError, StackError
 from terril.ids import validate_id
 
@@ -114,6 +115,8 @@ def import_cmd(
         with influx_client(settings) as client:
             written, overwritten = store_import(client, result, site=m.site, meter=m.id, source=source,
                                                 station=tag_station)
+            # the ledger says which days this history fills (live data keeps the days it covers)
+            write_ledger_sources(client, reg, m, t0, t1 + 1)
     sums = result.sums()
     summary = {"file": str(file), "format": result.format, "kind": result.kind, "unit": result.unit,
                "station": sid or None, "rows_read": result.rows_read, "rows_kept": result.rows_kept,

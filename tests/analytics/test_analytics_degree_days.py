@@ -47,3 +47,20 @@ def test_daily_temperature_marks_sparse_days_invalid():
     t = t0 + np.arange(0, 20) * 3600 * S  # 20 of 24 hours
     d = daily_temperature(t, np.zeros(20))
     assert not d.valid[0] and np.isnan(d.mean_c[0])
+
+
+def test_daily_temperature_judges_coverage_on_the_datas_own_step():
+    days = [dt.date(2024, 10, 25) + dt.timedelta(days=i) for i in range(5)]  # 27 October: 25 hours
+    bounds = np.array([local_midnight_ns(d) for d in [*days, days[-1] + dt.timedelta(days=1)]], dtype=np.int64)
+    # a station's daily means at local midnight: every day is covered, the 25-hour day too
+    daily = daily_temperature(bounds[:-1], np.arange(5.0), boundaries_ns=bounds)
+    assert daily.valid.all() and daily.mean_c.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    # 3-hourly SYNOP observations; the third day has two of its eight
+    t = np.concatenate([bounds[k] + np.arange(8) * 3 * 3600 * S for k in range(5)])
+    keep = ~((t >= bounds[2]) & (t < bounds[3]) & (t >= bounds[2] + 6 * 3600 * S))
+    synop = daily_temperature(t[keep], np.ones(int(keep.sum())), boundaries_ns=bounds, min_hourly_coverage=0.5)
+    assert synop.valid.tolist() == [True, True, False, True, True]
+    assert synop.hourly_coverage[2] == pytest.approx(6 / 25)  # two 3-hour slots of a 25-hour day
+    # hourly data keep the hour rule
+    h = bounds[0] + np.arange(20) * 3600 * S
+    assert daily_temperature(h, np.ones(20), boundaries_ns=bounds[:2]).valid.tolist() == [False]

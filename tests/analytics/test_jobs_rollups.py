@@ -11,7 +11,7 @@ from analytics.jobs.alerts import query_alerts, set_state
 from analytics.analyze import analyze
 from terril.readings import Point
 from terril.registry import parse_registry
-from terril.timeutil import NS_PER_S, local_midnight_ns
+from terril.timeutil import NS_PER_S, local_date, local_midnight_ns
 
 pytestmark = pytest.mark.integration
 
@@ -170,3 +170,34 @@ def test_stuck_and_silent_alerts_are_priced_with_the_towns_prices(influx_db, tmp
     assert {"silent", "stuck"} <= kinds
     assert {c for c, _ in seen} >= {"weather", "electricity"}
     assert all(prices is town for _, prices in seen)
+
+
+def test_ledger_says_live_or_imported_whatever_came_first(influx_db, tmp_path):
+    """Live data wins the days it covers, imported history fills the rest, in the ledger as in the report,
+    whether the import comes after the analytics run or before it."""
+    from analytics.jobs.sources import write_ledger_sources
+
+    reg = _registry()
+    meter = reg.meter_by_id["ecole-elec"]
+    live0, end = local_midnight_ns(dt.date(2026, 3, 10)), local_midnight_ns(dt.date(2026, 3, 14))
+    influx_db.write_points(_counter_points(live0, end, None, received_ns=10))
+    analyze(influx_db, reg, tmp_path, end_ns=end)
+    # then a year-old utility export arrives: daily values 5-11 March (overlapping two live days)
+    days = [dt.date(2026, 3, 5) + dt.timedelta(days=i) for i in range(7)]
+    influx_db.write_points([Point("imported", {"site": "ecole", "meter": "ecole-elec", "source": "enedis-2026",
+                                                "kind": "daily"}, {"energy_wh": 20_000.0}, local_midnight_ns(d))
+                             for d in days])
+    write_ledger_sources(influx_db, reg, meter, local_midnight_ns(days[0]), local_midnight_ns(days[-1]) + 1)
+
+    def ledger():
+        rows = influx_db.query("SELECT source, origin, coverage_pct FROM data_quality WHERE meter = 'ecole-elec'")
+        return {local_date(int(r[0])): tuple(r[1:]) for s in rows for r in s.values}
+
+    got = ledger()
+    for d in days[:5]:
+        assert got[d] == ("imported", "enedis-2026", 100.0), d
+    for d in (dt.date(2026, 3, 10), dt.date(2026, 3, 11), dt.date(2026, 3, 12)):
+        assert got[d][:2] == ("live", "ecole-linky"), d
+    # a later analytics run over the same window keeps the same answer
+    analyze(influx_db, reg, tmp_path, since_ns=live0, end_ns=end)
+    assert ledger() == got

@@ -94,3 +94,41 @@ def test_writers(tmp_path: Path) -> None:
     assert js["metadata"]["input_sha256"] == input_hash(b"x")
     with pytest.raises(ValueError):
         write_report(r, tmp_path / "r.doc", "doc")
+
+
+def test_pdf_layout_is_compact_and_keeps_every_row() -> None:
+    """Sections follow on (no near-empty page), half-width charts share a row, a long parameter table is
+    drawn as two pairs of columns with every row, and ``pdf_first`` tables come first (PDF only)."""
+    from analytics.reports.render import _Pdf
+
+    def draw(ax) -> None:  # noqa: ANN001
+        ax.plot([0, 1], [0, 1])
+
+    params = Table("model_x", "Modèle", ("Paramètre", "Valeur"),
+                   tuple((f"Effet {i} [kWh/j]", 0.5 * i) for i in range(14)))
+    late = Table("late", "Tableau B", ("a",), ((1,),))
+    first = Table("first", "Tableau A", ("a",), ((2,),))
+    sections = tuple(Section(f"Bâtiment {k}", ("texte",), (params,),
+                             (Figure("w", "W", draw, height_in=1.0), Figure("c", "C", draw, height_in=1.0, half=True),
+                              Figure("s", "S", draw, height_in=1.0, half=True))) for k in range(6))
+    summary = Section("Résumé", ("p",), (late, first), (), pdf_first=("first",))
+    rep = Report("savings", "fr", "Titre", "Sous-titre", summary, sections,
+                 report_metadata(data_range="x", input_sha256=input_hash(b"x"), model_parameters="{}",
+                                 generated_at=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)))
+    pdf = _Pdf(rep)
+    pages = pdf.build()
+    texts = [tx.get_text() for fig in pages for tx in fig.texts]
+    assert texts.index("Tableau A") < texts.index("Tableau B")
+    assert [tb.key for tb in rep.summary.tables] == ["late", "first"]  # the model (XLSX, JSON) keeps its order
+    # six buildings of about half a page each follow on from the summary's page: four pages and the
+    # metadata (a page per building would make eight)
+    assert len(pages) <= 6, len(pages)
+    # the two half charts of a building sit side by side: same bottom, different left
+    axes = [ax for fig in pages for ax in fig.axes]
+    pos = [ax.get_position() for ax in axes[:3]]
+    assert pos[1].y0 == pytest.approx(pos[2].y0) and pos[1].x0 < pos[2].x0 and pos[1].x1 < pos[2].x0
+    # 14 parameters in two pairs of columns, 7 lines, every parameter drawn once
+    folded = pdf._folded(params)
+    assert len(folded.columns) == 4 and len(folded.rows) == 7
+    assert [r[0] for r in folded.rows] + [r[2] for r in folded.rows] == [r[0] for r in params.rows]
+    assert sum(t.startswith("Effet ") for t in texts) == 6 * 14

@@ -104,3 +104,35 @@ def test_the_drift_job_reads_each_sites_own_station(influx_db) -> None:  # noqa:
         daily = _weather(influx_db, reg, start, end, site)
         got = np.array([daily[local_midnight_ns(d)] for d in DAYS])
         assert np.allclose(got, temps, atol=0.051), site
+
+
+def test_report_and_drift_judge_a_stations_days_alike(influx_db) -> None:  # noqa: ANN001
+    """Hourly observations of one station (a day with only four of them) and daily means of the other:
+    the report inputs and the drift job take the same daily means and drop the same sparse day."""
+    from analytics.jobs.drift import _weather
+    from terril.readings import Point
+    from terril.timeutil import local_midnight_ns
+
+    reg = _registry()
+    days = DAYS[:10]
+    hourly = []
+    for i, d in enumerate(days):
+        hours = range(8, 12) if i == 3 else range(24)  # the fourth day: four observations only
+        hourly += [Point("imported", {"site": "meteo", "meter": "meteo-t", "source": "mf", "kind": "temperature",
+                                      "station": "62001001"}, {"temp_air_c": float(i + h / 10.0)},
+                         local_midnight_ns(d) + h * 3600 * 10**9) for h in hours]
+    influx_db.write_points(hourly)
+    store_import(influx_db, parse_import(_meteo_file("62002001", _temps(0.0)), station="62002001"), site="meteo",
+                 meter="meteo-t", source="mf", station="62002001")
+    bundle = query_input_bundle(influx_db, reg, ["mairie", "salle"], days[0], days[-1])
+    start, end = local_midnight_ns(days[0]), local_midnight_ns(days[-1] + dt.timedelta(days=1))
+    for site in ("mairie", "salle"):
+        drift = _weather(influx_db, reg, start, end, site)
+        report = bundle.temp_of(site)
+        got = np.array([drift.get(local_midnight_ns(d), np.nan) for d in days])
+        assert np.array_equal(np.isnan(got), np.isnan(report)), site
+        assert np.allclose(got, report, equal_nan=True), site
+    expected = np.array([i + 1.15 for i in range(10)])
+    expected[3] = np.nan  # four hours of 24: not a day of data
+    assert np.allclose(bundle.temp_of("mairie"), expected, equal_nan=True)
+    assert np.allclose(bundle.temp_of("salle"), _temps(0.0)[:10], atol=0.051)  # one daily value: a whole day

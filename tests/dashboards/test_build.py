@@ -83,6 +83,18 @@ def test_queries_use_only_schema_measurements() -> None:
                     assert m in MEASUREMENTS, (d.uid, p["title"], m)
 
 
+def test_days_are_grouped_in_the_towns_time_zone() -> None:
+    """``[town] timezone`` acts on the dashboards: a town of La Réunion gets its own local days."""
+    for d in DASHBOARDS:
+        model = dashboard_model(d, "fr", "Indian/Reunion")
+        assert model["timezone"] == "Indian/Reunion"
+        assert "Europe/Paris" not in json.dumps(model, ensure_ascii=False), d.uid
+        daily = [t["query"] for p in all_panels(model) for t in p["targets"] if "GROUP BY time(1d)" in t["query"]]
+        assert all("tz('Indian/Reunion')" in q for q in daily), daily
+    with pytest.raises(ValueError, match="Mars/Olympus"):
+        dashboard_model(DASHBOARDS[0], "fr", "Mars/Olympus")
+
+
 def test_daily_bars_are_grouped_in_paris_time() -> None:
     for d in DASHBOARDS:
         for p in all_panels(dashboard_model(d, "fr")):

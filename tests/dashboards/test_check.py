@@ -109,3 +109,31 @@ def test_check_reports_a_query_error(influx_db) -> None:  # noqa: ANN001
     model["panels"][1]["targets"][0]["query"] = 'SELECT sum("consumption_wh") FROM "consumption_daily" WHERE $timeFilter GROUP BY'
     report = check_all(influx_db, [model])
     assert any("error parsing query" in f or "InfluxDB query error" in f for f in report.failures())
+
+
+def test_daily_bars_are_the_towns_local_days(influx_db) -> None:  # noqa: ANN001
+    """Run as Grafana would, the town dashboard's daily bars built for Indian/Reunion are La Réunion's days:
+    one bar per local day, starting at its local midnight (Paris grouping would start them 3 h earlier)."""
+    from zoneinfo import ZoneInfo
+
+    from dashboards import macros
+    from dashboards.check import _panels
+
+    reunion = ZoneInfo("Indian/Reunion")
+    days = [dt.date(2026, 1, 10) + dt.timedelta(days=i) for i in range(3)]
+    midnights_ms = [int(dt.datetime(d.year, d.month, d.day, tzinfo=reunion).timestamp() * 1000) for d in days]
+    lines = [format_point(Point("consumption_daily", {"site": "ecole", "meter": "ecole-elec", "carrier": "electricity"},
+                                {"consumption_wh": 1000.0 * (i + 1), "coverage_pct": 100.0}, ms * 1_000_000))
+             for i, ms in enumerate(midnights_ms)]
+    influx_db.write_lines(("\n".join(lines) + "\n").encode())
+    town = next(d for d in DASHBOARDS if d.uid == "terril-town")
+    r = macros.TimeRange(midnights_ms[0] - 86_400_000, midnights_ms[-1] + 2 * 86_400_000)
+
+    def bars(zone: str) -> list[tuple[int, float]]:
+        panel = next(p for p in _panels(dashboard_model(town, "en", zone)["panels"])
+                     if p.get("title") == "Daily consumption by carrier")
+        series = influx_db.query(macros.substitute(panel["targets"][0]["query"], r, 86_400_000, {}), epoch="ms")
+        return [(int(v[0]), float(v[1])) for s in series for v in s.values]
+
+    assert bars("Indian/Reunion") == [(ms, 1000.0 * (i + 1)) for i, ms in enumerate(midnights_ms)]
+    assert [t for t, _ in bars("Europe/Paris")] != midnights_ms

@@ -91,6 +91,21 @@ def test_public_page_shows_aggregates_only(app, portal, portal_data) -> None:  #
     assert c.get("/public/opendata/station-meteo.csv").status_code == 404
 
 
+def test_pv_technologies_are_named_in_the_page_language(app) -> None:  # noqa: ANN001
+    """The roof register shows "silicium amorphe" (fr) or "amorphous silicon" (en), never the registry code."""
+    from typing import get_args
+
+    from terril.registry import PvTechnology
+
+    c = TestClient(app)
+    fr, en = html.unescape(c.get("/public").text), html.unescape(c.get("/public?lang=en").text)
+    assert "silicium monocristallin PERC" in fr and "monocrystalline PERC silicon" in en
+    pv = html.unescape(login(app, "luc").get("/pv").text)
+    for code in get_args(PvTechnology):
+        for page in (fr, en, pv):
+            assert f">{code}<" not in page, code
+
+
 def test_pv_tertiaire_devices_reports_render(app) -> None:  # noqa: ANN001
     c = login(app, "luc")
     for path, word in (("/pv", "expérimentation"), ("/tertiaire", "OPERAT"), ("/devices", "mairie-toiture-ondu"),
