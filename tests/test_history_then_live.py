@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analytics.jobs.analyze import analyze
+from analytics.analyze import analyze
 from analytics.reports.inputs import query_input_bundle
 from analytics.reports.savings_report import build_savings_report, compute_savings
 from analytics.savings import Period
