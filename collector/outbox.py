@@ -64,7 +64,7 @@ class Outbox:
         self._clock_ns = clock_ns
         self._rng = rng
         self._on_fatal = on_fatal
-        self._lock = threading.Condition()  # guards the buffer below
+        self._lock = threading.Condition(threading.Lock())  # guards the buffer below
         self._lines: list[str] = []
         self._acks: list[Ack] = []
         self._readings = 0
@@ -241,14 +241,15 @@ class Outbox:
             log.warning("InfluxDB unavailable (%s): spooling to %s", err, self.spool_dir)
 
     def _ack(self, acks: list[Ack]) -> None:
-        sent = dropped = 0
-        for token in acks:
-            if token.session.ack(token):
-                sent += 1
-            else:
-                dropped += 1
+        """Acknowledge in order, each run of one session's acks under one hold of its lock."""
+        sent = 0
+        start = 0
+        for i in range(1, len(acks) + 1):
+            if i == len(acks) or acks[i].session is not acks[start].session:
+                sent += acks[start].session.ack_many(acks[start:i])
+                start = i
         self.stats.messages_acked += sent
-        self.stats.acks_dropped += dropped
+        self.stats.acks_dropped += len(acks) - sent
 
     def _quarantine_rejected(self, rejected: tuple[tuple[str, str], ...]) -> None:
         lines = []

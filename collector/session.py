@@ -3,7 +3,7 @@
 QoS 1, persistent session (stable client id, clean start off, session expiry), manual acks.
 A :class:`Session` knows nothing of its owner: what to do with a message, on (re)connection,
 on a lost connection and on a fatal error are callbacks given to it. Acks are only sent on
-the connection that received their message (:meth:`Session.ack` drops an ack whose
+the connection that received their message (:meth:`Session.ack_many` drops an ack whose
 connection is gone: the broker redelivers that message).
 """
 
@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -29,8 +30,7 @@ from terril.settings import MqttSettings
 log = logging.getLogger("terril.collector")
 
 
-@dataclass(frozen=True, slots=True)
-class Ack:
+class Ack(NamedTuple):
     """What acknowledging one message takes: its connection (session + generation) and packet id."""
 
     session: "Session"
@@ -167,14 +167,21 @@ class Session:
             self.unacked += 1
             return Ack(self, self.generation, message.mid, message.qos)
 
-    def ack(self, token: Ack) -> bool:
-        """Send the PUBACK if its connection is still the current one; False when dropped."""
+    def ack_many(self, tokens: list[Ack]) -> int:
+        """Send the PUBACKs of ``tokens`` (all of this session, in order) whose connection is still the current
+        one; returns how many were sent, the others are dropped."""
+        sent = 0
+        ack = self.client.ack
         with self.ack_lock:
-            self.unacked -= 1
-            if token.generation != self.generation or not self.connected.is_set():
-                return False
-            self.client.ack(token.mid, token.qos)
-            return True
+            self.unacked -= len(tokens)
+            if not self.connected.is_set():
+                return 0
+            generation = self.generation
+            for token in tokens:
+                if token.generation == generation:
+                    ack(token.mid, token.qos)
+                    sent += 1
+        return sent
 
     def connect(self) -> None:
         props = Properties(PacketTypes.CONNECT)
