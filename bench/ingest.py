@@ -8,7 +8,8 @@ Starts its own local stack in a temporary folder, then, in one run on this machi
    points) receives the same N messages from the same publisher; rate = N / (last message
    stored and acknowledged - first receive), and the points in InfluxDB are counted.
 
-Prints both rates and their ratio, then:
+Prints both rates and their ratio, and the CPU per message of each one's network thread
+(read from /proc: the steadier figure when other work shares the machine), then:
 
 3. latency: a steady 2,000 readings/s (1,000 messages/s of 2 readings) for ``--latency-s``
    seconds; a poller counts the points InfluxDB returns every 20 ms, and since messages are
@@ -70,7 +71,17 @@ def _start_publisher(state, n: int, devices: int) -> subprocess.Popen:
                              str(state.secret_file("simulator")), str(n), str(devices)])
 
 
-def bare_subscriber_rate(state, n: int, devices: int) -> float:
+def _thread_cpu_s(name: str) -> float:
+    """CPU time [s] used so far by this process's thread called ``name`` (Linux /proc); NaN when absent."""
+    for t in threading.enumerate():
+        if t.name == name and t.native_id is not None:
+            fields = Path(f"/proc/self/task/{t.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return float("nan")
+
+
+def bare_subscriber_rate(state, n: int, devices: int) -> tuple[float, float]:
+    """(messages/s, CPU of the network thread per message [µs])."""
     import paho.mqtt.client as mqtt
 
     user, password = state.mqtt_credentials("collector")
@@ -95,15 +106,19 @@ def bare_subscriber_rate(state, n: int, devices: int) -> float:
     client.connect("127.0.0.1", state.mqtt_port)
     client.loop_start()
     subscribed.wait(10)
+    thread = "paho-mqtt-client-bench-bare"  # paho's network thread: receive, parse, ack
+    cpu0 = _thread_cpu_s(thread)
     pub = _start_publisher(state, n, devices)
     done.wait(600)
+    cpu_us = (_thread_cpu_s(thread) - cpu0) / n * 1e6
     pub.wait()
     client.disconnect()
     client.loop_stop()
-    return got["n"] / (got["last"] - got["first"])
+    return got["n"] / (got["last"] - got["first"]), cpu_us
 
 
-def collector_rate(state, n: int, devices: int) -> tuple[float, int]:
+def collector_rate(state, n: int, devices: int) -> tuple[float, int, float]:
+    """(messages/s, points stored, CPU of the network thread per message [µs])."""
     from helpers import count_points, make_registry, start_collector
     from terril.influx import InfluxClient
 
@@ -111,6 +126,8 @@ def collector_rate(state, n: int, devices: int) -> tuple[float, int]:
     influx = InfluxClient(state.influx_url, "bench")
     influx.create_database()
     collector = start_collector(state, registry, influx)
+    thread = f"paho-mqtt-client-{collector.client_id}"  # receive, parse, decode, map, check, format, queue the ack
+    cpu0 = _thread_cpu_s(thread)
     pub = _start_publisher(state, n, devices)
     first = None
     while collector.stats.messages_acked < n:
@@ -118,9 +135,10 @@ def collector_rate(state, n: int, devices: int) -> tuple[float, int]:
             first = time.perf_counter()
         time.sleep(0.002)
     end = time.perf_counter()
+    cpu_us = (_thread_cpu_s(thread) - cpu0) / n * 1e6
     pub.wait()
     collector.stop()
-    return n / (end - (first or end)), count_points(influx)
+    return n / (end - (first or end)), count_points(influx), cpu_us
 
 
 READINGS_PER_MESSAGE = 2  # energy_import_wh and power_w
@@ -289,8 +307,8 @@ def main() -> None:
         try:
             n, d = args.messages, args.devices
             print(f"ingest benchmark: {n} native messages (1 point each) from {d} devices, QoS 1, same machine")
-            bare = bare_subscriber_rate(state, n, d)
-            terril, stored = collector_rate(state, n, d)
+            bare, bare_cpu_us = bare_subscriber_rate(state, n, d)
+            terril, stored, terril_cpu_us = collector_rate(state, n, d)
             p50, p99, lat_n, lat_stored = latency(state, args.latency_s, d)
             spool = spool_backlog(state, tmp, args.backlog, d)
         finally:
@@ -298,6 +316,9 @@ def main() -> None:
     print(f"{'bare paho-mqtt subscriber (receive only)':<48} {bare:>10,.0f} msg/s")
     print(f"{'terril collector (decode, write, durable ack)':<48} {terril:>10,.0f} msg/s")
     print(f"{'ratio terril / bare':<48} {terril / bare:>10.2f}")
+    print(f"{'CPU per message, network thread: bare':<48} {bare_cpu_us:>10.0f} µs")
+    print(f"{'CPU per message, network thread: terril':<48} {terril_cpu_us:>10.0f} µs   (the steadier figure on a "
+          "busy machine)")
     print(f"{'points stored / published':<48} {stored:>10,} / {n:,}")
     print(f"{'terril end to end, readings/s (2 per message)':<48} {terril * READINGS_PER_MESSAGE:>10,.0f} readings/s")
     print(f"{'publish-to-queryable p50 at 2,000 readings/s':<48} {p50:>10.3f} s")

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from collector.decoders import all_decoders, candidates, get_decoder
+from collector.decoders import Decoder, all_decoders, candidates, get_decoder
 from collector.decoders.detect import detect_format
 from collector.decoders.native import split_topic
 from collector.quarantine import Rejection
 from terril.errors import DecodeError
 from terril.readings import Decoded, Point
-from terril.registry import Device, Registry
+from terril.registry import Channel, Device, Meter, Registry
 from terril.timeutil import MIN_TIME_NS, NS_PER_S, local_midnight_ns
 
 READING_MEASUREMENT = "reading"
@@ -27,6 +27,8 @@ OWN_PREFIX = "terril/_"
 MAX_FUTURE_NS = 86_400 * NS_PER_S
 #: ... and so is a PV reading more than this before its array's commissioning date [ns]
 MAX_BEFORE_COMMISSIONING_NS = 86_400 * NS_PER_S
+#: topics whose decoder and device are remembered (a fleet publishes on a bounded set; a flood only clears it)
+ROUTES_MAX = 16_384
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,27 @@ class Pipeline:
         for a in registry.pv_arrays:
             t = local_midnight_ns(a.commissioned) - MAX_BEFORE_COMMISSIONING_NS
             self._earliest_ns[a.meter] = min(t, self._earliest_ns.get(a.meter, t))
+        # filled as messages come: the routes of device topics (bounded), and registry entries only
+        self._routes: dict[str, tuple[Decoder, Device, bool]] = {}
+        self._channels: dict[tuple[str, str | None], tuple[Channel, Meter]] = {}
+        self._ranges: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def _channel(self, device_id: str, channel: str | None) -> tuple[Channel, Meter] | None:
+        """The registry channel of a device's reading and its meter (cached)."""
+        found = self._channels.get((device_id, channel))
+        if found is None:
+            ch = self.registry.channel_of(device_id, channel)
+            if ch is None:
+                return None
+            found = self._channels[(device_id, channel)] = (ch, self.registry.meter_by_id[ch.meter])
+        return found
+
+    def _range(self, meter: Meter, quantity: str) -> tuple[float, float]:
+        """The plausible range of ``quantity`` on ``meter`` (cached)."""
+        found = self._ranges.get((meter.id, quantity))
+        if found is None:
+            found = self._ranges[(meter.id, quantity)] = meter.plausible_range(quantity)
+        return found
 
     def subscriptions(self) -> list[str]:
         """Topic filters of every known format, whatever the registry holds (see :func:`all_subscriptions`)."""
@@ -62,6 +85,27 @@ class Pipeline:
 
     def process(self, topic: str, payload: bytes, received_ns: int) -> Outcome:
         """Decode, resolve the device, map channels to meters, build points."""
+        route = self._routes.get(topic)
+        if route is None:
+            resolved = self._resolve(topic, payload, received_ns)
+            if isinstance(resolved, Outcome):
+                return resolved
+            route = resolved
+        decoder, device, other_site = route
+        try:
+            decoded = decoder.decode(topic, payload, received_ns)
+        except DecodeError as err:
+            return Outcome(rejection=Rejection(err.reason, err.detail, topic, payload, received_ns, decoder.name,
+                                               device.id))
+        if other_site:  # a native topic naming another site than the device's
+            return Outcome(rejection=Rejection("site_mismatch", f"device {device.id!r} belongs to site "
+                                               f"{device.site!r}", topic, payload, received_ns, decoder.name,
+                                               device.id))
+        return self._points(decoded, device, topic, payload, received_ns, decoder.name)
+
+    def _resolve(self, topic: str, payload: bytes, received_ns: int) -> tuple[Decoder, Device, bool] | Outcome:
+        """The decoder and registry device of ``topic`` and whether the topic names another site than the device's
+        (cached when a device is found), else what the message becomes."""
         if topic.startswith(OWN_PREFIX):
             return Outcome()  # the collectors' own status and alert topics: not device data
         found = candidates(topic, self._formats)
@@ -106,18 +150,14 @@ class Pipeline:
             key = dec.device_key(topic) or key
             return Outcome(rejection=Rejection("unknown_device", f"no registry device for key {str(key)[:64]!r}",
                                                topic, payload, received_ns, dec.name, (key or "")[:64]))
-        try:
-            decoded = decoder.decode(topic, payload, received_ns)
-        except DecodeError as err:
-            return Outcome(rejection=Rejection(err.reason, err.detail, topic, payload, received_ns, decoder.name,
-                                               device.id))
+        other_site = False
         if decoder.name == "native":
             parts = split_topic(topic)
-            if parts is not None and parts[0] != device.site:
-                return Outcome(rejection=Rejection("site_mismatch", f"device {device.id!r} belongs to site "
-                                                   f"{device.site!r}", topic, payload, received_ns, decoder.name,
-                                                   device.id))
-        return self._points(decoded, device, topic, payload, received_ns, decoder.name)
+            other_site = parts is not None and parts[0] != device.site
+        if len(self._routes) >= ROUTES_MAX:
+            self._routes.clear()
+        route = self._routes[topic] = (decoder, device, other_site)
+        return route
 
     def _discovery_gateway(self, found: list, topic: str) -> tuple | None:
         """(decoder, device) when ``topic`` is a discovery config under a registry device's key, else None."""
@@ -136,15 +176,15 @@ class Pipeline:
         meters = {}
         ignored = 0
         for r in decoded.readings:
-            ch = self.registry.channel_of(device.id, r.channel)
-            if ch is None:
+            found = self._channel(device.id, r.channel)
+            if found is None:
                 if device.unmapped_channels == "ignore":
                     ignored += 1
                     continue
                 return Outcome(rejection=Rejection("unknown_channel", f"device {device.id!r} has no channel "
                                                    f"{str(r.channel)[:64]!r}", topic, payload, received_ns, fmt,
                                                    device.id))
-            meter = self.registry.meter_by_id[ch.meter]
+            ch, meter = found
             t = r.time_ns if r.time_ns is not None else r.received_ns
             # the future rule needs a sane receive clock (tests and replays may pass toy receive times)
             if r.time_ns is not None and ((received_ns >= MIN_TIME_NS and r.time_ns > received_ns + MAX_FUTURE_NS)
@@ -153,7 +193,7 @@ class Pipeline:
                                                    "1 day after reception or before the meter was commissioned",
                                                    topic, payload, received_ns, fmt, device.id))
             name = ch.rename.get(r.quantity, r.quantity)
-            low, high = meter.plausible_range(name)
+            low, high = self._range(meter, name)
             if not low <= r.value <= high:
                 return Outcome(rejection=Rejection("out_of_range", f"{name} = {r.value:g} outside the plausible "
                                                    f"range {low:g}..{high:g} of meter {meter.id!r}", topic, payload,

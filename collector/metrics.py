@@ -1,6 +1,6 @@
 """The collector's self-metrics: Prometheus exposition (``/metrics``) and ``/health`` for orchestration.
 
-The counters live in one :class:`~collector.service.CollectorStats` value; this module only
+The counters live in one :class:`~collector.stats.CollectorStats` value; this module only
 turns a snapshot of them into Prometheus families at scrape time (a custom collector on a
 private registry, so several collectors in one process do not clash) and serves them with
 the standard library's HTTP server. The same snapshot is written to InfluxDB as

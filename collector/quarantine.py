@@ -137,16 +137,3 @@ class QuarantineLog:
                           rej.detail, more, exc_info=exc_info)
         return True
 
-
-class QuarantineCounter:
-    """Counts rejections per reason (exported as metrics)."""
-
-    def __init__(self) -> None:
-        self.by_reason: Counter[str] = Counter()
-
-    def add(self, reason: str) -> None:
-        self.by_reason[reason] += 1
-
-    @property
-    def total(self) -> int:
-        return sum(self.by_reason.values())

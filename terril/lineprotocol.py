@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from functools import lru_cache
 
 import numpy as np
 from collections.abc import Iterable
@@ -45,6 +46,11 @@ def _escape_string_field(value: str) -> str:
 
 
 def _field_value(value: object) -> str | None:
+    kind = type(value)  # fast paths for the exact built-in types, which nearly every field has
+    if kind is float:
+        return repr(value) if math.isfinite(value) else None  # type: ignore[arg-type]
+    if kind is int:
+        return f"{value}i"
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
     if isinstance(value, numbers.Integral):
@@ -59,32 +65,44 @@ def _field_value(value: object) -> str | None:
     raise LineProtocolError(f"unsupported field type {type(value).__name__}")
 
 
+@lru_cache(maxsize=4096)  # bounded: the series a process writes repeat; a flood of new ones only evicts
+def _series(measurement: str, tags: tuple[tuple[str, str], ...]) -> str:
+    """``measurement,k=v,...`` escaped, tags in the order given (sorted by the caller)."""
+    if not measurement:
+        raise LineProtocolError("empty measurement")
+    parts = [_escape_measurement(measurement)]
+    for key, value in tags:
+        if not key:
+            raise LineProtocolError("empty tag key")
+        if value == "":
+            continue  # InfluxDB rejects empty tag values; an absent tag is the same series
+        parts.append(f",{_escape_tag(key)}={_escape_tag(value)}")
+    return "".join(parts)
+
+
+@lru_cache(maxsize=1024)
+def _field_key(key: str) -> str:
+    if not key:
+        raise LineProtocolError("empty field key")
+    return _escape_tag(key)
+
+
 def format_point(point: Point) -> str:
     """One point as one line of line protocol (no trailing newline).
 
     Raises :class:`LineProtocolError` when no field is finite, or a key or value is unusable
     (empty keys, empty tag values are dropped as InfluxDB requires).
     """
-    if not point.measurement:
-        raise LineProtocolError("empty measurement")
-    parts = [_escape_measurement(point.measurement)]
-    for key in sorted(point.tags):
-        value = point.tags[key]
-        if not key:
-            raise LineProtocolError("empty tag key")
-        if value == "":
-            continue  # InfluxDB rejects empty tag values; an absent tag is the same series
-        parts.append(f",{_escape_tag(key)}={_escape_tag(value)}")
+    series = _series(point.measurement, tuple(sorted(point.tags.items())))
     fields = []
     for key, value in point.fields.items():
-        if not key:
-            raise LineProtocolError("empty field key")
+        name = _field_key(key)
         text = _field_value(value)
         if text is not None:
-            fields.append(f"{_escape_tag(key)}={text}")
+            fields.append(f"{name}={text}")
     if not fields:
         raise LineProtocolError("no finite field value")
-    return f"{''.join(parts)} {','.join(fields)} {int(point.time_ns)}"
+    return f"{series} {','.join(fields)} {int(point.time_ns)}"
 
 
 def format_points(points: Iterable[Point]) -> tuple[bytes, int]:

@@ -14,6 +14,8 @@ import math
 import re
 from collections.abc import Mapping
 
+import orjson
+
 from collector.decoders import MAX_PAYLOAD_BYTES, MAX_READINGS_PER_MESSAGE
 from terril.errors import DecodeError
 from terril.quantities import QUANTITIES
@@ -59,16 +61,52 @@ class _DuplicateKey(Exception):
 
 
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in pairs:
-        if key in out:
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out
+    seen: set[str] = set()
+    for key, _ in pairs:  # the first key that comes again
+        if key in seen:
             raise _DuplicateKey(key)
-        out[key] = value
-    return out
+        seen.add(key)
+    raise AssertionError("unreachable: fewer keys than pairs means a repeat")
 
 
 def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
+
+
+def _flat_object(payload: bytes) -> dict[str, object] | None:
+    """The common case, fast: a JSON object of non-text scalars, parsed by orjson (strict UTF-8, no NaN).
+
+    orjson keeps the last of repeated keys, so the object is returned only when the payload
+    holds no backslash and exactly two ``"`` per key: values are numbers, booleans or null, which
+    hold none, so a repeated key makes more. orjson reads an integer beyond 64 bits as a float,
+    the strict parser as an int: such a value (a whole float of 9e18 or more) goes to the strict
+    parser too. Anything else: None, and the strict parser decides (and gives the error, if any).
+    """
+    if b"\\" in payload:
+        return None
+    try:
+        obj = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return None
+    if type(obj) is not dict or payload.count(b'"') != 2 * len(obj):
+        return None
+    for value in obj.values():
+        kind = type(value)
+        if kind is float:
+            if value >= 9e18 or value <= -9e18:
+                return None
+        elif kind not in _SCALARS:
+            return None
+    return obj
+
+
+_SCALARS = frozenset({int, bool, type(None)})
+
+#: one strict decoder for every payload (``json.loads`` with these options would build one per call)
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
 
 
 def load_json(payload: bytes) -> object:
@@ -80,12 +118,15 @@ def load_json(payload: bytes) -> object:
         ``too_large``, ``not_utf8``, ``not_json`` or ``duplicate_key``.
     """
     check_size(payload)
+    flat = _flat_object(payload)
+    if flat is not None:
+        return flat
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
         raise DecodeError("not_utf8", "the payload is not UTF-8 text") from None
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        return _DECODER.decode(text)
     except _DuplicateKey as err:
         raise DecodeError("duplicate_key", f"key {err.key[:_MAX_KEY_SHOWN]!r} appears twice in one object") from None
     except RecursionError:

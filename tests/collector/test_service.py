@@ -65,16 +65,16 @@ def test_a_redelivered_message_keeps_its_first_receipt_time(tmp_path):
                   MqttSettings(client_id="t-dup"), CollectorSettings(), data_dir=tmp_path)
     msg = mqtt.MQTTMessage(mid=7, topic=b"terril/site-00/site-00-d00/telemetry")
     msg.payload, msg.qos = b'{"power_w": 12.5}', 1
-    c._on_message(c._session, msg)
+    c.on_message(c.session, msg)
     time.sleep(0.01)
     msg.dup = True
-    c._on_message(c._session, msg)
-    first, second = c._lines
+    c.on_message(c.session, msg)
+    first, second = c.outbox.buffered_lines()
     assert first.rsplit(" ", 1)[1] == second.rsplit(" ", 1)[1]  # same timestamp: the same point
     other = mqtt.MQTTMessage(mid=8, topic=b"terril/site-00/site-00-d00/telemetry")
     other.payload, other.qos = b'{"power_w": 13}', 1
-    c._on_message(c._session, other)
-    assert c._lines[2].rsplit(" ", 1)[1] != first.rsplit(" ", 1)[1]
+    c.on_message(c.session, other)
+    assert c.outbox.buffered_lines()[2].rsplit(" ", 1)[1] != first.rsplit(" ", 1)[1]
 
 
 # ---- against the real broker and database ----
@@ -117,7 +117,7 @@ def test_watchdog_recovers_a_connection_that_is_up_but_silent(stack, influx_db):
     publisher = Publisher(endpoint(stack, "simulator"))
     publisher.connect()
     try:
-        session = collector._session
+        session = collector.session
         generation = session.generation
         # the broker forgets our subscriptions: the connection stays up, nothing arrives
         session.client.unsubscribe([collector.share(f) for f in collector.pipeline.subscriptions()])
