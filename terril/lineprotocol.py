@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
+from functools import lru_cache
 
 import numpy as np
-from collections.abc import Iterable
 
 from terril.readings import Point
 
@@ -31,12 +32,17 @@ class LineProtocolError(ValueError):
     """A point cannot be written as line protocol (no finite field, bad key)."""
 
 
+# escaping is a pure function of a few distinct names (tag keys and values, field keys, a handful
+# of measurements): cached, a backfill of millions of points pays it once per name; bounded, a
+# stream of distinct tag values cannot grow it
+@lru_cache(maxsize=16_384)
 def _escape_tag(value: str) -> str:
     if not _representable(value):
         raise LineProtocolError(f"tag or key {value[:40]!r} holds a backslash or control character")
     return value.translate(_KEY_ESC)
 
 
+@lru_cache(maxsize=256)
 def _escape_measurement(value: str) -> str:
     if not _representable(value):
         raise LineProtocolError(f"measurement {value[:40]!r} holds a backslash or control character")
@@ -48,6 +54,11 @@ def _escape_string_field(value: str) -> str:
 
 
 def _field_value(value: object) -> str | None:
+    kind = type(value)
+    if kind is float:  # the usual cases first, without the abstract-class checks below
+        return repr(value) if math.isfinite(value) else None
+    if kind is int:
+        return f"{value}i"
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
     if isinstance(value, numbers.Integral):

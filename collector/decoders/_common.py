@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import math
 import re
+import threading
 from collections.abc import Mapping
 
 from collector.decoders import MAX_PAYLOAD_BYTES, MAX_READINGS_PER_MESSAGE
@@ -71,6 +72,19 @@ def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
+_local = threading.local()
+
+
+def _strict_decoder() -> json.JSONDecoder:
+    """This thread's strict decoder: built once (``json.loads`` with hooks builds one per call, a
+    large share of decoding a small payload), one per thread (its scanner keeps a memo per call)."""
+    try:
+        return _local.decoder
+    except AttributeError:
+        _local.decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        return _local.decoder
+
+
 def load_json(payload: bytes) -> object:
     """Parse a JSON payload strictly: UTF-8, no NaN/Infinity, no repeated key in any object.
 
@@ -85,7 +99,9 @@ def load_json(payload: bytes) -> object:
     except UnicodeDecodeError:
         raise DecodeError("not_utf8", "the payload is not UTF-8 text") from None
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        if text.startswith("\ufeff"):  # as json.loads says it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _strict_decoder().decode(text)
     except _DuplicateKey as err:
         raise DecodeError("duplicate_key", f"key {err.key[:_MAX_KEY_SHOWN]!r} appears twice in one object") from None
     except RecursionError:
