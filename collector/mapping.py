@@ -16,7 +16,7 @@ from collector.decoders.native import split_topic
 from collector.quarantine import Rejection
 from terril.errors import DecodeError
 from terril.readings import Decoded, Point
-from terril.registry import Device, Registry
+from terril.registry import Channel, Device, Meter, Registry
 from terril.timeutil import MIN_TIME_NS, NS_PER_S, local_midnight_ns
 
 READING_MEASUREMENT = "reading"
@@ -45,6 +45,8 @@ class Pipeline:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self._by_key: dict[tuple[str, str], Device] = {}
+        self._channels: dict[tuple[str, str | None], Channel] = {}
+        self._ranges: dict[tuple[str, str], tuple[float, float]] = {}
         for d in registry.devices:
             self._by_key[(d.format, d.topic or d.id)] = d
         # every known format routes (a device added later needs no new subscription or restart)
@@ -119,6 +121,25 @@ class Pipeline:
                                                    device.id))
         return self._points(decoded, device, topic, payload, received_ns, decoder.name)
 
+    def _channel_of(self, device_id: str, channel: str | None) -> Channel | None:
+        """:meth:`Registry.channel_of`, remembered for the channels the registry has (a bounded set;
+        names it lacks come from payloads and are not kept)."""
+        key = (device_id, channel)
+        found = self._channels.get(key)
+        if found is None:
+            found = self.registry.channel_of(device_id, channel)
+            if found is not None:
+                self._channels[key] = found
+        return found
+
+    def _range(self, meter: Meter, quantity: str) -> tuple[float, float]:
+        """:meth:`Meter.plausible_range`, remembered per registry meter and canonical quantity."""
+        key = (meter.id, quantity)
+        found = self._ranges.get(key)
+        if found is None:
+            found = self._ranges[key] = meter.plausible_range(quantity)
+        return found
+
     def _discovery_gateway(self, found: list, topic: str) -> tuple | None:
         """(decoder, device) when ``topic`` is a discovery config under a registry device's key, else None."""
         for dec in found:
@@ -136,7 +157,7 @@ class Pipeline:
         meters = {}
         ignored = 0
         for r in decoded.readings:
-            ch = self.registry.channel_of(device.id, r.channel)
+            ch = self._channel_of(device.id, r.channel)
             if ch is None:
                 if device.unmapped_channels == "ignore":
                     ignored += 1
@@ -153,7 +174,7 @@ class Pipeline:
                                                    "1 day after reception or before the meter was commissioned",
                                                    topic, payload, received_ns, fmt, device.id))
             name = ch.rename.get(r.quantity, r.quantity)
-            low, high = meter.plausible_range(name)
+            low, high = self._range(meter, name)
             if not low <= r.value <= high:
                 return Outcome(rejection=Rejection("out_of_range", f"{name} = {r.value:g} outside the plausible "
                                                    f"range {low:g}..{high:g} of meter {meter.id!r}", topic, payload,
