@@ -142,8 +142,8 @@ def _shares_demo(nodeid: str) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The tests of the session's demo first, then the modules holding a ``slow`` test (each
-    module's own order unchanged).
+    """The tests of the session's demo first, then those of :data:`ONE_BY_ONE_MODULES` (minutes
+    each), then the modules holding a ``slow`` test (each module's own order unchanged).
 
     With ``make test``'s two workers, a long unit handed out last runs alone at the end while
     the other worker idles; started first, the short modules fill in around it. A test using
@@ -154,7 +154,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(f"{item.nodeid} uses demo_run: add it to DEMO_SESSION_TESTS in tests/conftest.py")
     slow_modules = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
     # stable: False sorts first
-    items.sort(key=lambda item: (not _shares_demo(item.nodeid), item.nodeid.split("::")[0] not in slow_modules))
+    items.sort(key=lambda item: (not _shares_demo(item.nodeid), item.nodeid.split("::")[0] not in ONE_BY_ONE_MODULES,
+                                 item.nodeid.split("::")[0] not in slow_modules))
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN001, ANN201
