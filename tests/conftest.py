@@ -158,6 +158,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                                  item.nodeid.split("::")[0] not in slow_modules))
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: `-p no:xdist` runs without it
 def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN001, ANN201
     """``--dist loadfile`` (make test), with two exceptions: the tests of :data:`DEMO_SESSION_TESTS`
     form one unit (one worker runs the demo, once), and the tests of :data:`ONE_BY_ONE_MODULES`
