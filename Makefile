@@ -49,7 +49,8 @@ demo: setup
 	@echo "Portail web sur les données de la démo : $(VENV)/bin/terril demo --serve  (affiche http://127.0.0.1:8080/ et un identifiant de démo ; Ctrl-C pour arrêter)"
 
 # two workers (pytest-xdist, one per core; each starts its own stack on free ports, a file's tests stay
-# together, files in collection order: tests/conftest.py puts the modules with slow tests first);
+# together, files in collection order: tests/conftest.py puts the tests of the session's demo first, as
+# one unit for one worker, then the other demo days one by one, then the modules with slow tests);
 # the 15 slowest tests are listed before pytest's summary line, which says the wall time.
 # First the import contracts of docs/architecture.md (layers, no circles): seconds, and a broken one stops here
 test: setup

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
-from collections.abc import Iterable
 
 from terril.errors import LineProtocolError
 from terril.readings import Point
@@ -29,12 +29,17 @@ def _representable(value: str) -> bool:
     return "\\" not in value and value.isprintable()
 
 
+# escaping is a pure function of a few distinct names (tag keys and values, field keys, a handful
+# of measurements): cached, a backfill of millions of points pays it once per name; bounded, a
+# stream of distinct tag values cannot grow it
+@lru_cache(maxsize=16_384)
 def _escape_tag(value: str) -> str:
     if not _representable(value):
         raise LineProtocolError(f"tag or key {value[:40]!r} holds a backslash or control character")
     return value.translate(_KEY_ESC)
 
 
+@lru_cache(maxsize=256)
 def _escape_measurement(value: str) -> str:
     if not _representable(value):
         raise LineProtocolError(f"measurement {value[:40]!r} holds a backslash or control character")

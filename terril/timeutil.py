@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -57,6 +58,7 @@ def ns_to_datetime(time_ns: int) -> dt.datetime:
     return dt.datetime(1970, 1, 1, tzinfo=UTC) + dt.timedelta(microseconds=time_ns // 1_000)
 
 
+@lru_cache(maxsize=1024)  # a fleet's messages share their instants (the simulator formats each one per device)
 def format_rfc3339_ns(time_ns: int) -> str:
     """UTC nanoseconds to RFC 3339 with a ``Z`` and only as many fraction digits as needed."""
     seconds, frac = divmod(time_ns, NS_PER_S)

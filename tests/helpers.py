@@ -14,6 +14,10 @@ from terril.registry import Registry, parse_registry
 from terril.settings import CollectorSettings, MqttSettings
 from terril.stack import StackState
 
+#: The day the session's demo (``demo_run`` of tests/conftest.py) runs as if it were (``--now``): one of
+#: tests/test_demo_any_day.py's days, whose case reads that demo instead of running one of its own.
+DEMO_NOW = "2026-12-06T14:00:00+01:00"
+
 
 def make_registry(n_sites: int, devices_per_site: int, fmt: str = "native") -> Registry:
     """A registry of ``n_sites`` schools, each with ``devices_per_site`` electricity devices (one meter each)."""

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import math
 import re
+import threading
 from collections.abc import Mapping
 
 import orjson
@@ -105,8 +106,17 @@ def _flat_object(payload: bytes) -> dict[str, object] | None:
 
 _SCALARS = frozenset({int, bool, type(None)})
 
-#: one strict decoder for every payload (``json.loads`` with these options would build one per call)
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+_local = threading.local()
+
+
+def _strict_decoder() -> json.JSONDecoder:
+    """This thread's strict decoder: built once (``json.loads`` with hooks builds one per call, a
+    large share of decoding a small payload), one per thread (its scanner keeps a memo per call)."""
+    try:
+        return _local.decoder
+    except AttributeError:
+        _local.decoder = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        return _local.decoder
 
 
 def load_json(payload: bytes) -> object:
@@ -126,7 +136,9 @@ def load_json(payload: bytes) -> object:
     except UnicodeDecodeError:
         raise DecodeError("not_utf8", "the payload is not UTF-8 text") from None
     try:
-        return _DECODER.decode(text)
+        if text.startswith("\ufeff"):  # as json.loads says it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _strict_decoder().decode(text)
     except _DuplicateKey as err:
         raise DecodeError("duplicate_key", f"key {err.key[:_MAX_KEY_SHOWN]!r} appears twice in one object") from None
     except RecursionError:

@@ -10,6 +10,7 @@ array of such objects (a backlog). Topic ``terril/<site>/<device>/status``:
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import orjson
 
@@ -25,12 +26,21 @@ FORMAT = "native"
 _RESERVED = {"time", "channel"}
 
 
+@lru_cache(maxsize=8192)  # a fleet publishes on a bounded set of topics; bounded, so a flood cannot grow it
 def split_topic(topic: str) -> tuple[str, str, str] | None:
     """``terril/<site>/<device>/<kind>`` -> (site, device, kind), or None when the layout differs."""
     parts = topic.split("/")
     if len(parts) != 4 or parts[0] != "terril" or parts[3] not in ("telemetry", "status"):
         return None
     return parts[1], parts[2], parts[3]
+
+
+@lru_cache(maxsize=1024)  # the devices of a fleet report the same instants; bounded
+def _text_time_ns(value: str) -> int:
+    try:
+        return parse_rfc3339(value)
+    except ValueError as err:
+        raise DecodeError("bad_time", str(err)) from None
 
 
 def _time_ns(value: object) -> int:
@@ -43,10 +53,7 @@ def _time_ns(value: object) -> int:
             raise DecodeError("implausible_time", f"time {str(value)[:32]} is outside 2000-01-01..2100-01-01")
         t = epoch_seconds_to_ns(value)
     elif isinstance(value, str):
-        try:
-            t = parse_rfc3339(value)
-        except ValueError as err:
-            raise DecodeError("bad_time", str(err)) from None
+        t = _text_time_ns(value)
     else:
         raise DecodeError("bad_time", "time must be RFC 3339 text or epoch seconds")
     if not MIN_TIME_NS <= t < MAX_TIME_NS:
