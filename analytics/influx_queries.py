@@ -26,8 +26,9 @@ def query_meter_series(client: InfluxClient, meter: str, fields: Sequence[str], 
     for s in client.query_chunks(q, params={"meter": meter}):
         rows.extend(s.values)
     # numpy converts a year of rows at once (None becomes NaN), not value by value in Python
-    t = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-    arr = np.array([row[1:] for row in rows], dtype=float).reshape(len(rows), len(fields))
+    table = np.array(rows, dtype=object).reshape(len(rows), len(fields) + 1)
+    t = table[:, 0].astype(np.int64)
+    arr = table[:, 1:].astype(float)
     return t, {f: arr[:, i] for i, f in enumerate(fields)}
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 
 from terril.errors import (
     InfluxAuthError,
@@ -97,15 +98,19 @@ def _json_lines(response: httpx.Response) -> Iterator[bytes]:
     httpx's ``iter_lines`` also splits on Unicode line boundaries (U+0085, U+2028...),
     which InfluxDB leaves raw inside JSON strings.
     """
-    buffer = b""
+    pending: list[bytes] = []  # the pieces of a line not yet ended: a chunked answer's line may span many reads
     for chunk in response.iter_bytes():
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
+        *ended, rest = chunk.split(b"\n")
+        for piece in ended:
+            line = b"".join((*pending, piece)) if pending else piece
+            pending.clear()
             if line.strip():
                 yield line
-    if buffer.strip():
-        yield buffer
+        if rest:
+            pending.append(rest)
+    line = b"".join(pending)
+    if line.strip():
+        yield line
 
 
 class InfluxClient:
@@ -210,7 +215,7 @@ class InfluxClient:
                 response.read()
                 raise _classify(response, what)
             for line in _json_lines(response):
-                doc = json.loads(line)
+                doc = orjson.loads(line)  # several times faster than json on a year of rows
                 if "error" in doc:
                     raise InfluxRejectedError(f"InfluxDB query error: {doc['error']}", status=200, body=line[:500])
                 for result in doc.get("results", []):

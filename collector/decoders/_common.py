@@ -78,11 +78,11 @@ def _no_constant(name: str) -> object:
 
 
 def _flat_object(payload: bytes) -> dict[str, object] | None:
-    """The common case, fast: a JSON object of non-text scalars, parsed by orjson (strict UTF-8, no NaN).
+    """The common case, fast: a flat JSON object of scalars, parsed by orjson (strict UTF-8, no NaN).
 
     orjson keeps the last of repeated keys, so the object is returned only when the payload
-    holds no backslash and exactly two ``"`` per key: values are numbers, booleans or null, which
-    hold none, so a repeated key makes more. orjson reads an integer beyond 64 bits as a float,
+    holds no backslash and exactly two ``"`` per key and per text value (without a backslash no
+    key or text can hold a ``"``), so a repeated key makes more. orjson reads an integer beyond 64 bits as a float,
     the strict parser as an int: such a value (a whole float of 9e18 or more) goes to the strict
     parser too. Anything else: None, and the strict parser decides (and gives the error, if any).
     """
@@ -92,16 +92,19 @@ def _flat_object(payload: bytes) -> dict[str, object] | None:
         obj = orjson.loads(payload)
     except orjson.JSONDecodeError:
         return None
-    if type(obj) is not dict or payload.count(b'"') != 2 * len(obj):
+    if type(obj) is not dict:
         return None
+    quotes = 2 * len(obj)
     for value in obj.values():
         kind = type(value)
         if kind is float:
             if value >= 9e18 or value <= -9e18:
                 return None
+        elif kind is str:
+            quotes += 2
         elif kind not in _SCALARS:
             return None
-    return obj
+    return obj if payload.count(b'"') == quotes else None
 
 
 _SCALARS = frozenset({int, bool, type(None)})
