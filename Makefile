@@ -40,7 +40,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip 2>/dev/null || true
-	$(PY) -m pip install -q --disable-pip-version-check --no-compile -e '.[test]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
 	@touch $(STAMP)
 
 demo: setup
