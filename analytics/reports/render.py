@@ -182,6 +182,7 @@ def wrap_em(text: str, width_em: float, *, bold: bool = False, whole_words: bool
     """Greedy word wrap of ``text`` to ``width_em`` (measured, see :func:`text_em`). Breaks only at
     ASCII spaces, so numbers with a narrow no-break space stay whole; a word wider than the line
     is cut only when ``whole_words`` is false."""
+    width_em += 1e-6  # a column sized to its widest word must not cut it on a rounding error
     lines: list[str] = []
     cur = ""
     for word in text.split(" "):
@@ -352,10 +353,10 @@ class _Pdf:
 
     def _layout(self, tb: Table) -> tuple[list[str], list[list[str]], list[bool], float,
                                                          tuple[bool, float, list[float]]]:
-        # a folded table's text columns may be as wide as their text (it is drawn smaller instead)
-        max_text_em = 60.0 if id(tb) in self._uncapped else 16.0
         """Column layout of ``tb``: header, cell texts, numeric flags, padding [em] and the choice
         (landscape?, font size [pt], column widths [em]) — portrait when it fits, else landscape."""
+        # a folded table's text columns may be as wide as their text (it is drawn smaller instead)
+        max_text_em = 60.0 if id(tb) in self._uncapped else 16.0
         lang = self.lang
         header = list(tb.columns)
         body = [[format_cell(v, lang) for v in row] for row in tb.rows]

@@ -132,3 +132,15 @@ def test_pdf_layout_is_compact_and_keeps_every_row() -> None:
     assert len(folded.columns) == 4 and len(folded.rows) == 7
     assert [r[0] for r in folded.rows] + [r[2] for r in folded.rows] == [r[0] for r in params.rows]
     assert sum(t.startswith("Effet ") for t in texts) == 6 * 14
+
+
+def test_a_column_sized_to_its_widest_word_never_cuts_it() -> None:
+    """A date column is as wide as its date plus padding; the width comes back from scaling a
+    hair smaller (5.763671874999999 for 5.763671875 em) and used to cut "19/08/2024" into
+    "19/08/202" and "4" in the savings PDF's measures table."""
+    from analytics.reports.render import text_em, wrap_em
+
+    cell = format_cell(dt.date(2024, 8, 19), "fr")
+    width = text_em(cell)
+    assert wrap_em(cell, width * (1 - 1e-15)) == [cell]
+    assert wrap_em(cell, width * 0.8) != [cell]  # a column really too narrow still wraps
