@@ -106,7 +106,9 @@ def dashboards_markdown() -> str:
            "Daily and monthly bars group by `time(1d)` with `tz('<town time zone>')` (the registry's "
            "`[town] timezone`; `tz('Europe/Paris')` in the committed files below, its default) over the rollups "
            "that analytics writes at local midnight, so a bar is one local day, never shifted by UTC bucketing. "
-           "`terril dashboards build`, `check` and `push` use the town's zone. A panel's time "
+           "`terril dashboards build`, `check` and `push` use the town's zone. With docker-compose, a town "
+           "outside Paris's zone builds its own files (`terril dashboards build --registry REG --out DIR`) and "
+           "mounts `DIR/generated` in place of `./dashboards/generated`. A panel's time "
            "override (`now/d` today, `now/M` this month, `now/y` year to date) and shift (`1y`: same period last "
            "year) are shown in the *time* column.", ""]
     for d in DASHBOARDS:
