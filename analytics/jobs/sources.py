@@ -20,11 +20,8 @@ from analytics.quality import day_sources, imported_ledger
 from terril.ids import validate_id
 from terril.influx import InfluxClient
 from terril.readings import Point
+from terril.carriers import carrier_of
 from terril.registry import Meter, Registry
-
-#: Carriers with a ledger (the counters of :data:`analytics.jobs.rollups.COUNTERS`).
-LEDGER_CARRIERS = ("electricity", "heat", "gas", "water", "pv")
-
 
 def live_origin(registry: Registry, meter_id: str) -> str:
     """The device(s) whose readings are the meter's live data (``live`` when none is declared)."""
@@ -35,7 +32,7 @@ def live_origin(registry: Registry, meter_id: str) -> str:
 def write_ledger_sources(client: InfluxClient, registry: Registry, meter: Meter, start_ns: int, end_ns: int) -> int:
     """Write ``source``/``origin`` (and an imported day's coverage) into ``data_quality`` for the
     local days overlapping ``[start_ns, end_ns)``; returns the number of points written."""
-    if meter.carrier not in LEDGER_CARRIERS or end_ns <= start_ns:
+    if carrier_of(meter) is None or end_ns <= start_ns:  # the carriers with counters have a ledger
         return 0
     validate_id(meter.id, "meter")
     days = calendar_boundaries_ns(int(start_ns), int(end_ns) - 1, "day")
@@ -72,4 +69,4 @@ def write_ledger_sources(client: InfluxClient, registry: Registry, meter: Meter,
     return client.write_points(points)
 
 
-__all__ = ["LEDGER_CARRIERS", "live_origin", "write_ledger_sources"]
+__all__ = ["live_origin", "write_ledger_sources"]
