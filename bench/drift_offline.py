@@ -210,6 +210,15 @@ def report(total: dict[str, list]) -> None:
           f"({len(total['false'])} over {years:.0f} meter-years; target ≤ 0.15)")
 
 
+def _cached(path: Path, compute):  # noqa: ANN001, ANN202
+    """``compute()``, pickled at ``path`` the first time and read back afterwards."""
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    value = compute()
+    path.write_bytes(pickle.dumps(value))
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", required=True)
@@ -237,19 +246,10 @@ def main() -> None:
     args.cache.mkdir(parents=True, exist_ok=True)
     total: dict[str, list] = {"faults": [], "false": [], "clean_years": [0.0]}
     for seed in args.seeds:
-        path, fit_path = args.cache / f"seed-{seed}.pkl", args.cache / f"seed-{seed}-fit.pkl"
         t0 = time.perf_counter()
-        if path.exists():
-            data = pickle.loads(path.read_bytes())
-        else:
-            data = simulate_inputs(registry, seed)
-            path.write_bytes(pickle.dumps(data))
+        data = _cached(args.cache / f"seed-{seed}.pkl", lambda: simulate_inputs(registry, seed))
         t1 = time.perf_counter()
-        if fit_path.exists():
-            fits = pickle.loads(fit_path.read_bytes())
-        else:
-            fits = fit_seed(registry, data)
-            fit_path.write_bytes(pickle.dumps(fits))
+        fits = _cached(args.cache / f"seed-{seed}-fit.pkl", lambda: fit_seed(registry, data))
         t2 = time.perf_counter()
         res = score(registry, data, fits, overrides, args.verbose)
         print(f"  seed {seed}: inputs {t1 - t0:.0f} s, models {t2 - t1:.0f} s, charts {time.perf_counter() - t2:.0f} s")
