@@ -144,6 +144,20 @@ def error_text(err: ImportFileError, lang: str) -> str:
         return err.message
 
 
+def sums_text(sums: dict[str, float], rows_kept: int, lang: str) -> str:
+    """The per-field sums of an import (temperatures as their mean), joined with the list
+    separator of ``lang``: " ; " in French (a space before the semicolon), "; " in English."""
+    shown = []
+    for k, v in sums.items():
+        if k.endswith("_c"):
+            shown.append(f"{k} ({text('mean', lang)}) {number(v / max(rows_kept, 1), lang)}")
+        elif k == "energy_wh":
+            shown.append(f"{k} {number(v, lang)} ({number(v / 1000.0, lang)} kWh)")
+        else:
+            shown.append(f"{k} {number(v, lang)}")
+    return (" ; " if lang != "en" else "; ").join(shown)
+
+
 def number(x: float, lang: str, digits: int = 1) -> str:
     """``1 234,5`` in French, ``1,234.5`` in English."""
     s = f"{x:,.{digits}f}"
@@ -152,4 +166,4 @@ def number(x: float, lang: str, digits: int = 1) -> str:
     return s.replace(",", "\u202f").replace(".", ",")
 
 
-__all__ = ["LANGS", "REASON_TEXT", "error_text", "note_text", "number", "reason_text", "text"]
+__all__ = ["LANGS", "REASON_TEXT", "error_text", "note_text", "number", "reason_text", "sums_text", "text"]

@@ -67,7 +67,7 @@ def import_cmd(
     registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Import historic data (utility exports, gas, invoices, weather) into `imported`."""
-    from analytics.imports.messages import LANGS, error_text, note_text, number, reason_text, text
+    from analytics.imports.messages import LANGS, error_text, note_text, reason_text, sums_text, text
 
     settings, reg = settings_and_registry(config, data_dir, registry)
     lang = lang or getattr(reg.town, "language", None) or "fr"
@@ -129,15 +129,8 @@ def import_cmd(
         return
     console.print(text("summary", lang, file=file.name, format=result.format, read=result.rows_read,
                        kept=result.rows_kept, rejected=len(result.rejected), gaps=len(result.gaps)), highlight=False, markup=False)
-    shown = []
-    for k, v in sums.items():
-        if k.endswith("_c"):
-            shown.append(f"{k} ({text('mean', lang)}) {number(v / result.rows_kept, lang)}")
-        elif k == "energy_wh":
-            shown.append(f"{k} {number(v, lang)} ({number(v / 1000.0, lang)} kWh)")
-        else:
-            shown.append(f"{k} {number(v, lang)}")
-    console.print("  " + text("span", lang, first=_iso_local(t0), last=_iso_local(t1), sums="; ".join(shown)),
+    console.print("  " + text("span", lang, first=_iso_local(t0), last=_iso_local(t1),
+                              sums=sums_text(sums, result.rows_kept, lang)),
                   highlight=False, markup=False)
     for reason, n in sorted(result.rejected_by_reason().items()):
         first = next(r for r in result.rejected if r.reason == reason)

@@ -98,3 +98,13 @@ def test_the_meter_carrier_must_fit_the_data(cli_env) -> None:
     assert r.returncode == 2 and "le compteur mairie-elec est de type electricity" in " ".join(r.stderr.split())
     ok = _run(gas, "--meter", "mairie-gaz", "--source", "t", "--dry-run", env=cli_env)
     assert ok.returncode == 0 and "essai à blanc" in ok.stdout
+
+
+def test_french_summary_keeps_french_typography(cli_env) -> None:
+    temps = str(GOLDEN / "meteofrance_daily_real_q77" / "input.csv")  # TN, TX, TM: three sums on one line
+    r = _run(temps, "--meter", "station-meteo-meteo", "--source", "t", "--lang", "fr", "--dry-run", env=cli_env)
+    assert r.returncode == 0, r.stderr
+    out = " ".join(r.stdout.split())  # the console may wrap a long line
+    span = out[out.index(" du "):out.index("essai à blanc")]
+    assert span.count(" ; ") >= 3, span  # "du … au … ; somme : a ; b ; c"
+    assert span.replace(" ; ", "").count(";") == 0, span  # no "a; b" left
