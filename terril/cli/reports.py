@@ -29,10 +29,11 @@ from terril.ids import validate_id
 report_app = typer.Typer(help="Savings and Décret tertiaire reports (PDF, XLSX, CSV, JSON; fr/en).", no_args_is_help=True)
 
 
-def _iso_local(t_ns: int) -> str:
-    from terril.timeutil import PARIS
+def _iso_local(t_ns: int, timezone: str) -> str:
+    """``t_ns`` as an ISO time in ``timezone`` (the town's ``[town] timezone``)."""
+    from zoneinfo import ZoneInfo
 
-    return dt.datetime.fromtimestamp(t_ns / 1e9, PARIS).isoformat()
+    return dt.datetime.fromtimestamp(t_ns / 1e9, ZoneInfo(timezone)).isoformat()
 
 
 def _why_nothing_kept(result: ImportResult, lang: str) -> str:
@@ -118,10 +119,11 @@ def import_cmd(
             # the ledger says which days this history fills (live data keeps the days it covers)
             write_ledger_sources(client, reg, m, t0, t1 + 1)
     sums = result.sums()
+    tz = reg.town.timezone  # the summary's times are the town's local times
     summary = {"file": str(file), "format": result.format, "kind": result.kind, "unit": result.unit,
                "station": sid or None, "rows_read": result.rows_read, "rows_kept": result.rows_kept,
                "rejected": result.rejected_by_reason(), "gaps": len(result.gaps), "step_s": result.step_s,
-               "first": _iso_local(t0), "last": _iso_local(t1), "sums": sums,
+               "first": _iso_local(t0, tz), "last": _iso_local(t1, tz), "sums": sums,
                "ambiguous_times": result.ambiguous_times, "dry_run": dry_run,
                "points_written": written, "points_overwritten": overwritten, "notes": list(result.notes)}
     if json_out:
@@ -129,7 +131,7 @@ def import_cmd(
         return
     console.print(text("summary", lang, file=file.name, format=result.format, read=result.rows_read,
                        kept=result.rows_kept, rejected=len(result.rejected), gaps=len(result.gaps)), highlight=False, markup=False)
-    console.print("  " + text("span", lang, first=_iso_local(t0), last=_iso_local(t1),
+    console.print("  " + text("span", lang, first=summary["first"], last=summary["last"],
                               sums=sums_text(sums, result.rows_kept, lang)),
                   highlight=False, markup=False)
     for reason, n in sorted(result.rejected_by_reason().items()):

@@ -108,3 +108,19 @@ def test_french_summary_keeps_french_typography(cli_env) -> None:
     span = out[out.index(" du "):out.index("essai à blanc")]
     assert span.count(" ; ") >= 3, span  # "du … au … ; somme : a ; b ; c"
     assert span.replace(" ; ", "").count(";") == 0, span  # no "a; b" left
+
+
+def test_summary_times_are_in_the_towns_timezone(cli_env, tmp_path) -> None:
+    """The first/last times are shown in the town's ``[town] timezone``, not Paris'."""
+    src = Path(__file__).parents[2] / "terril" / "data" / "loos-en-gohelle.toml"
+    text = src.read_text(encoding="utf-8")
+    assert 'timezone = "Europe/Paris"' in text
+    reg = tmp_path / "cayenne.toml"  # UTC−3 all year: no daylight saving to blur the check
+    reg.write_text(text.replace('timezone = "Europe/Paris"', 'timezone = "America/Cayenne"'), encoding="utf-8")
+    generic = GOLDEN.parent / "generic.csv"  # UTC stamps: 2024-01-01T00:00:00Z, 2024-01-02T00:00:00Z, …
+    out = _json(_run(str(generic), "--meter", "mairie-elec", "--source", "t", "--unit", "kWh", "--registry", str(reg),
+                     "--dry-run", "--json", env=cli_env))
+    assert out["first"] == "2023-12-31T21:00:00-03:00"  # 2024-01-01T00:00Z seen from Cayenne
+    paris = _json(_run(str(generic), "--meter", "mairie-elec", "--source", "t", "--unit", "kWh",
+                       "--dry-run", "--json", env=cli_env))
+    assert paris["first"] == "2024-01-01T01:00:00+01:00"  # the demo town keeps Paris time
