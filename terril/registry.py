@@ -102,9 +102,19 @@ class Site(_Entry):
     #: The Décret tertiaire target the entity chose for this building (CCH R174-23): "relative"
     #: (−40/−50/−60 % vs the reference year) or "absolute" (the Cabs level below).
     tertiaire_target: Literal["relative", "absolute"] = "relative"
-    #: The building's Cabs for 2030 [kWh/m²/yr of final energy]: the arrêté of 10 April 2020
-    #: annex II level of its activity category, with its climate (zone, altitude) and usage
-    #: (IIU) modulations applied, as the OPERAT platform computes it for the EFA.
+    #: The building's Décret tertiaire activity sub-category: a key of the arrêté's Cabs table
+    #: (``terril/data/tertiaire_cabs_2030.csv``, e.g. "primaire_elementaire", "bureaux_defaut").
+    #: With the climate zone and altitude below, the building's 2030 Cabs comes from that table.
+    tertiaire_category: str | None = None
+    #: Climate zone of the building for the Décret tertiaire (annex III of the arrêté of 10 April 2020).
+    tertiaire_climate_zone: Literal["H1a", "H1b", "H1c", "H2a", "H2b", "H2c", "H2d", "H3"] | None = None
+    #: Altitude of the building [m] (the annex's CVC values are given by altitude band).
+    tertiaire_altitude_m: float | None = Field(None, ge=-100, le=4810)
+    #: Annual opening hours (« Nb_h_ouvrées ») when they differ from the sub-category's étalon;
+    #: only for sub-categories the annex modulates by the hours alone.
+    tertiaire_hours_per_year: float | None = Field(None, gt=0, le=8784)
+    #: The building's Cabs for 2030 [kWh/m²/yr of final energy] as the OPERAT platform computes
+    #: it for the EFA (all modulations applied). Overrides the table's value.
     tertiaire_cabs_kwh_m2: float | None = Field(None, gt=0, le=5000)
     #: Where the Cabs comes from (e.g. "OPERAT, EFA attestation 2024"); required with a Cabs.
     tertiaire_cabs_source: str = Field("", max_length=300)
@@ -123,10 +133,22 @@ class Site(_Entry):
     _v_id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
     _v_closures = field_validator("closures")(classmethod(lambda cls, v: _check_closures(v)))
 
+    @field_validator("tertiaire_category")
+    @classmethod
+    def _known_category(cls, v: str | None) -> str | None:
+        from terril.tertiaire_cabs import CABS_TABLE_PATH, sub_categories
+
+        if v is not None and v not in sub_categories():
+            raise ValueError(f"unknown Décret tertiaire sub-category {v!r}: expected one of "
+                             f"{', '.join(sub_categories())} (the keys of {CABS_TABLE_PATH.name})")
+        return v
+
     @model_validator(mode="after")
     def _tertiaire_target(self) -> "Site":
-        if self.tertiaire_target == "absolute" and self.tertiaire_cabs_kwh_m2 is None:
-            raise ValueError("tertiaire_target = 'absolute' needs tertiaire_cabs_kwh_m2 (the EFA's Cabs, kWh/m²/yr)")
+        if (self.tertiaire_target == "absolute" and self.tertiaire_cabs_kwh_m2 is None
+                and self.tertiaire_category is None):
+            raise ValueError("tertiaire_target = 'absolute' needs tertiaire_category (with tertiaire_climate_zone "
+                             "and tertiaire_altitude_m) or tertiaire_cabs_kwh_m2 (the EFA's Cabs, kWh/m²/yr)")
         if self.tertiaire_cabs_kwh_m2 is not None and not self.tertiaire_cabs_source.strip():
             raise ValueError("tertiaire_cabs_kwh_m2 needs tertiaire_cabs_source (where the Cabs value comes from)")
         return self
@@ -387,6 +409,30 @@ def _loc(section: str, index: int, raw: Any, loc: tuple[Any, ...] = ()) -> str:
     return where
 
 
+def _check_tertiaire_cabs(st: Site, bad: Any) -> None:
+    """A site's Cabs inputs: a sub-category needs its climate zone and altitude, and the table
+    must give a value for them; zone, altitude and hours without a sub-category do nothing."""
+    from terril.tertiaire_cabs import cabs_2030
+
+    if st.tertiaire_category is None:
+        for name in ("tertiaire_climate_zone", "tertiaire_altitude_m", "tertiaire_hours_per_year"):
+            if getattr(st, name) is not None:
+                bad("sites", st, name, reason=f"{name} is only used with tertiaire_category")
+        return
+    missing = [n for n in ("tertiaire_climate_zone", "tertiaire_altitude_m") if getattr(st, n) is None]
+    for name in missing:
+        bad("sites", st, name, reason=f"tertiaire_category = {st.tertiaire_category!r} needs {name}")
+    if missing:
+        return
+    try:
+        cabs_2030(st.tertiaire_category, str(st.tertiaire_climate_zone), float(st.tertiaire_altitude_m or 0.0),
+                  st.tertiaire_hours_per_year)
+    except ValueError as err:
+        # the table has no value for this zone and altitude, or the hours cannot modulate this sub-category
+        bad("sites", st, "tertiaire_hours_per_year" if "opening hours" in str(err) else "tertiaire_altitude_m",
+            reason=str(err))
+
+
 def parse_registry(data: dict[str, Any], source: str = "<memory>", text: str | None = None) -> Registry:
     """Validate registry ``data`` (as read from TOML) and return it, or raise RegistryError listing every problem.
 
@@ -452,6 +498,7 @@ def parse_registry(data: dict[str, Any], source: str = "<memory>", text: str | N
                 seen[entry.id] = raw_at[id(entry)]
 
     for st in parsed["sites"]:
+        _check_tertiaire_cabs(st, bad)
         if st.weather_meter is not None and st.weather_station is not None:
             bad("sites", st, "weather_station", reason="give weather_meter or weather_station, not both")
         if st.weather_meter is not None:

@@ -493,14 +493,29 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "tertiaire.note.absolute": {
         "fr": "Cabs : niveau de consommation d'énergie finale en valeur absolue 2030 (arrêté du 10 avril 2020, "
-              "annexe II), avec les modulations climatiques et d'usage, tel que saisi dans le registre "
-              "(tertiaire_cabs_kwh_m2, source indiquée). Trajectoire : droite de l'intensité de référence à Cabs "
-              "en 2030. Intensités ajustées du climat (estimation).",
-        "en": "Cabs: the absolute 2030 final-energy level (arrêté of 10 April 2020, annex II), with the climate "
-              "and usage modulations, as entered in the registry (tertiaire_cabs_kwh_m2, source given). "
-              "Trajectory: straight line from the reference intensity to Cabs in 2030. Climate-adjusted "
-              "intensities (estimate).",
+              "annexe II) : CVC de la sous-catégorie selon la zone climatique et l'altitude, plus son USE "
+              "étalon (modulé par les heures d'ouverture quand l'annexe le prévoit) ; ou la valeur OPERAT saisie "
+              "dans le registre, qui prime (tertiaire_cabs_kwh_m2). La source de chaque valeur est indiquée. "
+              "Trajectoire : droite de l'intensité de référence à Cabs en 2030. Intensités ajustées du climat "
+              "(estimation).",
+        "en": "Cabs: the absolute 2030 final-energy level (arrêté of 10 April 2020, annex II): the sub-category's "
+              "CVC for the climate zone and altitude plus its USE étalon (modulated by the opening hours where "
+              "the annex allows it); or the OPERAT value entered in the registry, which prevails "
+              "(tertiaire_cabs_kwh_m2). Each value's source is given. Trajectory: straight line from the "
+              "reference intensity to Cabs in 2030. Climate-adjusted intensities (estimate).",
     },
+    "tertiaire.cabs_from_table": {
+        "fr": "arrêté NOR ATDL2430864A, annexe I p. {page} : {label} ; zone {zone}, {band} ; "
+              "CVC {cvc} + USE {use} kWh/m²{hours}",
+        "en": "arrêté NOR ATDL2430864A, annex I p. {page}: {label}; zone {zone}, {band}; "
+              "CVC {cvc} + USE {use} kWh/m²{hours}",
+    },
+    "tertiaire.cabs_hours": {"fr": " ({h} h ouvrées/an)", "en": " ({h} opening hours/yr)"},
+    "tertiaire.altitude.lt400": {"fr": "altitude < 400 m", "en": "altitude < 400 m"},
+    "tertiaire.altitude.400-800": {"fr": "altitude 400 à 800 m", "en": "altitude 400–800 m"},
+    "tertiaire.altitude.800-1200": {"fr": "altitude 800 à 1\u202f200 m", "en": "altitude 800–1,200 m"},
+    "tertiaire.altitude.1200-1600": {"fr": "altitude 1\u202f200 à 1\u202f600 m", "en": "altitude 1,200–1,600 m"},
+    "tertiaire.altitude.ge1600": {"fr": "altitude ≥ 1\u202f600 m", "en": "altitude ≥ 1,600 m"},
     "tertiaire.table.relative": {"fr": "Objectif relatif (−40/−50/−60 %)", "en": "Relative target (−40/−50/−60 %)"},
     "tertiaire.table.absolute": {"fr": "Objectif en valeur absolue (Cabs)", "en": "Absolute target (Cabs)"},
     "tertiaire.target.relative": {"fr": "relatif", "en": "relative"},

@@ -18,12 +18,33 @@ from analytics.tertiaire import (
     target_reduction,
 )
 from terril.registry import Registry, Site
+from terril.tertiaire_cabs import cabs_2030
 
 
 def subject_sites(registry: Registry) -> list[Site]:
     """Sites with ``tertiaire = true`` and ≥ 1 000 m² (with or without a reference year: those
     without one are reported with "données insuffisantes" on the relative target)."""
     return [s for s in registry.sites if s.tertiaire and s.floor_area_m2 >= MIN_FLOOR_AREA_M2]
+
+
+def site_cabs(site: Site, lang: str = "fr") -> tuple[float | None, str]:
+    """The building's 2030 Cabs [kWh/m²] and where it comes from: the registry's
+    ``tertiaire_cabs_kwh_m2`` (OPERAT's value) when given, else the arrêté's table for its
+    ``tertiaire_category``, climate zone and altitude; ``(None, "")`` without either."""
+    if site.tertiaire_cabs_kwh_m2 is not None:
+        return float(site.tertiaire_cabs_kwh_m2), site.tertiaire_cabs_source
+    if site.tertiaire_category is None or site.tertiaire_climate_zone is None or site.tertiaire_altitude_m is None:
+        return None, ""
+    c = cabs_2030(site.tertiaire_category, site.tertiaire_climate_zone, site.tertiaire_altitude_m,
+                  site.tertiaire_hours_per_year)
+    hours = (t("tertiaire.cabs_hours", lang, h=format_number(c.hours_per_year, lang))
+             if c.hours_per_year is not None else "")
+    return c.cabs_kwh_m2, t("tertiaire.cabs_from_table", lang, page=c.sub_category.annex_page,
+                            label=c.sub_category.label, zone=c.zone,
+                            band=t(f"tertiaire.altitude.{c.altitude_band}", lang),
+                            cvc=format_number(c.cvc_kwh_m2, lang),
+                            use=format_number(c.use_kwh_m2, lang, 0 if float(c.use_kwh_m2).is_integer() else 1),
+                            hours=hours)
 
 
 def reference_years(sites: Sequence[Site]) -> list[int]:
@@ -48,7 +69,7 @@ def compute_statuses(registry: Registry, year: int, reference: dict[int, InputBu
                 acc.append(carrier_year(md.carrier, int(y), b.dates, md.energy_kwh, b.hdd_of(md.site), share,
                                         dju_reference))
         out.append(building_status(site.id, site.floor_area_m2, int(site.reference_year or 0), year, ref, cur,
-                                   target=site.tertiaire_target, cabs_kwh_m2=site.tertiaire_cabs_kwh_m2))
+                                   target=site.tertiaire_target, cabs_kwh_m2=site_cabs(site)[0]))
     return out
 
 
@@ -118,7 +139,7 @@ def build_tertiaire_report(statuses: Sequence[TertiaireStatus], registry: Regist
                                         "target_pct", "gap_kwh", "status", "note"))
     absolute_rows = tuple(
         (sites[s.site].name, s.cabs_kwh_m2, s.reference_intensity_kwh_m2, s.intensity_kwh_m2, s.absolute_path_kwh_m2,
-         st(s.absolute_status), sites[s.site].tertiaire_cabs_source or None) for s in statuses)
+         st(s.absolute_status), site_cabs(sites[s.site], lang)[1] or None) for s in statuses)
     absolute_table = Table("absolute", t("tertiaire.table.absolute", lang),
                            (t("col.site", lang), t("col.cabs_kwh_m2", lang), t("col.reference_kwh_m2", lang),
                             t("col.kwh_m2", lang), t("col.path_kwh_m2", lang), t("col.status", lang),

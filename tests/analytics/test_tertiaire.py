@@ -178,6 +178,51 @@ def test_report_counts_missing_reference_as_not_enough_data() -> None:
     assert rel[-1].startswith(f"année de référence {site.reference_year} incomplète")
 
 
+def test_cabs_from_the_arretes_table_unless_operat_gives_one() -> None:
+    """Without an OPERAT value the building's Cabs is the table's (CVC for its zone and altitude
+    + USE étalon); with one, OPERAT's value wins and its source is shown."""
+    from analytics.reports.tertiaire_report import site_cabs
+    from terril.registry import parse_registry
+
+    site = {"id": "s", "name": "S", "kind": "primary_school", "floor_area_m2": 1200, "latitude": 50.0,
+            "longitude": 2.8, "tertiaire": True, "tertiaire_target": "absolute",
+            "tertiaire_category": "primaire_elementaire", "tertiaire_climate_zone": "H1a", "tertiaire_altitude_m": 40,
+            "tertiaire_hours_per_year": 1600}
+    table = parse_registry({"sites": [site]}).sites[0]
+    cabs, source = site_cabs(table, "fr")
+    # by hand (annex I p. 107: CVC 70, USE étalon 20 for 1 900 h):
+    # 70 + 20·1600/1900 + 0,28·70·(1600 − 1900)/1900 = 83,747 kWh/m²
+    assert cabs == pytest.approx(83.7473684, abs=1e-6)
+    assert source.startswith("arrêté NOR ATDL2430864A, annexe I p. 107 : Enseignement primaire - Salle d'enseignement")
+    assert "zone H1a, altitude < 400 m ; CVC 70 + USE 13,7 kWh/m² (1\u202f600 h ouvrées/an)" in source
+    assert site_cabs(table, "en")[1].endswith("CVC 70 + USE 13.7 kWh/m² (1,600 opening hours/yr)")
+    # 100 000 kWh on 1 200 m² = 83,33 kWh/m² ≤ 83,75: the absolute target is met
+    st = building_status("s", 1200.0, 0, 2025, [], [_cy("gas", 2025, 100_000.0)], target="absolute",
+                         cabs_kwh_m2=cabs)
+    assert st.status == "achieved"
+    over = parse_registry({"sites": [dict(site, tertiaire_cabs_kwh_m2=95.0,
+                                          tertiaire_cabs_source="OPERAT, attestation 2026")]}).sites[0]
+    assert site_cabs(over, "fr") == (95.0, "OPERAT, attestation 2026")
+    assert site_cabs(parse_registry({"sites": [dict(site, tertiaire_target="relative", tertiaire_category=None,
+                                                    tertiaire_climate_zone=None, tertiaire_altitude_m=None,
+                                                    tertiaire_hours_per_year=None)]}).sites[0]) == (None, "")
+
+
+def test_demo_town_hall_cabs_comes_from_the_table() -> None:
+    from analytics.reports.tertiaire_report import build_tertiaire_report, compute_statuses
+    from terril.registry import load_registry
+
+    reg = load_registry()
+    statuses = compute_statuses(reg, 2025, {}, _empty_bundle(), 2400.0)
+    mairie = next(s for s in statuses if s.site == "mairie")
+    assert mairie.target_kind == "absolute" and mairie.cabs_kwh_m2 == 57 + 21  # annex I p. 16, zone H1a, < 400 m
+    rep = build_tertiaire_report(statuses, reg, 2025, "fr", input_sha256="0" * 64, data_range="none",
+                                 dju_reference=2400.0)
+    absolute = next(tb for tb in rep.summary.tables if tb.key == "absolute")
+    row = next(r for r in absolute.rows if r[0] == "Hôtel de ville")
+    assert row[1] == 78.0 and "ATDL2430864A, annexe I p. 16" in row[-1] and "Valeur par défaut" in row[-1]
+
+
 def _empty_bundle():  # noqa: ANN202
     from analytics.reports.inputs import InputBundle
 
