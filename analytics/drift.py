@@ -132,6 +132,11 @@ class DriftSettings:
         magnitude for it to be raised, then at the end of those days
         (:func:`analytics.drift_models.chart_drift`); 0 = raised at once. A leak goes on; one day of
         use on a public holiday does not. [day]
+    winsor_z : float
+        When > 0, the standardised residuals are clipped to ±``winsor_z`` before they enter the CUSUMs and
+        the EWMA (:func:`run_charts`; the robust CUSUM of Lucas & Crosier 1982): one day far out — a day
+        of use on a public holiday, a one-off event — cannot raise an alarm alone, a lasting shift still
+        does. Used instead of ``confirm_days`` on gas and heat. [1]
     """
 
     target_shift_pct: float = 10.0
@@ -149,6 +154,7 @@ class DriftSettings:
     min_excess_of_level_pct: float = 0.0
     noise_by_weekday: bool = False
     confirm_days: int = 0
+    winsor_z: float = 0.0
 
 
 DEFAULT_DRIFT = DriftSettings()
@@ -352,6 +358,11 @@ def run_charts(residuals: np.ndarray, noise_sigma: np.ndarray, noise_rho: np.nda
     rr = r - np.broadcast_to(np.asarray(bias, dtype=float), (m,))[:, None]
     z = rr / sigma_lr[:, None]
     ze = rr / sigma[:, None]
+    if settings.winsor_z > 0:
+        # robust CUSUM (Lucas & Crosier 1982): one day far out (a day of use on a public holiday) moves the
+        # charts by at most winsor_z noise units, so it alone cannot raise an alarm; a lasting shift still does
+        z = np.clip(z, -settings.winsor_z, settings.winsor_z)
+        ze = np.clip(ze, -settings.winsor_z, settings.winsor_z)
     lam = settings.ewma_lambda
     up = np.zeros((m, n))
     lo = np.zeros((m, n))

@@ -17,7 +17,8 @@ Usage: ``python bench/drift_offline.py --seeds 100 101 102 [--cache /tmp/terril-
 [--set confirm_days=0 ...]`` (about 1.5 min per seed to simulate on one core, then seconds per replay
 of the charts; ``--set`` overrides a chart setting of :class:`analytics.drift.DriftSettings`). The
 cached fits are the models of the code that made them: delete ``seed-N-fit.pkl`` after changing a
-model. Tuning seeds (0-2) and held-out seeds (100-107) must differ: docs/analytics.md §7.2.
+model. Tuning seeds (0-2, 6-11), check seeds (3-5) and held-out seeds (100-107) must differ:
+docs/analytics.md §7.2.
 """
 
 from __future__ import annotations
@@ -38,14 +39,12 @@ sys.path.insert(0, str(ROOT))
 from analytics.consumption import counter_to_deltas, data_step_s, rollup, rollup_consumption  # noqa: E402
 from analytics.degree_days import daily_temperature  # noqa: E402
 from analytics.drift_models import (  # noqa: E402
-    JOB_DRIFT,
-    JOB_DRIFT_ELECTRICITY,
-    JOB_DRIFT_WATER,
     MeterInputs,
     after_season_end,
     analyse_meter,
     chart_drift,
     hourly_means,
+    job_settings,
 )
 from analytics.jobs.rollups import expected_interval_s  # noqa: E402
 from terril.carriers import CARRIERS  # noqa: E402
@@ -144,7 +143,7 @@ def alerts_of(meter_id: str, fit: dict, overrides: dict) -> list:
     if fit["qualifies"] and fit["expected"] is not None and fit["settings"] is not None:
         # the job's current settings for the carrier (the cached fit may predate them), with the in-control
         # run length of the fit (scaled for a plant that runs on demand)
-        settings = {"electricity": JOB_DRIFT_ELECTRICITY, "water": JOB_DRIFT_WATER}.get(fit["carrier"], JOB_DRIFT)
+        settings = job_settings(fit["carrier"])
         season_days = overrides.pop("season_end_days", None) if overrides else None
         settings = dataclasses.replace(settings, arl0_days=fit["settings"].arl0_days, **overrides)
         obs = fit["chart_obs"]

@@ -287,16 +287,23 @@ def fit_towt(
     group = np.where(occupied, 0, 1)
     n_groups = 2
     g = group[towv]
-    design = np.zeros((yv.size, n_tow + n_groups * nf))
-    design[np.arange(yv.size), towv] = 1.0
+    feats = np.zeros((yv.size, n_groups * nf))
     for k in range(n_groups):
-        design[:, n_tow + k * nf : n_tow + (k + 1) * nf] = f * (g == k)[:, None]
-    keep = np.r_[seen, np.ones(n_groups * nf, bool)]  # no column for an hour of the week never seen
-    coef = np.zeros(design.shape[1])
-    coef[keep] = np.linalg.lstsq(design[:, keep], yv, rcond=None)[0]
-    tow_coefs = _fill_unseen(coef[:n_tow], seen)
-    rank = np.linalg.matrix_rank(design[:, keep])
-    slopes = coef[n_tow:].reshape(n_groups, nf)
+        feats[:, k * nf : (k + 1) * nf] = f * (g == k)[:, None]
+    # OLS on [one indicator per hour of the week seen, temperature features] by Frisch–Waugh–Lovell: the
+    # features and the energy demeaned within each hour of the week give the slopes, the hour's mean of
+    # what they leave gives its α (the same least squares as the full design, without its 200-360 columns)
+    count = np.bincount(towv, minlength=n_tow).astype(float)
+    inv = np.where(count > 0, 1.0 / np.maximum(count, 1.0), 0.0)
+    mean_y = np.bincount(towv, weights=yv, minlength=n_tow) * inv
+    mean_f = np.column_stack([np.bincount(towv, weights=feats[:, j], minlength=n_tow) * inv
+                              for j in range(feats.shape[1])]) if feats.shape[1] else np.zeros((n_tow, 0))
+    f_dm = feats - mean_f[towv]
+    slope = np.linalg.lstsq(f_dm, yv - mean_y[towv], rcond=None)[0] if feats.shape[1] else np.zeros(0)
+    alpha = np.where(seen, mean_y - mean_f @ slope, 0.0)
+    tow_coefs = _fill_unseen(alpha, seen)
+    rank = int(seen.sum()) + (np.linalg.matrix_rank(f_dm) if feats.shape[1] else 0)
+    slopes = slope.reshape(n_groups, nf)
     model = TowtModel(tow_coefs, occupied, knots, group, slopes,
                       FitMetrics(0, 0, nan, nan, nan, nan, nan, nan, nan, nan),
                       Gl14Verdict("hourly", "reject", ("gl14.no_fit",)), (), tz)

@@ -550,3 +550,59 @@ def test_the_days_after_the_heating_season_are_not_charted_on_an_electrically_he
     assert skipped[365:].sum() == 10
     assert np.all(np.isnan(res.chart_obs[skipped]))
     assert np.isfinite(res.chart_obs[~skipped & np.isfinite(daily)]).all()
+
+
+def test_a_robust_cusum_ignores_one_day_far_out_and_still_finds_a_lasting_step():
+    """Winsorised residuals (``winsor_z``, Lucas & Crosier 1982), the gas and heat charts' rule instead of a
+    confirming day: one day of use on a public holiday raises nothing, a lasting +1.5σ step is raised within
+    days of its onset; the same day far out does raise an alarm on the plain charts."""
+    from analytics.drift import DriftSettings
+    from analytics.drift_models import JOB_DRIFT_HEATING, chart_drift, job_settings
+
+    assert job_settings("gas") is JOB_DRIFT_HEATING and job_settings("heat") is JOB_DRIFT_HEATING
+    assert JOB_DRIFT_HEATING.winsor_z > 0 and JOB_DRIFT_HEATING.confirm_days == 0
+    rng = np.random.default_rng(3)
+    n = 600
+    t = np.array([local_midnight_ns(dt.date(2024, 1, 1) + dt.timedelta(days=i)) for i in range(n)], dtype=np.int64)
+    expected = np.full(n, 1.0)
+    obs = expected + 0.05 * rng.standard_normal(n)
+    obs[420] += 1.5  # one day, 30 noise units out
+    obs[500:] += 0.075  # a lasting step of 1.5 noise units from day 500
+    plain = chart_drift("m", t, obs, expected, 365, DriftSettings(two_sided=False))
+    robust = chart_drift("m", t, obs, expected, 365, DriftSettings(two_sided=False, winsor_z=2.5))
+    assert [a.onset_ns for a in plain][:1] == [t[420]]
+    assert all(a.detected_ns > t[500] for a in robust)
+    assert len(robust) >= 1 and robust[0].detected_ns <= t[500] + 14 * DAY
+    assert abs(robust[0].onset_ns - t[500]) <= 5 * DAY
+    assert 0.04 < robust[0].magnitude_kwh_per_day < 0.12
+
+
+def test_an_august_slowdown_has_a_week_of_its_own_in_the_hourly_model():
+    """A workshop works at 60 % in August (staff on leave): the hourly model gives August a week profile of
+    its own, so neither August nor September of the next year is mispredicted (one profile for the whole
+    year ran 25-39 % high in August and 17-23 % low in September on the simulated workshop)."""
+    from analytics.drift_models import MeterInputs, towt_daily_expected
+    from terril.registry import Meter, Site
+
+    rng = np.random.default_rng(4)
+    days = 2 * 365
+    th = local_midnight_ns(dt.date(2024, 1, 1)) + 3600 * S * np.arange(days * 24, dtype=np.int64)
+    hour_utc = (th // (3600 * S)) % 24
+    temp = 10.0 + 3.0 * np.sin(2 * np.pi * hour_utc / 24.0)
+    weekday = ((th // DAY) + 3) % 7
+    month = np.array([dt.datetime.fromtimestamp(x / S, dt.timezone.utc).month for x in th[::24]]).repeat(24)
+    occ = (weekday < 5) & (hour_utc >= 7) & (hour_utc < 16)
+    wh = (500.0 + 5000.0 * occ * np.where(month == 8, 0.6, 1.0)) * (1 + 0.02 * rng.standard_normal(th.size))
+    day_start = np.array([local_midnight_ns(dt.date(2024, 1, 1) + dt.timedelta(days=i)) for i in range(days)])
+    di = np.searchsorted(day_start, th, side="right") - 1
+    daily = np.bincount(di, weights=wh, minlength=days) / 1000.0
+    site = Site(id="s", name="s", kind="technical_services", heating_carrier="gas", floor_area_m2=100.0,
+                latitude=50.46, longitude=2.80)
+    meter = Meter(id="s-elec", site="s", carrier="electricity", usage="main")
+    pred = towt_daily_expected(meter, site, MeterInputs(day_start, daily, np.full(days, 10.0), th, wh, temp), 366,
+                               None)
+    assert pred is not None
+    dates = np.array([dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(days)])
+    for m in (8, 9):
+        sel = np.array([d.year == 2025 and d.month == m for d in dates])
+        assert abs(float(np.sum(pred[sel]) / np.sum(daily[sel])) - 1.0) < 0.03, m
