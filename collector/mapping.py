@@ -103,6 +103,11 @@ class Pipeline:
                                                device.id))
         return self._points(decoded, device, topic, payload, received_ns, decoder.name)
 
+    def map_readings(self, device: Device, decoded: Decoded, received_ns: int, fmt: str) -> Outcome:
+        """Points of readings already decoded for a registry device (an archive read column by column,
+        never a payload): the same mapping, range, time and collision checks as :meth:`process`."""
+        return self._points(decoded, device, "", b"", received_ns, fmt)
+
     def _resolve(self, topic: str, payload: bytes, received_ns: int) -> tuple[Decoder, Device, bool] | Outcome:
         """The decoder and registry device of ``topic`` and whether the topic names another site than the device's
         (cached when a device is found), else what the message becomes."""

@@ -15,15 +15,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from collector.mapping import Pipeline
 from firmware_sim.behaviour import BehaviourParams, plan_emissions
 from firmware_sim.faults import Scenario
-from firmware_sim.fleet import DeviceMessage, FleetSimulation
+from firmware_sim.fleet import DeviceMessage, FleetChunk, FleetSimulation
 from firmware_sim.publisher import Publisher, PublishReport, publish_plan
 from firmware_sim.runner import Encoding, Outgoing, native_payload, native_topic
-from terril.readings import Point
-from terril.registry import Registry
-from terril.timeutil import NS_PER_S
+from terril.quantities import QUANTITIES
+from terril.readings import Decoded, Point, Reading
+from terril.registry import Device, Registry
+from terril.timeutil import MAX_TIME_NS, MIN_TIME_NS, NS_PER_S
+
+#: the format name the native decoder gives its readings
+NATIVE = "native"
 
 #: Simulated span per chunk in backfill (chunking does not change the data, only memory and speed) [s]
 BACKFILL_CHUNK_S = 7 * 86_400.0
@@ -111,11 +117,15 @@ def new_simulation(registry: Registry, start_ns: int, *, seed: int = 0, step_s: 
 
 def bulk_load(sim: FleetSimulation, registry: Registry, write: Callable[[list[Point]], int], end_ns: int, *,
               on_progress: Callable[[float], None] | None = None, chunk_s: float = 7 * 86_400.0) -> int:
-    """Load the history [cursor, end) straight into InfluxDB through the collector's pipeline.
+    """Load the history [cursor, end) straight into InfluxDB through the collector's mapping.
 
-    Like a gateway's archive imported in one go: each device message is written as native JSON,
-    decoded, mapped and turned into points by :class:`collector.mapping.Pipeline` exactly as the
-    collector does, but without MQTT. The receive time recorded is the measurement time.
+    Like a gateway's archive imported in one go: each device message the devices would have
+    sent in native JSON becomes the readings the native decoder would give (same device, channel,
+    quantity, value, device time; the receive time recorded is the measurement time + 1 ns), and
+    :meth:`collector.mapping.Pipeline.map_readings` maps them to points exactly as the collector
+    does (registry channels, plausible ranges, time rules). Skipping the JSON round trip gives
+    the same points (``tests/firmware_sim/test_session.py`` checks it against
+    :meth:`~collector.mapping.Pipeline.process` on native payloads) at about half the cost.
     ``write`` stores a chunk's points and returns how many it wrote
     (:meth:`terril.influx.InfluxClient.write_points`). Returns the number of points written.
     """
@@ -123,13 +133,37 @@ def bulk_load(sim: FleetSimulation, registry: Registry, write: Callable[[list[Po
     written = 0
     for chunk in sim.run(end_ns - 1, chunk_s=chunk_s):
         points: list[Point] = []
-        for msg in chunk.messages():
-            if msg.malformed:
-                continue
-            device = registry.device_by_id[msg.device_id]
-            outcome = pipeline.process(native_topic(device), native_payload(msg, device), msg.time_ns + 1)
-            points.extend(outcome.points)
+        for device, decoded, received_ns in archive_readings(chunk, registry):
+            points.extend(pipeline.map_readings(device, decoded, received_ns, NATIVE).points)
         written += write(points)
         if on_progress is not None and chunk.time_ns.size:
             on_progress(chunk.time_ns.size * chunk.step_s)
     return written
+
+
+def archive_readings(chunk: FleetChunk, registry: Registry) -> Iterator[tuple[Device, Decoded, int]]:
+    """What the native decoder would read from each message of ``chunk`` (device by device).
+
+    The messages :meth:`FleetChunk.messages` yields (online, due), minus those the devices
+    corrupt (``malformed``) and those the native decoder would refuse whole (a value that is not a
+    finite number, a quantity that is not canonical, a time outside 2000..2100); the channel is
+    named only on devices with several channels, as :func:`~firmware_sim.runner.native_payload` does.
+    """
+    times = chunk.time_ns.tolist()
+    in_range = (chunk.time_ns >= MIN_TIME_NS) & (chunk.time_ns < MAX_TIME_NS)
+    for plan in chunk.devices:
+        device = registry.device_by_id[plan.device_id]
+        ss = [chunk.series[m] for m in plan.meter_ids]
+        if any(not s.values or any(q not in QUANTITIES for q in s.values) for s in ss):
+            continue
+        named = len(device.channels) > 1
+        finite = np.logical_and.reduce([np.isfinite(a) for s in ss for a in s.values.values()] or [in_range])
+        ok = (ss[0].due & np.logical_and.reduce([s.online for s in ss]) & ~np.logical_or.reduce([s.malformed for s in ss])
+              & finite & in_range)
+        cols = [(s.channel if named else None, [(q, a.tolist()) for q, a in s.values.items()]) for s in ss]
+        device_id = plan.device_id
+        for i in np.flatnonzero(ok).tolist():
+            t = times[i]
+            readings = tuple(Reading(device_id, channel, q, float(values[i]), t, t + 1, NATIVE)
+                             for channel, qs in cols for q, values in qs)
+            yield device, Decoded(readings=readings), t + 1

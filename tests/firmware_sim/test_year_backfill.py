@@ -4,8 +4,8 @@ Runs the commands a town would run — ``terril collect`` and ``terril simulate 
 --scenario … --truth …`` — as processes against a stack of its own, then checks that the run
 completed, that the ground truth lists every fault of the scenario, and that InfluxDB holds
 exactly the points the simulator announced, over the whole year. An hourly step keeps it near a
-minute (the 15-minute year is measured in docs/simulator.md). The fleet is cut to the sites the
-scenario's faults are on (9 of 15 sites, 33 of 53 devices): the other sites add messages, not cases.
+minute (the 15-minute year is measured in docs/simulator.md). The fleet is cut to the devices the
+scenario's faults are on (10 of 53 devices, on 9 sites): the others add messages, not cases.
 """
 
 from __future__ import annotations
@@ -41,18 +41,30 @@ def _query_time_ns(client: InfluxClient, selector: str) -> int:
 
 
 def _scenario_registry(path: Path) -> int:
-    """Write the demo registry cut to the sites of the scenario's faults to ``path``; its device count."""
+    """Write the demo registry cut to the devices of the scenario's faults to ``path``; its device count.
+
+    A device is kept when it feeds a faulty meter or is faulty itself, with every meter it feeds
+    and its site; the PV arrays, measures and planned roofs left refer only to what is kept.
+    """
     full = load_registry()
-    sites = set()
+    meters: set[str] = set()
+    devices: set[str] = set()
     for f in tomllib.loads(SCENARIO.read_text(encoding="utf-8"))["faults"]:
         if "meter" in f:
-            sites.add(full.meter_by_id[f["meter"]].site)
+            meters.add(f["meter"])
         if "device" in f:
-            sites.add(full.device_by_id[f["device"]].site)
+            devices.add(f["device"])
+    devices |= {d.id for d in full.devices if any(ch.meter in meters for ch in d.channels)}
+    meters |= {ch.meter for d in full.devices if d.id in devices for ch in d.channels}
+    sites = {full.meter_by_id[m].site for m in meters}
     data = tomllib.loads(DEMO_REGISTRY_PATH.read_text(encoding="utf-8"))
-    for section, entries in data.items():
-        if isinstance(entries, list):
-            data[section] = [e for e in entries if (e["id"] if section == "sites" else e.get("site")) in sites]
+    data["sites"] = [e for e in data["sites"] if e["id"] in sites]
+    data["meters"] = [e for e in data["meters"] if e["id"] in meters]
+    data["devices"] = [e for e in data["devices"] if e["id"] in devices]
+    data["pv_arrays"] = [e for e in data.get("pv_arrays", []) if e["meter"] in meters]
+    data["measures"] = [e for e in data.get("measures", []) if set(e.get("meters", ())) <= meters
+                        and e["site"] in sites]
+    data["planned_roofs"] = [e for e in data.get("planned_roofs", []) if e["site"] in sites]
     path.write_text(to_toml(data), encoding="utf-8")
     return len(load_registry(path).devices)
 
