@@ -180,8 +180,12 @@ class Pipeline:
         origin: dict[tuple[str, int, str], str | None] = {}  # (meter, time, field) -> the channel that gave it
         meters = {}
         ignored = 0
+        device_id = device.id
+        channels, ranges, earliest = self._channels, self._ranges, self._earliest_ns
+        # the future rule needs a sane receive clock (tests and replays may pass toy receive times)
+        latest_ns = received_ns + MAX_FUTURE_NS if received_ns >= MIN_TIME_NS else None
         for r in decoded.readings:
-            found = self._channel(device.id, r.channel)
+            found = channels.get((device_id, r.channel)) or self._channel(device_id, r.channel)
             if found is None:
                 if device.unmapped_channels == "ignore":
                     ignored += 1
@@ -190,28 +194,31 @@ class Pipeline:
                                                    f"{str(r.channel)[:64]!r}", topic, payload, received_ns, fmt,
                                                    device.id))
             ch, meter = found
-            t = r.time_ns if r.time_ns is not None else r.received_ns
-            # the future rule needs a sane receive clock (tests and replays may pass toy receive times)
-            if r.time_ns is not None and ((received_ns >= MIN_TIME_NS and r.time_ns > received_ns + MAX_FUTURE_NS)
-                                          or r.time_ns < self._earliest_ns.get(meter.id, r.time_ns)):
+            meter_id = meter.id
+            t = r.time_ns
+            if t is None:
+                t = r.received_ns
+            elif (latest_ns is not None and t > latest_ns) or t < earliest.get(meter_id, t):
                 return Outcome(rejection=Rejection("implausible_time", f"device time {r.time_ns} ns is more than "
                                                    "1 day after reception or before the meter was commissioned",
                                                    topic, payload, received_ns, fmt, device.id))
-            name = ch.rename.get(r.quantity, r.quantity)
-            low, high = self._range(meter, name)
+            name = ch.rename.get(r.quantity, r.quantity) if ch.rename else r.quantity
+            low, high = ranges.get((meter_id, name)) or self._range(meter, name)
             if not low <= r.value <= high:
                 return Outcome(rejection=Rejection("out_of_range", f"{name} = {r.value:g} outside the plausible "
                                                    f"range {low:g}..{high:g} of meter {meter.id!r}", topic, payload,
                                                    received_ns, fmt, device.id))
-            fields = grouped.setdefault((meter.id, t), {})
-            first = origin.setdefault((meter.id, t, name), ch.channel)
+            fields = grouped.get((meter_id, t))
+            if fields is None:
+                fields = grouped[(meter_id, t)] = {}
+                meters[meter_id] = meter
+            first = origin.setdefault((meter_id, t, name), ch.channel)
             if first != ch.channel:  # two channels on one meter: never let one overwrite the other
                 return Outcome(rejection=Rejection(
                     "channel_collision", f"channels {first!r} and {ch.channel!r} of device {device.id!r} both give "
                     f"{name} to meter {meter.id!r}: map them to distinct meters or rename one", topic, payload,
                     received_ns, fmt, device.id))
             fields[name] = r.value
-            meters[meter.id] = meter
         points = []
         for (meter_id, t), fields in grouped.items():
             meter = meters[meter_id]

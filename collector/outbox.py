@@ -2,9 +2,10 @@
 
 Two threads:
 
-* the **writer** takes a batch (``batch_size`` lines, ``flush_at`` messages or
-  ``flush_interval_s``, whichever first), writes it to InfluxDB — or, while InfluxDB is down
-  or the spool still holds a backlog, appends it to the spool (fsync'd) — and only then
+* the **writer** takes a batch (``batch_size`` lines, ``flush_at`` messages,
+  ``flush_interval_s`` or a pause of :data:`IDLE_FLUSH_S` in the stream, whichever first),
+  writes it to InfluxDB — or, while InfluxDB is down or the spool still holds a backlog,
+  appends it to the spool (fsync'd) — and only then
   acknowledges its messages, in the order they came. A full spool stops the acknowledgements:
   the batch waits and the broker keeps the messages.
 * the **replayer** writes the spool back into InfluxDB in order (backlog before new data)
@@ -39,6 +40,11 @@ from terril.lineprotocol import format_point
 from terril.settings import CollectorSettings
 
 log = logging.getLogger("terril.collector")
+
+#: the writer does not wait out ``flush_interval_s`` once the stream pauses this long [s]: the end of a
+#: burst is stored (and acknowledged) at once; a steady stream, with messages closer together, still
+#: fills its batches
+IDLE_FLUSH_S = 0.05
 
 
 @dataclass(slots=True)
@@ -161,7 +167,10 @@ class Outbox:
             deadline = self._oldest + self.settings.flush_interval_s
             while (len(self._lines) < self.settings.batch_size and len(self._acks) < self._flush_at
                    and time.monotonic() < deadline and not self._writer_stop.is_set()):
-                self._lock.wait(max(0.0, deadline - time.monotonic()))
+                held = len(self._lines) + len(self._acks)
+                self._lock.wait(max(0.0, min(IDLE_FLUSH_S, deadline - time.monotonic())))
+                if len(self._lines) + len(self._acks) == held:
+                    break  # nothing came for IDLE_FLUSH_S: the stream paused, write what there is now
             batch = Batch(self._lines, self._acks, self._readings)
             self._lines, self._acks, self._readings = [], [], 0
             return batch

@@ -46,6 +46,7 @@ import random
 import signal
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -134,7 +135,9 @@ class Collector:
         if silence is None:
             silence = expected_silence_s(d.interval_s for d in pipeline.registry.devices)
         self.watchdog = Watchdog(silence)
-        self._receipts: dict[int, int] = {}  # hash(topic, payload) -> first receipt [ns], bounded
+        # hash(topic, payload) -> first receipt [ns], bounded: the oldest goes first (an OrderedDict pops it in
+        # constant time, where a dict's next(iter()) walks over the slots its deletions left at the front)
+        self._receipts: OrderedDict[int, int] = OrderedDict()
         self._receipts_max = 4 * mqtt_settings.receive_maximum
         self._stop = threading.Event()  # run_forever: stop requested (signal or fatal)
         self._halt = threading.Event()  # stop() under way: no more intake, no more waits
@@ -237,7 +240,7 @@ class Collector:
             elif key not in self._receipts:
                 self._receipts[key] = received
                 if len(self._receipts) > self._receipts_max:
-                    del self._receipts[next(iter(self._receipts))]
+                    self._receipts.popitem(last=False)
         points: tuple[Point, ...]
         readings = 0
         try:

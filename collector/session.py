@@ -22,6 +22,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from collector.fast_publish import IntakeClient
 from collector.watchdog import backoff_s
 from terril.endpoints import MqttEndpoint, make_mqtt_client
 from terril.errors import MqttError
@@ -97,7 +98,7 @@ class Session:
         self._on_lost = on_lost
         self._halt = halt
         self._rng = rng
-        self.client = make_mqtt_client(endpoint, client_id, manual_ack=True)
+        self.client = make_mqtt_client(endpoint, client_id, manual_ack=True, client_class=IntakeClient)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -170,18 +171,18 @@ class Session:
     def ack_many(self, tokens: list[Ack]) -> int:
         """Send the PUBACKs of ``tokens`` (all of this session, in order) whose connection is still the current
         one; returns how many were sent, the others are dropped."""
-        sent = 0
-        ack = self.client.ack
         with self.ack_lock:
             self.unacked -= len(tokens)
             if not self.connected.is_set():
                 return 0
             generation = self.generation
-            for token in tokens:
-                if token.generation == generation:
-                    ack(token.mid, token.qos)
-                    sent += 1
-        return sent
+            current = [t for t in tokens if t.generation == generation]
+            if all(t.qos == 1 for t in current):  # the collector subscribes at QoS 1: one write for the run
+                self.client.puback_many([t.mid for t in current])
+            else:
+                for token in current:
+                    self.client.ack(token.mid, token.qos)
+        return len(current)
 
     def connect(self) -> None:
         props = Properties(PacketTypes.CONNECT)

@@ -102,9 +102,16 @@ def format_point(point: Point) -> str:
     fields = []
     for key, value in point.fields.items():
         name = _field_key(key)
-        text = _field_value(value)
-        if text is not None:
-            fields.append(f"{name}={text}")
+        kind = type(value)  # the two types nearly every field has, inline; the others through _field_value
+        if kind is float:
+            if math.isfinite(value):  # type: ignore[arg-type]
+                fields.append(f"{name}={value!r}")
+        elif kind is int:
+            fields.append(f"{name}={value}i")
+        else:
+            text = _field_value(value)
+            if text is not None:
+                fields.append(f"{name}={text}")
     if not fields:
         raise LineProtocolError("no finite field value")
     return f"{series} {','.join(fields)} {int(point.time_ns)}"

@@ -35,6 +35,11 @@ def split_topic(topic: str) -> tuple[str, str, str] | None:
     return parts[1], parts[2], parts[3]
 
 
+@lru_cache(maxsize=8192)  # one entry per (site, device) of a topic; bounded like split_topic
+def _valid_ids(site: str, device: str) -> bool:
+    return is_valid_id(site) and is_valid_id(device)
+
+
 @lru_cache(maxsize=1024)  # the devices of a fleet report the same instants; bounded
 def _text_time_ns(value: str) -> int:
     try:
@@ -74,12 +79,15 @@ def _readings(obj: object, device: str, received_ns: int, out: list[Reading]) ->
             continue
         if key not in QUANTITIES:
             raise DecodeError("unknown_field", f"{key[:64]!r} is not a canonical quantity")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if type(value) is float:  # the common case: no conversion
+            number = value
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
             raise DecodeError("bad_value", f"{key}: {str(value)[:32]!r} is not a finite number")
-        try:
-            number = float(value)
-        except OverflowError:  # an integer beyond float range ("1" followed by 400 zeros)
-            raise DecodeError("bad_value", f"{key}: number beyond float range") from None
+        else:
+            try:
+                number = float(value)
+            except OverflowError:  # an integer beyond float range ("1" followed by 400 zeros)
+                raise DecodeError("bad_value", f"{key}: number beyond float range") from None
         if not math.isfinite(number):
             raise DecodeError("bad_value", f"{key}: {str(value)[:32]!r} is not a finite number")
         out.append(Reading(device, channel, key, number, time_ns, received_ns, FORMAT))
@@ -102,7 +110,7 @@ class NativeDecoder(Decoder):
     def decode(self, topic: str, payload: bytes, received_ns: int) -> Decoded:
         parts = self.topic_parts(topic)
         site, device, kind = parts
-        if not (is_valid_id(site) and is_valid_id(device)):
+        if not _valid_ids(site, device):
             raise DecodeError("bad_topic", "site and device in the topic must be valid identifiers")
         if len(payload) > MAX_PAYLOAD_BYTES:
             raise DecodeError("too_large", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
