@@ -370,6 +370,10 @@ LABELS: dict[str, dict[str, str]] = {
                            "± {u} (90 %), {eur} € ; {n} compteur(s) non calculé(s) ; rapport : {out}",
                      "en": "Savings {a} → {b} against the baseline year ({ba} → {bb}): {kwh} kWh ± {u} (90 %), "
                            "{eur} €; {n} meter(s) not computed; report: {out}"},
+    "demo.savings_negative": {"fr": "  (négatif : ces compteurs ont consommé plus que leur référence ne le prévoyait, notamment "
+                                     "ceux où la démo injecte une dérive ; les travaux ci-dessous sont mesurés à part)",
+                               "en": "  (negative: these meters used more than their baselines predicted, among them those the "
+                                     "demo makes drift; the works below are measured on their own)"},
     "demo.works_title": {"fr": "Travaux de la démo : économie mesurée et économie réelle (simulateur)",
                     "en": "Works of the demo: measured and true (simulator) savings"},
     "demo.col_measure": {"fr": "travaux", "en": "measure"},

@@ -334,6 +334,8 @@ def _savings(settings, reg, client, hist_start_ns: int, end_ns: int, console, er
     console.print(_l("savings_line", lang, a=reporting.start, b=reporting.end, ba=baseline.start, bb=baseline.end,
                      kwh=_fmt(pf.avoided_kwh, 0, lang), u=_fmt(pf.u90_kwh, 0, lang), eur=_fmt(pf.avoided_eur, 0, lang),
                      n=not_computed, out=out))
+    if pf.avoided_kwh < 0:
+        console.print(_l("savings_negative", lang))
     # each re-dated measure: what the report measured beside what the simulator really avoided
     rows = []
     by_meter = {s.meter: s for s in result.meters}
