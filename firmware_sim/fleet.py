@@ -160,6 +160,12 @@ class FleetChunk:
     weather: Weather  # at interval mid-points
     devices: tuple[DevicePlan, ...]
 
+    def device_steps(self, d: DevicePlan) -> tuple[list[MeterSeries], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        """A device's meter series, the steps where it can transmit (all its meters online) and
+        those where its payload is corrupted (any of them malformed)."""
+        ss = [self.series[m] for m in d.meter_ids]
+        return ss, np.logical_and.reduce([s.online for s in ss]), np.logical_or.reduce([s.malformed for s in ss])
+
     def messages(self, *, include_offline: bool = False, devices: Collection[str] | None = None) -> Iterator[DeviceMessage]:
         """Device messages in time order (devices by id within an instant).
 
@@ -171,10 +177,8 @@ class FleetChunk:
         for d in sorted(self.devices, key=lambda d: d.device_id):
             if devices is not None and d.device_id not in devices:
                 continue
-            ss = [self.series[m] for m in d.meter_ids]
-            online = np.logical_and.reduce([s.online for s in ss])
+            ss, online, bad = self.device_steps(d)
             speak = ss[0].due & (online | include_offline)
-            bad = np.logical_or.reduce([s.malformed for s in ss])
             cols = [(s.channel, s.meter_id, s.carrier, [(q, s.values[q].tolist()) for q in s.values]) for s in ss]
             per_device.append((d, speak, bad.tolist(), cols, online.tolist()))
         times = self.time_ns.tolist()

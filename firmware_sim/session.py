@@ -153,13 +153,12 @@ def archive_readings(chunk: FleetChunk, registry: Registry) -> Iterator[tuple[De
     in_range = (chunk.time_ns >= MIN_TIME_NS) & (chunk.time_ns < MAX_TIME_NS)
     for plan in chunk.devices:
         device = registry.device_by_id[plan.device_id]
-        ss = [chunk.series[m] for m in plan.meter_ids]
+        ss, online, malformed = chunk.device_steps(plan)
         if any(not s.values or any(q not in QUANTITIES for q in s.values) for s in ss):
             continue
         named = len(device.channels) > 1
-        finite = np.logical_and.reduce([np.isfinite(a) for s in ss for a in s.values.values()] or [in_range])
-        ok = (ss[0].due & np.logical_and.reduce([s.online for s in ss]) & ~np.logical_or.reduce([s.malformed for s in ss])
-              & finite & in_range)
+        finite = np.logical_and.reduce([np.isfinite(a) for s in ss for a in s.values.values()])
+        ok = ss[0].due & online & ~malformed & finite & in_range
         cols = [(s.channel if named else None, [(q, a.tolist()) for q, a in s.values.items()]) for s in ss]
         device_id = plan.device_id
         for i in np.flatnonzero(ok).tolist():
