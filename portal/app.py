@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -151,6 +152,10 @@ class Portal:
         self.env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False, allow_nan=False)
         self.env.globals["STAGE_LABELS"] = STAGE_LABELS
         self.env.filters["zip_rows"] = lambda a, b: [list(r) for r in zip(a, b)]
+
+    def town_tz(self) -> ZoneInfo:
+        """The town's time zone (registry ``[town] timezone``): imports place local days in it."""
+        return ZoneInfo(self.registry.town.timezone)
 
     # ------------------------------------------------------------------ sessions
     def load_session(self, request: Request) -> Session:
@@ -488,7 +493,8 @@ async def imports_preview(portal: Portal, request: Request, sess: Session, form:
     if len(body) > 50 * 1024 * 1024:
         return portal.render(request, sess, "error.html", status_code=413, message="file larger than 50 MB")
     unit = str(form.get("unit", "")).strip() or None
-    result = await run_in_threadpool(parse_import, body, kind, unit=unit, kwh_per_m3=meter.gas_kwh_per_m3)
+    result = await run_in_threadpool(parse_import, body, kind, tz=portal.town_tz(), unit=unit,
+                                     kwh_per_m3=meter.gas_kwh_per_m3)
     token = uuid.uuid4().hex
     portal.uploads_dir.mkdir(parents=True, exist_ok=True)
     for old in portal.uploads_dir.iterdir():  # previews never confirmed are forgotten after a day
@@ -516,7 +522,7 @@ async def imports_confirm(portal: Portal, request: Request, sess: Session, form:
         return portal.render(request, sess, "error.html", status_code=400, message=translate("imports.expired", sess.lang))
     body = (portal.uploads_dir / f"{token}.bin").read_bytes()
     meter = portal.registry.meter_by_id[meta["meter"]]
-    result = await run_in_threadpool(parse_import, body, meta["kind"], unit=meta.get("unit"),
+    result = await run_in_threadpool(parse_import, body, meta["kind"], tz=portal.town_tz(), unit=meta.get("unit"),
                                      kwh_per_m3=meter.gas_kwh_per_m3)
     if not result.values:
         return portal.render(request, sess, "error.html", status_code=400, message=translate("imports.nothing", sess.lang))

@@ -10,6 +10,8 @@ messages in French and English (:mod:`.messages`). Formats and conventions are d
 
 from __future__ import annotations
 
+import datetime as dt
+
 from terril.errors import ImportFileError
 
 from . import enedis, grdf, meteofrance
@@ -22,8 +24,9 @@ from .legacy import LAYOUTS, parse_layout
 KINDS: tuple[str, ...] = ("auto",) + FORMATS + LAYOUTS
 
 
-def parse_import(data: bytes, kind: str = "auto", *, unit: str | None = None, kwh_per_m3: float | None = None,
-                 step_min: float | None = None, station: str | None = None) -> ImportResult:
+def parse_import(data: bytes, kind: str = "auto", *, tz: dt.tzinfo, unit: str | None = None,
+                 kwh_per_m3: float | None = None, step_min: float | None = None,
+                 station: str | None = None) -> ImportResult:
     """Parse and validate one file.
 
     Parameters
@@ -32,6 +35,10 @@ def parse_import(data: bytes, kind: str = "auto", *, unit: str | None = None, kw
         The file's content (UTF-8 with or without BOM, Windows-1252, or gzipped).
     kind : str
         One of :data:`KINDS`; ``auto`` detects the format (:func:`detect_format`).
+    tz : tzinfo
+        The town's time zone (registry ``[town] timezone``), given by the command layer: local
+        dates (daily values, Météo-France ``AAAAMMJJ``, GRDF gas days from 06:00) and times
+        without an offset are placed in it; times with an offset keep theirs.
     unit : str, optional
         Unit of the values when the file names none (kWh, MWh, Wh, W, kW, m3, therm, °C).
     kwh_per_m3 : float, optional
@@ -53,26 +60,26 @@ def parse_import(data: bytes, kind: str = "auto", *, unit: str | None = None, kw
     data = decompress(data)
     fmt = detect_format(data) if kind == "auto" else kind
     if fmt == "enedis_md_load_curve":
-        return enedis.parse_md_load_curve(data, step_min=step_min, unit=unit)
+        return enedis.parse_md_load_curve(data, tz=tz, step_min=step_min, unit=unit)
     if fmt == "enedis_md_daily":
-        return enedis.parse_md_daily(data, unit=unit)
+        return enedis.parse_md_daily(data, tz=tz, unit=unit)
     if fmt == "enedis_md_index":
-        return enedis.parse_md_index(data, unit=unit)
+        return enedis.parse_md_index(data, tz=tz, unit=unit)
     if fmt == "enedis_dc_json":
-        return enedis.parse_dc_json(data)
+        return enedis.parse_dc_json(data, tz=tz)
     if fmt == "enedis_sge_xml":
-        return enedis.parse_sge_xml(data)
+        return enedis.parse_sge_xml(data, tz=tz)
     if fmt == "grdf_xlsx":
-        return grdf.parse_xlsx(data, kwh_per_m3=kwh_per_m3)
+        return grdf.parse_xlsx(data, tz=tz, kwh_per_m3=kwh_per_m3)
     if fmt == "grdf_json":
-        return grdf.parse_json(data, kwh_per_m3=kwh_per_m3)
+        return grdf.parse_json(data, tz=tz, kwh_per_m3=kwh_per_m3)
     if fmt == "grdf_adict":
-        return grdf.parse_adict(data, kwh_per_m3=kwh_per_m3)
+        return grdf.parse_adict(data, tz=tz, kwh_per_m3=kwh_per_m3)
     if fmt in ("meteofrance_daily", "meteofrance_hourly"):
-        return meteofrance.parse_climatology(data, station=station)
+        return meteofrance.parse_climatology(data, tz=tz, station=station)
     if fmt == "meteofrance_synop":
-        return meteofrance.parse_synop(data, station=station)
-    res = parse_layout(data, fmt, unit=unit, kwh_per_m3=kwh_per_m3, step_min=step_min)
+        return meteofrance.parse_synop(data, tz=tz, station=station)
+    res = parse_layout(data, fmt, tz=tz, unit=unit, kwh_per_m3=kwh_per_m3, step_min=step_min)
     if station and res.kind == "temperature":
         return ImportResult(res.kind, res.unit, res.rows_read, res.values, res.rejected, res.gaps, res.step_s,
                             res.ambiguous_times, res.notes, res.format, station, res.carriers)

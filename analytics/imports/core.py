@@ -1,6 +1,11 @@
 """Shared pieces of the importers: the result types, numbers, times, units, text decoding and
 CSV sniffing. Pure (bytes in, values out).
 
+Local dates and wall-clock times without an offset are read in the town's time zone ``tz``
+(registry ``[town] timezone``), which every parser takes from its caller: the command layer
+(``terril import``, the portal) passes the town's zone; nothing here assumes Paris. Times that
+carry their own offset keep it.
+
 Every parser returns an :class:`ImportResult`; a file that cannot be read as a whole raises
 :class:`terril.errors.ImportFileError` with a stable ``reason`` (see :mod:`.messages`).
 """
@@ -19,7 +24,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from terril.errors import ImportFileError, TimeError
-from terril.timeutil import PARIS
 
 NS = 10**9
 #: Largest content a gzipped file may expand to (a gzip bomb is refused, not unpacked). [B]
@@ -157,7 +161,7 @@ def parse_number(text: str) -> float:
     return float(s)
 
 
-def local_to_ns(naive: dt.datetime, tz: dt.tzinfo = PARIS) -> tuple[int, bool]:
+def local_to_ns(naive: dt.datetime, tz: dt.tzinfo) -> tuple[int, bool]:
     """Local wall time → UTC ns; (ns, ambiguous). Raises :class:`TimeError` for a non-existent time."""
     a = naive.replace(tzinfo=tz, fold=0)
     b = naive.replace(tzinfo=tz, fold=1)
@@ -168,9 +172,9 @@ def local_to_ns(naive: dt.datetime, tz: dt.tzinfo = PARIS) -> tuple[int, bool]:
     return int(a.timestamp()) * NS + a.microsecond * 1000, ambiguous
 
 
-def parse_time(text: str, *, naive_utc: bool = False) -> tuple[int, bool]:
-    """A time stamp or date → (UTC ns, ambiguous). Naive times are Europe/Paris unless
-    ``naive_utc``. Accepts ISO 8601, ``31/01/2024[ 12:00[:00]]`` and ``AAAAMMJJ[HH[MM[SS]]]``."""
+def parse_time(text: str, *, tz: dt.tzinfo, naive_utc: bool = False) -> tuple[int, bool]:
+    """A time stamp or date → (UTC ns, ambiguous). Naive times are local to ``tz`` (the
+    town's zone) unless ``naive_utc``; a stamp with an offset keeps it. Accepts ISO 8601, ``31/01/2024[ 12:00[:00]]`` and ``AAAAMMJJ[HH[MM[SS]]]``."""
     s = text.strip()
     m = _FR_DATE.match(s)
     c = _COMPACT.match(s) if m is None else None
@@ -192,11 +196,11 @@ def parse_time(text: str, *, naive_utc: bool = False) -> tuple[int, bool]:
     if naive.tzinfo is None:
         if naive_utc:
             return int(naive.replace(tzinfo=dt.timezone.utc).timestamp()) * NS, False
-        return local_to_ns(naive)
+        return local_to_ns(naive, tz)
     return int(naive.timestamp()) * NS + naive.microsecond * 1000, False
 
 
-def nearest_day_ns(t_ns: int, tz: dt.tzinfo = PARIS) -> tuple[int, float]:
+def nearest_day_ns(t_ns: int, tz: dt.tzinfo) -> tuple[int, float]:
     """Local midnight nearest to ``t_ns`` and that day's length: a daily stamp written at
     23:00 UTC (01:00 in summer, or 23:00 the evening before) still names its day. [ns, s]"""
     local = dt.datetime.fromtimestamp(t_ns / NS, tz)
@@ -204,23 +208,23 @@ def nearest_day_ns(t_ns: int, tz: dt.tzinfo = PARIS) -> tuple[int, float]:
     return day_start_ns(d, tz), day_length_s(d, tz)
 
 
-def local_day_ns(t_ns: int, tz: dt.tzinfo = PARIS) -> tuple[int, float]:
+def local_day_ns(t_ns: int, tz: dt.tzinfo) -> tuple[int, float]:
     """Local midnight of the day containing ``t_ns`` and that day's length (23/24/25 h). [ns, s]"""
     d = dt.datetime.fromtimestamp(t_ns / NS, tz).date()
     return day_start_ns(d, tz), day_length_s(d, tz)
 
 
-def day_start_ns(d: dt.date, tz: dt.tzinfo = PARIS) -> int:
+def day_start_ns(d: dt.date, tz: dt.tzinfo) -> int:
     return int(dt.datetime(d.year, d.month, d.day, tzinfo=tz).timestamp()) * NS
 
 
-def day_length_s(d: dt.date, tz: dt.tzinfo = PARIS) -> float:
+def day_length_s(d: dt.date, tz: dt.tzinfo) -> float:
     return (day_start_ns(d + dt.timedelta(days=1), tz) - day_start_ns(d, tz)) / NS
 
 
-def next_local_midnight(t_ns: int) -> int:
-    d = dt.datetime.fromtimestamp(t_ns / NS, PARIS).date() + dt.timedelta(days=1)
-    return day_start_ns(d)
+def next_local_midnight(t_ns: int, tz: dt.tzinfo) -> int:
+    d = dt.datetime.fromtimestamp(t_ns / NS, tz).date() + dt.timedelta(days=1)
+    return day_start_ns(d, tz)
 
 
 def gaps(times: Sequence[int], step_ns: int, tolerance: float = 1.5) -> list[tuple[int, int]]:
@@ -311,13 +315,15 @@ def row_text(row: Sequence[str]) -> str:
 
 def finish(kind: str, fmt: str, unit: str, rows_read: int, values: list[ImportedValue], rejected: list[Rejected], *,
            step_s: float = 0.0, gap_list: Sequence[tuple[int, int]] | None = None, ambiguous: int = 0,
-           notes: Sequence[str] = (), station: str = "", carriers: Sequence[str] = ()) -> ImportResult:
-    """Sort, drop duplicate times (first kept) and build the result."""
+           notes: Sequence[str] = (), station: str = "", carriers: Sequence[str] = (),
+           tz: dt.tzinfo) -> ImportResult:
+    """Sort, drop duplicate times (first kept) and build the result; ``tz`` only words the
+    rejected duplicates' times."""
     seen: set[int] = set()
     unique: list[ImportedValue] = []
     for v in values:
         if v.time_ns in seen:
-            when = dt.datetime.fromtimestamp(v.time_ns / NS, PARIS).isoformat()
+            when = dt.datetime.fromtimestamp(v.time_ns / NS, tz).isoformat()
             rejected.append(Rejected(0, "duplicate_time", f"{when} (a second value for the same time)"))
         else:
             seen.add(v.time_ns)

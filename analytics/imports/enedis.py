@@ -9,7 +9,9 @@ Conventions (Enedis):
   file (30 → 60 → 30 min) without any marker: each point's step is the spacing to the point
   before it, unless that spacing is a lone exception between two equal ones (a missing value,
   reported as a gap);
-* daily energy is stamped at the start of its local day; daily indexes ("Arrêté quotidien")
+* daily energy is stamped at the start of its local day; the local day is the town's (``tz``,
+  registry ``[town] timezone``): a stamp with an offset names the town's day whose midnight is
+  nearest to it; daily indexes ("Arrêté quotidien")
   are read at the start of the local day (23:00 UTC in summer files: ``T01:00+02:00``) and the
   consumption of day D is index(D+1) − index(D), booked on D.
 """
@@ -22,7 +24,6 @@ import re
 import xml.etree.ElementTree as ET
 
 from terril.errors import ImportFileError
-from terril.timeutil import PARIS
 
 from .core import (NS, ImportedValue, ImportResult, Rejected, TimeError, csv_rows, decode_text, finish,
                    local_day_ns, missing_column, nearest_day_ns, parse_number, parse_time, unit_info, unknown_unit)
@@ -62,7 +63,7 @@ def md_subformat(data: bytes) -> str:
     times = []
     for _, row in rows[head + 1:head + 6]:
         try:
-            times.append(parse_time(row[0])[0])
+            times.append(parse_time(row[0], tz=dt.timezone.utc)[0])  # only the spacing matters
         except (ValueError, IndexError):
             pass
     if len(times) >= 2 and min(b - a for a, b in zip(times, times[1:])) >= 20 * 3600 * NS:
@@ -83,7 +84,8 @@ def _step_for(diffs: list[int], i: int, default: int) -> int:
     return d if d in _STEPS_S else default
 
 
-def parse_md_load_curve(data: bytes, *, step_min: float | None = None, unit: str | None = None) -> ImportResult:
+def parse_md_load_curve(data: bytes, *, tz: dt.tzinfo, step_min: float | None = None,
+                        unit: str | None = None) -> ImportResult:
     """Mes données load curve (``Horodate;Valeur``, end-of-step stamps with offsets)."""
     rows, _ = csv_rows(decode_text(data), ";")
     meta, head = _preamble(rows)
@@ -103,7 +105,7 @@ def parse_md_load_curve(data: bytes, *, step_min: float | None = None, unit: str
     seen_amb: set[int] = set()
     for line, row in body:
         try:
-            t_ns, amb = parse_time(row[0])
+            t_ns, amb = parse_time(row[0], tz=tz)
         except TimeError as err:
             rejected.append(Rejected(line, err.reason, ";".join(row)[:200]))
             continue
@@ -150,10 +152,10 @@ def parse_md_load_curve(data: bytes, *, step_min: float | None = None, unit: str
         notes.append("step changes inside the file: " + " → ".join(f"{s // 60} min" for s in sorted(steps)))
     return finish("load_curve", "enedis_md_load_curve", u, len(body), values, rejected,
                   step_s=float(min(steps)) if steps else 0.0, ambiguous=ambiguous, notes=notes,
-                  carriers=("electricity", "pv"))
+                  carriers=("electricity", "pv"), tz=tz)
 
 
-def parse_md_daily(data: bytes, *, unit: str | None = None) -> ImportResult:
+def parse_md_daily(data: bytes, *, tz: dt.tzinfo, unit: str | None = None) -> ImportResult:
     """Mes données daily energy (``Horodate;Valeur`` in Wh) or daily maximum power (VA, W);
     each stamp names the local day whose midnight is nearest."""
     rows, _ = csv_rows(decode_text(data), ";")
@@ -169,7 +171,7 @@ def parse_md_daily(data: bytes, *, unit: str | None = None) -> ImportResult:
     for line, row in body:
         text = ";".join(row)[:200]
         try:
-            t_ns, _ = parse_time(row[0])
+            t_ns, _ = parse_time(row[0], tz=tz)
         except TimeError as err:
             rejected.append(Rejected(line, err.reason, text))
             continue
@@ -186,13 +188,13 @@ def parse_md_daily(data: bytes, *, unit: str | None = None) -> ImportResult:
             rejected.append(Rejected(line, "negative_value", text))
             continue
         # energy: the day whose midnight is nearest; maximum power: the day of the maximum's time
-        day, length = nearest_day_ns(t_ns) if field == "energy_wh" else local_day_ns(t_ns)
+        day, length = nearest_day_ns(t_ns, tz) if field == "energy_wh" else local_day_ns(t_ns, tz)
         values.append(ImportedValue(day, ((field, v * info[1]),), length))
     return finish("daily" if field == "energy_wh" else "max_power", "enedis_md_daily", u, len(body), values, rejected, step_s=86_400.0,
-                  carriers=("electricity", "pv"))
+                  carriers=("electricity", "pv"), tz=tz)
 
 
-def parse_md_index(data: bytes, *, unit: str | None = None) -> ImportResult:
+def parse_md_index(data: bytes, *, tz: dt.tzinfo, unit: str | None = None) -> ImportResult:
     """Mes données daily indexes: ``EAS T`` (or the sum of ``EAS F1…F10``) for consumption,
     ``EAI T`` for production; the calendar lines after the data are ignored."""
     rows, _ = csv_rows(decode_text(data), ";")
@@ -220,7 +222,7 @@ def parse_md_index(data: bytes, *, unit: str | None = None) -> ImportResult:
             continue
         rows_read += 1
         try:
-            t_ns, _ = parse_time(row[0])
+            t_ns, _ = parse_time(row[0], tz=tz)
         except TimeError as err:
             rejected.append(Rejected(line, err.reason, text))
             continue
@@ -238,10 +240,8 @@ def parse_md_index(data: bytes, *, unit: str | None = None) -> ImportResult:
             rejected.append(Rejected(line, "bad_value", text))
             continue
         # the reading at 23:00 UTC is the start of the next local day in summer
-        local = dt.datetime.fromtimestamp(t_ns / NS, PARIS)
-        day = local.date() if local.hour < 12 else local.date() + dt.timedelta(days=1)
-        readings.append((line, int(dt.datetime(day.year, day.month, day.day, tzinfo=PARIS).timestamp()) * NS,
-                         idx * info[1], text))
+        day_ns, _ = nearest_day_ns(t_ns, tz)
+        readings.append((line, day_ns, idx * info[1], text))
     readings.sort(key=lambda r: r[1])
     values: list[ImportedValue] = []
     prev: tuple[int, float] | None = None
@@ -253,7 +253,7 @@ def parse_md_index(data: bytes, *, unit: str | None = None) -> ImportResult:
             if day_ns == prev[0]:
                 rejected.append(Rejected(line, "duplicate_time", text))
                 continue
-            _, length = local_day_ns(prev[0])
+            _, length = local_day_ns(prev[0], tz)
             if day_ns - prev[0] <= int(length * NS):  # consecutive days only
                 values.append(ImportedValue(prev[0], (("energy_wh", idx - prev[1]),), length))
         prev = (day_ns, idx)
@@ -263,7 +263,7 @@ def parse_md_index(data: bytes, *, unit: str | None = None) -> ImportResult:
     if production:
         notes.append("production index (EAI)")
     return finish("daily_index", "enedis_md_index", u, rows_read, values, rejected, step_s=86_400.0, notes=notes,
-                  carriers=("pv", "electricity") if production else ("electricity",))
+                  carriers=("pv", "electricity") if production else ("electricity",), tz=tz)
 
 
 # ---------------------------------------------------------------------------------------
@@ -277,7 +277,7 @@ def _iso_duration_s(text: str | None) -> int | None:
     return int(m.group(1) or 0) * 3600 + int(m.group(2) or 0) * 60
 
 
-def parse_dc_json(data: bytes) -> ImportResult:
+def parse_dc_json(data: bytes, *, tz: dt.tzinfo) -> ImportResult:
     """Data Connect ``meter_reading``: daily energy (``P1D``, Wh), load curves at any
     ``interval_length`` (W, stamp at the end, local time) and daily maximum power (W)."""
     try:
@@ -313,7 +313,7 @@ def parse_dc_json(data: bytes) -> ImportResult:
             continue
         try:
             v = parse_number(str(raw)) * info[1]
-            t_ns, amb = parse_time(str(r.get("date", "")))
+            t_ns, amb = parse_time(str(r.get("date", "")), tz=tz)
         except TimeError as err:
             rejected.append(Rejected(i, err.reason, text))
             continue
@@ -327,7 +327,7 @@ def parse_dc_json(data: bytes) -> ImportResult:
             t_ns += 3600 * NS  # a repeated local time in the fall-back hour is its second occurrence (UTC+1)
         seen_ns.add(t_ns)
         if daily or max_power:
-            day, length = local_day_ns(t_ns)
+            day, length = local_day_ns(t_ns, tz)
             field = ("power_max_va" if info[0] == "VA" else "power_max_w") if max_power else "energy_wh"
             values.append(ImportedValue(day, ((field, v),), length))
             continue
@@ -338,7 +338,7 @@ def parse_dc_json(data: bytes) -> ImportResult:
     kind = "max_power" if max_power else ("daily" if daily else "load_curve")
     return finish(kind, "enedis_dc_json", u, len(readings), values, rejected,
                   step_s=86_400.0 if (daily or max_power) else float(min(steps) if steps else 0),
-                  notes=[f"usage point {mr.get('usage_point_id', '?')}"], carriers=("electricity", "pv"))
+                  notes=[f"usage point {mr.get('usage_point_id', '?')}"], carriers=("electricity", "pv"), tz=tz)
 
 
 # ---------------------------------------------------------------------------------------
@@ -349,7 +349,7 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def parse_sge_xml(data: bytes) -> ImportResult:
+def parse_sge_xml(data: bytes, *, tz: dt.tzinfo) -> ImportResult:
     """SGE ``consulterMesuresResponse``: energy per billing period, summed over the time
     classes of one grid (Turpe if present, else the supplier's). Periods end exclusive."""
     try:
@@ -387,8 +387,8 @@ def parse_sge_xml(data: bytes) -> ImportResult:
             text = ";".join(f"{k}={v}" for k, v in f.items() if v)[:200]
             try:
                 v = parse_number(f.get("valeur", ""))
-                start, _ = parse_time(f["dateDebut"])
-                end, _ = parse_time(f["dateFin"])
+                start, _ = parse_time(f["dateDebut"], tz=tz)
+                end, _ = parse_time(f["dateFin"], tz=tz)
             except TimeError as err:
                 rejected.append(Rejected(n, err.reason, text))
                 continue
@@ -410,7 +410,7 @@ def parse_sge_xml(data: bytes) -> ImportResult:
     daily = bool(values) and all(v.span_s <= 25 * 3600 for v in values)
     return finish("daily" if daily else "period", "enedis_sge_xml", ",".join(sorted(units)), n, values, rejected,
                   step_s=86_400.0 if daily else 0.0, notes=[f"grid {grid.removeprefix('seriesMesuresDatees')}"],
-                  carriers=("electricity", "pv"))
+                  carriers=("electricity", "pv"), tz=tz)
 
 
 __all__ = ["md_subformat", "parse_dc_json", "parse_md_daily", "parse_md_index", "parse_md_load_curve",

@@ -3,7 +3,8 @@ the customer-account JSON (``releves`` of "données publiées" and "données inf
 ADICT API records (``consommation.volume_brut``, ``energie``, ``coeff_calcul``). Pure.
 
 A gas day D runs from 06:00 local on D to 06:00 on D+1; it is booked at local midnight of D
-(the project's daily convention). Published readings cover several days or months: they are
+(the project's daily convention). "Local" is the town's zone ``tz`` (registry ``[town]
+timezone``), passed in by the caller. Published readings cover several days or months: they are
 stored as ``period`` points (``energy_wh``, ``volume_m3``, ``period_end_ns``) starting at the
 local midnight of their first gas day. Energy is the file's kWh when given, else volume ×
 conversion coefficient. "Absence de Données" rows are rejected as ``no_data``, never read as 0.
@@ -18,15 +19,14 @@ import zipfile
 import zlib
 
 from terril.errors import ImportFileError
-from terril.timeutil import PARIS
 
 from .core import (NS, ImportedValue, ImportResult, Rejected, TimeError, day_start_ns, decode_text, finish,
                    local_day_ns, missing_column, parse_number, parse_time)
 
 
-def _gas_day(t_ns: int) -> dt.date:
-    """The gas day an instant belongs to (gas days start at 06:00 local)."""
-    local = dt.datetime.fromtimestamp(t_ns / NS, PARIS)
+def _gas_day(t_ns: int, tz: dt.tzinfo) -> dt.date:
+    """The gas day an instant belongs to (gas days start at 06:00 local in ``tz``)."""
+    local = dt.datetime.fromtimestamp(t_ns / NS, tz)
     return local.date() if local.hour >= 6 else local.date() - dt.timedelta(days=1)
 
 
@@ -53,21 +53,23 @@ def _fields(energy_kwh: float | None, volume_m3: float | None, coeff: float | No
     return tuple(out) if any(k in ("energy_wh", "volume_m3") for k, _ in out) else None
 
 
-def _period_value(start_day: dt.date, end_day: dt.date, fields: tuple[tuple[str, float], ...]) -> ImportedValue:
-    start, end = day_start_ns(start_day), day_start_ns(end_day)
+def _period_value(start_day: dt.date, end_day: dt.date, fields: tuple[tuple[str, float], ...],
+                  tz: dt.tzinfo) -> ImportedValue:
+    start, end = day_start_ns(start_day, tz), day_start_ns(end_day, tz)
     if (end_day - start_day).days == 1:
         return ImportedValue(start, fields, (end - start) / NS)
     return ImportedValue(start, fields + (("period_end_ns", end),), (end - start) / NS)
 
 
-def _result(fmt: str, values: list[ImportedValue], rejected: list[Rejected], n: int, notes: list[str]) -> ImportResult:
+def _result(fmt: str, values: list[ImportedValue], rejected: list[Rejected], n: int, notes: list[str],
+            tz: dt.tzinfo) -> ImportResult:
     daily = bool(values) and all(v.span_s <= 25 * 3600 for v in values)
     if not daily:
         values = [v if any(k == "period_end_ns" for k, _ in v.fields) else
                   ImportedValue(v.time_ns, v.fields + (("period_end_ns", v.time_ns + int(v.span_s * NS)),), v.span_s)
                   for v in values]
     return finish("daily" if daily else "period", fmt, "kWh,m3", n, values, rejected,
-                  step_s=86_400.0 if daily else 0.0, notes=notes, carriers=("gas",))
+                  step_s=86_400.0 if daily else 0.0, notes=notes, carriers=("gas",), tz=tz)
 
 
 # ---------------------------------------------------------------------------------------
@@ -89,7 +91,7 @@ def _iter_releves(doc: object) -> list[dict]:
     return []
 
 
-def parse_json(data: bytes, *, kwh_per_m3: float | None = None) -> ImportResult:
+def parse_json(data: bytes, *, tz: dt.tzinfo, kwh_per_m3: float | None = None) -> ImportResult:
     """Customer-account JSON: ``releves`` with ``energieConsomme`` (kWh), ``volumeBrutConsomme``
     (m³), ``coeffConversion``, ``dateDebutReleve``/``dateFinReleve`` or ``journeeGaziere``."""
     try:
@@ -118,8 +120,8 @@ def parse_json(data: bytes, *, kwh_per_m3: float | None = None) -> ImportResult:
                 d0 = dt.date.fromisoformat(str(r["journeeGaziere"])[:10])
                 d1 = d0 + dt.timedelta(days=1)
             else:
-                d0 = _gas_day(parse_time(str(r["dateDebutReleve"]))[0])
-                d1 = _gas_day(parse_time(str(r["dateFinReleve"]))[0])
+                d0 = _gas_day(parse_time(str(r["dateDebutReleve"]), tz=tz)[0], tz)
+                d1 = _gas_day(parse_time(str(r["dateFinReleve"]), tz=tz)[0], tz)
         except (TimeError, KeyError, ValueError):
             rejected.append(Rejected(i, "bad_time", text))
             continue
@@ -133,8 +135,8 @@ def parse_json(data: bytes, *, kwh_per_m3: float | None = None) -> ImportResult:
         if f is None:
             rejected.append(Rejected(i, "no_data", text))
             continue
-        values.append(_period_value(d0, d1, f))
-    return _result("grdf_json", _no_overlap(values, rejected), rejected, len(releves), [])
+        values.append(_period_value(d0, d1, f, tz))
+    return _result("grdf_json", _no_overlap(values, rejected), rejected, len(releves), [], tz)
 
 
 def _no_overlap(values: list[ImportedValue], rejected: list[Rejected]) -> list[ImportedValue]:
@@ -147,7 +149,7 @@ def _no_overlap(values: list[ImportedValue], rejected: list[Rejected]) -> list[I
     return out
 
 
-def parse_adict(data: bytes, *, kwh_per_m3: float | None = None) -> ImportResult:
+def parse_adict(data: bytes, *, tz: dt.tzinfo, kwh_per_m3: float | None = None) -> ImportResult:
     """ADICT ``donnees_consos_publiees`` / ``informatives`` records (NDJSON or a JSON list)."""
     text = decode_text(data).strip()
     records: list[object] = []
@@ -181,8 +183,8 @@ def parse_adict(data: bytes, *, kwh_per_m3: float | None = None) -> ImportResult
                 d0 = dt.date.fromisoformat(str(c["journee_gaziere"])[:10])
                 d1 = d0 + dt.timedelta(days=1)
             else:
-                d0 = _gas_day(parse_time(str(c["date_debut_consommation"]))[0])
-                d1 = _gas_day(parse_time(str(c["date_fin_consommation"]))[0])
+                d0 = _gas_day(parse_time(str(c["date_debut_consommation"]), tz=tz)[0], tz)
+                d1 = _gas_day(parse_time(str(c["date_fin_consommation"]), tz=tz)[0], tz)
         except (TimeError, KeyError, ValueError, TypeError):
             rejected.append(Rejected(i, "bad_time", text_r))
             continue
@@ -196,11 +198,11 @@ def parse_adict(data: bytes, *, kwh_per_m3: float | None = None) -> ImportResult
         if f is None:
             rejected.append(Rejected(i, "no_data", text_r))
             continue
-        values.append(_period_value(d0, d1, f))
+        values.append(_period_value(d0, d1, f, tz))
     if records and not values and all(r.reason == "missing_column" for r in rejected):
         raise missing_column(("consommation.volume_brut", "consommation.energie"),
                              list(records[0]) if isinstance(records[0], dict) else [])
-    return _result("grdf_adict", _no_overlap(values, rejected), rejected, len(records), [])
+    return _result("grdf_adict", _no_overlap(values, rejected), rejected, len(records), [], tz)
 
 
 # ---------------------------------------------------------------------------------------
@@ -254,7 +256,7 @@ def _header(rows: list[tuple]) -> tuple[int, dict[str, int]] | None:
     return None
 
 
-def parse_xlsx(data: bytes, *, kwh_per_m3: float | None = None) -> ImportResult:
+def parse_xlsx(data: bytes, *, tz: dt.tzinfo, kwh_per_m3: float | None = None) -> ImportResult:
     """GRDF customer-account Excel export: a header some rows down (``Date de relevé``,
     ``Volume (m3)``, ``Energie (kWh)``, ``Coefficient de conversion``, ``Qualification``), one
     row per gas day (or per month in the monthly export)."""
@@ -276,7 +278,7 @@ def parse_xlsx(data: bytes, *, kwh_per_m3: float | None = None) -> ImportResult:
             elif isinstance(cell, dt.date):
                 day = cell
             else:
-                day = dt.datetime.fromtimestamp(parse_time(str(cell))[0] / NS, PARIS).date()
+                day = dt.datetime.fromtimestamp(parse_time(str(cell), tz=tz)[0] / NS, tz).date()
         except (TimeError, ValueError, TypeError):
             rejected.append(Rejected(line, "bad_time", text))
             continue
@@ -306,15 +308,15 @@ def parse_xlsx(data: bytes, *, kwh_per_m3: float | None = None) -> ImportResult:
         if monthly:
             start = day.replace(day=1)
             end = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
-            values.append(_period_value(start, end, f))
+            values.append(_period_value(start, end, f, tz))
         else:
-            t, length = local_day_ns(day_start_ns(day))
+            t, length = local_day_ns(day_start_ns(day, tz), tz)
             values.append(ImportedValue(t, f, length))
     if monthly:
-        res = _result("grdf_xlsx", values, rejected, len(body), ["monthly export"])
+        res = _result("grdf_xlsx", values, rejected, len(body), ["monthly export"], tz)
         return finish("monthly", res.format, res.unit, res.rows_read, list(res.values), list(res.rejected),
-                      notes=res.notes, carriers=res.carriers)
-    return _result("grdf_xlsx", values, rejected, len(body), [])
+                      notes=res.notes, carriers=res.carriers, tz=tz)
+    return _result("grdf_xlsx", values, rejected, len(body), [], tz)
 
 
 __all__ = ["is_grdf_xlsx", "parse_adict", "parse_json", "parse_xlsx"]

@@ -30,7 +30,8 @@ Accepted layouts (samples in ``tests/analytics/data/imports/``, described in
 
 Numbers may use a decimal comma (``12,5``) and a space or no-break space as thousands
 separator. Times: ISO 8601 with an offset are exact; times without an offset, and dates
-(``2024-01-31`` or ``31/01/2024``), are Europe/Paris local time; a local time that does not
+(``2024-01-31`` or ``31/01/2024``), are local time in the town's zone ``tz`` (registry ``[town]
+timezone``, passed in by the caller); a local time that does not
 exist (spring-forward hour) is rejected, an ambiguous one (fall-back hour) takes its first
 occurrence — its second when the same wall time comes again — and is counted in
 ``ambiguous_times``.
@@ -44,7 +45,6 @@ import re
 import numpy as np
 
 from terril.errors import ImportFileError
-from terril.timeutil import PARIS
 from terril.units import gas_m3_to_wh
 
 from .core import (CARRIERS_BY_UNIT, NS, ImportedValue, ImportResult, Rejected, TimeError, csv_rows, day_start_ns,
@@ -111,7 +111,7 @@ def _is_value_name(c: str) -> bool:
 
 def _parses_as_time(text: str) -> bool:
     try:
-        parse_time(text)
+        parse_time(text, tz=dt.timezone.utc)  # whether it reads as a time, in any zone
     except ValueError:
         return False
     return True
@@ -178,12 +178,12 @@ def header_unit(rows: list[tuple[int, list[str]]], head: int, cols: dict[str, in
 # the importer
 
 
-def _calendar_period(kind: str, times: list[int]) -> str:
+def _calendar_period(kind: str, times: list[int], tz: dt.tzinfo) -> str:
     """``daily`` or ``monthly`` when a generic file holds one value per local day or month
     (every stamp at local midnight), else ""."""
     if kind not in ("generic",) or len(times) < 2:
         return ""
-    if any(local_day_ns(t)[0] != t for t in times):
+    if any(local_day_ns(t, tz)[0] != t for t in times):
         return ""
     d = sorted(b - a for a, b in zip(times, times[1:]))
     med = d[len(d) // 2] / NS / 86_400
@@ -210,8 +210,8 @@ def _energy_field(value: float, unit: str, kwh_per_m3: float | None) -> tuple[tu
     raise KeyError(unit)
 
 
-def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3: float | None = None,
-                 step_min: float | None = None) -> ImportResult:
+def parse_layout(data: bytes, kind: str, *, tz: dt.tzinfo, unit: str | None = None,
+                 kwh_per_m3: float | None = None, step_min: float | None = None) -> ImportResult:
     """Parse and validate one file of ``kind`` (see the module docstring).
 
     Parameters
@@ -220,6 +220,8 @@ def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
         The file's content (UTF-8, with or without BOM).
     kind : str
         One of :data:`KINDS`.
+    tz : tzinfo
+        The town's time zone: dates and times without an offset are local to it.
     unit : str, optional
         Unit of the values when the file has no unit column (required for ``generic``).
     kwh_per_m3 : float, optional
@@ -256,7 +258,7 @@ def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
             stamp = row[cols["time"]]
             if "clock" in cols and cols["clock"] < len(row) and row[cols["clock"]].strip():
                 stamp = f"{stamp.strip()} {row[cols['clock']].strip()}"
-            t_ns, amb = parse_time(stamp)
+            t_ns, amb = parse_time(stamp, tz=tz)
         except _TimeError as err:
             rejected.append(Rejected(line, err.reason, text))
             continue
@@ -343,8 +345,8 @@ def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
         periods: list[tuple[int, int]] = []
         for line, t_ns, v, u, row in unique:
             try:
-                end_ns, _ = parse_time(row[cols.get("end", 1)])
-                end_ns = _next_local_midnight(end_ns)
+                end_ns, _ = parse_time(row[cols.get("end", 1)], tz=tz)
+                end_ns = _next_local_midnight(end_ns, tz)
                 cost = parse_number(row[cols["cost"]]) if "cost" in cols else parse_number(row[3])
             except (_TimeError, ValueError, IndexError):
                 rejected.append(Rejected(line, "bad_period", ";".join(row)[:200]))
@@ -362,7 +364,7 @@ def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
             values.append(ImportedValue(t_ns, (("energy_wh", wh), ("cost_eur", cost), ("period_end_ns", end_ns)),
                                         (end_ns - t_ns) / NS))
     else:  # daily, monthly, temperature, generic
-        period = _calendar_period(kind, [p[1] for p in unique])
+        period = _calendar_period(kind, [p[1] for p in unique], tz)
         for line, t_ns, v, u, row in unique:
             try:
                 fields = _energy_field(v, u, kwh_per_m3)
@@ -374,11 +376,11 @@ def parse_layout(data: bytes, kind: str, *, unit: str | None = None, kwh_per_m3:
                 continue
             span = 0.0
             if kind == "daily" or (kind == "generic" and period == "daily"):
-                span = local_day_ns(t_ns)[1]
+                span = local_day_ns(t_ns, tz)[1]
             elif kind == "monthly" or (kind == "generic" and period == "monthly"):
-                d = dt.datetime.fromtimestamp(t_ns / NS, PARIS).date()
+                d = dt.datetime.fromtimestamp(t_ns / NS, tz).date()
                 nxt = dt.date(d.year + d.month // 12, d.month % 12 + 1, 1)
-                span = (day_start_ns(nxt) - t_ns) / NS
+                span = (day_start_ns(nxt, tz) - t_ns) / NS
             values.append(ImportedValue(t_ns, fields, span))
         if kind == "daily" or period == "daily":
             step_s = 86_400.0

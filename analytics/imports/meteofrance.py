@@ -2,13 +2,16 @@
 meteo.data.gouv.fr, the CSV of DPClim API orders (``POSTE;DATE;…``, decimal commas) and SYNOP
 archives (``numer_sta;date;…;t`` in Kelvin, ``mq`` for missing). Pure.
 
-Daily values (TN/TX/TM) are stored at local midnight of their day: ``temp_air_c`` is the daily
+Daily values (TN/TX/TM) are stored at local midnight of their day (``AAAAMMJJ`` is a date of
+the station's climatological day, placed in the town's zone ``tz``, registry ``[town] timezone``): ``temp_air_c`` is the daily
 mean (TM, or (TN + TX) / 2 when TM is missing), with ``temp_min_c``/``temp_max_c`` when given.
 Hourly and SYNOP observations are instants in UTC (``AAAAMMJJHH``). Every point carries the
 station id, stored as the ``station`` tag. A file with several stations needs ``--station``.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from terril.errors import ImportFileError
 
@@ -57,7 +60,7 @@ def _col(header: list[str], *names: str) -> int | None:
     return None
 
 
-def parse_climatology(data: bytes, *, station: str | None = None) -> ImportResult:
+def parse_climatology(data: bytes, *, tz: dt.tzinfo, station: str | None = None) -> ImportResult:
     """Daily (``AAAAMMJJ`` / ``DATE`` with 8 digits: TN, TX, TM) or hourly (10 digits: T)
     climatological files of meteo.data.gouv.fr and DPClim orders."""
     rows, _ = csv_rows(decode_text(data), ";")
@@ -88,7 +91,7 @@ def parse_climatology(data: bytes, *, station: str | None = None) -> ImportResul
     for line, r in mine:
         text = ";".join(r)[:200]
         try:
-            t_ns, _ = parse_time(r[c_date], naive_utc=hourly)
+            t_ns, _ = parse_time(r[c_date], tz=tz, naive_utc=hourly)
         except (TimeError, IndexError):
             rejected.append(Rejected(line, "bad_time", text))
             continue
@@ -115,13 +118,13 @@ def parse_climatology(data: bytes, *, station: str | None = None) -> ImportResul
             fields += (("temp_min_c", tn),)
         if tx is not None:
             fields += (("temp_max_c", tx),)
-        day, length = local_day_ns(t_ns)
+        day, length = local_day_ns(t_ns, tz)
         values.append(ImportedValue(day, fields, length))
     notes = [f"station {sid}"]
     if mean_from_tn_tx:
         notes.append(f"{mean_from_tn_tx} days without TM: mean = (TN + TX) / 2")
     res = finish("temperature", "meteofrance_hourly" if hourly else "meteofrance_daily", "°C", len(mine), values,
-                 rejected, step_s=3600.0 if hourly else 86_400.0, notes=notes, station=sid, carriers=("weather",))
+                 rejected, step_s=3600.0 if hourly else 86_400.0, notes=notes, station=sid, carriers=("weather",), tz=tz)
     if hourly:  # instants: a gap is more than 1.5 h without an observation
         return _with_gaps(res, gaps([v.time_ns for v in res.values], 3600 * 10**9))
     return res
@@ -132,7 +135,7 @@ def _with_gaps(res: ImportResult, g: list[tuple[int, int]]) -> ImportResult:
                         res.ambiguous_times, res.notes, res.format, res.station, res.carriers)
 
 
-def parse_synop(data: bytes, *, station: str | None = None) -> ImportResult:
+def parse_synop(data: bytes, *, tz: dt.tzinfo, station: str | None = None) -> ImportResult:
     """SYNOP archive: ``numer_sta;date (AAAAMMJJHHMMSS UTC);…;t (K)``, ``mq`` missing."""
     rows, _ = csv_rows(decode_text(data), ";")
     if not rows:
@@ -147,7 +150,7 @@ def parse_synop(data: bytes, *, station: str | None = None) -> ImportResult:
     for line, r in mine:
         text = ";".join(r)[:200]
         try:
-            t_ns, _ = parse_time(r[c_date], naive_utc=True)
+            t_ns, _ = parse_time(r[c_date], tz=tz, naive_utc=True)
         except (TimeError, IndexError):
             rejected.append(Rejected(line, "bad_time", text))
             continue
@@ -161,7 +164,7 @@ def parse_synop(data: bytes, *, station: str | None = None) -> ImportResult:
             continue
         values.append(ImportedValue(t_ns, (("temp_air_c", round(k - 273.15, 6)),), 0.0))
     res = finish("temperature", "meteofrance_synop", "K", len(mine), values, rejected, step_s=3 * 3600.0,
-                 notes=[f"station {sid}", "Kelvin converted to °C"], station=sid, carriers=("weather",))
+                 notes=[f"station {sid}", "Kelvin converted to °C"], station=sid, carriers=("weather",), tz=tz)
     return _with_gaps(res, gaps([v.time_ns for v in res.values], 3 * 3600 * 10**9))
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Optional
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -31,8 +32,6 @@ report_app = typer.Typer(help="Savings and Décret tertiaire reports (PDF, XLSX,
 
 def _iso_local(t_ns: int, timezone: str) -> str:
     """``t_ns`` as an ISO time in ``timezone`` (the town's ``[town] timezone``)."""
-    from zoneinfo import ZoneInfo
-
     return dt.datetime.fromtimestamp(t_ns / 1e9, ZoneInfo(timezone)).isoformat()
 
 
@@ -85,8 +84,9 @@ def import_cmd(
     except OSError as err:
         raise ConfigError(f"cannot read {file}: {err.strerror}") from err
     try:
-        result = parse_import(data, kind, unit=unit, kwh_per_m3=kwh_per_m3 or m.gas_kwh_per_m3, step_min=step_min,
-                              station=station)
+        # the town's zone sets the local days of daily values and of times without an offset
+        result = parse_import(data, kind, tz=ZoneInfo(reg.town.timezone), unit=unit,
+                              kwh_per_m3=kwh_per_m3 or m.gas_kwh_per_m3, step_min=step_min, station=station)
     except ImportFileError as err:
         raise ImportFileError(err.reason, f"{file.name}: {error_text(err, lang)}", **err.params) from None
     except (ValueError, KeyError, IndexError, TypeError, OverflowError) as err:  # a damaged file the parsers missed

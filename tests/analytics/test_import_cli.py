@@ -124,3 +124,19 @@ def test_summary_times_are_in_the_towns_timezone(cli_env, tmp_path) -> None:
     paris = _json(_run(str(generic), "--meter", "mairie-elec", "--source", "t", "--unit", "kWh",
                        "--dry-run", "--json", env=cli_env))
     assert paris["first"] == "2024-01-01T01:00:00+01:00"  # the demo town keeps Paris time
+
+
+def test_daily_values_land_on_the_towns_days(cli_env, tmp_path) -> None:
+    """The command passes the town's zone to the parser: dated values start at the town's
+    midnight (Cayenne, UTC−3), not at Paris's; the same file under the demo town stays on Paris."""
+    src = Path(__file__).parents[2] / "terril" / "data" / "loos-en-gohelle.toml"
+    reg = tmp_path / "cayenne.toml"
+    reg.write_text(src.read_text(encoding="utf-8").replace('timezone = "Europe/Paris"', 'timezone = "America/Cayenne"'),
+                   encoding="utf-8")
+    daily = str(GOLDEN / "generic_tz_martinique_daily" / "input.csv")  # naive dates 2024-03-29 … 2024-10-28
+    args = (daily, "--meter", "mairie-elec", "--source", "t", "--dry-run", "--json")
+    cayenne = _json(_run(*args, "--registry", str(reg), env=cli_env))
+    assert cayenne["first"] == "2024-03-29T00:00:00-03:00" and cayenne["last"] == "2024-10-28T00:00:00-03:00"
+    paris = _json(_run(*args, env=cli_env))
+    assert paris["first"] == "2024-03-29T00:00:00+01:00" and paris["last"] == "2024-10-28T00:00:00+01:00"
+    assert cayenne["sums"] == paris["sums"] == {"energy_wh": 261_000.0}

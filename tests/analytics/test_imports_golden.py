@@ -2,11 +2,11 @@
 ``expected.json`` — real portal exports (origins in ``data/imports/README.md``) and variants
 written for each quirk (``make_variants.py``). Adding a case needs no code.
 
-``expected.json`` holds the call (``kind`` — default ``auto`` —, ``station``, ``unit``) and the
-days to check, then what the import must give: format detected, stored kind, rows kept,
+``expected.json`` holds the call (``kind`` — default ``auto`` —, ``station``, ``unit``, and
+``timezone``: the town's zone, default Europe/Paris) and the days to check, then what the import must give: format detected, stored kind, rows kept,
 rejections by reason, the sums in canonical units, the first and last instants (UTC) and the
-hours each checked local day covers (23 and 25 on clock-change days; for instants, the number
-of observations). An error case holds ``error``: the reason of the ImportFileError.
+hours each checked local day (in the case's zone) covers (23 and 25 on clock-change days in
+Paris; for instants, the number of observations). An error case holds ``error``: the reason of the ImportFileError.
 
 To (re)write the expected results after a deliberate change: ``TERRIL_BLESS=1 pytest
 tests/analytics/test_imports_golden.py`` — then review the diff.
@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -34,24 +35,24 @@ def _iso(t_ns: int) -> str:
     return dt.datetime.fromtimestamp(t_ns / 1e9, dt.timezone.utc).isoformat()
 
 
-def day_hours(result: ImportResult, days: list[str]) -> dict[str, float]:
-    """Hours covered by the values starting on each local day (observations count for instants)."""
+def day_hours(result: ImportResult, days: list[str], tz: dt.tzinfo = PARIS) -> dict[str, float]:
+    """Hours covered by the values starting on each local day of ``tz`` (observations count for instants)."""
     out = {d: 0.0 for d in days}
     for v in result.values:
-        d = dt.datetime.fromtimestamp(v.time_ns / 1e9, PARIS).date().isoformat()
+        d = dt.datetime.fromtimestamp(v.time_ns / 1e9, tz).date().isoformat()
         if d in out:
             out[d] += v.span_s / 3600.0 if v.span_s else 1.0
     return {d: round(h, 4) for d, h in out.items()}
 
 
-def summarize(result: ImportResult, days: list[str]) -> dict:
+def summarize(result: ImportResult, days: list[str], tz: dt.tzinfo = PARIS) -> dict:
     return {
         "format": result.format, "kind": result.kind, "station": result.station,
         "rows_read": result.rows_read, "rows_kept": result.rows_kept, "rejected": result.rejected_by_reason(),
         "gaps": len(result.gaps), "sums": {k: round(v, 3) for k, v in sorted(result.sums().items())},
         "first": _iso(result.values[0].time_ns) if result.values else None,
         "last": _iso(result.values[-1].time_ns) if result.values else None,
-        "day_hours": day_hours(result, days),
+        "day_hours": day_hours(result, days, tz),
     }
 
 
@@ -61,8 +62,9 @@ def run_case(case: str) -> tuple[dict, dict]:
     data = next(p for p in sorted(folder.iterdir()) if p.name.startswith("input.")).read_bytes()
     call = dict(expected["call"])
     kind = call.pop("kind", "auto")
+    tz = ZoneInfo(call.pop("timezone", "Europe/Paris"))
     try:
-        got = summarize(parse_import(data, kind, **call), expected.get("check_days", []))
+        got = summarize(parse_import(data, kind, tz=tz, **call), expected.get("check_days", []), tz)
     except ImportFileError as err:
         got = {"error": err.reason}
     return expected, got
@@ -94,7 +96,7 @@ def test_every_format_has_golden_cases_over_both_clock_changes() -> None:
     seen: dict[str, set[float]] = {}
     for case in CASES:
         exp = json.loads((GOLDEN / case / "expected.json").read_text(encoding="utf-8"))
-        if "format" in exp:
+        if "format" in exp and "timezone" not in exp["call"]:
             seen.setdefault(exp["format"], set()).update(exp["day_hours"].values())
     assert set(FORMATS) | {"generic"} <= set(seen)
     for fmt in set(FORMATS) - {"meteofrance_synop"} | {"generic"}:
@@ -119,7 +121,7 @@ def test_damaged_files_give_an_import_error_never_another_exception() -> None:
         for v in variants:
             for kind in ("auto", rnd.choice(KINDS[1:])):
                 try:
-                    parse_import(v, kind)
+                    parse_import(v, kind, tz=PARIS)
                 except ImportFileError:
                     pass
 
@@ -131,5 +133,5 @@ def test_a_gzip_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(core, "MAX_UNCOMPRESSED_BYTES", 10_000)
     with pytest.raises(ImportFileError) as err:
-        parse_import(gzip.compress(b"time;value_kwh\n" + b"2024-01-01;1\n" * 5000))
+        parse_import(gzip.compress(b"time;value_kwh\n" + b"2024-01-01;1\n" * 5000), tz=PARIS)
     assert err.value.reason == "bad_file" and "split it" in err.value.message

@@ -15,7 +15,7 @@ from terril.errors import IdentifierError
 from terril.influx import InfluxClient
 from terril.readings import Point
 from terril.registry import load_registry
-from terril.timeutil import local_midnight_ns
+from terril.timeutil import PARIS, local_midnight_ns
 
 pytestmark = pytest.mark.integration
 DATA = Path(__file__).parent / "data" / "imports"
@@ -42,7 +42,7 @@ def test_loader_rollups_raw_counters_and_imports(influx_db: InfluxClient) -> Non
                                      "device": "x"}, {"energy_import_wh": 1e6 + 2000.0 * h}, t0 + h * 3600 * 10**9))
     _write(influx_db, pts)
     # imported daily gas for the other school
-    res = parse_import(b"date;value;unit\n2024-03-29;10;kWh\n2024-03-30;20;kWh\n", "daily")
+    res = parse_import(b"date;value;unit\n2024-03-29;10;kWh\n2024-03-30;20;kWh\n", "daily", tz=PARIS)
     assert write_imported(influx_db, res, site="ecole-basly", meter="ecole-basly-gaz", source="grdf-2024",
                           kind="daily") == 2
     b = query_input_bundle(influx_db, reg, ["ecole-curie", "ecole-basly"], days[0], days[-1])
@@ -60,7 +60,7 @@ def test_loader_rollups_raw_counters_and_imports(influx_db: InfluxClient) -> Non
 
 
 def test_imported_points_schema(influx_db: InfluxClient) -> None:
-    res = parse_import((DATA / "invoices.csv").read_bytes(), "invoice")
+    res = parse_import((DATA / "invoices.csv").read_bytes(), "invoice", tz=PARIS)
     n = write_imported(influx_db, res, site="mairie", meter="mairie-gaz", source="grdf-2024", kind="invoice")
     rows = influx_db.query('SELECT energy_wh, cost_eur, period_end_ns, source, kind FROM imported WHERE meter = $m',
                            params={"m": "mairie-gaz"})[0]

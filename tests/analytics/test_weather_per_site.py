@@ -61,9 +61,9 @@ def _gas_file(temps: np.ndarray) -> bytes:
 def test_two_stations_each_site_its_own(influx_db) -> None:  # noqa: ANN001
     reg = _registry()
     ta, tb = _temps(0.0), _temps(6.0)
-    store_import(influx_db, parse_import(_gas_file(ta)), site="mairie", meter="mairie-gaz", source="grdf")
-    store_import(influx_db, parse_import(_gas_file(tb)), site="salle", meter="salle-gaz", source="grdf")
-    store_import(influx_db, parse_import(_meteo_file("62001001", ta), station="62001001"), site="meteo",
+    store_import(influx_db, parse_import(_gas_file(ta), tz=PARIS), site="mairie", meter="mairie-gaz", source="grdf")
+    store_import(influx_db, parse_import(_gas_file(tb), tz=PARIS), site="salle", meter="salle-gaz", source="grdf")
+    store_import(influx_db, parse_import(_meteo_file("62001001", ta), tz=PARIS, station="62001001"), site="meteo",
                  meter="meteo-t", source="mf", station="62001001")
     base, rep = Period(FIRST, FIRST + dt.timedelta(days=364)), Period(FIRST + dt.timedelta(days=365), DAYS[-1])
 
@@ -72,7 +72,7 @@ def test_two_stations_each_site_its_own(influx_db) -> None:  # noqa: ANN001
     assert alone.weather_label_of("mairie") == "station:62001001 (imported)"
 
     # the second station arrives, for the sports hall
-    store_import(influx_db, parse_import(_meteo_file("62002001", tb), station="62002001"), site="meteo",
+    store_import(influx_db, parse_import(_meteo_file("62002001", tb), tz=PARIS, station="62002001"), site="meteo",
                  meter="meteo-t", source="mf", station="62002001")
     both = query_input_bundle(influx_db, reg, ["mairie", "salle"], FIRST, DAYS[-1])
     assert np.allclose(both.temp_of("mairie"), ta, atol=0.051)
@@ -97,7 +97,7 @@ def test_the_drift_job_reads_each_sites_own_station(influx_db) -> None:  # noqa:
     reg = _registry()
     ta, tb = _temps(0.0), _temps(6.0)
     for station, temps in (("62001001", ta), ("62002001", tb)):
-        store_import(influx_db, parse_import(_meteo_file(station, temps), station=station), site="meteo",
+        store_import(influx_db, parse_import(_meteo_file(station, temps), tz=PARIS, station=station), site="meteo",
                      meter="meteo-t", source="mf", station=station)
     start, end = local_midnight_ns(DAYS[0]), local_midnight_ns(DAYS[-1] + dt.timedelta(days=1))
     for site, temps in (("mairie", ta), ("salle", tb)):
@@ -122,7 +122,7 @@ def test_report_and_drift_judge_a_stations_days_alike(influx_db) -> None:  # noq
                                       "station": "62001001"}, {"temp_air_c": float(i + h / 10.0)},
                          local_midnight_ns(d) + h * 3600 * 10**9) for h in hours]
     influx_db.write_points(hourly)
-    store_import(influx_db, parse_import(_meteo_file("62002001", _temps(0.0)), station="62002001"), site="meteo",
+    store_import(influx_db, parse_import(_meteo_file("62002001", _temps(0.0)), tz=PARIS, station="62002001"), site="meteo",
                  meter="meteo-t", source="mf", station="62002001")
     bundle = query_input_bundle(influx_db, reg, ["mairie", "salle"], days[0], days[-1])
     start, end = local_midnight_ns(days[0]), local_midnight_ns(days[-1] + dt.timedelta(days=1))

@@ -344,6 +344,55 @@ def errors() -> None:
         .read_bytes())
 
 
+MARTINIQUE = ZoneInfo("America/Martinique")  # UTC-4 all year (no clock change)
+REUNION = ZoneInfo("Indian/Reunion")  # UTC+4 all year
+
+
+def _call(case: str, call: dict, check_days: list[str]) -> None:
+    """An ``expected.json`` holding only the call (bless the case, then review what it wrote)."""
+    path = HERE / case / "expected.json"
+    if not path.exists():
+        put(case, "expected.json", json.dumps({"call": call, "check_days": check_days}, indent=1) + "\n")
+
+
+def other_zones() -> None:
+    """The town's zone places local days: inputs read with ``timezone`` America/Martinique
+    (UTC-4) or Indian/Reunion (UTC+4), where the days of Paris's clock changes last 24 h.
+
+    * generic daily values (naive dates) over 2024-03-31 and 2024-10-27: each day starts at the
+      town's midnight (04:00 UTC in Martinique), and lasts 24 h;
+    * GRDF ADICT gas days from 06:00 local, written with the town's offset (-04:00);
+    * the Enedis daily and Météo-France Q files of the Paris cases, read for a town elsewhere
+      (their inputs are copied: the same bytes, another zone); the Enedis load curve, whose
+      stamps carry their offset, keeps its instants.
+    """
+    rows = ["date;value_kwh"] + [f"2024-03-{d};{10 + d}" for d in range(29, 32)] + \
+           [f"2024-10-{d};{20 + d}" for d in range(26, 29)]
+    put("generic_tz_martinique_daily", "input.csv", "\n".join(rows) + "\n")
+    _call("generic_tz_martinique_daily", {"timezone": "America/Martinique"}, ["2024-03-31", "2024-10-27"])
+    lines = []
+    for i in range(4):
+        day = dt.date(2024, 3, 30) + dt.timedelta(days=i)
+        d0 = dt.datetime(day.year, day.month, day.day, 6, tzinfo=MARTINIQUE)
+        d1 = d0 + dt.timedelta(days=1)
+        c = {"date_debut_consommation": d0.isoformat(), "date_fin_consommation": d1.isoformat(),
+             "volume_brut": 10 + i, "coeff_calcul": {"coeff_pta": None, "valeur_pcs": None, "coeff_conversion": 11.0},
+             "energie": 110 + 11 * i, "journee_gaziere": None, "type_conso": "Informative"}
+        lines.append(json.dumps({"pce": {"id_pce": "23000000000000"}, "consommation": c}))
+    put("grdf_adict_tz_martinique", "input.ndjson", "\n".join(lines))
+    _call("grdf_adict_tz_martinique", {"timezone": "America/Martinique"}, ["2024-03-31", "2024-04-01"])
+    for src, case, call, days in (
+            ("enedis_md_daily_variant_dst", "enedis_md_daily_tz_martinique", {"timezone": "America/Martinique"},
+             ["2023-03-26", "2023-10-29"]),
+            ("meteofrance_daily_real_q77", "meteofrance_daily_tz_reunion",
+             {"kind": "meteofrance_daily", "timezone": "Indian/Reunion"}, ["2023-10-29", "2024-03-31"]),
+            ("enedis_md_load_curve_real_dst_oct2022", "enedis_md_load_curve_tz_martinique",
+             {"timezone": "America/Martinique"}, ["2022-10-29", "2022-10-30"])):
+        inp = next((HERE / src).glob("input.*"))
+        put(case, inp.name, inp.read_bytes())
+        _call(case, call, days)
+
+
 if __name__ == "__main__":
     enedis_load_curve_spring()
     enedis_load_curve_naive_fall()
@@ -362,3 +411,4 @@ if __name__ == "__main__":
     synop_mq()
     generic()
     errors()
+    other_zones()
