@@ -107,7 +107,12 @@ class Site(_Entry):
     #: With the climate zone and altitude below, the building's 2030 Cabs comes from that table.
     tertiaire_category: str | None = None
     #: Climate zone of the building for the Décret tertiaire (annex III of the arrêté of 10 April 2020).
+    #: Left out, it is derived from ``tertiaire_department``; given, it wins.
     tertiaire_climate_zone: Literal["H1a", "H1b", "H1c", "H2a", "H2b", "H2c", "H2d", "H3"] | None = None
+    #: The building's department (INSEE code "62", "2A"; an integer 62 is accepted): with
+    #: ``tertiaire_category`` and no ``tertiaire_climate_zone``, the zone is the arrêté's for that
+    #: department (``terril/data/tertiaire_climate_zones.csv``, annexe III « Zclim »).
+    tertiaire_department: str | None = None
     #: Altitude of the building [m] (the annex's CVC values are given by altitude band).
     tertiaire_altitude_m: float | None = Field(None, ge=-100, le=4810)
     #: Annual opening hours (« Nb_h_ouvrées ») when they differ from the sub-category's étalon;
@@ -143,12 +148,43 @@ class Site(_Entry):
                              f"{', '.join(sub_categories())} (the keys of {CABS_TABLE_PATH.name})")
         return v
 
+    @field_validator("tertiaire_department", mode="before")
+    @classmethod
+    def _known_department(cls, v: object) -> str | None:
+        from terril.tertiaire_cabs import CLIMATE_ZONES_PATH, load_climate_zones, normalize_department
+
+        if v is None:
+            return None
+        if not isinstance(v, (str, int)) or isinstance(v, bool):
+            raise ValueError(f"a department code is a string such as \"62\" or \"2A\", not {v!r}")
+        code = normalize_department(v)
+        if code not in load_climate_zones():
+            raise ValueError(f"department {code} is not in {CLIMATE_ZONES_PATH.name}")
+        return code
+
+    @model_validator(mode="before")
+    @classmethod
+    def _zone_from_department(cls, data: Any) -> Any:
+        """With a sub-category, a department and no zone: the arrêté's zone for that department
+        (an explicit zone wins; a bad department is reported on its own field)."""
+        from terril.tertiaire_cabs import climate_zone_of_department
+
+        if (isinstance(data, dict) and data.get("tertiaire_category") is not None
+                and data.get("tertiaire_department") is not None and data.get("tertiaire_climate_zone") is None):
+            try:
+                zone = climate_zone_of_department(data["tertiaire_department"])
+            except (ValueError, TypeError):
+                return data  # the field validator says why
+            return {**data, "tertiaire_climate_zone": zone}
+        return data
+
     @model_validator(mode="after")
     def _tertiaire_target(self) -> "Site":
         if (self.tertiaire_target == "absolute" and self.tertiaire_cabs_kwh_m2 is None
                 and self.tertiaire_category is None):
             raise ValueError("tertiaire_target = 'absolute' needs tertiaire_category (with tertiaire_climate_zone "
-                             "and tertiaire_altitude_m) or tertiaire_cabs_kwh_m2 (the EFA's Cabs, kWh/m²/yr)")
+                             "or tertiaire_department, and tertiaire_altitude_m) or tertiaire_cabs_kwh_m2 (the EFA's "
+                             "Cabs, kWh/m²/yr)")
         if self.tertiaire_cabs_kwh_m2 is not None and not self.tertiaire_cabs_source.strip():
             raise ValueError("tertiaire_cabs_kwh_m2 needs tertiaire_cabs_source (where the Cabs value comes from)")
         return self
@@ -415,13 +451,15 @@ def _check_tertiaire_cabs(st: Site, bad: Any) -> None:
     from terril.tertiaire_cabs import cabs_2030
 
     if st.tertiaire_category is None:
-        for name in ("tertiaire_climate_zone", "tertiaire_altitude_m", "tertiaire_hours_per_year"):
+        for name in ("tertiaire_climate_zone", "tertiaire_department", "tertiaire_altitude_m",
+                     "tertiaire_hours_per_year"):
             if getattr(st, name) is not None:
                 bad("sites", st, name, reason=f"{name} is only used with tertiaire_category")
         return
     missing = [n for n in ("tertiaire_climate_zone", "tertiaire_altitude_m") if getattr(st, n) is None]
     for name in missing:
-        bad("sites", st, name, reason=f"tertiaire_category = {st.tertiaire_category!r} needs {name}")
+        what = "tertiaire_climate_zone (or tertiaire_department)" if name == "tertiaire_climate_zone" else name
+        bad("sites", st, name, reason=f"tertiaire_category = {st.tertiaire_category!r} needs {what}")
     if missing:
         return
     try:

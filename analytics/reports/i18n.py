@@ -515,6 +515,7 @@ LABELS: dict[str, dict[str, str]] = {
               "CVC {cvc} + USE {use} kWh/m²{hours}",
     },
     "tertiaire.cabs_hours": {"fr": " ({h} h ouvrées/an)", "en": " ({h} opening hours/yr)"},
+    "tertiaire.zone_department": {"fr": " (département {d})", "en": " (department {d})"},
     "tertiaire.altitude.lt400": {"fr": "altitude < 400 m", "en": "altitude < 400 m"},
     "tertiaire.altitude.400-800": {"fr": "altitude 400 à 800 m", "en": "altitude 400–800 m"},
     "tertiaire.altitude.800-1200": {"fr": "altitude 800 à 1\u202f200 m", "en": "altitude 800–1,200 m"},

@@ -18,7 +18,7 @@ from analytics.tertiaire import (
     target_reduction,
 )
 from terril.registry import Registry, Site
-from terril.tertiaire_cabs import cabs_2030
+from terril.tertiaire_cabs import cabs_2030, climate_zone_of_department
 
 
 def subject_sites(registry: Registry) -> list[Site]:
@@ -39,8 +39,11 @@ def site_cabs(site: Site, lang: str = "fr") -> tuple[float | None, str]:
                   site.tertiaire_hours_per_year)
     hours = (t("tertiaire.cabs_hours", lang, h=format_number(c.hours_per_year, lang))
              if c.hours_per_year is not None else "")
+    zone = c.zone
+    if site.tertiaire_department is not None and climate_zone_of_department(site.tertiaire_department) == c.zone:
+        zone += t("tertiaire.zone_department", lang, d=site.tertiaire_department)  # the zone the arrêté gives it
     return c.cabs_kwh_m2, t("tertiaire.cabs_from_table", lang, page=c.sub_category.annex_page,
-                            label=c.sub_category.label, zone=c.zone,
+                            label=c.sub_category.label, zone=zone,
                             band=t(f"tertiaire.altitude.{c.altitude_band}", lang),
                             cvc=format_number(c.cvc_kwh_m2, lang),
                             use=format_number(c.use_kwh_m2, lang, 0 if float(c.use_kwh_m2).is_integer() else 1),

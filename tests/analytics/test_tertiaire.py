@@ -208,6 +208,27 @@ def test_cabs_from_the_arretes_table_unless_operat_gives_one() -> None:
                                                     tertiaire_hours_per_year=None)]}).sites[0]) == (None, "")
 
 
+def test_cabs_zone_from_the_department() -> None:
+    """A building given its department instead of its zone: Pas-de-Calais (62) is H1a in the
+    arrêté's annexe III, so its Cabs is the H1a one and the source says where the zone came from;
+    an explicit zone still wins (Var, 83, is H3 but the registry says H2d)."""
+    from analytics.reports.tertiaire_report import site_cabs
+    from terril.registry import parse_registry
+
+    site = {"id": "s", "name": "S", "kind": "primary_school", "floor_area_m2": 1200, "latitude": 50.0,
+            "longitude": 2.8, "tertiaire": True, "tertiaire_target": "absolute",
+            "tertiaire_category": "primaire_elementaire", "tertiaire_department": "62", "tertiaire_altitude_m": 40}
+    cabs, source = site_cabs(parse_registry({"sites": [site]}).sites[0], "fr")
+    assert cabs == 90.0  # annex I p. 107, H1a < 400 m: CVC 70 + USE étalon 20
+    assert "zone H1a (département 62), altitude < 400 m" in source
+    var = parse_registry({"sites": [dict(site, tertiaire_department="83")]}).sites[0]
+    assert site_cabs(var, "en")[1].count("zone H3 (department 83)") == 1
+    explicit = parse_registry({"sites": [dict(site, tertiaire_department="83", tertiaire_climate_zone="H2d")]}).sites[0]
+    cabs_h2d, source_h2d = site_cabs(explicit, "fr")
+    assert "zone H2d," in source_h2d and "département" not in source_h2d
+    assert cabs_h2d != site_cabs(var, "fr")[0]
+
+
 def test_demo_town_hall_cabs_comes_from_the_table() -> None:
     from analytics.reports.tertiaire_report import build_tertiaire_report, compute_statuses
     from terril.registry import load_registry

@@ -10,7 +10,8 @@ import pytest
 
 from terril.errors import RegistryError
 from terril.registry import load_registry, parse_registry
-from terril.tertiaire_cabs import ALTITUDE_BANDS, CLIMATE_ZONES, altitude_band, cabs_2030, load_cabs_table
+from terril.tertiaire_cabs import (ALTITUDE_BANDS, CLIMATE_ZONES, altitude_band, cabs_2030, climate_zone_of_department,
+                                   load_cabs_table, load_climate_zones, normalize_department)
 
 # Values read in the annex (annex I of NOR ATDL2430864A; page of the sub-category's table):
 # (sub-category, zone, altitude [m], CVC, USE étalon) [kWh/m²/year]
@@ -96,7 +97,7 @@ def test_registry_fields_that_select_a_row() -> None:
     assert ok.sites[0].tertiaire_category == "primaire_defaut"
     cases = [
         (dict(SITE, tertiaire_category="primaire_defaut", tertiaire_altitude_m=40), "tertiaire_climate_zone",
-         "needs tertiaire_climate_zone"),
+         "needs tertiaire_climate_zone (or tertiaire_department)"),
         (dict(SITE, tertiaire_category="primaire_defaut", tertiaire_climate_zone="H1a"), "tertiaire_altitude_m",
          "needs tertiaire_altitude_m"),
         (dict(SITE, tertiaire_climate_zone="H1a"), "tertiaire_climate_zone", "only used with tertiaire_category"),
@@ -112,3 +113,77 @@ def test_registry_fields_that_select_a_row() -> None:
             parse_registry({"sites": [site]})
         [p] = info.value.problems
         assert p.location.endswith(field) and needle in p.reason, (site, p.location, p.reason)
+
+
+# Read in annexe III of the arrêté du 10 avril 2020 (table « Liste des stations météorologiques »,
+# columns Départ and Zclim; Légifrance print of 3 May 2026): one department of each zone and a few
+# the 3CL-DPE zoning puts elsewhere (Nièvre, Sarthe, Loire-Atlantique, Mayenne).
+ANNEX_III_ZONES = {"62": "H1a", "59": "H1a", "75": "H1a", "08": "H1b", "58": "H1b", "90": "H1b", "01": "H1c",
+                   "87": "H1c", "29": "H2a", "72": "H2b", "44": "H2b", "53": "H2b", "33": "H2c", "84": "H2d",
+                   "06": "H3", "2A": "H3", "2B": "H3"}
+
+
+def test_departments_map_to_the_annexs_zones() -> None:
+    zones = load_climate_zones()
+    assert len(zones) == 96  # 01 … 95 without 20, with 2A and 2B
+    for dept, zone in ANNEX_III_ZONES.items():
+        assert zones[dept][0] == zone == climate_zone_of_department(dept), dept
+    assert zones["62"] == ("H1a", "Pas-de-Calais")
+    assert {z for z, _ in zones.values()} == set(CLIMATE_ZONES)
+    assert climate_zone_of_department(62) == "H1a" and normalize_department("2a") == "2A"
+    assert normalize_department(5) == "05"
+    for bad, needle in (("20", "not a department code"), ("96", "not a department code"),
+                        ("972", "overseas"), ("", "not a department code")):
+        with pytest.raises(ValueError, match=needle):
+            climate_zone_of_department(bad)
+
+
+def test_a_bad_mapping_row_names_file_line_and_field(tmp_path) -> None:
+    good = "# notes\ndepartment,department_name,climate_zone\n62,Pas-de-Calais,H1a\n"
+    path = tmp_path / "zones.csv"
+    path.write_text(good + "59,Nord,H4\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"^{path}:4: field climate_zone: 'H4'"):
+        load_climate_zones(path)
+    path.write_text(good + "100,Nowhere,H1a\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"^{path}:4: field department: '100'"):
+        load_climate_zones(path)
+    path.write_text(good + "62,Pas-de-Calais,H1a\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"^{path}:4: field department: 62 is listed twice"):
+        load_climate_zones(path)
+    path.write_text(good + "59,Nord\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"^{path}:4: expected 3 fields"):
+        load_climate_zones(path)
+    path.write_text(good, encoding="utf-8")
+    assert load_climate_zones(path) == {"62": ("H1a", "Pas-de-Calais")}
+
+
+def test_the_zone_comes_from_the_department_unless_given() -> None:
+    base = dict(SITE, tertiaire_target="absolute", tertiaire_category="primaire_defaut", tertiaire_altitude_m=40)
+    derived = parse_registry({"sites": [dict(base, tertiaire_department="62")]}).sites[0]
+    assert (derived.tertiaire_climate_zone, derived.tertiaire_department) == ("H1a", "62")
+    assert parse_registry({"sites": [dict(base, tertiaire_department=4)]}).sites[0].tertiaire_climate_zone == "H2d"
+    explicit = parse_registry({"sites": [dict(base, tertiaire_department="62", tertiaire_climate_zone="H2b")]})
+    assert explicit.sites[0].tertiaire_climate_zone == "H2b"
+    cases = [
+        (dict(base, tertiaire_department="99"), "tertiaire_department", "not a department code"),
+        (dict(base, tertiaire_department="974"), "tertiaire_department", "overseas"),
+        (dict(SITE, tertiaire_department="62"), "tertiaire_department", "only used with tertiaire_category"),
+        (base, "tertiaire_climate_zone", "needs tertiaire_climate_zone (or tertiaire_department)"),
+    ]
+    for site, field, needle in cases:
+        with pytest.raises(RegistryError) as info:
+            parse_registry({"sites": [site]})
+        [p] = info.value.problems
+        assert p.location.endswith(field) and needle in p.reason, (site, p.location, p.reason)
+
+
+def test_unknown_department_names_file_line_and_field(tmp_path) -> None:
+    path = tmp_path / "town.toml"
+    path.write_text('[[sites]]\nid = "s"\nname = "S"\nkind = "primary_school"\nlatitude = 50.0\n'
+                    'longitude = 2.8\ntertiaire = true\ntertiaire_category = "primaire_defaut"\n'
+                    'tertiaire_department = "63a"\ntertiaire_altitude_m = 40\n', encoding="utf-8")
+    with pytest.raises(RegistryError) as info:
+        load_registry(path)
+    [p] = info.value.problems
+    assert p.file == str(path) and p.line == 9 and p.location.endswith("tertiaire_department")
+    assert "'63a' is not a department code" in p.reason
