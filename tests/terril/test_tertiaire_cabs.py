@@ -35,6 +35,22 @@ def test_table_holds_the_annex_values(key: str, zone: str, altitude_m: float, cv
     assert (c.cvc_kwh_m2, c.use_kwh_m2, c.cabs_kwh_m2) == (cvc, use, cvc + use)
 
 
+# An independent source: Cerema, « Réaliser ses déclarations Éco Énergie Tertiaire. Mode d'emploi »
+# (2025), whose worked cases are in zone H1b below 400 m and quote each sub-category's Cabs at the
+# étalon intensity of use (tables 1-4, 2-1, 2-8, 2-17, 2-20) [kWh/m²/year].
+CEREMA_H1B_LT400 = {
+    "bureaux_standards": 116, "bureaux_accueil_public": 101, "bureaux_grande_salle_reunion": 71,
+    "bureaux_defaut": 87, "primaire_bureaux": 116, "primaire_maternelle": 94, "primaire_elementaire": 99,
+    "primaire_periscolaire": 94, "primaire_defaut": 79, "sport_gymnase": 59, "sport_dojo": 59,
+    "sport_salle_danse": 59, "sport_vestiaires": 114, "sport_defaut": 57, "spectacle_defaut": 74,
+}
+
+
+@pytest.mark.parametrize(("key", "cabs"), sorted(CEREMA_H1B_LT400.items()))
+def test_table_matches_the_cerema_guide(key: str, cabs: float) -> None:
+    assert cabs_2030(key, "H1b", 100).cabs_kwh_m2 == cabs
+
+
 def test_every_row_has_the_annex_shape() -> None:
     """Each sub-category has the five altitude bands, and the cells the annex leaves empty (no zone
     H2a/H2b above 400 m, no H1a above 800 m, no H1b from 1 600 m) are the only empty ones."""
