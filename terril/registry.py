@@ -115,9 +115,18 @@ class Site(_Entry):
     tertiaire_department: str | None = None
     #: Altitude of the building [m] (the annex's CVC values are given by altitude band).
     tertiaire_altitude_m: float | None = Field(None, ge=-100, le=4810)
-    #: Annual opening hours (« Nb_h_ouvrées ») when they differ from the sub-category's étalon;
-    #: only for sub-categories the annex modulates by the hours alone.
+    #: Usage intensity indicators (IIU) of the annex, each left out meaning its étalon value:
+    #: annual opening hours (« Nb_h_ouvrées ») [h/yr], for every sub-category whose formula the
+    #: table holds; ...
     tertiaire_hours_per_year: float | None = Field(None, gt=0, le=8784)
+    #: ... occupancy rate (« T_occ ») [%] and floor area per workstation, counter, seat or child
+    #: (« Surf_poste », « Surf_guichet », « Surf_place », « Surf_enfant ») [m²], for the
+    #: "occupancy" sub-categories (offices, reception, meeting rooms, crèche) ...
+    tertiaire_occupancy_pct: float | None = Field(None, gt=0, le=100)
+    tertiaire_floor_area_per_unit_m2: float | None = Field(None, gt=0, le=10_000)
+    #: ... and regular TV broadcast of competitions (« RTV », ≥ 6 h a week on average) for the
+    #: "hours_tv" sports halls.
+    tertiaire_tv_broadcast: bool = False
     #: The building's Cabs for 2030 [kWh/m²/yr of final energy] as the OPERAT platform computes
     #: it for the EFA (all modulations applied). Overrides the table's value.
     tertiaire_cabs_kwh_m2: float | None = Field(None, gt=0, le=5000)
@@ -448,13 +457,16 @@ def _loc(section: str, index: int, raw: Any, loc: tuple[Any, ...] = ()) -> str:
 def _check_tertiaire_cabs(st: Site, bad: Any) -> None:
     """A site's Cabs inputs: a sub-category needs its climate zone and altitude, and the table
     must give a value for them; zone, altitude and hours without a sub-category do nothing."""
-    from terril.tertiaire_cabs import cabs_2030
+    from terril.tertiaire_cabs import CabsInputError, cabs_2030
 
     if st.tertiaire_category is None:
         for name in ("tertiaire_climate_zone", "tertiaire_department", "tertiaire_altitude_m",
-                     "tertiaire_hours_per_year"):
+                     "tertiaire_hours_per_year", "tertiaire_occupancy_pct", "tertiaire_floor_area_per_unit_m2"):
             if getattr(st, name) is not None:
                 bad("sites", st, name, reason=f"{name} is only used with tertiaire_category")
+        if st.tertiaire_tv_broadcast:
+            bad("sites", st, "tertiaire_tv_broadcast", reason="tertiaire_tv_broadcast is only used with "
+                "tertiaire_category")
         return
     missing = [n for n in ("tertiaire_climate_zone", "tertiaire_altitude_m") if getattr(st, n) is None]
     for name in missing:
@@ -464,11 +476,12 @@ def _check_tertiaire_cabs(st: Site, bad: Any) -> None:
         return
     try:
         cabs_2030(st.tertiaire_category, str(st.tertiaire_climate_zone), float(st.tertiaire_altitude_m or 0.0),
-                  st.tertiaire_hours_per_year)
-    except ValueError as err:
-        # the table has no value for this zone and altitude, or the hours cannot modulate this sub-category
-        bad("sites", st, "tertiaire_hours_per_year" if "opening hours" in str(err) else "tertiaire_altitude_m",
-            reason=str(err))
+                  st.tertiaire_hours_per_year, occupancy_pct=st.tertiaire_occupancy_pct,
+                  floor_area_per_unit_m2=st.tertiaire_floor_area_per_unit_m2, tv_broadcast=st.tertiaire_tv_broadcast)
+    except CabsInputError as err:
+        # no value for this zone and altitude, or an indicator the annex does not use for this sub-category
+        field = {"zone": "tertiaire_climate_zone"}.get(err.field, f"tertiaire_{err.field}")
+        bad("sites", st, field, reason=str(err))
 
 
 def parse_registry(data: dict[str, Any], source: str = "<memory>", text: str | None = None) -> Registry:

@@ -36,9 +36,19 @@ def site_cabs(site: Site, lang: str = "fr") -> tuple[float | None, str]:
     if site.tertiaire_category is None or site.tertiaire_climate_zone is None or site.tertiaire_altitude_m is None:
         return None, ""
     c = cabs_2030(site.tertiaire_category, site.tertiaire_climate_zone, site.tertiaire_altitude_m,
-                  site.tertiaire_hours_per_year)
-    hours = (t("tertiaire.cabs_hours", lang, h=format_number(c.hours_per_year, lang))
-             if c.hours_per_year is not None else "")
+                  site.tertiaire_hours_per_year, occupancy_pct=site.tertiaire_occupancy_pct,
+                  floor_area_per_unit_m2=site.tertiaire_floor_area_per_unit_m2, tv_broadcast=site.tertiaire_tv_broadcast)
+    iiu = []  # the usage intensity indicators that modulated USE, as given
+    if c.hours_per_year is not None:
+        iiu.append(t("tertiaire.iiu_hours", lang, h=format_number(c.hours_per_year, lang)))
+    if c.occupancy_pct is not None:
+        iiu.append(t("tertiaire.iiu_occupancy", lang, pct=format_number(c.occupancy_pct, lang)))
+    if c.floor_area_per_unit_m2 is not None:
+        iiu.append(t(f"tertiaire.iiu_area.{c.sub_category.area_unit}", lang,
+                     m2=format_number(c.floor_area_per_unit_m2, lang)))
+    if c.tv_broadcast:
+        iiu.append(t("tertiaire.iiu_tv", lang))
+    hours = f" ({', '.join(iiu)})" if iiu else ""
     zone = c.zone
     if site.tertiaire_department is not None and climate_zone_of_department(site.tertiaire_department) == c.zone:
         zone += t("tertiaire.zone_department", lang, d=site.tertiaire_department)  # the zone the arrêté gives it

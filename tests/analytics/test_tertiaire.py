@@ -229,6 +229,23 @@ def test_cabs_zone_from_the_department() -> None:
     assert cabs_h2d != site_cabs(var, "fr")[0]
 
 
+def test_cabs_source_lists_the_usage_indicators() -> None:
+    """An office modulated by its hours, occupancy and density: the source names each indicator
+    (annex I p. 12; 71,86 kWh/m² computed by hand in tests/terril/test_tertiaire_cabs.py)."""
+    from analytics.reports.tertiaire_report import site_cabs
+    from terril.registry import parse_registry
+
+    site = {"id": "s", "name": "S", "kind": "town_hall", "floor_area_m2": 1200, "latitude": 50.0,
+            "longitude": 2.8, "tertiaire": True, "tertiaire_target": "absolute",
+            "tertiaire_category": "bureaux_standards", "tertiaire_climate_zone": "H1a", "tertiaire_altitude_m": 40,
+            "tertiaire_hours_per_year": 2000, "tertiaire_occupancy_pct": 50, "tertiaire_floor_area_per_unit_m2": 24}
+    cabs, fr = site_cabs(parse_registry({"sites": [site]}).sites[0], "fr")
+    assert cabs == pytest.approx(71.8637179, abs=1e-6)
+    assert fr.endswith("(2\u202f000 h ouvrées/an, taux d'occupation 50 %, 24 m²/poste)"), fr
+    en = site_cabs(parse_registry({"sites": [site]}).sites[0], "en")[1]
+    assert en.endswith("(2,000 opening hours/yr, occupancy 50 %, 24 m²/workstation)"), en
+
+
 def test_demo_town_hall_cabs_comes_from_the_table() -> None:
     from analytics.reports.tertiaire_report import build_tertiaire_report, compute_statuses
     from terril.registry import load_registry

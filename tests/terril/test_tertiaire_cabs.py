@@ -10,8 +10,9 @@ import pytest
 
 from terril.errors import RegistryError
 from terril.registry import load_registry, parse_registry
-from terril.tertiaire_cabs import (ALTITUDE_BANDS, CLIMATE_ZONES, altitude_band, cabs_2030, climate_zone_of_department,
-                                   load_cabs_table, load_climate_zones, normalize_department)
+from terril.tertiaire_cabs import (ALTITUDE_BANDS, CLIMATE_ZONES, CabsInputError, altitude_band, cabs_2030,
+                                   climate_zone_of_department, load_cabs_table, load_climate_zones,
+                                   normalize_department)
 
 # Values read in the annex (annex I of NOR ATDL2430864A; page of the sub-category's table):
 # (sub-category, zone, altitude [m], CVC, USE étalon) [kWh/m²/year]
@@ -59,7 +60,12 @@ def test_every_row_has_the_annex_shape() -> None:
     table = load_cabs_table()
     assert len(table) >= 25
     for sc in table.values():
-        assert sc.modulation in ("hours", "annex") and sc.use_etalon_kwh_m2 > 0 and sc.hours_etalon_h > 0
+        assert sc.modulation in ("hours", "occupancy", "hours_tv") and sc.use_etalon_kwh_m2 > 0 and sc.hours_etalon_h > 0
+        if sc.modulation == "occupancy":
+            assert 0 < sc.use_variable_share < 1 and sc.area_per_unit_etalon_m2 > 0 and sc.occupancy_etalon_pct > 0
+        else:
+            assert sc.use_variable_share is None and sc.area_per_unit_etalon_m2 is None
+        assert (sc.tv_broadcast_kwh_m2 == 1.04) == (sc.modulation == "hours_tv"), sc.key
         for band, _, _ in ALTITUDE_BANDS:
             present = {z for z in CLIMATE_ZONES if (band, z) in sc.cvc_kwh_m2}
             assert present == set(CLIMATE_ZONES) - empty[band], (sc.key, band)
@@ -79,8 +85,15 @@ def test_a_school_computed_by_hand() -> None:
 def test_what_the_table_cannot_give_is_an_error() -> None:
     with pytest.raises(ValueError, match="no CVC value for primaire_elementaire in zone H2a at 500 m"):
         cabs_2030("primaire_elementaire", "H2a", 500)
-    with pytest.raises(ValueError, match="more than the opening hours"):
-        cabs_2030("bureaux_standards", "H1a", 40, hours_per_year=2500)  # occupancy also modulates it
+    with pytest.raises(CabsInputError, match="does not modulate its USE with occupancy_pct") as info:
+        cabs_2030("primaire_elementaire", "H1a", 40, occupancy_pct=50)  # the hours alone modulate it
+    assert info.value.field == "occupancy_pct"
+    with pytest.raises(CabsInputError, match="tv_broadcast"):
+        cabs_2030("bureaux_standards", "H1a", 40, tv_broadcast=True)
+    with pytest.raises(CabsInputError, match="floor_area_per_unit_m2"):
+        cabs_2030("sport_dojo", "H1a", 40, floor_area_per_unit_m2=10)
+    with pytest.raises(CabsInputError, match="percentage"):
+        cabs_2030("bureaux_standards", "H1a", 40, occupancy_pct=120)
     with pytest.raises(ValueError, match="unknown Décret tertiaire sub-category 'ecole'.*primaire_elementaire"):
         cabs_2030("ecole", "H1a", 40)
     with pytest.raises(ValueError, match="unknown climate zone"):
@@ -119,8 +132,13 @@ def test_registry_fields_that_select_a_row() -> None:
         (dict(SITE, tertiaire_climate_zone="H1a"), "tertiaire_climate_zone", "only used with tertiaire_category"),
         (dict(SITE, tertiaire_category="primaire_defaut", tertiaire_climate_zone="H2a", tertiaire_altitude_m=600),
          "tertiaire_altitude_m", "no CVC value"),
+        (dict(SITE, tertiaire_category="primaire_defaut", tertiaire_climate_zone="H1a", tertiaire_altitude_m=40,
+              tertiaire_occupancy_pct=50), "tertiaire_occupancy_pct", "does not modulate its USE with occupancy_pct"),
         (dict(SITE, tertiaire_category="bureaux_standards", tertiaire_climate_zone="H1a", tertiaire_altitude_m=40,
-              tertiaire_hours_per_year=2000), "tertiaire_hours_per_year", "more than the opening hours"),
+              tertiaire_tv_broadcast=True), "tertiaire_tv_broadcast", "does not modulate its USE with tv_broadcast"),
+        (dict(SITE, tertiaire_floor_area_per_unit_m2=12), "tertiaire_floor_area_per_unit_m2",
+         "only used with tertiaire_category"),
+        (dict(SITE, tertiaire_tv_broadcast=True), "tertiaire_tv_broadcast", "only used with tertiaire_category"),
         (dict(SITE, tertiaire_category="primaire_defaut", tertiaire_climate_zone="H9", tertiaire_altitude_m=40),
          "tertiaire_climate_zone", "H1a"),
     ]
@@ -203,3 +221,72 @@ def test_unknown_department_names_file_line_and_field(tmp_path) -> None:
     [p] = info.value.problems
     assert p.file == str(path) and p.line == 9 and p.location.endswith("tertiaire_department")
     assert "'63a' is not a department code" in p.reason
+
+
+# The annex's « formule de modulation en fonction du volume d'activité », computed by hand with its
+# own values (annex I of NOR ATDL2430864A):
+# Bureaux Standards, p. 12: USE étalon 50, Part_USE_variable 0,77, 3 120 h, Surf_poste 18 m²/poste,
+# T_occ 70 %; CVC 57 in H1a below 400 m. Open 2 000 h/yr, 50 % occupied, 24 m² per workstation:
+#   USE = 50·(2000/3120)·[0,77·(50/70)·(18/24) + 0,23] + 0,28·57·(2000 − 3120)/3120
+#       = 50·0,6410256·0,6425 − 5,7292308 = 20,5929487 − 5,7292308 = 14,8637179
+#   Cabs = 57 + 14,8637179 = 71,8637179 kWh/m²/yr.
+def test_offices_modulated_by_hours_occupancy_and_density() -> None:
+    c = cabs_2030("bureaux_standards", "H1a", 40, 2000, occupancy_pct=50, floor_area_per_unit_m2=24)
+    assert c.use_kwh_m2 == pytest.approx(14.8637179, abs=1e-6)
+    assert c.cabs_kwh_m2 == pytest.approx(71.8637179, abs=1e-6)
+    # each indicator left out is its étalon: the étalon values give the USE étalon back
+    assert cabs_2030("bureaux_standards", "H1a", 40, 3120, occupancy_pct=70, floor_area_per_unit_m2=18).use_kwh_m2 \
+        == pytest.approx(50.0)
+    # density alone (12 m² per workstation, the rest étalon): 50·[0,77·1·(18/12) + 0,23] = 69,25
+    assert cabs_2030("bureaux_standards", "H1a", 40, floor_area_per_unit_m2=12).use_kwh_m2 == pytest.approx(69.25)
+
+
+# Crèche, p. 4: USE étalon 25, Part_USE_variable 0,05, 3 120 h, Surf_enfant 8 m²/enfant, T_occ
+# 85 %; CVC 66 in H1b below 400 m. The annex's own example of 2 880 h (48 weeks), full (100 %):
+#   USE = 25·(2880/3120)·[0,05·(100/85)·1 + 0,95] + 0,28·66·(2880 − 3120)/3120
+#       = 25·0,9230769·1,0088235 − 1,4215385 = 23,2805430 − 1,4215385 = 21,8590045
+def test_creche_modulated_by_its_indicators() -> None:
+    c = cabs_2030("petite_enfance_creche", "H1b", 100, 2880, occupancy_pct=100)
+    assert c.use_kwh_m2 == pytest.approx(21.8590045, abs=1e-6)
+    assert c.cabs_kwh_m2 == pytest.approx(66 + 21.8590045, abs=1e-6)
+
+
+# Salle de sport de combat (Dojo), p. 193: USE étalon 9, 2 600 h, RTV·1,04; CVC 50 in H1b below
+# 400 m. Open 2 080 h/yr with competitions broadcast:
+#   USE = 9·2080/2600 + 0,28·50·(2080 − 2600)/2600 + 1,04 = 7,2 − 2,8 + 1,04 = 5,44
+def test_sports_hall_with_tv_broadcast() -> None:
+    c = cabs_2030("sport_dojo", "H1b", 100, 2080, tv_broadcast=True)
+    assert c.use_kwh_m2 == pytest.approx(5.44)
+    assert cabs_2030("sport_salle_collectif", "H1b", 100, tv_broadcast=True).cabs_kwh_m2 == pytest.approx(50 + 9 + 1.04)
+
+
+def test_a_formula_not_transcribed_only_gives_the_etalon(tmp_path) -> None:
+    """A sub-category whose modulation is "annex" (formula not in the table) refuses the hours."""
+    path = tmp_path / "cabs.csv"
+    head = ("sub_category,annex_label,annex_page,use_etalon_kwh_m2,hours_etalon_h,modulation,altitude_band,"
+            + ",".join(CLIMATE_ZONES) + ",use_variable_share,area_unit,area_per_unit_etalon_m2,occupancy_etalon_pct,"
+            "tv_broadcast_kwh_m2\n")
+    path.write_text("# note\n" + head + "x,X,1,10,3000,annex,lt400,1,2,3,4,5,6,7,8,,,,,\n", encoding="utf-8")
+    table = load_cabs_table(path)
+    assert cabs_2030("x", "H1b", 0, table=table).cabs_kwh_m2 == 12
+    with pytest.raises(CabsInputError, match="more than the opening hours") as info:
+        cabs_2030("x", "H1b", 0, 2000, table=table)
+    assert info.value.field == "hours_per_year"
+    path = tmp_path / "bad.csv"  # (the loader caches by path)
+    path.write_text("# note\n" + head + "x,X,1,10,3000,occupancy,lt400,1,2,3,4,5,6,7,8,,desk,18,70,\n",
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"^{path}:3: field use_variable_share: missing"):
+        load_cabs_table(path)
+
+
+def test_registry_indicators_reach_the_cabs() -> None:
+    site = dict(SITE, tertiaire_target="absolute", tertiaire_category="bureaux_standards", tertiaire_department="62",
+                tertiaire_altitude_m=40, tertiaire_hours_per_year=2000, tertiaire_occupancy_pct=50,
+                tertiaire_floor_area_per_unit_m2=24)
+    st = parse_registry({"sites": [site]}).sites[0]
+    c = cabs_2030(st.tertiaire_category, st.tertiaire_climate_zone, st.tertiaire_altitude_m, st.tertiaire_hours_per_year,
+                  occupancy_pct=st.tertiaire_occupancy_pct, floor_area_per_unit_m2=st.tertiaire_floor_area_per_unit_m2)
+    assert c.cabs_kwh_m2 == pytest.approx(71.8637179, abs=1e-6)
+    with pytest.raises(RegistryError) as info:
+        parse_registry({"sites": [dict(site, tertiaire_occupancy_pct=0)]})
+    assert info.value.problems[0].location.endswith("tertiaire_occupancy_pct")
