@@ -498,13 +498,15 @@ LABELS: dict[str, dict[str, str]] = {
     "tertiaire.note.absolute": {
         "fr": "Cabs : niveau de consommation d'énergie finale en valeur absolue 2030 (arrêté du 10 avril 2020, "
               "annexe II) : CVC de la sous-catégorie selon la zone climatique et l'altitude, plus son USE "
-              "étalon (modulé par les heures d'ouverture quand l'annexe le prévoit) ; ou la valeur OPERAT saisie "
+              "étalon (modulé par les indicateurs d'intensité d'usage renseignés — heures d'ouverture, taux d'occupation, "
+              "surface par poste, retransmission TV — selon la formule de l'annexe) ; ou la valeur OPERAT saisie "
               "dans le registre, qui prime (tertiaire_cabs_kwh_m2). La source de chaque valeur est indiquée. "
               "Trajectoire : droite de l'intensité de référence à Cabs en 2030. Intensités ajustées du climat "
               "(estimation).",
         "en": "Cabs: the absolute 2030 final-energy level (arrêté of 10 April 2020, annex II): the sub-category's "
-              "CVC for the climate zone and altitude plus its USE étalon (modulated by the opening hours where "
-              "the annex allows it); or the OPERAT value entered in the registry, which prevails "
+              "CVC for the climate zone and altitude plus its USE étalon (modulated by the usage intensity indicators "
+              "entered — opening hours, occupancy rate, floor area per workstation, TV broadcast — with the annex's "
+              "formula); or the OPERAT value entered in the registry, which prevails "
               "(tertiaire_cabs_kwh_m2). Each value's source is given. Trajectory: straight line from the "
               "reference intensity to Cabs in 2030. Climate-adjusted intensities (estimate).",
     },
