@@ -69,9 +69,11 @@ TEMP_TIME_CONSTANT_H = 12.0
 #: ramps, and an alarm raised only when the next day's excess goes on (one-day events are no drift).
 JOB_DRIFT = DriftSettings(two_sided=False, sigma_inflation=1.1, noise_by_weekday=True, small_shift_pct=5.0,
                           small_shift_arl0_days=2000.0, confirm_days=1)
-#: The same for electricity: its lighting follows daylight and clouds, which the models do not see, so
-#: out-of-sample residuals are wider still (measured: docs/analytics.md §7.1).
-JOB_DRIFT_ELECTRICITY = dataclasses.replace(JOB_DRIFT, sigma_inflation=1.3)
+#: The same for electricity: out-of-sample residuals are wider (measured: docs/analytics.md §7.1), and the
+#: noise is fitted weighted (:func:`analytics.drift.estimate_scaled_noise`): an electrically heated
+#: workshop's winter days no longer set the noise of its summer days (measured on the tuning seeds: one
+#: drift more found in time, as many false alarms; on gas and heat two false alarms more, docs §7.2).
+JOB_DRIFT_ELECTRICITY = dataclasses.replace(JOB_DRIFT, sigma_inflation=1.3, weighted_noise_fit=True)
 #: A balance point no hour reaches: the hourly change-point model without a temperature response. [°C]
 NO_TEMPERATURE_GRID_C: tuple[float, ...] = (-100.0,)
 #: The same for water: an excess below 15 % of the meter's typical daily volume is no leak (a school's
