@@ -360,10 +360,15 @@ def fit_towt(
     mean_f = np.column_stack([np.bincount(towv, weights=feats[:, j], minlength=n_tow) * inv
                               for j in range(feats.shape[1])]) if feats.shape[1] else np.zeros((n_tow, 0))
     f_dm = feats - mean_f[towv]
-    slope = np.linalg.lstsq(f_dm, yv - mean_y[towv], rcond=None)[0] if feats.shape[1] else np.zeros(0)
+    # columns that are zero on every hour (the daylight term of the night hours) are left out of the solve: the
+    # same least squares (their slope is 0 in the minimum-norm solution), without their cost
+    active = np.flatnonzero(np.any(f_dm != 0.0, axis=0))
+    slope = np.zeros(feats.shape[1])
+    if active.size:
+        slope[active] = np.linalg.lstsq(f_dm[:, active], yv - mean_y[towv], rcond=None)[0]
     alpha = np.where(seen, mean_y - mean_f @ slope, 0.0)
     tow_coefs = _fill_unseen(alpha, seen)
-    rank = int(seen.sum()) + (np.linalg.matrix_rank(f_dm) if feats.shape[1] else 0)
+    rank = int(seen.sum()) + (np.linalg.matrix_rank(f_dm[:, active]) if active.size else 0)
     slopes = slope[: n_groups * nf].reshape(n_groups, nf)
     irr_slopes = slope[n_groups * nf :].reshape(48, n_irr) if n_irr else _NO_IRRADIANCE
     model = TowtModel(tow_coefs, occupied, knots, group, slopes,
