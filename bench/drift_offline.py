@@ -19,7 +19,8 @@ Usage: ``python bench/drift_offline.py --seeds 100 101 102 [--cache /tmp/terril-
 [--set confirm_days=0 ...]`` (about 1.5 min per seed to simulate on one core, then seconds per replay
 of the charts; ``--set`` overrides a chart setting of :class:`analytics.drift.DriftSettings`). The
 cached fits are the models of the code that made them: delete ``seed-N-fit.pkl`` after changing a
-model. Tuning seeds (0-2, 6-11), check seeds (3-5) and held-out seeds (100-107) must differ:
+model. Tuning seeds (0-2, 6-11), check seeds (3-5) and held-out seeds (100-107; 108-115, scored once in the
+fourth round) must differ:
 docs/analytics.md §7.2.
 """
 
