@@ -137,6 +137,10 @@ class DriftSettings:
         the EWMA (:func:`run_charts`; the robust CUSUM of Lucas & Crosier 1982): one day far out — a day
         of use on a public holiday, a one-off event — cannot raise an alarm alone, a lasting shift still
         does. Used instead of ``confirm_days`` on gas and heat. [1]
+    weighted_noise_fit : bool
+        Fit the scaled noise by weighted least squares (:func:`estimate_scaled_noise` with ``weighted``):
+        the days of largest use no longer set the noise of the days of least (:func:`detect_drift_scaled`
+        only).
     """
 
     target_shift_pct: float = 10.0
@@ -155,6 +159,7 @@ class DriftSettings:
     noise_by_weekday: bool = False
     confirm_days: int = 0
     winsor_z: float = 0.0
+    weighted_noise_fit: bool = False
 
 
 DEFAULT_DRIFT = DriftSettings()
@@ -699,9 +704,21 @@ class ScaledNoise:
         return np.maximum(np.sqrt(self.sigma0 ** 2 + (self.cv * e) ** 2), self.floor)
 
 
-def estimate_scaled_noise(residuals: np.ndarray, expected: np.ndarray, *, floor_fraction: float = 0.01
-                          ) -> ScaledNoise:
+#: Rounds of the weighted fit of the scaled noise (:func:`estimate_scaled_noise`).
+NOISE_FIT_ROUNDS = 5
+
+
+def estimate_scaled_noise(residuals: np.ndarray, expected: np.ndarray, *, floor_fraction: float = 0.01,
+                          weighted: bool = False) -> ScaledNoise:
     """Fit :class:`ScaledNoise` on baseline residuals and expected values.
+
+    ``σ0²`` and ``c²`` by non-negative least squares of ``r²`` on ``[1, E²]``. Unweighted, the days of
+    largest variance (a winter's heating days) set the fit, and ``σ0`` takes up their misfit: a workshop's
+    electricity whose summer days (26 kWh) spread 4 kWh got σ0 = 9.5 kWh from its winter days (600 kWh;
+    docs/analytics.md §7.2, fourth round), and a 20 % step in July took weeks to show. With ``weighted``,
+    each day's ``r²`` is weighted by the inverse square of its variance under the previous fit (``r²`` of a
+    day of variance ``v`` has variance ``2v²``: the least squares of a variance function), iterated
+    :data:`NOISE_FIT_ROUNDS` times from the unweighted fit, variances floored at the floor below.
 
     Parameters
     ----------
@@ -709,6 +726,8 @@ def estimate_scaled_noise(residuals: np.ndarray, expected: np.ndarray, *, floor_
         Baseline residuals and expected values per day (NaN = missing). [unit]
     floor_fraction : float
         σ_d floor as a fraction of the mean expected level. [1]
+    weighted : bool
+        The weighted fit (above).
     """
     r = np.asarray(residuals, dtype=float)
     e = np.asarray(expected, dtype=float)
@@ -718,6 +737,10 @@ def estimate_scaled_noise(residuals: np.ndarray, expected: np.ndarray, *, floor_
     a = np.column_stack([np.ones(int(ok.sum())), e[ok] ** 2])
     coef, _ = scipy.optimize.nnls(a, r[ok] ** 2)
     floor = max(floor_fraction * float(np.mean(np.abs(e[ok]))), 1e-12)
+    if weighted:
+        for _ in range(NOISE_FIT_ROUNDS):
+            v = np.maximum(a @ coef, floor ** 2)
+            coef, _ = scipy.optimize.nnls(a / v[:, None], r[ok] ** 2 / v)
     noise = ScaledNoise(float(np.sqrt(coef[0])), float(np.sqrt(coef[1])), 0.0, floor)
     z = np.where(ok, r / noise.sigma(e), np.nan)
     # the autocorrelation of the days that carry the signal (heating season, working days): a slow misfit
@@ -790,7 +813,7 @@ def detect_drift_scaled(
     exp = np.asarray(expected_kwh, dtype=float)
     resid = obs - exp
     nb = int(n_baseline_days)
-    noise = estimate_scaled_noise(resid[:nb], exp[:nb])
+    noise = estimate_scaled_noise(resid[:nb], exp[:nb], weighted=settings.weighted_noise_fit)
     sig = noise.sigma(exp) * settings.sigma_inflation
     if settings.noise_by_weekday:
         sig = sig * weekday_noise_factors(t, resid / noise.sigma(exp), nb)

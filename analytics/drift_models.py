@@ -69,9 +69,11 @@ TEMP_TIME_CONSTANT_H = 12.0
 #: ramps, and an alarm raised only when the next day's excess goes on (one-day events are no drift).
 JOB_DRIFT = DriftSettings(two_sided=False, sigma_inflation=1.1, noise_by_weekday=True, small_shift_pct=5.0,
                           small_shift_arl0_days=2000.0, confirm_days=1)
-#: The same for electricity: its lighting follows daylight and clouds, which the models do not see, so
-#: out-of-sample residuals are wider still (measured: docs/analytics.md §7.1).
-JOB_DRIFT_ELECTRICITY = dataclasses.replace(JOB_DRIFT, sigma_inflation=1.3)
+#: The same for electricity: out-of-sample residuals are wider (measured: docs/analytics.md §7.1), and the
+#: noise is fitted weighted (:func:`analytics.drift.estimate_scaled_noise`): an electrically heated
+#: workshop's winter days no longer set the noise of its summer days (measured on the tuning seeds: one
+#: drift more found in time, as many false alarms; on gas and heat two false alarms more, docs §7.2).
+JOB_DRIFT_ELECTRICITY = dataclasses.replace(JOB_DRIFT, sigma_inflation=1.3, weighted_noise_fit=True)
 #: A balance point no hour reaches: the hourly change-point model without a temperature response. [°C]
 NO_TEMPERATURE_GRID_C: tuple[float, ...] = (-100.0,)
 #: The same for water: an excess below 15 % of the meter's typical daily volume is no leak (a school's
@@ -291,6 +293,9 @@ class MeterInputs:
         Hourly consumption, for the hourly model and the night base load. [UTC ns], [Wh]
     hourly_temp_c : ndarray, optional
         Outdoor temperature of each hour of ``hour_start_ns`` (NaN = missing). [°C]
+    hourly_irradiance_w_m2 : ndarray, optional
+        Global irradiance of each hour of ``hour_start_ns`` measured by the site's weather station
+        (NaN = missing), for the electricity models' daylight term. [W/m²]
     """
 
     day_start_ns: np.ndarray
@@ -299,6 +304,7 @@ class MeterInputs:
     hour_start_ns: np.ndarray | None = None
     hourly_wh: np.ndarray | None = None
     hourly_temp_c: np.ndarray | None = None
+    hourly_irradiance_w_m2: np.ndarray | None = None
 
 
 def hourly_means(times_ns: np.ndarray, values: np.ndarray, hour_start_ns: np.ndarray) -> np.ndarray:
@@ -338,6 +344,38 @@ def _hours_in_days(inputs: MeterInputs) -> tuple[np.ndarray, np.ndarray, np.ndar
     return th[keep], wh[keep], temp[keep], di[keep]
 
 
+#: Largest share of the baseline hours without a measured irradiance for the daylight term to be used. [1]
+MAX_MISSING_IRRADIANCE = 0.1
+
+
+def daylight_irradiance(inputs: MeterInputs, n_baseline: int) -> np.ndarray | None:
+    """The irradiance of the hours of :func:`_hours_in_days` for the electricity models' daylight term,
+    or None when there is none or more than :data:`MAX_MISSING_IRRADIANCE` of the baseline hours lack it.
+
+    A missing hour takes the mean of the same UTC hour of the day in the same calendar month (the sun's
+    course), so that a short station outage does not blank the expectation. [W/m²]
+    """
+    g = inputs.hourly_irradiance_w_m2
+    if g is None or inputs.hour_start_ns is None:
+        return None
+    th = inputs.hour_start_ns
+    di = np.searchsorted(inputs.day_start_ns, th, side="right") - 1
+    keep = (di >= 0) & (di < inputs.day_start_ns.size)
+    g, th, di = np.asarray(g, dtype=float)[keep], th[keep], di[keep]
+    ok = np.isfinite(g)
+    base = di < n_baseline
+    if not base.any() or 1.0 - ok[base].mean() > MAX_MISSING_IRRADIANCE:
+        return None
+    if ok.all():
+        return g
+    month = th.astype("datetime64[ns]").astype("datetime64[M]").astype(np.int64) % 12
+    key = month * 24 + (th // HOUR_NS) % 24
+    sums = np.bincount(key[ok], weights=g[ok], minlength=288)
+    counts = np.bincount(key[ok], minlength=288)
+    fill = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+    return np.where(ok, g, fill[key])
+
+
 def towt_daily_expected(meter: Meter, site: Site, inputs: MeterInputs, n_baseline: int,
                         season: np.ndarray | None) -> np.ndarray | None:
     """Expected daily energy from hourly models summed per day: TOWT (:func:`analytics.baseline.fit_towt`),
@@ -356,6 +394,8 @@ def towt_daily_expected(meter: Meter, site: Site, inputs: MeterInputs, n_baselin
     t_day = inputs.day_start_ns
     heating = heats(meter, site)
     tc = smoothed_hourly(temp) if heating else temp
+    # electricity: lighting follows daylight and clouds, which the weather station measures (its irradiance)
+    irr = daylight_irradiance(inputs, n_baseline) if meter.carrier == "electricity" else None
     dates = local_dates(t_day)
     types = day_types(dates, site.school_week)
     # closed days (public holidays, the site's annual closures) have a day profile of their own; a school's
@@ -388,10 +428,11 @@ def towt_daily_expected(meter: Meter, site: Site, inputs: MeterInputs, n_baselin
                 grid = NO_TEMPERATURE_GRID_C if k == 1 else HOURLY_BALANCE_GRID_C
                 model = fit_hourly_change_point(th[fit], wh[fit], tc[fit], day_off=day_off[fit],
                                                 alt_week=alt[fit] if alt is not None else None, closed=closed[fit],
-                                                grid_c=grid)
+                                                grid_c=grid, irradiance_w_m2=irr[fit] if irr is not None else None)
             else:
                 model = fit_towt(th[fit], wh[fit], tc[fit], day_off=day_off[fit],
-                                 alt_week=alt[fit] if alt is not None else None, closed=closed[fit])
+                                 alt_week=alt[fit] if alt is not None else None, closed=closed[fit],
+                                 irradiance_w_m2=irr[fit] if irr is not None else None)
         if model.disqualifications:
             return None
         # no extrapolation outside the temperatures the model was fitted on (a summer model meeting a cold May),
@@ -402,7 +443,7 @@ def towt_daily_expected(meter: Meter, site: Site, inputs: MeterInputs, n_baselin
         if heating and k == 0:
             lo = -math.inf
         pred[g] = model.predict(th[g], np.clip(tc[g], lo, hi), day_off[g], alt[g] if alt is not None else None,
-                                closed[g])
+                                closed[g], irr[g] if irr is not None else None)
     ok = np.isfinite(pred)
     total = np.bincount(di[ok], weights=pred[ok], minlength=t_day.size) / 1000.0
     hours = np.bincount(di[ok], minlength=t_day.size)

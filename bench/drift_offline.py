@@ -3,7 +3,9 @@
 The same chain as ``bench/drift.py`` up to the database: the simulator's published readings
 (resolution, register behaviour, offline steps) → :func:`analytics.consumption.counter_to_deltas`
 → hourly and daily rollups in local time with the job's coverage rule → the weather station's
-daily and hourly temperatures → :func:`analytics.drift_models.analyse_meter` per meter. The rollups
+daily and hourly temperatures, and its hourly irradiance for the electricity models' daylight term (the
+published ``irradiance_w_m2``, as the drift job reads it; a cache made before it was kept has none) →
+:func:`analytics.drift_models.analyse_meter` per meter. The rollups
 of each seed are cached (``--cache DIR``), so that tuning replays the detection in seconds.
 
 Fault shapes (:func:`bench.drift.make_shaped_scenario`): steps (+10 to +25 %), ramps (+10 to
@@ -17,7 +19,8 @@ Usage: ``python bench/drift_offline.py --seeds 100 101 102 [--cache /tmp/terril-
 [--set confirm_days=0 ...]`` (about 1.5 min per seed to simulate on one core, then seconds per replay
 of the charts; ``--set`` overrides a chart setting of :class:`analytics.drift.DriftSettings`). The
 cached fits are the models of the code that made them: delete ``seed-N-fit.pkl`` after changing a
-model. Tuning seeds (0-2, 6-11), check seeds (3-5) and held-out seeds (100-107) must differ:
+model. Tuning seeds (0-2, 6-11), check seeds (3-5) and held-out seeds (100-107; 108-115, scored once in the
+fourth round) must differ:
 docs/analytics.md §7.2.
 """
 
@@ -107,7 +110,11 @@ def simulate_inputs(registry, seed: int) -> dict:
         inputs[m.id] = MeterInputs(d0, daily, np.array([temp_by_day.get(int(x), np.nan) for x in d0]), th, wh, ht)
     truth = {t.meter: t for t in sim.ground_truth}
     faults = {f["meter"]: f for f in data["faults"]}
+    # the weather station's published irradiance (what the drift job reads from InfluxDB), for the
+    # electricity models' daylight term
+    irr = v_of.get((wm.id, "irradiance_w_m2"))
     return {"roles": roles, "inputs": inputs, "faults": faults,
+            "weather": (wt, wv, irr),
             "onsets_ns": {m: truth[m].start_ns for m in roles if roles[m] != "clean" and m in truth}}
 
 
@@ -129,6 +136,10 @@ def fit_seed(registry, seed_data: dict) -> dict[str, dict]:
             continue
         meter = registry.meter_by_id[meter_id]
         inp = seed_data["inputs"][meter_id]
+        wt, _, irr = seed_data.get("weather", (None, None, None))
+        if irr is not None and inp.hour_start_ns is not None and meter.carrier == "electricity":
+            # the station's published irradiance, as the drift job reads it
+            inp = dataclasses.replace(inp, hourly_irradiance_w_m2=hourly_means(wt, irr, inp.hour_start_ns))
         res = analyse_meter(meter, registry.site_by_id[meter.site], registry, inp, baseline_days=366)
         fits[meter_id] = {"carrier": meter.carrier, "t": inp.day_start_ns, "chart_obs": res.chart_obs, "expected": res.expected,
                           "qualifies": res.qualifies, "settings": res.chart_settings, "per_day": res.per_day,

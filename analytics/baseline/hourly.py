@@ -7,7 +7,7 @@ Part of :mod:`analytics.baseline`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -82,6 +82,21 @@ def _temp_features(temp_c: np.ndarray, knots: np.ndarray) -> np.ndarray:
     return np.column_stack(cols)
 
 
+#: Irradiance knots of the hourly models' daylight term: piecewise-linear segments of the global horizontal
+#: irradiance (the weather station's ``irradiance_w_m2``), with slopes per local hour of the day, occupied
+#: or not. Lighting is dimmed as daylight grows and no more once the rooms are bright enough: most of the
+#: response lies below a few hundred W/m² outside, so the segments are finer there. [W/m²]
+IRRADIANCE_KNOTS_W_M2: tuple[float, ...] = (100.0, 250.0, 500.0)
+
+
+def irradiance_features(irradiance_w_m2: np.ndarray, knots: tuple[float, ...] | np.ndarray = IRRADIANCE_KNOTS_W_M2
+                        ) -> np.ndarray:
+    """Piecewise-linear irradiance features, one column per segment (the same form as the temperature
+    segments of TOWT), the irradiance clipped at zero. [W/m²]"""
+    g = np.maximum(np.asarray(irradiance_w_m2, dtype=float), 0.0)
+    return _temp_features(g, np.asarray(knots, dtype=float))
+
+
 def _merge_knots(temp_c: np.ndarray, knots: tuple[float, ...], min_hours: int) -> np.ndarray:
     k = list(knots)
     while k:
@@ -95,13 +110,19 @@ def _merge_knots(temp_c: np.ndarray, knots: tuple[float, ...], min_hours: int) -
     return np.asarray(k, dtype=float)
 
 
+#: Irradiance slopes of a model fitted without irradiance.
+_NO_IRRADIANCE = np.zeros((0, 0))
+
+
 @dataclass(frozen=True, eq=False)
 class TowtModel(_Gate):
     """A fitted hourly time-of-week-and-temperature model.
 
-    ``E_h = α_tow(h) + Σ_j β_j^{occ(tow)}·f_j(T_h)``: one coefficient per hour of the week,
-    piecewise-linear temperature segments with separate slopes for occupied and unoccupied
-    hours of the week (CalTRACK).
+    ``E_h = α_tow(h) + Σ_j β_j^{occ(tow)}·f_j(T_h) [+ Σ_j γ_j^{occ(tow)}·g_j(G_h)]``: one coefficient per
+    hour of the week, piecewise-linear temperature segments with separate slopes for occupied and
+    unoccupied hours of the week (CalTRACK), and when fitted with it a daylight term on the global
+    irradiance ``G_h`` per local hour of the day, occupied or not (:data:`IRRADIANCE_KNOTS_W_M2`; lighting
+    follows daylight and clouds, and so does the import of a site with PV).
 
     Attributes
     ----------
@@ -124,6 +145,9 @@ class TowtModel(_Gate):
         Data-sufficiency failures.
     tz : tzinfo
         Calendar time zone used for the time of week.
+    irradiance_slopes : ndarray, shape (48, segments) or (0, 0)
+        γ per local hour of the day, occupied or not (:func:`_irradiance_group`), and irradiance segment;
+        empty without irradiance. [energy unit/h per W/m²]
     """
 
     tow_coefs: np.ndarray
@@ -135,13 +159,36 @@ class TowtModel(_Gate):
     verdict: Gl14Verdict
     disqualifications: tuple[str, ...]
     tz: dt.tzinfo
+    # (48, segments) [energy unit/h per W/m²]
+    irradiance_slopes: np.ndarray = field(default_factory=lambda: _NO_IRRADIANCE)
 
     def predict(self, times_ns: np.ndarray, temp_c: np.ndarray, day_off: np.ndarray | None = None,
-                alt_week: np.ndarray | None = None, closed: np.ndarray | None = None) -> np.ndarray:
-        """Expected energy per hour, never below zero. [energy unit/h]"""
+                alt_week: np.ndarray | None = None, closed: np.ndarray | None = None,
+                irradiance_w_m2: np.ndarray | None = None) -> np.ndarray:
+        """Expected energy per hour, never below zero. [energy unit/h]
+
+        ``irradiance_w_m2`` (per hour) is required when the model was fitted with it."""
         tow = _profile_index(time_of_week(times_ns, self.tz, day_off), alt_week, closed, self.tow_coefs.size)
         f = _temp_features(temp_c, self.knots_c)
-        return np.maximum(self.tow_coefs[tow] + np.sum(f * self.slopes[self.slope_group[tow]], axis=1), 0.0)
+        out = self.tow_coefs[tow] + np.sum(f * self.slopes[self.slope_group[tow]], axis=1)
+        out = out + _irradiance_term(self.irradiance_slopes, _irradiance_group(tow, self.slope_group), irradiance_w_m2)
+        return np.maximum(out, 0.0)
+
+
+def _irradiance_group(idx: np.ndarray, slope_group: np.ndarray) -> np.ndarray:
+    """Group of the daylight term of each hour: its local hour of the day, occupied or not (0-47). The sun's
+    height, and with it what the same irradiance does to the lighting and to a roof's PV, changes over the
+    day."""
+    return idx % 24 + 24 * slope_group[idx]
+
+
+def _irradiance_term(slopes: np.ndarray, group: np.ndarray, irradiance_w_m2: np.ndarray | None) -> np.ndarray | float:
+    """The daylight term of an hourly model: Σ_j γ_{g,j}·f_j(G) per hour (0 for a model without one)."""
+    if slopes.size == 0:
+        return 0.0
+    if irradiance_w_m2 is None:
+        raise ValueError("this model was fitted with irradiance: predict needs irradiance_w_m2")
+    return np.sum(irradiance_features(irradiance_w_m2) * slopes[group], axis=1)
 
 
 #: Coefficients of an hourly model with profiles: 168 hours of the normal week, 168 of the second
@@ -191,14 +238,16 @@ class _HourlyData:
 
     @classmethod
     def of(cls, times_ns: np.ndarray, energy: np.ndarray, temp_c: np.ndarray, day_off: np.ndarray | None,
-           alt_week: np.ndarray | None, closed: np.ndarray | None, tz: dt.tzinfo, min_coverage: float
-           ) -> _HourlyData:
+           alt_week: np.ndarray | None, closed: np.ndarray | None, tz: dt.tzinfo, min_coverage: float,
+           irradiance_w_m2: np.ndarray | None = None) -> _HourlyData:
         t_ns = np.asarray(times_ns, dtype=np.int64)
         y = np.asarray(energy, dtype=float)
         temp = np.asarray(temp_c, dtype=float)
         n_tow = _profiles(alt_week, closed)
         tow = _profile_index(time_of_week(t_ns, tz, day_off), alt_week, closed, n_tow)
         valid = np.isfinite(y) & np.isfinite(temp)
+        if irradiance_w_m2 is not None:
+            valid &= np.isfinite(np.asarray(irradiance_w_m2, dtype=float))
         dq: list[str] = []
         if y.size == 0 or valid.mean() < min_coverage:
             dq.append("baseline.insufficient_hours")
@@ -232,6 +281,7 @@ def fit_towt(
     min_bin_hours: int = 20,
     occupancy_threshold: float = 0.65,
     min_coverage: float = 0.9,
+    irradiance_w_m2: np.ndarray | None = None,
 ) -> TowtModel:
     """Fit an hourly TOWT model (CalTRACK hourly §3.8–3.11, single segment).
 
@@ -270,9 +320,14 @@ def fit_towt(
         Share of positive residuals marking an occupied hour of the week. [1]
     min_coverage : float
         Minimum share of valid hours. [1]
+    irradiance_w_m2 : ndarray of float, optional
+        Global irradiance of each hour (NaN = missing: the hour is not fitted). With it, the model has a
+        daylight term per local hour of the day, occupied or not (:func:`irradiance_features`), fitted with
+        the rest by the same least squares. [W/m²]
     """
     tz = tz or local_tz()
-    h = _HourlyData.of(times_ns, energy, temp_c, day_off, alt_week, closed, tz, min_coverage)
+    h = _HourlyData.of(times_ns, energy, temp_c, day_off, alt_week, closed, tz, min_coverage,
+                       irradiance_w_m2)
     t_ns, y, temp, n_tow, valid, dq = h.t_ns, h.y, h.temp, h.n_tow, h.valid, list(h.dq)
     tv, yv, towv = temp[valid], y[valid], h.tow[valid]
     nan = float("nan")
@@ -290,6 +345,12 @@ def fit_towt(
     feats = np.zeros((yv.size, n_groups * nf))
     for k in range(n_groups):
         feats[:, k * nf : (k + 1) * nf] = f * (g == k)[:, None]
+    n_irr = 0
+    if irradiance_w_m2 is not None:
+        fi = irradiance_features(np.asarray(irradiance_w_m2, dtype=float)[valid])
+        n_irr = fi.shape[1]
+        ig = _irradiance_group(towv, group)
+        feats = np.column_stack([feats] + [fi * (ig == k)[:, None] for k in range(48)])
     # OLS on [one indicator per hour of the week seen, temperature features] by Frisch–Waugh–Lovell: the
     # features and the energy demeaned within each hour of the week give the slopes, the hour's mean of
     # what they leave gives its α (the same least squares as the full design, without its 200-360 columns)
@@ -299,18 +360,24 @@ def fit_towt(
     mean_f = np.column_stack([np.bincount(towv, weights=feats[:, j], minlength=n_tow) * inv
                               for j in range(feats.shape[1])]) if feats.shape[1] else np.zeros((n_tow, 0))
     f_dm = feats - mean_f[towv]
-    slope = np.linalg.lstsq(f_dm, yv - mean_y[towv], rcond=None)[0] if feats.shape[1] else np.zeros(0)
+    # columns that are zero on every hour (the daylight term of the night hours) are left out of the solve: the
+    # same least squares (their slope is 0 in the minimum-norm solution), without their cost
+    active = np.flatnonzero(np.any(f_dm != 0.0, axis=0))
+    slope = np.zeros(feats.shape[1])
+    if active.size:
+        slope[active] = np.linalg.lstsq(f_dm[:, active], yv - mean_y[towv], rcond=None)[0]
     alpha = np.where(seen, mean_y - mean_f @ slope, 0.0)
     tow_coefs = _fill_unseen(alpha, seen)
-    rank = int(seen.sum()) + (np.linalg.matrix_rank(f_dm) if feats.shape[1] else 0)
-    slopes = slope.reshape(n_groups, nf)
+    rank = int(seen.sum()) + (np.linalg.matrix_rank(f_dm[:, active]) if active.size else 0)
+    slopes = slope[: n_groups * nf].reshape(n_groups, nf)
+    irr_slopes = slope[n_groups * nf :].reshape(48, n_irr) if n_irr else _NO_IRRADIANCE
     model = TowtModel(tow_coefs, occupied, knots, group, slopes,
                       FitMetrics(0, 0, nan, nan, nan, nan, nan, nan, nan, nan),
-                      Gl14Verdict("hourly", "reject", ("gl14.no_fit",)), (), tz)
-    pred = model.predict(t_ns, temp, day_off, alt_week, closed)
+                      Gl14Verdict("hourly", "reject", ("gl14.no_fit",)), (), tz, irr_slopes)
+    pred = model.predict(t_ns, temp, day_off, alt_week, closed, irradiance_w_m2)
     metrics = fit_metrics(np.where(valid, y, np.nan), pred, int(rank))
     return TowtModel(tow_coefs, occupied, knots, group, slopes, metrics,
-                     gl14_verdict(metrics, "hourly"), tuple(dict.fromkeys(dq)), tz)
+                     gl14_verdict(metrics, "hourly"), tuple(dict.fromkeys(dq)), tz, irr_slopes)
 
 
 #: Balance temperatures searched per group of hours by :func:`fit_hourly_change_point`. [°C]
@@ -348,6 +415,9 @@ class HourlyChangePointModel(_Gate):
         Data-sufficiency failures.
     tz : tzinfo
         Calendar time zone used for the time of week.
+    irradiance_slopes : ndarray, shape (48, segments) or (0, 0)
+        When fitted with irradiance, the daylight term ``Σ_j γ_{g,j}·f_j(G_h)`` per group
+        (:func:`irradiance_features`); empty without. [energy unit/h per W/m²]
     """
 
     tow_coefs: np.ndarray
@@ -359,15 +429,21 @@ class HourlyChangePointModel(_Gate):
     verdict: Gl14Verdict
     disqualifications: tuple[str, ...]
     tz: dt.tzinfo
+    # (48, segments) per group [energy unit/h per W/m²]
+    irradiance_slopes: np.ndarray = field(default_factory=lambda: _NO_IRRADIANCE)
 
     def predict(self, times_ns: np.ndarray, temp_c: np.ndarray, day_off: np.ndarray | None = None,
-                alt_week: np.ndarray | None = None, closed: np.ndarray | None = None) -> np.ndarray:
-        """Expected energy per hour, never below zero. [energy unit/h]"""
+                alt_week: np.ndarray | None = None, closed: np.ndarray | None = None,
+                irradiance_w_m2: np.ndarray | None = None) -> np.ndarray:
+        """Expected energy per hour, never below zero. [energy unit/h]
+
+        ``irradiance_w_m2`` (per hour) is required when the model was fitted with it."""
         tow = _profile_index(time_of_week(times_ns, self.tz, day_off), alt_week, closed, self.tow_coefs.size)
         g = self.group[tow]
         tau = np.nan_to_num(self.balance_c[g])
         heat = self.slope[g] * np.maximum(tau - np.asarray(temp_c, dtype=float), 0.0)
-        return np.maximum(self.tow_coefs[tow] + heat, 0.0)
+        return np.maximum(self.tow_coefs[tow] + heat + _irradiance_term(self.irradiance_slopes, g, irradiance_w_m2),
+                          0.0)
 
 
 def fit_hourly_change_point(
@@ -382,6 +458,7 @@ def fit_hourly_change_point(
     grid_c: tuple[float, ...] = HOURLY_BALANCE_GRID_C,
     occupancy_threshold: float = 0.65,
     min_coverage: float = 0.9,
+    irradiance_w_m2: np.ndarray | None = None,
 ) -> HourlyChangePointModel:
     """Fit an :class:`HourlyChangePointModel` (least squares, balance points on a grid).
 
@@ -403,11 +480,15 @@ def fit_hourly_change_point(
         Share of positive residuals marking an occupied hour of the week. [1]
     min_coverage : float
         Minimum share of valid hours. [1]
+    irradiance_w_m2 : ndarray of float, optional
+        Global irradiance of each hour (NaN = missing: the hour is not fitted). With it, each group has a
+        daylight term (:func:`irradiance_features`), fitted jointly with its heating slope. [W/m²]
     """
     tz = tz or local_tz()
-    h = _HourlyData.of(times_ns, energy, temp_c, day_off, alt_week, closed, tz, min_coverage)
+    h = _HourlyData.of(times_ns, energy, temp_c, day_off, alt_week, closed, tz, min_coverage, irradiance_w_m2)
     t_ns, y, temp, n_tow, valid, dq = h.t_ns, h.y, h.temp, h.n_tow, h.valid, list(h.dq)
     tv, yv, towv = temp[valid], y[valid], h.tow[valid]
+    fi = irradiance_features(np.asarray(irradiance_w_m2, dtype=float)[valid]) if irradiance_w_m2 is not None else None
     nan = float("nan")
     empty = FitMetrics(int(yv.size), 0, nan, nan, nan, nan, nan, nan, nan, nan)
     if yv.size < 168 + 20:
@@ -421,6 +502,8 @@ def fit_hourly_change_point(
     alpha = np.zeros(n_tow)
     balance = np.full(48, nan)
     slope = np.zeros(48)
+    n_irr = fi.shape[1] if fi is not None else 0
+    irr = np.zeros((48, n_irr)) if n_irr else _NO_IRRADIANCE
     gv = group[towv]
     for g in np.unique(gv).tolist():
         sel = gv == g
@@ -433,20 +516,35 @@ def fit_hourly_change_point(
         x = np.maximum(grid[None, :] - ts[:, None], 0.0)  # (hours, grid)
         xbar = np.stack([np.bincount(inv, weights=x[:, j], minlength=m) for j in range(grid.size)], axis=1) / cnt[:, None]
         xc = x - xbar[inv]
-        sxx = np.sum(xc * xc, axis=0)
-        sxy = np.sum(xc * yc[:, None], axis=0)
+        yr, xr, zc, zbar = yc, xc, None, None
+        if n_irr:
+            # the daylight term by Frisch–Waugh–Lovell: energy and heating feature with the irradiance
+            # features (demeaned within each hour of the week) projected out, then γ from what is left
+            z = fi[sel]
+            zbar = np.stack([np.bincount(inv, weights=z[:, j], minlength=m) for j in range(n_irr)],
+                            axis=1) / cnt[:, None]
+            zc = z - zbar[inv]
+            coef = np.linalg.lstsq(zc, np.column_stack([yc, xc]), rcond=None)[0]  # (n_irr, 1 + grid)
+            yr = yc - zc @ coef[:, 0]
+            xr = xc - zc @ coef[:, 1:]
+        sxx = np.sum(xr * xr, axis=0)
+        sxy = np.sum(xr * yr[:, None], axis=0)
         b = np.where(sxx > 1e-9, np.maximum(sxy / np.where(sxx > 1e-9, sxx, 1.0), 0.0), 0.0)
-        sse = np.sum((yc[:, None] - xc * b[None, :]) ** 2, axis=0)
+        sse = np.sum((yr[:, None] - xr * b[None, :]) ** 2, axis=0)
         j = int(np.argmin(sse))
         balance[g], slope[g] = grid[j], b[j]
         hows = np.unique(ws)
         alpha[hows] = ybar - b[j] * xbar[:, j]
+        if n_irr:
+            gam = coef[:, 0] - coef[:, 1 + j] * b[j]
+            irr[g] = gam
+            alpha[hows] -= zbar @ gam
     alpha = _fill_unseen(alpha, seen)
     group = _fill_unseen(group, seen)
     model = HourlyChangePointModel(alpha, group, balance, slope, occupied, empty,
-                                   Gl14Verdict("hourly", "reject", ("gl14.no_fit",)), (), tz)
-    pred = model.predict(t_ns, temp, day_off, alt_week, closed)
-    n_params = int(seen.sum()) + 2 * int(np.isfinite(balance).sum())
+                                   Gl14Verdict("hourly", "reject", ("gl14.no_fit",)), (), tz, irr)
+    pred = model.predict(t_ns, temp, day_off, alt_week, closed, irradiance_w_m2)
+    n_params = int(seen.sum()) + 2 * int(np.isfinite(balance).sum()) + int(np.count_nonzero(irr))
     metrics = fit_metrics(np.where(valid, y, np.nan), pred, n_params)
     return HourlyChangePointModel(alpha, group, balance, slope, occupied, metrics, gl14_verdict(metrics, "hourly"),
-                                  tuple(dict.fromkeys(dq)), tz)
+                                  tuple(dict.fromkeys(dq)), tz, irr)

@@ -119,17 +119,20 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
     start_ns = end_ns - history_days * DAY_NS
     # each site's own weather source (Site.weather_meter / weather_station), read once per source
     daily_by_source: dict[str, dict[int, float]] = {}
-    hourly_by_source: dict[str, tuple[np.ndarray | None, np.ndarray | None]] = {}
+    hourly_by_source: dict[str, tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]] = {}
 
-    def site_weather(site_id: str) -> tuple[dict[int, float], np.ndarray | None, np.ndarray | None]:
+    def site_weather(site_id: str) -> tuple[dict[int, float], np.ndarray | None, np.ndarray | None,
+                                            np.ndarray | None]:
         src = registry.weather_source(site_id)
         key = src.key if src is not None else ""
         if key not in daily_by_source:
             daily_by_source[key] = _weather(client, registry, start_ns, end_ns, site_id)
-            hourly: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
+            hourly: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None] = (None, None, None)
             if src is not None and src.meter is not None:
-                wt, ws = query_meter_series(client, src.meter.id, ["temp_air_c"], start_ns, end_ns)
-                hourly = (wt, ws["temp_air_c"])
+                # the station's temperature, and its irradiance (lighting follows daylight: the electricity
+                # models' daylight term); a station without a pyranometer has no irradiance (all NaN)
+                wt, ws = query_meter_series(client, src.meter.id, ["temp_air_c", "irradiance_w_m2"], start_ns, end_ns)
+                hourly = (wt, ws["temp_air_c"], ws["irradiance_w_m2"])
             hourly_by_source[key] = hourly
         return daily_by_source[key], *hourly_by_source[key]
 
@@ -138,14 +141,16 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
                                                   ("electricity", "gas", "heat", "water")]
     for meter in targets:
         site = registry.site_by_id[meter.site]
-        temps, weather_t, weather_c = site_weather(meter.site)
+        temps, weather_t, weather_c, weather_g = site_weather(meter.site)
         t, kwh = _daily(client, meter, start_ns, end_ns)
-        th = wh = ht = None
+        th = wh = ht = hg = None
         if meter.carrier in ("electricity", "gas", "heat"):
             th, sh = query_meter_series(client, meter.id, ["consumption_wh"], start_ns, end_ns, "consumption_hourly")
             wh = sh["consumption_wh"]
             ht = hourly_means(weather_t, weather_c, th) if weather_t is not None else None
-        inputs = MeterInputs(t, kwh, np.array([temps.get(int(x), np.nan) for x in t]), th, wh, ht)
+            if meter.carrier == "electricity" and weather_t is not None and weather_g is not None:
+                hg = hourly_means(weather_t, weather_g, th)
+        inputs = MeterInputs(t, kwh, np.array([temps.get(int(x), np.nan) for x in t]), th, wh, ht, hg)
         res = analyse_meter(meter, site, registry, inputs, baseline_days=baseline_days)
         if res.qualifies:
             report.fitted[meter.id] = res.model_kind or ""
