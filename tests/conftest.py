@@ -23,6 +23,10 @@ import pytest
 # time (0.38 s instead of 0.05 s for one hourly TOWT fit, measured on the 2-core machine).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+# OpenDSM, the test-only oracle of tests/analytics/test_savings_oracle.py, JIT-compiles its fits
+# with numba: on a new venv (every CI run) the compile cost about 33 s of CPU for two fits that run
+# interpreted in 12 s (the same fits, measured on the 2-core machine). Terril itself uses no numba.
+os.environ.setdefault("NUMBA_DISABLE_JIT", "1")
 
 from helpers import DEMO_NOW  # noqa: E402
 from terril.influx import InfluxClient  # noqa: E402
