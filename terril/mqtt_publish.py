@@ -82,6 +82,48 @@ class MqttPublisher:
             time.sleep(0.02)
         return False
 
+    def clear_retained(self, topic_filter: str = "#", keep_prefixes: tuple[str, ...] = ("$",),
+                       settle_s: float = 0.5, timeout_s: float = 30.0) -> int:
+        """Delete the retained messages under ``topic_filter`` (an empty retained payload on each
+        topic), except on topics starting with one of ``keep_prefixes``; the number deleted.
+
+        The broker hands a new subscription every retained message at once; ``settle_s`` after
+        the last one arrived (or after the subscription, if none) the set is taken as complete.
+        The account needs read and write access to ``topic_filter``.
+        """
+        found: set[str] = set()
+        last = [time.monotonic()]
+        subscribed = threading.Event()
+
+        def on_message(client, userdata, msg):  # noqa: ANN001
+            if msg.retain and msg.payload and not msg.topic.startswith(keep_prefixes):
+                with self._lock:
+                    found.add(msg.topic)
+            last[0] = time.monotonic()
+
+        def on_subscribe(client, userdata, mid, reason_codes, properties=None):  # noqa: ANN001
+            last[0] = time.monotonic()
+            subscribed.set()
+
+        self._client.on_message = on_message
+        self._client.on_subscribe = on_subscribe
+        self._client.subscribe(topic_filter, qos=0)
+        if not subscribed.wait(timeout_s):
+            raise MqttError(f"the broker at {self.endpoint.url} did not answer {self.who}'s subscription to "
+                            f"{topic_filter}")
+        while time.monotonic() - last[0] < settle_s:
+            time.sleep(0.05)
+        self._client.unsubscribe(topic_filter)
+        self._client.on_message = None
+        with self._lock:
+            topics = sorted(found)
+        base = self.acked
+        for topic in topics:
+            self.publish(topic, b"", retain=True)
+        if not self.wait_all_acked(base + len(topics), timeout_s):
+            raise MqttError(f"the broker did not acknowledge the deletion of {len(topics)} retained messages")
+        return len(topics)
+
     @property
     def acked(self) -> int:
         with self._lock:

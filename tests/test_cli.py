@@ -103,6 +103,19 @@ def test_demo_then_export_returns_exactly_the_published_points(stack, cli_env):
 
 
 @pytest.mark.integration
+def test_demo_run_again_on_its_stack_stores_exactly_what_it_published(private_stack, cli_env):
+    """A second run on the same stack and day (another seed) once found more points than it published:
+    the first run's retained SunSpec values and its readings in the window were counted again."""
+    env = dict(cli_env, TERRIL_DATA_DIR=private_stack.data_dir)
+    for seed in ("3", "5"):
+        result = _run("demo", "--days", "1", "--history-days", "0", "--no-analytics", "--seed", seed, "--keep-stack",
+                      "--lang", "en", env=env)
+        assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
+        m = re.search(r"Published ([\d,]+) messages \(([\d,]+) points\); stored ([\d,]+): all stored", result.stdout)
+        assert m and m.group(2) == m.group(3), result.stdout[-3000:]
+
+
+@pytest.mark.integration
 def test_analyze_and_alerts_commands(stack, cli_env, tmp_path):
     env = dict(cli_env, TERRIL_INFLUX__URL=stack.influx_url, TERRIL_INFLUX__DATABASE="cli_analyze")
     demo = _run("demo", "--days", "2", "--history-days", "0", "--no-analytics", "--seed", "5", "--keep-stack", env=env)

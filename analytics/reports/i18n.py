@@ -349,6 +349,8 @@ LABELS: dict[str, dict[str, str]] = {
     "demo.total": {"fr": "total", "en": "total"},
     "demo.all_stored": {"fr": "[green]tout est stocké[/green]", "en": "[green]all stored[/green]"},
     "demo.mismatch": {"fr": "[red]ÉCART[/red]", "en": "[red]MISMATCH[/red]"},
+    "demo.mismatch_meter": {"fr": "  compteur {meter} : {p} points publiés, {s} stockés",
+                            "en": "  meter {meter}: {p} points published, {s} stored"},
     "demo.published": {"fr": "Publié {m} messages ({p} points) ; stocké {s} : {verdict} ; {q} en quarantaine (messages "
                         "corrompus et un appareil non déclaré, chacun avec son motif) ; {t} s de bout en bout.",
                   "en": "Published {m} messages ({p} points); stored {s}: {verdict}; quarantined {q} (corrupted "

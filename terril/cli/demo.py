@@ -94,6 +94,7 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
     from firmware_sim.publisher import Publisher
     from firmware_sim.session import bulk_load, new_simulation, run_fleet
     from terril.endpoints import influx_endpoint, mqtt_endpoint
+    from terril.mqtt_publish import MqttPublisher
     from terril.stack import stack_down, stack_up
     from terril.timeutil import format_rfc3339_ns, local_date, local_midnight_ns
 
@@ -144,6 +145,18 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
             history_points = bulk_load(sim, reg, lambda points: influx.write_points(points, batch=20_000), start_ns,
                                        on_progress=lambda s: bar.advance(task, s))
         err_console.print(_l("history_done", lang, n=_fmt(history_points, 0, lang), s=f"{time.monotonic() - t0:.0f}"))
+    # The live window starts clean, so that what InfluxDB holds can be checked against what was
+    # published: an earlier run of the demo (or of `terril simulate`) on this stack may have left
+    # readings in this window, and retained device messages (SunSpec and OpenDTU values, device
+    # statuses) that the broker would hand the collector again, some with a device time inside the
+    # window. Collector statuses, alerts and $SYS topics are kept.
+    admin.execute(f"DELETE FROM reading WHERE time >= {start_ns} AND time < {end_ns}")
+    cleaner = MqttPublisher(mqtt_endpoint(settings, "admin"), client_id=f"terril-demo-clean-{os.getpid()}")
+    cleaner.connect()
+    try:
+        cleaner.clear_retained("#", keep_prefixes=("$", "terril/_collector/", "terril/_alerts/"))
+    finally:
+        cleaner.close()
     # a session of its own that the broker forgets soon: the demo must not inherit another run's queue
     mqtt_settings = settings.mqtt.model_copy(update={"client_id": f"terril-demo-{os.getpid()}", "session_expiry_s": 60})
     collector = build_collector(settings, reg, influx=influx, mqtt_settings=mqtt_settings, clock_ns=clock_ns)
@@ -233,6 +246,14 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
     quarantined = sum(collector.stats.quarantined.values())
     console.print(_l("published", lang, m=_fmt(report.messages, 0, lang), p=_fmt(expected, 0, lang),
                      s=_fmt(total_points, 0, lang), verdict=verdict, q=quarantined, t=_fmt(live_s, 1, lang)))
+    if expected != total_points:  # say where: the meters whose stored points differ from those published
+        window = f"time >= {int(start_ns)} AND time < {int(end_ns)}"
+        stored = {s.tags.get("meter", ""): int(s.values[0][1]) for s in
+                  reader.query(f"SELECT count(received_ns) FROM reading WHERE {window} GROUP BY meter") if s.values}
+        for meter in sorted(set(stored) | set(report.points_by_meter)):
+            if stored.get(meter, 0) != report.points_by_meter.get(meter, 0):
+                err_console.print(_l("mismatch_meter", lang, meter=meter, p=report.points_by_meter.get(meter, 0),
+                                     s=stored.get(meter, 0)))
 
     summary: dict[str, object] = {"now": format_rfc3339_ns(end_ns), "live_start": format_rfc3339_ns(start_ns),
                                   "history_start": format_rfc3339_ns(hist_start_ns),
