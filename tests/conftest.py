@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 # One BLAS thread per process, set before numpy loads OpenBLAS (inherited by the xdist workers and by
-# every `terril` subprocess a test starts): the suite already runs one worker per core, and each
+# every `terril` subprocess a test starts): the suite already runs two workers per core, and each
 # least-squares fit of the baselines spinning a second thread on an occupied core cost ~7x its CPU
 # time (0.38 s instead of 0.05 s for one hourly TOWT fit, measured on the 2-core machine).
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -111,11 +111,11 @@ class DemoRun:
 #: the demo the session shares: 3 live days through MQTT after the default 400 days of history
 DEMO_ARGS = ("demo", "--days", "3", "--seed", "11", "--now", DEMO_NOW, "--keep-stack")
 #: The tests that read the session's demo (node id prefixes). ``make test`` hands them to one worker
-#: as one unit (see :func:`pytest_xdist_make_scheduler`): on two workers the demo would run twice.
+#: as one unit (see :func:`pytest_xdist_make_scheduler`): otherwise it could run once per worker.
 DEMO_SESSION_TESTS = ("tests/dashboards/test_check_demo.py::",
                       f"tests/test_demo_any_day.py::test_demo_savings_and_dashboards_on_any_day[{DEMO_NOW[:10]}]")
 #: Modules whose tests share nothing but the session stack and each take minutes: ``make test``
-#: hands their tests out one by one, so that both workers share them.
+#: hands their tests out one by one, so that the workers share them.
 ONE_BY_ONE_MODULES = ("tests/test_demo_any_day.py",)
 
 
@@ -149,8 +149,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """The tests of the session's demo first, then those of :data:`ONE_BY_ONE_MODULES` (minutes
     each), then the modules holding a ``slow`` test (each module's own order unchanged).
 
-    With ``make test``'s two workers, a long unit handed out last runs alone at the end while
-    the other worker idles; started first, the short modules fill in around it. A test using
+    With ``make test``'s workers, a long unit handed out last runs alone at the end while
+    the others idle; started first, the short modules fill in around it. A test using
     ``demo_run`` must be listed in :data:`DEMO_SESSION_TESTS`, or the demo could run once per worker.
     """
     for item in items:
