@@ -65,6 +65,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "nothing_kept": ("rien n'a été gardé de {file} : {why}", "nothing was kept from {file}: {why}"),
     "all_rejected": ("les {n} lignes sont rejetées, surtout : {reason} ({count})",
                      "all {n} rows were rejected, mostly: {reason} ({count})"),
+    "one_rejected": ("sa seule ligne est rejetée : {reason}", "its only row was rejected: {reason}"),
     "no_rows": ("aucune ligne de données", "no data rows"),
     "unknown_unit_rows": ("unité inconnue : unités acceptées : {accepted}", "unknown unit: accepted units are {accepted}"),
     "carrier": ("le compteur {meter} est de type {carrier} : ce fichier ({what}) va dans un compteur {allowed}",

@@ -45,6 +45,8 @@ def _why_nothing_kept(result: ImportResult, lang: str) -> str:
     reason, count = max(by.items(), key=lambda kv: kv[1])
     if reason == "unknown_unit":
         return text("unknown_unit_rows", lang, accepted=", ".join(ACCEPTED_UNITS))
+    if len(result.rejected) == 1:
+        return text("one_rejected", lang, reason=reason_text(reason, lang))
     return text("all_rejected", lang, n=len(result.rejected), reason=reason_text(reason, lang), count=count)
 
 

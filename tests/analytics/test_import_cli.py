@@ -89,6 +89,14 @@ def test_unknown_unit_lists_the_accepted_units(cli_env) -> None:
     assert "therm" in msg and "Traceback" not in r.stderr
 
 
+def test_a_file_of_one_bad_row_says_so_in_the_singular(cli_env, tmp_path) -> None:
+    bad = tmp_path / "one.csv"
+    bad.write_text("a;b\n", encoding="utf-8")
+    r = _run(str(bad), "--meter", "mairie-elec", "--source", "t", env=cli_env)  # French by default
+    assert r.returncode == 1, r.stderr
+    assert "rien n'a été gardé de one.csv : sa seule ligne est rejetée : horodatage illisible" in " ".join(r.stderr.split())
+
+
 def test_the_meter_carrier_must_fit_the_data(cli_env) -> None:
     temps = str(GOLDEN / "meteofrance_daily_real_dpclim" / "input.csv")
     r = _run(temps, "--meter", "mairie-gaz", "--source", "t", "--lang", "en", "--dry-run", env=cli_env)
