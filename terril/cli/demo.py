@@ -149,14 +149,17 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
     # published: an earlier run of the demo (or of `terril simulate`) on this stack may have left
     # readings in this window, and retained device messages (SunSpec and OpenDTU values, device
     # statuses) that the broker would hand the collector again, some with a device time inside the
-    # window. Collector statuses, alerts and $SYS topics are kept.
-    admin.execute(f"DELETE FROM reading WHERE time >= {start_ns} AND time < {end_ns}")
-    cleaner = MqttPublisher(mqtt_endpoint(settings, "admin"), client_id=f"terril-demo-clean-{os.getpid()}")
-    cleaner.connect()
-    try:
-        cleaner.clear_retained("#", keep_prefixes=("$", "terril/_collector/", "terril/_alerts/"))
-    finally:
-        cleaner.close()
+    # window. Collector statuses, alerts and $SYS topics are kept. Only on the demo's own local stack:
+    # a broker or a database configured elsewhere (mqtt.url, influx.url) is never cleaned.
+    if not settings.influx.url:
+        admin.execute(f"DELETE FROM reading WHERE time >= {start_ns} AND time < {end_ns}")
+    if not settings.mqtt.url:
+        cleaner = MqttPublisher(mqtt_endpoint(settings, "admin"), client_id=f"terril-demo-clean-{os.getpid()}")
+        cleaner.connect()
+        try:
+            cleaner.clear_retained("#", keep_prefixes=("$", "terril/_collector/", "terril/_alerts/"))
+        finally:
+            cleaner.close()
     # a session of its own that the broker forgets soon: the demo must not inherit another run's queue
     mqtt_settings = settings.mqtt.model_copy(update={"client_id": f"terril-demo-{os.getpid()}", "session_expiry_s": 60})
     collector = build_collector(settings, reg, influx=influx, mqtt_settings=mqtt_settings, clock_ns=clock_ns)
