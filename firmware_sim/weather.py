@@ -221,13 +221,14 @@ def simulate_weather(time_ns: npt.ArrayLike, latitude: float, longitude: float, 
     idx = pd.DatetimeIndex(t_ns.astype("datetime64[ns]"), tz="UTC")
     loc = pvlib.location.Location(latitude, longitude, tz="UTC", altitude=params.altitude_m)
     solpos = loc.get_solarposition(idx)
-    clear = loc.get_clearsky(idx, model="ineichen", solar_position=solpos)
+    extra = pvlib.irradiance.get_extra_radiation(idx)  # what get_clearsky would compute again
+    clear = loc.get_clearsky(idx, model="ineichen", solar_position=solpos, dni_extra=extra)
     zenith = solpos["apparent_zenith"].to_numpy()
     azimuth = solpos["azimuth"].to_numpy()
     ghi_cs = np.nan_to_num(clear["ghi"].to_numpy())
     dni_cs = np.nan_to_num(clear["dni"].to_numpy())
     dhi_cs = np.nan_to_num(clear["dhi"].to_numpy())
-    dni_extra = pvlib.irradiance.get_extra_radiation(idx).to_numpy()
+    dni_extra = extra.to_numpy()
 
     cloud, _ = _cloud_fraction(t_s, doy, lat, params)
     # sub-hourly flicker of broken clouds (largest at half cover)
