@@ -146,17 +146,18 @@ class Pipeline:
             group = groups.setdefault(meter.id, (meter, [], []))
             group[1].append(name)
             group[2].append(values)
-        rows = np.flatnonzero(ok).tolist()
-        if not groups or not rows:
+        rows = np.flatnonzero(ok)
+        if not groups or not rows.size:
             return []
-        received_list = received.tolist()
-        per_meter = []  # (tags, field names, field values of each row)
+        received_list = received[rows].tolist()
+        per_meter = []  # (tags, the fields of each row kept)
         for meter, names, arrays in groups.values():
             tags = {"site": meter.site, "meter": meter.id, "carrier": meter.carrier, "device": device.id}
-            per_meter.append((tags, (*names, "received_ns"), list(zip(*(a.tolist() for a in arrays), received_list))))
-        times_list = times.tolist()
-        return [Point(READING_MEASUREMENT, dict(tags), dict(zip(keys, row_values[i])), times_list[i])
-                for i in rows for tags, keys, row_values in per_meter]
+            keys = (*names, "received_ns")
+            fields = [dict(zip(keys, row)) for row in zip(*(a[rows].tolist() for a in arrays), received_list)]
+            per_meter.append((tags, fields))
+        return [Point(READING_MEASUREMENT, dict(tags), fields[k], t)
+                for k, t in enumerate(times[rows].tolist()) for tags, fields in per_meter]
 
     def _resolve(self, topic: str, payload: bytes, received_ns: int) -> tuple[Decoder, Device, bool] | Outcome:
         """The decoder and registry device of ``topic`` and whether the topic names another site than the device's
