@@ -7,8 +7,12 @@ the points to store or the rejection to quarantine. The MQTT service and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
 
 from collector.decoders import Decoder, all_decoders, candidates, get_decoder
 from collector.decoders.detect import detect_format
@@ -107,6 +111,53 @@ class Pipeline:
         """Points of readings already decoded for a registry device (an archive read column by column,
         never a payload): the same mapping, range, time and collision checks as :meth:`process`."""
         return self._points(decoded, device, "", b"", received_ns, fmt)
+
+    def map_columns(self, device: Device, columns: Sequence[tuple[str | None, str, npt.NDArray[np.float64]]],
+                    time_ns: npt.NDArray[np.int64], received_ns: npt.NDArray[np.int64]) -> list[Point]:
+        """Points of an archive of ``device`` read as columns, message by message, without a reading object.
+
+        Row ``i`` is one message: for every column ``(channel, quantity, values)``, the reading of
+        ``values[i]`` (a float), at device time ``time_ns[i]``, received at ``received_ns[i]``. The result
+        is, row after row, the points :meth:`map_readings` gives for the message of that row (none for a
+        message it rejects): the same channels, renames, plausible ranges, time rules and collision checks,
+        evaluated on whole columns (``tests/collector/test_map_columns.py`` holds them equal).
+        """
+        times = np.asarray(time_ns, dtype=np.int64)
+        received = np.asarray(received_ns, dtype=np.int64)
+        # the future rule needs a sane receive clock (as in _points)
+        ok = ~((received >= MIN_TIME_NS) & (times > received + MAX_FUTURE_NS))
+        groups: dict[str, tuple[Meter, list[str], list[npt.NDArray[np.float64]]]] = {}
+        origin: dict[tuple[str, str], str] = {}  # (meter, field) -> the channel that gives it
+        for channel, quantity, values in columns:
+            found = self._channel(device.id, channel)
+            if found is None:
+                if device.unmapped_channels == "ignore":
+                    continue
+                return []  # unknown_channel: every message is rejected
+            ch, meter = found
+            name = ch.rename.get(quantity, quantity) if ch.rename else quantity
+            if origin.setdefault((meter.id, name), ch.channel) != ch.channel:
+                return []  # channel_collision: every message is rejected
+            earliest = self._earliest_ns.get(meter.id)
+            if earliest is not None:
+                ok &= times >= earliest
+            low, high = self._range(meter, name)
+            ok &= (values >= low) & (values <= high)  # NaN is out of range, as in _points
+            group = groups.setdefault(meter.id, (meter, [], []))
+            group[1].append(name)
+            group[2].append(values)
+        rows = np.flatnonzero(ok)
+        if not groups or not rows.size:
+            return []
+        received_list = received[rows].tolist()
+        per_meter = []  # (tags, the fields of each row kept)
+        for meter, names, arrays in groups.values():
+            tags = {"site": meter.site, "meter": meter.id, "carrier": meter.carrier, "device": device.id}
+            keys = (*names, "received_ns")
+            fields = [dict(zip(keys, row)) for row in zip(*(a[rows].tolist() for a in arrays), received_list)]
+            per_meter.append((tags, fields))
+        return [Point(READING_MEASUREMENT, dict(tags), fields[k], t)
+                for k, t in enumerate(times[rows].tolist()) for tags, fields in per_meter]
 
     def _resolve(self, topic: str, payload: bytes, received_ns: int) -> tuple[Decoder, Device, bool] | Outcome:
         """The decoder and registry device of ``topic`` and whether the topic names another site than the device's

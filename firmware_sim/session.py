@@ -12,10 +12,13 @@ the order the devices would send it; the expected points still follow what Influ
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from collector.mapping import Pipeline
 from firmware_sim.behaviour import BehaviourParams, plan_emissions
@@ -122,34 +125,63 @@ def bulk_load(sim: FleetSimulation, registry: Registry, write: Callable[[list[Po
     Like a gateway's archive imported in one go: each device message the devices would have
     sent in native JSON becomes the readings the native decoder would give (same device, channel,
     quantity, value, device time; the receive time recorded is the measurement time + 1 ns), and
-    :meth:`collector.mapping.Pipeline.map_readings` maps them to points exactly as the collector
-    does (registry channels, plausible ranges, time rules). Skipping the JSON round trip gives
-    the same points (``tests/firmware_sim/test_session.py`` checks it against
-    :meth:`~collector.mapping.Pipeline.process` on native payloads) at about half the cost.
+    :meth:`collector.mapping.Pipeline.map_columns` maps them to points exactly as the collector
+    does (registry channels, plausible ranges, time rules), a device's messages of a chunk at a time.
+    Skipping the JSON round trip and the reading objects gives the same points
+    (``tests/firmware_sim/test_session.py`` checks them against :meth:`~collector.mapping.Pipeline.process`
+    on native payloads) at a fraction of the cost.
     ``write`` stores a chunk's points and returns how many it wrote
     (:meth:`terril.influx.InfluxClient.write_points`). Returns the number of points written.
     """
     pipeline = Pipeline(registry)
     written = 0
     for chunk in sim.run(end_ns - 1, chunk_s=chunk_s):
-        points: list[Point] = []
-        for device, decoded, received_ns in archive_readings(chunk, registry):
-            points.extend(pipeline.map_readings(device, decoded, received_ns, NATIVE).points)
-        written += write(points)
+        # a chunk's points (tens of thousands, no reference cycle) made the cyclic collector run full
+        # collections of every live object again and again; they are freed before it resumes
+        with _cyclic_gc_paused():
+            points: list[Point] = []
+            for archive in archive_columns(chunk, registry):
+                points.extend(pipeline.map_columns(archive.device, archive.columns, archive.time_ns,
+                                                   archive.received_ns))
+            written += write(points)
+            del points
         if on_progress is not None and chunk.time_ns.size:
             on_progress(chunk.time_ns.size * chunk.step_s)
     return written
 
 
-def archive_readings(chunk: FleetChunk, registry: Registry) -> Iterator[tuple[Device, Decoded, int]]:
-    """What the native decoder would read from each message of ``chunk`` (device by device).
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (reference counting still frees everything acyclic)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveColumns:
+    """A device's archived messages of a chunk, column by column: message ``i`` holds, for every column
+    ``(channel, quantity, values)``, the reading ``values[i]``, at device time ``time_ns[i]``, received at
+    ``received_ns[i]`` (= ``time_ns[i]`` + 1 ns)."""
+
+    device: Device
+    columns: tuple[tuple[str | None, str, npt.NDArray[np.float64]], ...]
+    time_ns: npt.NDArray[np.int64]
+    received_ns: npt.NDArray[np.int64]
+
+
+def archive_columns(chunk: FleetChunk, registry: Registry) -> Iterator[ArchiveColumns]:
+    """What the native decoder would read from the messages of ``chunk``, device by device, as columns.
 
     The messages :meth:`FleetChunk.messages` yields (online, due), minus those the devices
     corrupt (``malformed``) and those the native decoder would refuse whole (a value that is not a
     finite number, a quantity that is not canonical, a time outside 2000..2100); the channel is
     named only on devices with several channels, as :func:`~firmware_sim.runner.native_payload` does.
     """
-    times = chunk.time_ns.tolist()
     in_range = (chunk.time_ns >= MIN_TIME_NS) & (chunk.time_ns < MAX_TIME_NS)
     for plan in chunk.devices:
         device = registry.device_by_id[plan.device_id]
@@ -158,11 +190,20 @@ def archive_readings(chunk: FleetChunk, registry: Registry) -> Iterator[tuple[De
             continue
         named = len(device.channels) > 1
         finite = np.logical_and.reduce([np.isfinite(a) for s in ss for a in s.values.values()])
-        ok = ss[0].due & online & ~malformed & finite & in_range
-        cols = [(s.channel if named else None, [(q, a.tolist()) for q, a in s.values.items()]) for s in ss]
-        device_id = plan.device_id
-        for i in np.flatnonzero(ok).tolist():
-            t = times[i]
-            readings = tuple(Reading(device_id, channel, q, float(values[i]), t, t + 1, NATIVE)
-                             for channel, qs in cols for q, values in qs)
-            yield device, Decoded(readings=readings), t + 1
+        rows = np.flatnonzero(ss[0].due & online & ~malformed & finite & in_range)
+        time_ns = chunk.time_ns[rows]
+        columns = tuple((s.channel if named else None, q, a[rows].astype(np.float64, copy=False))
+                        for s in ss for q, a in s.values.items())
+        yield ArchiveColumns(device, columns, time_ns, time_ns + 1)
+
+
+def archive_readings(chunk: FleetChunk, registry: Registry) -> Iterator[tuple[Device, Decoded, int]]:
+    """The messages of :func:`archive_columns` one by one, as the native decoder would give them
+    (device, readings, receive time): what :meth:`collector.mapping.Pipeline.map_readings` and the
+    tests take."""
+    for archive in archive_columns(chunk, registry):
+        device_id = archive.device.id
+        cols = [(channel, q, values.tolist()) for channel, q, values in archive.columns]
+        for i, t in enumerate(archive.time_ns.tolist()):
+            readings = tuple(Reading(device_id, channel, q, values[i], t, t + 1, NATIVE) for channel, q, values in cols)
+            yield archive.device, Decoded(readings=readings), t + 1

@@ -95,22 +95,50 @@ def _ar1(key: int, n: int, phi: float) -> FloatArray:
     return lfilter([1.0], [1.0, -phi], e)
 
 
-def _interp_series(series: FloatArray, position: FloatArray) -> FloatArray:
-    """Linear interpolation of a series sampled at integer positions 0..n-1."""
-    return np.interp(position, np.arange(series.size, dtype=float), series)
+def _interp_series(series: FloatArray, position: FloatArray, indexes: FloatArray) -> FloatArray:
+    """Linear interpolation of a series sampled at integer positions 0..n-1 (``indexes``: 0.0 .. n-1 at least)."""
+    return np.interp(position, indexes[:series.size], series)
 
 
 class _Latent:
-    """AR(1) latent series up to some horizon, shared by one call."""
+    """AR(1) latent series from the epoch over ``n_days`` days, shared by the calls of a seed (never modified;
+    not flagged read-only, as ``np.interp`` would then copy them at each call)."""
 
-    def __init__(self, seed: int, params: WeatherParams, max_ns: int) -> None:
+    def __init__(self, seed: int, params: WeatherParams, n_days: int) -> None:
         p = params
-        n_days = int((max_ns - EPOCH_NS) // (86_400 * NS_PER_S)) + 3
         n_hours = n_days * 24 + 2
+        self.n_days = n_days
         self.temp_day = _ar1(stream_key(seed, "weather", "temp-day"), n_days, p.daily_anomaly_phi)
         self.temp_hour = _ar1(stream_key(seed, "weather", "temp-hour"), n_hours, p.hourly_noise_phi)
         self.cloud_day = _ar1(stream_key(seed, "weather", "cloud-day"), n_days, p.cloud_daily_phi)
         self.cloud_hour = _ar1(stream_key(seed, "weather", "cloud-hour"), n_hours, p.cloud_hourly_phi)
+        self.indexes = np.arange(n_hours, dtype=float)  # the positions of the samples, for np.interp
+
+
+#: Latent series are computed up to a horizon rounded up to whole blocks of this many days [d]
+_LATENT_BLOCK_D = 1024
+#: Latent series kept (one per seed and climate; a run uses one)
+_LATENT_CACHE_MAX = 4
+_latent_cache: dict[tuple[int, WeatherParams], _Latent] = {}
+
+
+def _latent(seed: int, params: WeatherParams, max_ns: int) -> _Latent:
+    """The latent series of ``seed`` covering instants up to ``max_ns``, computed once per seed and block.
+
+    The series run from the epoch (~25 years of hourly draws today): recomputing them for each chunk of a
+    long run used to cost more than the rest of the weather. Longer series have the same values at the
+    same indexes (the draws are indexed, the AR(1) filter is causal), so every caller gets the same weather.
+    """
+    n_days = int((max_ns - EPOCH_NS) // (86_400 * NS_PER_S)) + 3
+    key = (seed, params)
+    latent = _latent_cache.get(key)
+    if latent is None or latent.n_days < n_days:
+        latent = _Latent(seed, params, -(-n_days // _LATENT_BLOCK_D) * _LATENT_BLOCK_D)
+        _latent_cache.pop(key, None)
+        while len(_latent_cache) >= _LATENT_CACHE_MAX:
+            _latent_cache.pop(next(iter(_latent_cache)))
+        _latent_cache[key] = latent
+    return latent
 
 
 def _season(doy: FloatArray, p: WeatherParams) -> FloatArray:
@@ -121,8 +149,8 @@ def _season(doy: FloatArray, p: WeatherParams) -> FloatArray:
 def _cloud_fraction(t_s: FloatArray, doy: FloatArray, lat: _Latent, p: WeatherParams) -> tuple[FloatArray, FloatArray]:
     """(cloud fraction at t, daily cloud fraction at t), both 0..1."""
     day_pos = t_s / _DAY_S - 0.5  # daily values sit at noon UTC
-    z_day = _interp_series(lat.cloud_day, np.clip(day_pos, 0, None))
-    z_hour = _interp_series(lat.cloud_hour, t_s / 3600.0)
+    z_day = _interp_series(lat.cloud_day, np.clip(day_pos, 0, None), lat.indexes)
+    z_hour = _interp_series(lat.cloud_hour, t_s / 3600.0, lat.indexes)
     mu = p.cloud_mean_latent + p.cloud_winter_extra_latent * (-_season(doy, p))
     cloud = ndtr(0.8 * z_day + 0.6 * z_hour + mu)
     cloud_day = ndtr(z_day + mu)
@@ -139,8 +167,8 @@ def _temperature(t_s: FloatArray, doy: FloatArray, longitude: float, lat: _Laten
     half_range = (p.diurnal_half_range_winter_c + (p.diurnal_half_range_summer_c - p.diurnal_half_range_winter_c) * summerness)
     half_range = half_range * (1.45 - 0.9 * cloud_day)
     sigma = p.daily_anomaly_sigma_winter_c + (p.daily_anomaly_sigma_summer_c - p.daily_anomaly_sigma_winter_c) * summerness
-    day_anom = _interp_series(lat.temp_day, np.clip(t_s / _DAY_S - 0.5, 0, None)) * sigma
-    hour_noise = _interp_series(lat.temp_hour, t_s / 3600.0) * p.hourly_noise_sigma_c
+    day_anom = _interp_series(lat.temp_day, np.clip(t_s / _DAY_S - 0.5, 0, None), lat.indexes) * sigma
+    hour_noise = _interp_series(lat.temp_hour, t_s / 3600.0, lat.indexes) * p.hourly_noise_sigma_c
     coupling = p.cloud_temp_coupling_c * (cloud_day - 0.6) * (-season)
     return p.mean_temp_c + p.seasonal_amplitude_c * season + half_range * shape + day_anom + hour_noise + coupling
 
@@ -174,7 +202,7 @@ def simulate_weather(time_ns: npt.ArrayLike, latitude: float, longitude: float, 
     if t_ns.size == 0:
         e = np.zeros(0)
         return Weather(t_ns, e, e, e, e, e, e, e, e, e, e, e, e, e)
-    lat = _Latent(seed, params, int(t_ns.max()))
+    lat = _latent(seed, params, int(t_ns.max()))
     t_s = (t_ns - EPOCH_NS).astype(np.float64) / NS_PER_S
     doy = _day_of_year(t_s)
     temp = _temperature(t_s, doy, longitude, lat, params)
@@ -193,13 +221,14 @@ def simulate_weather(time_ns: npt.ArrayLike, latitude: float, longitude: float, 
     idx = pd.DatetimeIndex(t_ns.astype("datetime64[ns]"), tz="UTC")
     loc = pvlib.location.Location(latitude, longitude, tz="UTC", altitude=params.altitude_m)
     solpos = loc.get_solarposition(idx)
-    clear = loc.get_clearsky(idx, model="ineichen", solar_position=solpos)
+    extra = pvlib.irradiance.get_extra_radiation(idx)  # what get_clearsky would compute again
+    clear = loc.get_clearsky(idx, model="ineichen", solar_position=solpos, dni_extra=extra)
     zenith = solpos["apparent_zenith"].to_numpy()
     azimuth = solpos["azimuth"].to_numpy()
     ghi_cs = np.nan_to_num(clear["ghi"].to_numpy())
     dni_cs = np.nan_to_num(clear["dni"].to_numpy())
     dhi_cs = np.nan_to_num(clear["dhi"].to_numpy())
-    dni_extra = pvlib.irradiance.get_extra_radiation(idx).to_numpy()
+    dni_extra = extra.to_numpy()
 
     cloud, _ = _cloud_fraction(t_s, doy, lat, params)
     # sub-hourly flicker of broken clouds (largest at half cover)

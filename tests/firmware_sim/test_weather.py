@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from firmware_sim.weather import simulate_weather
+from firmware_sim import weather
+from firmware_sim.weather import Weather, simulate_weather
 
 LAT, LON = 50.46, 2.79
 
@@ -69,6 +70,30 @@ def test_deterministic_under_seed_and_chunking() -> None:
     np.testing.assert_allclose(np.concatenate([first.temp_air_smoothed_c, second.temp_air_smoothed_c]),
                                a.temp_air_smoothed_c, atol=1e-6)
     np.testing.assert_allclose(np.concatenate([first.ghi_w_m2, second.ghi_w_m2]), a.ghi_w_m2, atol=1e-9)
+
+
+def _fields(w: Weather) -> dict[str, np.ndarray]:
+    return {name: getattr(w, name) for name in Weather.__slots__}
+
+
+def test_the_kept_latent_series_give_the_weather_of_a_fresh_computation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The latent series are kept per seed and grown by blocks: what was computed before (a shorter or a
+    longer horizon, another seed) must not change a single bit of the weather."""
+    t = np.arange(np.datetime64("2025-06-01", "ns"), np.datetime64("2025-06-08", "ns"), np.timedelta64(15, "m")).astype(np.int64)
+    monkeypatch.setattr(weather, "_latent_cache", {})
+    fresh = _fields(simulate_weather(t, LAT, LON, seed=7))
+    early = np.arange(np.datetime64("2003-02-01", "ns"), np.datetime64("2003-02-02", "ns"), np.timedelta64(1, "h")).astype(np.int64)
+    monkeypatch.setattr(weather, "_latent_cache", {})
+    simulate_weather(early, LAT, LON, seed=7)  # a short horizon first: the next call grows the series
+    grown = _fields(simulate_weather(t, LAT, LON, seed=7))
+    late = np.array([np.datetime64("2090-01-01", "ns").astype(np.int64)])
+    simulate_weather(late, LAT, LON, seed=7)  # the series now reach 2090
+    simulate_weather(t, LAT, LON, seed=8)
+    kept = _fields(simulate_weather(t, LAT, LON, seed=7))
+    assert weather._latent_cache[(7, weather.WeatherParams())].n_days > 32_000
+    for name, values in fresh.items():
+        np.testing.assert_array_equal(grown[name], values, err_msg=name)
+        np.testing.assert_array_equal(kept[name], values, err_msg=name)
 
 
 def test_rejects_instants_outside_the_supported_window() -> None:
