@@ -192,12 +192,14 @@ class Collector:
         # one SUBSCRIBE per filter, each with its own subscription identifier (index + 1): a topic that
         # matches two filters comes twice, and on_message keeps only the copy of its canonical filter
         filters = self.pipeline.subscriptions()
+        status_filter = bool(self.mqtt_settings.share_group and self.mqtt_settings.takeover)
+        session.expect_subacks(len(filters) + status_filter)
         for i, f in enumerate(filters):
             props = Properties(PacketTypes.SUBSCRIBE)
             props.SubscriptionIdentifier = i + 1
             client.subscribe([(self.share(f), mqtt.SubscribeOptions(qos=1))], properties=props)
         topics = list(filters)
-        if self.mqtt_settings.share_group and self.mqtt_settings.takeover:
+        if status_filter:
             client.subscribe([(f"{STATUS_PREFIX}+/status", mqtt.SubscribeOptions(qos=0))])
             topics.append(f"{STATUS_PREFIX}+/status")
         client.publish(status_topic(session.client_id), b"online", qos=1, retain=True,
@@ -338,7 +340,12 @@ class Collector:
             self._metrics.start()
 
     def wait_connected(self, timeout_s: float = 10.0) -> bool:
-        return self.session.connected.wait(timeout_s)
+        """Wait until the collector is connected and the broker has acknowledged its subscriptions:
+        what is published from then on reaches it (before the SUBACKs, a message published by
+        another client could find no subscription yet and be routed nowhere)."""
+        deadline = time.monotonic() + timeout_s
+        return (self.session.connected.wait(timeout_s)
+                and self.session.subscribed.wait(max(0.0, deadline - time.monotonic())))
 
     def pending(self) -> int:
         """Messages received and not yet acknowledged."""

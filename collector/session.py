@@ -83,6 +83,10 @@ class Session:
         self.primary = primary
         self.generation = 0
         self.connected = threading.Event()
+        # set once the broker acknowledged every subscription of this connection (see
+        # :meth:`expect_subacks`): only from then on does it route what others publish to us
+        self.subscribed = threading.Event()
+        self._subacks_pending = 0
         self.connected_since = 0.0
         self.last_message = time.monotonic()
         self.unacked = 0
@@ -130,18 +134,33 @@ class Session:
         self.connected_since = time.monotonic()
         with self.ack_lock:
             self.generation += 1
+            self.subscribed.clear()
             self.connected.set()
         self._on_connected_cb(self)
+
+    def expect_subacks(self, n: int) -> None:
+        """The connection callback is about to send ``n`` SUBSCRIBE packets: :attr:`subscribed` is
+        set when the broker has acknowledged them all (at once when ``n`` is 0)."""
+        with self.ack_lock:
+            self._subacks_pending = n
+            if n <= 0:
+                self.subscribed.set()
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties=None):  # noqa: ANN001
         refused = [str(rc) for rc in reason_codes if rc.is_failure]
         if refused:
             self._on_fatal(MqttError(f"the broker refused our subscriptions: {', '.join(refused)}",
                                      hint="check the collector account's ACL (it needs `topic read #`)"))
+            return
+        with self.ack_lock:
+            self._subacks_pending -= 1
+            if self._subacks_pending <= 0:
+                self.subscribed.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties=None):  # noqa: ANN001
         with self.ack_lock:
             self.connected.clear()
+            self.subscribed.clear()
             self.generation += 1  # acks of that connection are void from now on
         if self.closing:
             return
