@@ -323,7 +323,12 @@ class _Pdf:
             x.draw(ax)
             if beside is not None:  # half the width: half the date ticks, so that their labels never overlap
                 if isinstance(ax.xaxis.get_major_locator(), mdates.DateLocator):
-                    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=5))
+                    locator = mdates.AutoDateLocator(minticks=3, maxticks=5)
+                    # matplotlib's steps leave no 3-5 ticks for spans of about 23-26 months or two days
+                    # (it then warns and falls back): allow 8- and 12-month, and 8- and 24-hour steps
+                    locator.intervald[mdates.MONTHLY] = [1, 2, 3, 4, 6, 8, 12]
+                    locator.intervald[mdates.HOURLY] = [1, 2, 3, 4, 6, 8, 12, 24]
+                    ax.xaxis.set_major_locator(locator)
                 if ax.get_legend() is not None:
                     for txt in ax.get_legend().get_texts():
                         txt.set_fontsize(7)
