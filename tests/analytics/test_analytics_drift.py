@@ -270,19 +270,8 @@ def test_hourly_towt_summed_per_day_predicts_a_known_heating_load():
     from analytics.drift_models import MeterInputs, towt_daily_expected
     from terril.registry import Meter, Site
 
-    rng = np.random.default_rng(2)
     days = 2 * 365
-    day0 = local_midnight_ns(dt.date(2024, 1, 1))
-    th = day0 + 3600 * S * np.arange(days * 24, dtype=np.int64)  # UTC hours; local-day sums below
-    hour_utc = (th // (3600 * S)) % 24
-    doy = np.arange(th.size) / 24.0
-    temp = 10.0 - 8.0 * np.cos(2 * np.pi * (doy - 20) / 365.0) + 3.0 * np.sin(2 * np.pi * hour_utc / 24.0)
-    weekday = ((th // DAY) + 3) % 7
-    occ = (weekday < 5) & (hour_utc >= 7) & (hour_utc < 17)
-    wh = 1000.0 * (5.0 * occ + 2.0 * np.maximum(15.0 - temp, 0.0)) * (1 + 0.02 * rng.standard_normal(th.size))
-    day_start = np.array([local_midnight_ns(dt.date(2024, 1, 1) + dt.timedelta(days=i)) for i in range(days)])
-    di = np.searchsorted(day_start, th, side="right") - 1
-    daily = np.bincount(di, weights=wh, minlength=days) / 1000.0
+    th, wh, temp, day_start, daily = _heating_hours(days, np.random.default_rng(2))  # UTC hours, local-day sums
     site = Site(id="s", name="s", kind="office", heating_carrier="electricity", floor_area_m2=100.0,
                 latitude=50.46, longitude=2.80)
     meter = Meter(id="s-elec", site="s", carrier="electricity", usage="main")
@@ -447,11 +436,23 @@ def test_a_biased_month_is_rescaled_and_a_light_month_never_makes_a_meter_unmode
     assert not correct_monthly_bias(dates, observed, expected, 366)[3]
 
 
+def _hours_and_days(days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``days`` local days from 1 January 2024: the UTC start of each hour, the UTC start of each local
+    day, and each hour's local-day index. [ns, ns, -]"""
+    th = local_midnight_ns(dt.date(2024, 1, 1)) + 3600 * S * np.arange(days * 24, dtype=np.int64)
+    day_start = np.array([local_midnight_ns(dt.date(2024, 1, 1) + dt.timedelta(days=i)) for i in range(days)])
+    return th, day_start, np.searchsorted(day_start, th, side="right") - 1
+
+
+def _daily_kwh(day_index: np.ndarray, wh: np.ndarray, days: int) -> np.ndarray:
+    """Hourly energy summed per local day. [Wh] -> [kWh]"""
+    return np.bincount(day_index, weights=wh, minlength=days) / 1000.0
+
+
 def _heating_hours(days: int, rng: np.random.Generator, cold_days: tuple[int, int] | None = None):
     """Hourly heat of an electrically heated office: 5 kW occupied on weekdays + 2 kW/K below 15 °C, with an
     optional cold spell (15 K colder than any hour of the first year) on the days ``cold_days``."""
-    day0 = local_midnight_ns(dt.date(2024, 1, 1))
-    th = day0 + 3600 * S * np.arange(days * 24, dtype=np.int64)
+    th, day_start, di = _hours_and_days(days)
     hour_utc = (th // (3600 * S)) % 24
     doy = np.arange(th.size) / 24.0
     temp = 10.0 - 8.0 * np.cos(2 * np.pi * (doy - 20) / 365.0) + 3.0 * np.sin(2 * np.pi * hour_utc / 24.0)
@@ -460,9 +461,7 @@ def _heating_hours(days: int, rng: np.random.Generator, cold_days: tuple[int, in
     weekday = ((th // DAY) + 3) % 7
     occ = (weekday < 5) & (hour_utc >= 7) & (hour_utc < 17)
     wh = 1000.0 * (5.0 * occ + 2.0 * np.maximum(15.0 - temp, 0.0)) * (1 + 0.02 * rng.standard_normal(th.size))
-    day_start = np.array([local_midnight_ns(dt.date(2024, 1, 1) + dt.timedelta(days=i)) for i in range(days)])
-    di = np.searchsorted(day_start, th, side="right") - 1
-    return th, wh, temp, day_start, np.bincount(di, weights=wh, minlength=days) / 1000.0
+    return th, wh, temp, day_start, _daily_kwh(di, wh, days)
 
 
 def test_a_cold_spell_colder_than_the_baseline_is_expected_to_need_more_heating():
@@ -497,11 +496,8 @@ def test_the_electricity_models_see_the_daylight_the_weather_station_measures():
 
     rng = np.random.default_rng(21)
     days = 2 * 365
-    day0 = local_midnight_ns(dt.date(2024, 1, 1))
-    th = day0 + 3600 * S * np.arange(days * 24, dtype=np.int64)
+    th, day_start, di = _hours_and_days(days)
     hour_utc = (th // (3600 * S)) % 24
-    day_start = np.array([local_midnight_ns(dt.date(2024, 1, 1) + dt.timedelta(days=i)) for i in range(days)])
-    di = np.searchsorted(day_start, th, side="right") - 1
     doy = di % 365
     sun = np.clip(np.sin(np.pi * (hour_utc - 5.0) / 14.0), 0.0, None) * (450.0 - 300.0 * np.cos(2 * np.pi * doy / 365))
     ghi = sun * rng.uniform(0.1, 1.0, days)[di]
@@ -509,7 +505,7 @@ def test_the_electricity_models_see_the_daylight_the_weather_station_measures():
     occ = (weekday < 5) & (hour_utc >= 7) & (hour_utc < 17)
     wh = 1000.0 * (2.0 + occ * (4.0 + 6.0 * (1.0 - np.clip(ghi / 350.0, 0.0, 0.7))))
     wh = wh * (1 + 0.02 * rng.standard_normal(th.size))
-    daily = np.bincount(di, weights=wh, minlength=days) / 1000.0
+    daily = _daily_kwh(di, wh, days)
     temp = np.full(th.size, 12.0)
     site = Site(id="s", name="s", kind="office", heating_carrier="gas", floor_area_m2=100.0,
                 latitude=50.46, longitude=2.80)
@@ -616,7 +612,7 @@ def test_the_days_after_the_heating_season_are_not_charted_on_an_electrically_he
     season_h = np.repeat(in_season, 24)[: th.size]
     wh = np.where(season_h, wh, np.minimum(wh, 5000.0 * ((((th // DAY) + 3) % 7) < 5)))
     di = np.searchsorted(day_start, th, side="right") - 1
-    daily = np.bincount(di, weights=wh, minlength=days) / 1000.0
+    daily = _daily_kwh(di, wh, days)
     inputs = MeterInputs(day_start, daily, np.array([float(np.mean(temp[di == i])) for i in range(days)]), th, wh,
                          temp)
     res = analyse_meter(meter, site, reg, inputs, baseline_days=365)
@@ -660,16 +656,14 @@ def test_an_august_slowdown_has_a_week_of_its_own_in_the_hourly_model():
 
     rng = np.random.default_rng(4)
     days = 2 * 365
-    th = local_midnight_ns(dt.date(2024, 1, 1)) + 3600 * S * np.arange(days * 24, dtype=np.int64)
+    th, day_start, di = _hours_and_days(days)
     hour_utc = (th // (3600 * S)) % 24
     temp = 10.0 + 3.0 * np.sin(2 * np.pi * hour_utc / 24.0)
     weekday = ((th // DAY) + 3) % 7
     month = np.array([dt.datetime.fromtimestamp(x / S, dt.timezone.utc).month for x in th[::24]]).repeat(24)
     occ = (weekday < 5) & (hour_utc >= 7) & (hour_utc < 16)
     wh = (500.0 + 5000.0 * occ * np.where(month == 8, 0.6, 1.0)) * (1 + 0.02 * rng.standard_normal(th.size))
-    day_start = np.array([local_midnight_ns(dt.date(2024, 1, 1) + dt.timedelta(days=i)) for i in range(days)])
-    di = np.searchsorted(day_start, th, side="right") - 1
-    daily = np.bincount(di, weights=wh, minlength=days) / 1000.0
+    daily = _daily_kwh(di, wh, days)
     site = Site(id="s", name="s", kind="technical_services", heating_carrier="gas", floor_area_m2=100.0,
                 latitude=50.46, longitude=2.80)
     meter = Meter(id="s-elec", site="s", carrier="electricity", usage="main")
