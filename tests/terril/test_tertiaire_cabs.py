@@ -107,14 +107,21 @@ SITE = {"id": "s", "name": "S", "kind": "primary_school", "floor_area_m2": 1500,
         "longitude": 2.8, "tertiaire": True}
 
 
-def test_unknown_category_names_file_line_and_field(tmp_path) -> None:
-    path = tmp_path / "town.toml"
+def _only_problem(path, tertiaire_lines: str):  # noqa: ANN001, ANN202
+    """The one problem of a registry file holding one site whose last lines are ``tertiaire_lines``
+    (the site's Décret tertiaire fields start at line 8)."""
     path.write_text('[[sites]]\nid = "s"\nname = "S"\nkind = "primary_school"\nlatitude = 50.0\n'
-                    'longitude = 2.8\ntertiaire = true\ntertiaire_category = "ecole_primaire"\n'
-                    'tertiaire_climate_zone = "H1a"\ntertiaire_altitude_m = 40\n', encoding="utf-8")
+                    'longitude = 2.8\ntertiaire = true\n' + tertiaire_lines, encoding="utf-8")
     with pytest.raises(RegistryError) as info:
         load_registry(path)
     [p] = info.value.problems
+    return p
+
+
+def test_unknown_category_names_file_line_and_field(tmp_path) -> None:
+    path = tmp_path / "town.toml"
+    p = _only_problem(path, 'tertiaire_category = "ecole_primaire"\ntertiaire_climate_zone = "H1a"\n'
+                            'tertiaire_altitude_m = 40\n')
     assert p.file == str(path) and p.line == 8 and p.location.endswith("tertiaire_category")
     assert "unknown Décret tertiaire sub-category 'ecole_primaire'" in p.reason
     assert "primaire_elementaire" in p.reason and "tertiaire_cabs_2030.csv" in p.reason
@@ -213,12 +220,8 @@ def test_the_zone_comes_from_the_department_unless_given() -> None:
 
 def test_unknown_department_names_file_line_and_field(tmp_path) -> None:
     path = tmp_path / "town.toml"
-    path.write_text('[[sites]]\nid = "s"\nname = "S"\nkind = "primary_school"\nlatitude = 50.0\n'
-                    'longitude = 2.8\ntertiaire = true\ntertiaire_category = "primaire_defaut"\n'
-                    'tertiaire_department = "63a"\ntertiaire_altitude_m = 40\n', encoding="utf-8")
-    with pytest.raises(RegistryError) as info:
-        load_registry(path)
-    [p] = info.value.problems
+    p = _only_problem(path, 'tertiaire_category = "primaire_defaut"\ntertiaire_department = "63a"\n'
+                            'tertiaire_altitude_m = 40\n')
     assert p.file == str(path) and p.line == 9 and p.location.endswith("tertiaire_department")
     assert "'63a' is not a department code" in p.reason
 
