@@ -27,12 +27,9 @@ from firmware_sim.fleet import DeviceMessage, FleetChunk, FleetSimulation
 from firmware_sim.publisher import Publisher, PublishReport, publish_plan
 from firmware_sim.runner import Encoding, Outgoing, native_payload, native_topic
 from terril.quantities import QUANTITIES
-from terril.readings import Decoded, Point, Reading
+from terril.readings import Point
 from terril.registry import Device, Registry
 from terril.timeutil import MAX_TIME_NS, MIN_TIME_NS, NS_PER_S
-
-#: the format name the native decoder gives its readings
-NATIVE = "native"
 
 #: Simulated span per chunk in backfill (chunking does not change the data, only memory and speed) [s]
 BACKFILL_CHUNK_S = 7 * 86_400.0
@@ -195,15 +192,3 @@ def archive_columns(chunk: FleetChunk, registry: Registry) -> Iterator[ArchiveCo
         columns = tuple((s.channel if named else None, q, a[rows].astype(np.float64, copy=False))
                         for s in ss for q, a in s.values.items())
         yield ArchiveColumns(device, columns, time_ns, time_ns + 1)
-
-
-def archive_readings(chunk: FleetChunk, registry: Registry) -> Iterator[tuple[Device, Decoded, int]]:
-    """The messages of :func:`archive_columns` one by one, as the native decoder would give them
-    (device, readings, receive time): what :meth:`collector.mapping.Pipeline.map_readings` and the
-    tests take."""
-    for archive in archive_columns(chunk, registry):
-        device_id = archive.device.id
-        cols = [(channel, q, values.tolist()) for channel, q, values in archive.columns]
-        for i, t in enumerate(archive.time_ns.tolist()):
-            readings = tuple(Reading(device_id, channel, q, values[i], t, t + 1, NATIVE) for channel, q, values in cols)
-            yield archive.device, Decoded(readings=readings), t + 1

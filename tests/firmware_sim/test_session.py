@@ -14,12 +14,23 @@ from collector.mapping import Pipeline
 from firmware_sim.demo import demo_scenario
 from firmware_sim.faults import parse_scenario
 from firmware_sim.runner import native_payload, native_topic
-from firmware_sim.session import archive_readings, bulk_load, new_simulation
-from terril.readings import Point
+from firmware_sim.session import archive_columns, bulk_load, new_simulation
+from terril.readings import Decoded, Point, Reading
 from terril.registry import load_registry
 from terril.timeutil import local_midnight_ns
 
 SITES = ["mairie", "ecole-pasteur", "mediatheque", "salle-bigotte"]
+
+
+def archive_readings(chunk, registry):  # noqa: ANN001, ANN201
+    """The messages of :func:`firmware_sim.session.archive_columns` one by one, as the native decoder
+    would give them: (device, readings, receive time), for :meth:`Pipeline.map_readings`."""
+    for archive in archive_columns(chunk, registry):
+        device_id = archive.device.id
+        cols = [(channel, q, values.tolist()) for channel, q, values in archive.columns]
+        for i, t in enumerate(archive.time_ns.tolist()):
+            readings = tuple(Reading(device_id, channel, q, values[i], t, t + 1, "native") for channel, q, values in cols)
+            yield archive.device, Decoded(readings=readings), t + 1
 
 
 def _key(p: Point) -> tuple:
