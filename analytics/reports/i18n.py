@@ -368,6 +368,19 @@ LABELS: dict[str, dict[str, str]] = {
     "demo.col_what": {"fr": "quoi", "en": "what"},
     "demo.savings_status": {"fr": "Rapport d'économies (IPMVP, ASHRAE Guideline 14)…",
                        "en": "Savings report (IPMVP, ASHRAE Guideline 14)…"},
+    "demo.tertiaire_import_status": {"fr": "Import des factures et des températures Météo-France (simulées) du "
+                                            "Décret tertiaire…",
+                                      "en": "Importing the Décret tertiaire's invoices and Météo-France temperatures "
+                                            "(simulated)…"},
+    "demo.tertiaire_import_done": {"fr": "Décret tertiaire : {n} factures mensuelles et {d} jours de températures "
+                                         "importés (années {years}) en {s} s.",
+                                   "en": "Décret tertiaire: {n} monthly invoices and {d} days of temperatures "
+                                         "imported (years {years}) in {s} s."},
+    "demo.tertiaire_status": {"fr": "Calcul des statuts du Décret tertiaire…", "en": "Computing the Décret tertiaire statuses…"},
+    "demo.tertiaire_line": {"fr": "Décret tertiaire {year} : {n} bâtiments, {on} dans la trajectoire, {late} en retard, "
+                                  "{none} données insuffisantes (terril report tertiaire --year {year}).",
+                            "en": "Décret tertiaire {year}: {n} buildings, {on} on track, {late} late, {none} not "
+                                  "enough data (terril report tertiaire --year {year})."},
     "demo.savings_line": {"fr": "Économies du {a} au {b} par rapport à l'année de référence ({ba} → {bb}) : {kwh} kWh "
                            "± {u} (90 %), {eur} € ; {n} compteur(s) non calculé(s) ; rapport : {out}",
                      "en": "Savings {a} → {b} against the baseline year ({ba} → {bb}): {kwh} kWh ± {u} (90 %), "
