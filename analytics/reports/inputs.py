@@ -364,9 +364,10 @@ def _weather(client: InfluxClient, source: WeatherSource, dates: np.ndarray, t0:
 
 
 def _imported_temperature_groups(client: InfluxClient, meter: Meter, t0: int, t1: int) -> list[list[list[object]]]:
-    """The temperatures imported under a weather meter, one list of rows per station."""
-    q = (f'SELECT "temp_air_c" FROM "imported" WHERE kind = \'temperature\' AND meter = $meter '
-         f'AND time >= {t0} AND time < {t1} GROUP BY "station"')
+    """The temperatures imported under a weather meter, one list of rows per station: ``[time, temp_air_c,
+    temp_min_c, temp_max_c]`` (the daily minimum and maximum of a Météo-France daily file, else None)."""
+    q = (f'SELECT "temp_air_c", "temp_min_c", "temp_max_c" FROM "imported" WHERE kind = \'temperature\' '
+         f'AND meter = $meter AND time >= {t0} AND time < {t1} GROUP BY "station"')
     groups = [[r for r in s.values if r[1] is not None] for s in client.query_chunks(q, params={"meter": meter.id})]
     return [g for g in groups if g]
 
@@ -376,6 +377,15 @@ def _temps_to_daily(dates: np.ndarray, rows: list[list[object]]) -> tuple[np.nda
     data's own step by :func:`daily_temperature`, as the drift job does)."""
     t = np.array([int(r[0]) for r in rows], dtype=np.int64)
     v = np.array([float(r[1]) for r in rows])
+    if rows and all(len(r) >= 4 and r[2] is not None and r[3] is not None for r in rows):
+        # daily values with their minimum and maximum (Météo-France TN/TX): COSTIC on them, as the rollups
+        idx = _index_of(dates, t)
+        ok = idx >= 0
+        mean, tn, tx = (np.full(dates.size, np.nan) for _ in range(3))
+        mean[idx[ok]] = v[ok]
+        tn[idx[ok]] = np.array([float(r[2]) for r in rows])[ok]
+        tx[idx[ok]] = np.array([float(r[3]) for r in rows])[ok]
+        return mean, hdd_costic(tn, tx)
     order = np.argsort(t, kind="stable")
     bounds = np.array([local_midnight_ns(d) for d in _days(dates[0].astype(dt.date),
                                                            dates[-1].astype(dt.date) + dt.timedelta(days=1)).astype(dt.date)],
