@@ -412,7 +412,8 @@ def operat_layout(lang: str) -> OperatLayout:
 def operat_rows(status: TertiaireStatus, *, efa_name: str, activity_category: str, siret: str = "",
                 pdl_pce: dict[str, str] | None = None, source: str = "meter", lang: str = "fr") -> list[OperatRow]:
     """The reference year's and the declared year's rows of one building (raw final energy:
-    OPERAT applies its own climate adjustment); the comment is in ``lang``."""
+    OPERAT applies its own climate adjustment); the comment is in ``lang``. ``source`` is that of
+    measured days: a carrier-year from invoices only says ``invoice``, one from both ``{source}+invoice``."""
     rows = []
     for items, is_ref in ((status.reference, True), (status.current, False)):
         for c in items:
@@ -420,7 +421,8 @@ def operat_rows(status: TertiaireStatus, *, efa_name: str, activity_category: st
                 continue
             rows.append(OperatRow(status.site, efa_name, siret, status.site, activity_category, status.floor_area_m2,
                                   c.year, OPERAT_ENERGY.get(c.carrier, "other"), round(c.raw_kwh, 0),
-                                  (pdl_pce or {}).get(c.carrier, ""), source, is_ref, 0.0,
+                                  (pdl_pce or {}).get(c.carrier, ""),
+                                  {"invoices": "invoice", "mixed": f"{source}+invoice"}.get(c.origin, source), is_ref, 0.0,
                                   f"{'couverture' if lang == 'fr' else 'coverage'} {100 * c.coverage:.0f} %"))
     return rows
 

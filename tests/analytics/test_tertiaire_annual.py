@@ -100,3 +100,13 @@ def test_carrier_year_says_where_its_total_came_from() -> None:
     assert only.origin == "invoices" and only.raw_kwh == pytest.approx(50.0 * 365)
     measured = carrier_year("gas", 2025, dates, np.full(dates.size, 2.0), hdd, 0.85, 2555.0)
     assert measured.origin == "measured" and measured.raw_kwh == pytest.approx(730.0)
+
+
+def test_operat_rows_say_a_year_came_from_invoices() -> None:
+    from analytics.tertiaire import CarrierYear, building_status, operat_rows
+
+    ref = CarrierYear("gas", 2012, 1000.0, 1000.0, 2400.0, 0.85, 1.0, 0, 366)
+    cur = CarrierYear("gas", 2025, 800.0, 800.0, 2400.0, 0.85, 1.0, 61, 304)
+    st = building_status("mairie", 1500.0, 2012, 2025, [ref], [cur])
+    rows = operat_rows(st, efa_name="Mairie", activity_category="town_hall")
+    assert [(r.year, r.source) for r in rows] == [(2012, "invoice"), (2025, "meter+invoice")]
