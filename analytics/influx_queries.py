@@ -6,6 +6,7 @@ passed as bind parameters; times are integers (ns).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -72,6 +73,44 @@ def query_imported_energy(client: InfluxClient, meter: str, start_ns: int, end_n
                   if r[1] is not None and (r[2] is None or int(r[2]) - int(r[0]) <= MAX_DAY_PERIOD_NS))
     return ImportedEnergy(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=float),
                           np.array([r[2] for r in rows], dtype=float), tuple(r[3] for r in rows))
+
+
+#: ``imported`` kinds that may hold periods longer than a day: invoices, monthly values, distributor
+#: reading periods (GRDF, SGE).
+PERIOD_ENERGY_KINDS = ("invoice", "monthly", "period")
+#: How far before a range an imported period may start and still reach into it (an annual bill). [ns]
+PERIOD_LOOKBACK_NS = 400 * 86_400 * 10**9
+
+
+def query_imported_periods(client: InfluxClient, meter: str, start_ns: int, end_ns: int,
+                           tz: dt.tzinfo | None = None) -> list[tuple[dt.date, dt.date, float, str]]:
+    """The ``imported`` periods of ``meter`` longer than a day (:data:`PERIOD_ENERGY_KINDS`) that
+    overlap [start, end): ``(first local day, end day exclusive, kWh, kind)``, sorted. A monthly
+    value (stored at the month's first local midnight, without an end) covers its calendar month."""
+    from terril.timeutil import local_date
+
+    validate_id(meter, "meter")
+    kinds = "|".join(PERIOD_ENERGY_KINDS)
+    q = (f'SELECT "energy_wh", "period_end_ns", "kind" FROM "imported" WHERE meter = $meter '
+         f"AND kind =~ /^({kinds})$/ AND time >= {int(start_ns - PERIOD_LOOKBACK_NS)} AND time < {int(end_ns)}")
+    out = []
+    for s in client.query_chunks(q, params={"meter": meter}):
+        for r in s.values:
+            if r[1] is None:
+                continue
+            t, kind = int(r[0]), str(r[3] or "")
+            first = local_date(t, tz)
+            if r[2] is not None:
+                if int(r[2]) - t <= MAX_DAY_PERIOD_NS or int(r[2]) <= start_ns:
+                    continue  # a day or less: the daily series has it; or it ends before the range
+                end = local_date(int(r[2]), tz)
+            elif kind == "monthly":
+                end = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            else:
+                continue
+            if end > first:
+                out.append((first, end, float(r[1]) / 1000.0, kind))
+    return sorted(out)
 
 
 def query_last_before(client: InfluxClient, meter: str, field: str, before_ns: int,

@@ -14,6 +14,7 @@ is the one on the OPERAT certificate. No public source gives OPERAT's bulk-impor
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 from collections.abc import Sequence
@@ -76,8 +77,90 @@ def year_total(dates: np.ndarray, values: np.ndarray, year: int, min_coverage: f
 
 
 @dataclass(frozen=True, slots=True)
+class ImportedPeriod:
+    """Consumption over a period longer than a day: an invoice, a monthly value (``terril
+    import --kind invoice|monthly``), a distributor's reading period. Local days, ``end``
+    exclusive. [kWh]"""
+
+    start: dt.date
+    end: dt.date
+    kwh: float
+    kind: str = "invoice"
+
+
+@dataclass(frozen=True, slots=True)
+class AnnualTotal:
+    """A carrier's total over one calendar year and where it came from.
+
+    ``kwh`` is scaled to the whole year (``(measured_kwh + period_kwh) / coverage``), NaN when
+    ``coverage`` is below the threshold; ``measured_days`` are days with a daily value (meters,
+    daily imports), ``period_days`` the other days of the year that imported periods cover, and
+    ``period_kwh`` the part of those periods booked on them. [kWh, 1, day, kWh]"""
+
+    kwh: float
+    coverage: float
+    measured_days: int = 0
+    measured_kwh: float = 0.0
+    period_days: int = 0
+    period_kwh: float = 0.0
+
+
+def _n_days(year: int) -> int:
+    return 366 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 365
+
+
+def annual_total(dates: np.ndarray, daily_kwh: np.ndarray, periods: Sequence[ImportedPeriod], year: int,
+                 min_coverage: float = 0.9) -> AnnualTotal:
+    """A calendar year's total from daily values and imported periods (invoices, months).
+
+    The rule (docs/savings.md § Décret tertiaire):
+
+    * a day of ``year`` with a daily value counts that value ("measured");
+    * a period counts pro rata of its days that fall in ``year`` and have no daily value: a
+      period inside the year and without daily data counts whole; one straddling 1 January
+      counts the share of its days in the year; days already measured are not counted twice;
+      where periods overlap each other, the earlier-starting one keeps the shared days;
+    * coverage = (measured days + period days) / days of the year; below ``min_coverage`` (the
+      daily rule's threshold) the total is NaN, else the sum is scaled to the year by the
+      coverage, as :func:`year_total` does.
+
+    Pro rata is only used to split a period between years and around measured days: no daily
+    profile is invented, the daily series is left as it is.
+    """
+    n_year = _n_days(year)
+    first = np.datetime64(dt.date(year, 1, 1), "D")
+    covered = np.zeros(n_year, dtype=bool)
+    d = np.asarray(dates, dtype="datetime64[D]")
+    v = np.asarray(daily_kwh, dtype=float)
+    i = (d - first).astype(int)
+    ok = (i >= 0) & (i < n_year) & np.isfinite(v)
+    covered[i[ok]] = True
+    measured_days = int(covered.sum())
+    measured_kwh = float(v[ok].sum())
+    period_days = 0
+    period_kwh = 0.0
+    for p in sorted(periods, key=lambda p: (p.start, p.end)):
+        n = (p.end - p.start).days
+        if n <= 0 or not math.isfinite(p.kwh):
+            continue
+        lo = max((np.datetime64(p.start, "D") - first).astype(int), 0)
+        hi = min((np.datetime64(p.end, "D") - first).astype(int), n_year)
+        if hi <= lo:
+            continue
+        free = ~covered[lo:hi]
+        k = int(free.sum())
+        covered[lo:hi] = True
+        period_days += k
+        period_kwh += p.kwh * k / n
+    cov = (measured_days + period_days) / n_year
+    total = (measured_kwh + period_kwh) / cov if cov >= min_coverage else math.nan
+    return AnnualTotal(total, float(cov), measured_days, measured_kwh, period_days, period_kwh)
+
+
+@dataclass(frozen=True, slots=True)
 class CarrierYear:
-    """One carrier of one building in one year."""
+    """One carrier of one building in one year; ``measured_days`` and ``period_days`` say where
+    its total came from (:class:`AnnualTotal`)."""
 
     carrier: str
     year: int
@@ -86,6 +169,15 @@ class CarrierYear:
     dju: float
     heating_share: float
     coverage: float
+    measured_days: int = 0
+    period_days: int = 0
+
+    @property
+    def origin(self) -> str:
+        """``measured`` (daily data only), ``invoices`` (imported periods only), ``mixed``, or ``none``."""
+        if self.measured_days and self.period_days:
+            return "mixed"
+        return "measured" if self.measured_days else ("invoices" if self.period_days else "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,12 +292,49 @@ def building_status(site: str, floor_area_m2: float, reference_year: int, year: 
                            reduction, due, gap, status, target, rel, ab, cabs, intensity, ref_intensity, path)
 
 
+def _year_reason(items: Sequence[CarrierYear], which: str) -> str | None:
+    """``{which}_weather`` when consumption is complete but the year's DJU is not, ``{which}_incomplete``
+    when consumption is missing, None when every carrier has an adjusted value."""
+    if items and all(math.isfinite(c.adjusted_kwh) for c in items):
+        return None
+    if items and all(math.isfinite(c.raw_kwh) for c in items):
+        return f"{which}_weather"
+    return f"{which}_incomplete"
+
+
+def no_data_reasons(st: TertiaireStatus, target: str | None = None) -> tuple[str, ...]:
+    """Why a building's status on ``target`` (default: the one its entity chose) is ``no_data``
+    ("données insuffisantes"), as codes, empty when it has a status: ``no_reference_year`` (none in
+    the registry), ``reference_incomplete`` / ``year_incomplete`` (consumption covers under 90 % of
+    the days), ``reference_weather`` / ``year_weather`` (consumption complete, the year's
+    temperatures not: no DJU)."""
+    target = target or st.target_kind
+    if (st.relative_status if target == "relative" else st.absolute_status) != "no_data":
+        return ()
+    out: list[str] = []
+    # the relative target needs the reference; the absolute one needs it unless Cabs is already met
+    needs_reference = target == "relative" or math.isfinite(st.intensity_kwh_m2)
+    if needs_reference:
+        if not st.reference_year:
+            out.append("no_reference_year")
+        else:
+            r = _year_reason(st.reference, "reference")
+            if r:
+                out.append(r)
+    y = _year_reason(st.current, "year")
+    if y:
+        out.append(y)
+    return tuple(out)
+
+
 def carrier_year(carrier: str, year: int, dates: np.ndarray, kwh: np.ndarray, hdd_k_d: np.ndarray,
-                 share: float, dju_reference: float) -> CarrierYear:
-    """Raw and climate-adjusted consumption of one carrier in one calendar year."""
-    raw, cov = year_total(dates, kwh, year)
+                 share: float, dju_reference: float, periods: Sequence[ImportedPeriod] = ()) -> CarrierYear:
+    """Raw and climate-adjusted consumption of one carrier in one calendar year: daily values
+    completed by imported periods (:func:`annual_total`); the year's DJU from the daily degree days."""
+    tot = annual_total(dates, kwh, periods, year)
     dju, _ = year_total(dates, hdd_k_d, year)
-    return CarrierYear(carrier, year, raw, climate_adjusted_kwh(raw, share, dju, dju_reference), dju, share, cov)
+    return CarrierYear(carrier, year, tot.kwh, climate_adjusted_kwh(tot.kwh, share, dju, dju_reference), dju, share,
+                       tot.coverage, tot.measured_days, tot.period_days)
 
 
 # ---------------------------------------------------------------------------------------
@@ -283,7 +412,8 @@ def operat_layout(lang: str) -> OperatLayout:
 def operat_rows(status: TertiaireStatus, *, efa_name: str, activity_category: str, siret: str = "",
                 pdl_pce: dict[str, str] | None = None, source: str = "meter", lang: str = "fr") -> list[OperatRow]:
     """The reference year's and the declared year's rows of one building (raw final energy:
-    OPERAT applies its own climate adjustment); the comment is in ``lang``."""
+    OPERAT applies its own climate adjustment); the comment is in ``lang``. ``source`` is that of
+    measured days: a carrier-year from invoices only says ``invoice``, one from both ``{source}+invoice``."""
     rows = []
     for items, is_ref in ((status.reference, True), (status.current, False)):
         for c in items:
@@ -291,7 +421,8 @@ def operat_rows(status: TertiaireStatus, *, efa_name: str, activity_category: st
                 continue
             rows.append(OperatRow(status.site, efa_name, siret, status.site, activity_category, status.floor_area_m2,
                                   c.year, OPERAT_ENERGY.get(c.carrier, "other"), round(c.raw_kwh, 0),
-                                  (pdl_pce or {}).get(c.carrier, ""), source, is_ref, 0.0,
+                                  (pdl_pce or {}).get(c.carrier, ""),
+                                  {"invoices": "invoice", "mixed": f"{source}+invoice"}.get(c.origin, source), is_ref, 0.0,
                                   f"{'couverture' if lang == 'fr' else 'coverage'} {100 * c.coverage:.0f} %"))
     return rows
 
@@ -317,8 +448,8 @@ def operat_csv(rows: Sequence[OperatRow], layout: OperatLayout = OperatLayout())
 
 
 __all__ = [
-    "CABS_YEAR", "CarrierYear", "DEFAULT_OPERAT_COLUMNS", "MILESTONES", "absolute_path_kwh_m2", "OperatLayout", "OperatRow", "TertiaireStatus",
-    "OPERAT_HEADERS", "building_status", "carrier_year", "climate_adjusted_kwh", "heating_share", "operat_csv",
+    "AnnualTotal", "CABS_YEAR", "CarrierYear", "ImportedPeriod", "annual_total", "DEFAULT_OPERAT_COLUMNS", "MILESTONES", "absolute_path_kwh_m2", "OperatLayout", "OperatRow", "TertiaireStatus",
+    "OPERAT_HEADERS", "building_status", "carrier_year", "climate_adjusted_kwh", "heating_share", "no_data_reasons", "operat_csv",
     "operat_layout", "operat_rows",
     "target_reduction", "year_total",
 ]

@@ -390,8 +390,8 @@ async def opendata_csv(portal: Portal, request: Request, sess: Session) -> Respo
 @route("/overview", ("GET",), "lecteur")
 async def overview(portal: Portal, request: Request, sess: Session) -> Response:
     page = await run_in_threadpool(pdata.overview, portal.reader, portal.registry)
-    year = pdata.today().year - 1
-    statuses = (await run_in_threadpool(_tertiaire, portal, year))[0]  # the last full year, cached
+    year = await run_in_threadpool(_default_year, portal)  # the /tertiaire page's default year, cached
+    statuses = (await run_in_threadpool(_tertiaire, portal, year))[0]
     return portal.render(request, sess, "overview.html", p=page, tertiaire_year=year,
                          tertiaire={s.site: s.status for s in statuses})
 
@@ -654,21 +654,68 @@ def _tertiaire(portal: Portal, year: int):  # noqa: ANN202
         portal.reader, portal.registry, year))
 
 
-def _year(request: Request) -> int:
+#: How many past years the default Décret tertiaire year looks back for a status.
+TERTIAIRE_LOOKBACK_YEARS = 3
+
+
+def default_tertiaire_year(this_year: int, statuses_of) -> int:  # noqa: ANN001
+    """The Décret tertiaire year shown by default: the latest of the last
+    :data:`TERTIAIRE_LOOKBACK_YEARS` past years in which at least one building has a status
+    (not « données insuffisantes »), else last year. ``statuses_of(year)`` gives a year's statuses."""
+    for y in range(this_year - 1, this_year - 1 - TERTIAIRE_LOOKBACK_YEARS, -1):
+        if any(s.status != "no_data" for s in statuses_of(y)):
+            return y
+    return this_year - 1
+
+
+def _default_year(portal: Portal) -> int:
+    this_year = pdata.today().year
+    return portal.slow_cache.get(("tertiaire-year", this_year), lambda: default_tertiaire_year(
+        this_year, lambda y: _tertiaire(portal, y)[0]))
+
+
+def _year(request: Request, default: int) -> int:
     try:
-        y = int(request.query_params.get("year", pdata.today().year - 1))
+        y = int(request.query_params.get("year", default))
     except ValueError:
-        y = pdata.today().year - 1
+        y = default
     return min(max(y, 2012), pdata.today().year)
+
+
+def _why(statuses: list, lang: str) -> dict[str, str]:
+    """Per building with « données insuffisantes »: why, and what to do."""
+    from analytics.tertiaire import no_data_reasons
+
+    out = {}
+    for s in statuses:
+        reasons = no_data_reasons(s)
+        if reasons:
+            out[s.site] = (" ; " if lang == "fr" else "; ").join(
+                translate(f"tertiaire.why.{r}", lang, year=s.reference_year if r.startswith("reference") else s.year)
+                for r in reasons)
+    return out
+
+
+def _origin(items, lang: str) -> str:  # noqa: ANN001
+    """Where a building-year's total came from: measured days and invoice days (the most of its carriers)."""
+    if not items or not all(math.isfinite(c.raw_kwh) for c in items):
+        return ""
+    m = max(c.measured_days for c in items)
+    p = max(c.period_days for c in items)
+    parts = ([translate("tertiaire.origin.measured", lang, n=m)] if m else []) + (
+        [translate("tertiaire.origin.invoices", lang, n=p)] if p else [])
+    return " + ".join(parts)
 
 
 @route("/tertiaire", ("GET",), "lecteur")
 async def tertiaire_page(portal: Portal, request: Request, sess: Session) -> Response:
-    year = _year(request)
+    year = _year(request, await run_in_threadpool(_default_year, portal))
     statuses, sha, rng, dju = await run_in_threadpool(_tertiaire, portal, year)
     names = {s.id: s.name for s in portal.registry.sites}
+    origins = {s.site: (_origin(s.reference, sess.lang), _origin(s.current, sess.lang)) for s in statuses}
     return portal.render(request, sess, "tertiaire.html", year=year, statuses=statuses, sha=sha, names=names,
-                         trajectory=_trajectory(statuses, names, sess.lang))
+                         trajectory=_trajectory(statuses, names, sess.lang), why=_why(statuses, sess.lang),
+                         origins=origins)
 
 
 def _trajectory(statuses: list, names: dict[str, str], lang: str) -> dict:
@@ -698,7 +745,7 @@ def _trajectory(statuses: list, names: dict[str, str], lang: str) -> dict:
 async def tertiaire_operat(portal: Portal, request: Request, sess: Session) -> Response:
     from analytics.tertiaire import operat_csv, operat_rows
 
-    year = _year(request)
+    year = _year(request, await run_in_threadpool(_default_year, portal))
     statuses = (await run_in_threadpool(_tertiaire, portal, year))[0]
     reg = portal.registry
     rows = [r for s in statuses for r in operat_rows(s, efa_name=reg.site_by_id[s.site].name,

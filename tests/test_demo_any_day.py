@@ -5,8 +5,9 @@ meters the town dashboards show) for four days spread over the year; on the last
 session's demo (the whole fleet, ``demo_run`` of tests/conftest.py) is the one read. Each time the demo's two
 works (a relighting and a boiler replacement, re-dated a year into its history) are measured by
 the savings report, and the simulator's true saving must fall inside each 90 % interval; the
-portfolio's avoided energy is not zero; no meter is excluded for a gap the demo made itself; and
-every Grafana panel has data at the demo's clock.
+portfolio's avoided energy is not zero; no meter is excluded for a gap the demo made itself; every
+Décret tertiaire building has a status for last year (the demo imports the invoices and weather
+it needs); and every Grafana panel has data at the demo's clock.
 """
 
 from __future__ import annotations
@@ -65,6 +66,13 @@ def test_demo_savings_and_dashboards_on_any_day(now: str, stack, cli_env, reques
         assert m["description"] in demo.stdout.replace("\n", " ") or m["measure"] in demo.stdout
     for meter, reasons in savings["excluded"].items():
         assert not GAP_REASONS & set(reasons), (meter, reasons)
+    # the Décret tertiaire: with the reference years' invoices and last year's months before the
+    # history imported, every subject building has a status for last year (none « données insuffisantes »)
+    tertiaire = summary["tertiaire"]
+    assert tertiaire["year"] == int(summary["now"][:4]) - 1
+    assert tertiaire["buildings"] > 0 and tertiaire["no_data"] == 0, tertiaire["statuses"]
+    assert tertiaire["on_track"] + tertiaire["late"] == tertiaire["buildings"]
+    assert f"Décret tertiaire {tertiaire['year']}" in demo.stdout
     check = _run("dashboards", "check", "--influx-url", stack.influx_url, "--database", database,
                  "--now", summary["clock_now"], env=env)
     assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-2000:]

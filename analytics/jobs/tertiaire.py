@@ -9,7 +9,8 @@ from terril.influx import InfluxClient
 
 
 def query_tertiaire_statuses(client: InfluxClient, reg, year: int, dju_reference: float | None = None):  # noqa: ANN001, ANN201
-    """Décret tertiaire status of every subject building for ``year`` from InfluxDB.
+    """Décret tertiaire status of every subject building for ``year`` from InfluxDB: daily data
+    completed by imported invoices and monthly values (:func:`analytics.tertiaire.annual_total`).
 
     Returns ``(statuses, input_sha256, data_range, dju_reference)`` (used by ``terril report
     tertiaire`` and the portal)."""
@@ -23,11 +24,12 @@ def query_tertiaire_statuses(client: InfluxClient, reg, year: int, dju_reference
     from analytics.tertiaire import year_total
 
     subj = subject_sites(reg)
-    current = query_input_bundle(client, reg, [s.id for s in subj], dt.date(year, 1, 1), dt.date(year, 12, 31))
+    current = query_input_bundle(client, reg, [s.id for s in subj], dt.date(year, 1, 1), dt.date(year, 12, 31),
+                                 with_periods=True)
     reference: dict[int, InputBundle] = {}
     for ry in reference_years(subj):
         reference[ry] = query_input_bundle(client, reg, [s.id for s in subj if s.reference_year == ry],
-                                           dt.date(ry, 1, 1), dt.date(ry, 12, 31))
+                                           dt.date(ry, 1, 1), dt.date(ry, 12, 31), with_periods=True)
     bundles = [current, *reference.values()]
     djus = [year_total(b.dates, b.hdd_k_d, int(str(b.dates[0])[:4]))[0] for b in bundles]
     with warnings.catch_warnings():  # no reference year with weather: NaN, reported as no data

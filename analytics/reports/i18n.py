@@ -375,6 +375,19 @@ LABELS: dict[str, dict[str, str]] = {
     "demo.col_what": {"fr": "quoi", "en": "what"},
     "demo.savings_status": {"fr": "Rapport d'économies (IPMVP, ASHRAE Guideline 14)…",
                        "en": "Savings report (IPMVP, ASHRAE Guideline 14)…"},
+    "demo.tertiaire_import_status": {"fr": "Import des factures et des températures Météo-France (simulées) du "
+                                            "Décret tertiaire…",
+                                      "en": "Importing the Décret tertiaire's invoices and Météo-France temperatures "
+                                            "(simulated)…"},
+    "demo.tertiaire_import_done": {"fr": "Décret tertiaire : {n} factures mensuelles et {d} jours de températures "
+                                         "importés (années {years}) en {s} s.",
+                                   "en": "Décret tertiaire: {n} monthly invoices and {d} days of temperatures "
+                                         "imported (years {years}) in {s} s."},
+    "demo.tertiaire_status": {"fr": "Calcul des statuts du Décret tertiaire…", "en": "Computing the Décret tertiaire statuses…"},
+    "demo.tertiaire_line": {"fr": "Décret tertiaire {year} : {n} bâtiments, {on} dans la trajectoire, {late} en retard, "
+                                  "{none} données insuffisantes (terril report tertiaire --year {year}).",
+                            "en": "Décret tertiaire {year}: {n} buildings, {on} on track, {late} late, {none} not "
+                                  "enough data (terril report tertiaire --year {year})."},
     "demo.savings_line": {"fr": "Économies du {a} au {b} par rapport à l'année de référence ({ba} → {bb}) : {kwh} kWh "
                            "± {u} (90 %), {eur} € ; {n} compteur(s) non calculé(s) ; rapport : {out}",
                      "en": "Savings {a} → {b} against the baseline year ({ba} → {bb}): {kwh} kWh ± {u} (90 %), "
@@ -547,11 +560,29 @@ LABELS: dict[str, dict[str, str]] = {
     "tertiaire.why.no_reference_year": {"fr": "pas d'année de référence dans le registre (reference_year)",
                                         "en": "no reference year in the registry (reference_year)"},
     "tertiaire.why.reference_incomplete": {"fr": "année de référence {year} incomplète (moins de 90 % des jours) : "
-                                                 "importez les factures ou l'historique",
+                                                 "importez ses factures (terril import --kind invoice) ou son historique",
                                            "en": "reference year {year} incomplete (under 90 % of the days): "
-                                                 "import the bills or the history"},
-    "tertiaire.why.year_incomplete": {"fr": "année {year} incomplète (moins de 90 % des jours)",
-                                      "en": "year {year} incomplete (under 90 % of the days)"},
+                                                 "import its bills (terril import --kind invoice) or its history"},
+    "tertiaire.why.year_incomplete": {"fr": "année {year} incomplète (moins de 90 % des jours) : importez les "
+                                            "factures des mois manquants (terril import --kind invoice)",
+                                      "en": "year {year} incomplete (under 90 % of the days): import the bills of "
+                                            "the missing months (terril import --kind invoice)"},
+    "tertiaire.why.reference_weather": {"fr": "pas de températures pour l'année de référence {year} (DJU) : importez "
+                                              "les températures quotidiennes Météo-France de la station",
+                                        "en": "no temperatures for the reference year {year} (HDD): import the "
+                                              "station's Météo-France daily temperatures"},
+    "tertiaire.why.year_weather": {"fr": "pas de températures pour l'année {year} (DJU) : importez les températures "
+                                         "quotidiennes Météo-France de la station",
+                                   "en": "no temperatures for {year} (HDD): import the station's Météo-France daily "
+                                         "temperatures"},
+    "tertiaire.note.origin": {"fr": "Jours mesurés : jours avec une valeur quotidienne (compteurs, imports "
+                                    "quotidiens) ; jours factures : autres jours de l'année couverts par des factures "
+                                    "ou des valeurs mensuelles importées, comptées au prorata de leurs jours.",
+                              "en": "Measured days: days with a daily value (meters, daily imports); invoice days: "
+                                    "the year's other days covered by imported invoices or monthly values, counted "
+                                    "pro rata of their days."},
+    "col.measured_days": {"fr": "Jours mesurés", "en": "Measured days"},
+    "col.invoice_days": {"fr": "Jours factures", "en": "Invoice days"},
     "col.target_chosen": {"fr": "Objectif retenu", "en": "Chosen target"},
     "col.status_relative": {"fr": "Objectif relatif", "en": "Relative target"},
     "col.status_absolute": {"fr": "Valeur absolue", "en": "Absolute target"},

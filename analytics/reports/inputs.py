@@ -23,8 +23,9 @@ import numpy as np
 
 from analytics.consumption import counter_to_deltas, rollup_consumption
 from analytics.degree_days import MIN_STATION_DAY_COVERAGE, daily_temperature, hdd_costic, hdd_from_mean
-from analytics.influx_queries import query_imported_energy, query_station_temperatures
+from analytics.influx_queries import query_imported_energy, query_imported_periods, query_station_temperatures
 from analytics.reports.render import input_hash
+from analytics.tertiaire import ImportedPeriod
 from terril.ids import validate_id
 from terril.carriers import CARRIERS
 from terril.influx import InfluxClient
@@ -56,6 +57,9 @@ class MeterDaily:
     #: Where each day's value came from (``consumption_daily``, ``reading``, ``imported``, ...;
     #: ``""`` where the day is missing). None: every day from ``source``.
     day_source: np.ndarray | None = None
+    #: Imported periods longer than a day (invoices, monthly values) that reach into the bundle's
+    #: days; never spread into ``energy_kwh`` (annual totals only, :func:`analytics.tertiaire.annual_total`).
+    periods: tuple[ImportedPeriod, ...] = ()
 
     def source_periods(self, dates: np.ndarray) -> tuple[tuple[str, str, str], ...]:
         """Consecutive runs of days from one source: ``(source, first day, last day)``."""
@@ -148,6 +152,8 @@ class InputBundle:
             items += [w.key, ",".join(w.sites), np.asarray(w.temp_mean_c, float), np.asarray(w.hdd_k_d, float)]
         for m in sorted(self.meters, key=lambda m: m.meter):
             items += [m.meter, m.carrier, np.asarray(m.energy_kwh, float)]
+            if m.periods:
+                items += [";".join(f"{p.start}/{p.end}/{p.kwh!r}/{p.kind}" for p in m.periods)]
         return input_hash(*items)
 
     def data_range(self) -> str:
@@ -239,9 +245,11 @@ def _daily_from_imported(client: InfluxClient, meter: Meter, dates: np.ndarray, 
     return np.where(seen, sums, np.nan)
 
 
-def _merged_daily(client: InfluxClient, meter: Meter, dates: np.ndarray, t0: int, t1: int) -> MeterDaily:
+def _merged_daily(client: InfluxClient, meter: Meter, dates: np.ndarray, t0: int, t1: int,
+                  with_periods: bool = False) -> MeterDaily:
     """One daily series from every source: live data (the ``consumption_daily`` rollups, else the raw
-    ``reading`` counters) wins wherever it has a day; imported history fills the other days."""
+    ``reading`` counters) wins wherever it has a day; imported history fills the other days. With
+    ``with_periods``, the imported periods longer than a day (invoices, months) come along."""
     values = np.full(dates.size, np.nan)
     day_source = np.full(dates.size, "", dtype=object)
     live = _daily_from_rollup(client, meter, dates, t0, t1)
@@ -257,25 +265,30 @@ def _merged_daily(client: InfluxClient, meter: Meter, dates: np.ndarray, t0: int
             fill = ~np.isfinite(values) & np.isfinite(imported)
             values[fill], day_source[fill] = imported[fill], "imported"
     used = [s for s in dict.fromkeys(day_source.tolist()) if s]
+    periods: tuple[ImportedPeriod, ...] = ()
+    if with_periods:
+        periods = tuple(ImportedPeriod(a, b, kwh, kind) for a, b, kwh, kind in query_imported_periods(client, meter.id, t0, t1))
     return MeterDaily(meter.id, meter.site, meter.carrier, values, "+".join(used) if used else "none",
-                      day_source=day_source)
+                      day_source=day_source, periods=periods)
 
 
 def query_input_bundle(client: InfluxClient, registry: Registry, site_ids: Sequence[str], start: dt.date,
-                       end: dt.date) -> InputBundle:
+                       end: dt.date, *, with_periods: bool = False) -> InputBundle:
     """Load the daily inputs of ``site_ids`` over ``[start, end]`` (local days) from InfluxDB.
 
     Per meter and day: ``consumption_daily`` (days with coverage < 50 % are missing), else the raw
     ``reading`` counters; ``imported`` data fills the days live data does not cover (live wins where
     both exist; :meth:`MeterDaily.source_periods` says which source each period came from).
     Weather: each site's own source (:func:`_weather`); the bundle's main series is the first site's.
+    ``with_periods``: each meter also carries its imported periods longer than a day (invoices,
+    monthly values; the Décret tertiaire's annual totals use them, the savings models do not).
     """
     for s in site_ids:
         validate_id(s, "site")
     dates = _days(start, end)
     t0 = local_midnight_ns(start)
     t1 = local_midnight_ns(end + dt.timedelta(days=1))
-    meters = [_merged_daily(client, m, dates, t0, t1) for m in meters_for_report(registry, site_ids)]
+    meters = [_merged_daily(client, m, dates, t0, t1, with_periods) for m in meters_for_report(registry, site_ids)]
     # each site's own weather source (Registry.weather_source), read once per source
     by_key: dict[str, list[str]] = {}
     sources = {}
@@ -303,8 +316,10 @@ def _weather(client: InfluxClient, source: WeatherSource, dates: np.ndarray, t0:
              ) -> tuple[np.ndarray, np.ndarray, str]:
     """Daily temperature and degree days of one weather source.
 
-    A registry weather meter: its site's ``weather_daily`` rollups, else its raw ``temp_air_c``
-    readings, else temperatures imported under that meter. An imported station: the ``imported``
+    A registry weather meter: its site's ``weather_daily`` rollups (days without one taken from
+    temperatures imported under the meter, e.g. Météo-France history before the station was
+    installed), else its raw ``temp_air_c`` readings, else temperatures imported under that meter.
+    An imported station: the ``imported``
     temperatures tagged with its ``station``. Never another station's values.
     """
     temp = np.full(dates.size, np.nan)
@@ -321,16 +336,22 @@ def _weather(client: InfluxClient, source: WeatherSource, dates: np.ndarray, t0:
                     temp[i] = np.nan if r[1] is None else float(r[1])
                     hdd[i] = np.nan if r[2] is None else float(r[2])
             hdd = np.where(np.isfinite(hdd), hdd, hdd_from_mean(temp))
-            return temp, hdd, "weather_daily"
+            label = "weather_daily"
+            if not np.isfinite(hdd).all():  # days before the station was installed: imported history fills them
+                groups = _imported_temperature_groups(client, wm, t0, t1)
+                if len(groups) == 1:
+                    i_temp, i_hdd = _temps_to_daily(dates, groups[0])
+                    fill = ~np.isfinite(hdd) & np.isfinite(i_hdd)
+                    if fill.any():
+                        temp, hdd = np.where(fill, i_temp, temp), np.where(fill, i_hdd, hdd)
+                        label = "weather_daily+imported"
+            return temp, hdd, label
         q = f'SELECT "temp_air_c" FROM "reading" WHERE meter = $meter AND time >= {t0} AND time < {t1}'
         rows = [r for r in _select(client, q, {"meter": wm.id}) if r[1] is not None]
         if rows:
             return _temps_to_daily(dates, rows) + ("reading",)
         # temperatures imported under the meter: one station's only (several would be pooled)
-        q = (f'SELECT "temp_air_c" FROM "imported" WHERE kind = \'temperature\' AND meter = $meter '
-             f'AND time >= {t0} AND time < {t1} GROUP BY "station"')
-        groups = [[r for r in s.values if r[1] is not None] for s in client.query_chunks(q, params={"meter": wm.id})]
-        groups = [g for g in groups if g]
+        groups = _imported_temperature_groups(client, wm, t0, t1)
         if len(groups) == 1:
             return _temps_to_daily(dates, groups[0]) + ("imported",)
         if len(groups) > 1:
@@ -342,11 +363,29 @@ def _weather(client: InfluxClient, source: WeatherSource, dates: np.ndarray, t0:
     return temp, hdd, "none"
 
 
+def _imported_temperature_groups(client: InfluxClient, meter: Meter, t0: int, t1: int) -> list[list[list[object]]]:
+    """The temperatures imported under a weather meter, one list of rows per station: ``[time, temp_air_c,
+    temp_min_c, temp_max_c]`` (the daily minimum and maximum of a Météo-France daily file, else None)."""
+    q = (f'SELECT "temp_air_c", "temp_min_c", "temp_max_c" FROM "imported" WHERE kind = \'temperature\' '
+         f'AND meter = $meter AND time >= {t0} AND time < {t1} GROUP BY "station"')
+    groups = [[r for r in s.values if r[1] is not None] for s in client.query_chunks(q, params={"meter": meter.id})]
+    return [g for g in groups if g]
+
+
 def _temps_to_daily(dates: np.ndarray, rows: list[list[object]]) -> tuple[np.ndarray, np.ndarray]:
     """Daily mean and COSTIC degree days of a station's readings, hourly or daily (coverage judged on the
     data's own step by :func:`daily_temperature`, as the drift job does)."""
     t = np.array([int(r[0]) for r in rows], dtype=np.int64)
     v = np.array([float(r[1]) for r in rows])
+    if rows and all(len(r) >= 4 and r[2] is not None and r[3] is not None for r in rows):
+        # daily values with their minimum and maximum (Météo-France TN/TX): COSTIC on them, as the rollups
+        idx = _index_of(dates, t)
+        ok = idx >= 0
+        mean, tn, tx = (np.full(dates.size, np.nan) for _ in range(3))
+        mean[idx[ok]] = v[ok]
+        tn[idx[ok]] = np.array([float(r[2]) for r in rows])[ok]
+        tx[idx[ok]] = np.array([float(r[3]) for r in rows])[ok]
+        return mean, hdd_costic(tn, tx)
     order = np.argsort(t, kind="stable")
     bounds = np.array([local_midnight_ns(d) for d in _days(dates[0].astype(dt.date),
                                                            dates[-1].astype(dt.date) + dt.timedelta(days=1)).astype(dt.date)],

@@ -15,7 +15,7 @@ from analytics.reports.model import Figure, Report, Section, Table, report_metad
 from analytics.reports.render import PALETTE
 from analytics.tertiaire import (
     CABS_YEAR, MILESTONES, MIN_FLOOR_AREA_M2, TertiaireStatus, building_status, carrier_year, heating_share,
-    target_reduction,
+    no_data_reasons, target_reduction,
 )
 from terril.registry import Registry, Site
 from terril.tertiaire_cabs import cabs_2030, climate_zone_of_department
@@ -80,7 +80,7 @@ def compute_statuses(registry: Registry, year: int, reference: dict[int, InputBu
                     continue
                 share = heating_share(md.carrier, site.heating_carrier)
                 acc.append(carrier_year(md.carrier, int(y), b.dates, md.energy_kwh, b.hdd_of(md.site), share,
-                                        dju_reference))
+                                        dju_reference, md.periods))
         out.append(building_status(site.id, site.floor_area_m2, int(site.reference_year or 0), year, ref, cur,
                                    target=site.tertiaire_target, cabs_kwh_m2=site_cabs(site)[0]))
     return out
@@ -111,14 +111,13 @@ def _draw_trajectory(st: TertiaireStatus, lang: str):  # noqa: ANN202
 
 
 def _no_data_why(st: TertiaireStatus, lang: str) -> str | None:
-    """Why a building has "not enough data" on the relative target (None when it has enough)."""
-    if st.relative_status != "no_data":
+    """Why a building has "not enough data" on the relative target and what to do (None when it has enough)."""
+    reasons = no_data_reasons(st, "relative")
+    if not reasons:
         return None
-    if not st.reference_year:
-        return t("tertiaire.why.no_reference_year", lang)
-    if not st.reference or not np.isfinite(st.reference_kwh):
-        return t("tertiaire.why.reference_incomplete", lang, year=st.reference_year)
-    return t("tertiaire.why.year_incomplete", lang, year=st.year)
+    return (" ; " if lang == "fr" else "; ").join(
+        t(f"tertiaire.why.{r}", lang, year=st.reference_year if r.startswith("reference") else st.year)
+        for r in reasons)
 
 
 def build_tertiaire_report(statuses: Sequence[TertiaireStatus], registry: Registry, year: int, lang: str, *,
@@ -160,17 +159,19 @@ def build_tertiaire_report(statuses: Sequence[TertiaireStatus], registry: Regist
                            column_keys=("site", "cabs_kwh_m2", "reference_intensity_kwh_m2", "intensity_kwh_m2",
                                         "path_kwh_m2", "status", "cabs_source"))
     year_rows = tuple((sites[s.site].name, t(f"carrier.{c.carrier}", lang), c.year, c.raw_kwh, c.dju,
-                       100 * c.heating_share, c.adjusted_kwh, 100 * c.coverage)
+                       100 * c.heating_share, c.adjusted_kwh, 100 * c.coverage, c.measured_days, c.period_days)
                       for s in statuses for c in (*s.reference, *s.current))
     years_table = Table("years", t("tertiaire.table.years", lang),
                         (t("col.site", lang), t("col.carrier", lang), t("col.year", lang), t("col.raw_kwh", lang),
                          t("col.dju", lang), t("col.heating_share_pct", lang),
-                         t("col.adjusted_kwh", lang), t("col.coverage_pct", lang)), year_rows,
+                         t("col.adjusted_kwh", lang), t("col.coverage_pct", lang), t("col.measured_days", lang),
+                         t("col.invoice_days", lang)), year_rows,
                         column_keys=("site", "carrier", "year", "raw_kwh", "dju", "heating_share_pct", "adjusted_kwh",
-                                     "coverage_pct"),
-                        notes=(f"DJU de référence : {format_number(dju_reference, lang)} (méthode COSTIC, base 18 °C)."
+                                     "coverage_pct", "measured_days", "invoice_days"),
+                        notes=(f"DJU de référence : {format_number(dju_reference, lang)} (méthode COSTIC, base 18 °C). "
                                if lang == "fr" else
-                               f"Reference HDD: {format_number(dju_reference, lang)} (COSTIC method, base 18 °C)."))
+                               f"Reference HDD: {format_number(dju_reference, lang)} (COSTIC method, base 18 °C). ")
+                        + t("tertiaire.note.origin", lang))
     summary = Section(t("tertiaire.summary.title", lang),
                       (t("tertiaire.summary.lead", lang, n=len(statuses), year=year, on_track=n_on, late=n_late,
                          no_data=n_nodata),

@@ -5,8 +5,10 @@
    (the archive a town imports when it starts), with faults placed to show (firmware_sim.demo);
 3. simulate the last days live: every device publishes in its own format over MQTT, the
    collector stores them, and every published point is checked to be stored;
-4. run the analytics (rollups, quality, degree days, baselines, drift, PV performance, rollout)
-   and a savings report;
+4. run the analytics (rollups, quality, degree days, baselines, drift, PV performance, rollout),
+   import the Décret tertiaire buildings' invoices for their reference years and for last year's
+   months before the history, with the weather station's daily temperatures (all simulated, through
+   the path of `terril import`), compute last year's Décret tertiaire statuses, and a savings report;
 5. print what was stored per site, what Terril found, what the simulator had injected, and
    where to look next.
 """
@@ -264,8 +266,9 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
                                   "points_stored": total_points}
     try:  # the collector keeps running (and reporting its own health) while the analytics run
         if analytics:
-            summary["savings"] = _analytics(settings, reg, hist_start_ns, start_ns, end_ns, history_days, sim,
-                                            console, err_console, works=works, lang=lang)
+            summary["savings"], summary["tertiaire"] = _analytics(
+                settings, reg, hist_start_ns, start_ns, end_ns, history_days, sim, console, err_console, works=works,
+                lang=lang)
     finally:
         collector.write_stats()
         stats_stop.set()
@@ -298,7 +301,10 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
 
 
 def _analytics(settings, reg, hist_start_ns: int, start_ns: int, end_ns: int, history_days: int, sim,  # noqa: ANN001
-               console, err_console, *, works: dt.date | None = None, lang: str = "fr") -> dict | None:  # noqa: ANN001
+               console, err_console, *, works: dt.date | None = None,  # noqa: ANN001
+               lang: str = "fr") -> tuple[dict | None, dict | None]:
+    """The analytics, the Décret tertiaire history (invoices, weather) and statuses, the savings report:
+    (savings summary, tertiaire summary)."""
     from analytics.jobs.alerts import query_alerts
     from analytics.analyze import analyze
     from terril.cli.analyze import alerts_table, publish_open_alerts
@@ -324,10 +330,131 @@ def _analytics(settings, reg, hist_start_ns: int, start_ns: int, end_ns: int, hi
         for t in sim.ground_truth:
             truth.add_row(t.kind, t.meter or t.device, str(local_date(t.start_ns)), t.description)
         console.print(truth)
+    tertiaire = None
+    if history_days:
+        t1 = time.monotonic()
+        with err_console.status(_l("tertiaire_import_status", lang)):
+            imported = _import_tertiaire_history(settings, reg, client, hist_start_ns, end_ns,
+                                                 seed=int(getattr(sim, "seed", 0)), sim=sim)
+        import_s = time.monotonic() - t1
+        if imported:
+            console.print(_l("tertiaire_import_done", lang, n=imported["invoices"], d=imported["weather_days"],
+                             years=", ".join(imported["years"]), s=_fmt(import_s, 1, lang)))
+            with err_console.status(_l("tertiaire_status", lang)):
+                tertiaire = _tertiaire_line(reg, client, local_date(end_ns - 1).year - 1, console, lang)
+            tertiaire["import"] = {**imported, "seconds": round(import_s, 2)}
+            tertiaire["seconds"] = round(time.monotonic() - t1, 2)
     if history_days >= 365:
         return _savings(settings, reg, client, hist_start_ns, end_ns, console, err_console, sim=sim, works=works,
-                        lang=lang)
-    return None
+                        lang=lang), tertiaire
+    return None, tertiaire
+
+
+#: The step of the simulation that writes the demo's invoices and weather history: hourly is
+#: plenty for monthly sums and daily minimum/maximum, and keeps it to about a second per year. [s]
+INVOICE_STEP_S = 3600.0
+#: The station id of the simulated Météo-France history (a simulated station, not a real NUM_POSTE).
+DEMO_STATION = "sim-62"
+
+
+def invoice_months(reference_years: dict[int, list[str]], all_sites: list[str], last_year: int,
+                   history_first: dt.date) -> dict[int, tuple[list[str], list[int]]]:
+    """What an energy manager imports for the Décret tertiaire: year → (sites, months). Every month of
+    each building's reference year, and the months of ``last_year`` that start before the history
+    (the month the history starts in included: its measured days are not counted twice)."""
+    out: dict[int, tuple[list[str], list[int]]] = {}
+    for ry, sites in sorted(reference_years.items()):
+        months = [m for m in range(1, 13) if dt.date(ry, m, 1) < history_first]
+        if months:
+            out[ry] = (list(sites), months)
+    last = [m for m in range(1, 13) if dt.date(last_year, m, 1) < history_first]
+    if last:
+        sites, months = out.get(last_year, ([], []))
+        out[last_year] = (list(dict.fromkeys([*sites, *all_sites])), sorted(set(months) | set(last)))
+    return out
+
+
+def _import_tertiaire_history(settings, reg, client, hist_start_ns: int, end_ns: int, *, seed: int,  # noqa: ANN001
+                              sim=None) -> dict:  # noqa: ANN001
+    """As an energy manager would for the Décret tertiaire: import the monthly invoices of each subject
+    building's reference year and of last year's months the history does not cover, and the weather
+    station's Météo-France daily temperatures of those months, through the path of `terril import`
+    (:func:`analytics.imports.parse_import`, :func:`analytics.jobs.imported.store_import`). The
+    simulator writes them (true energies, :data:`INVOICE_STEP_S` step, only the meters needed;
+    the scenario's re-dated measures kept, its faults not)."""
+    from zoneinfo import ZoneInfo
+
+    from analytics.imports import parse_import
+    from analytics.jobs.imported import store_import
+    from analytics.reports.inputs import meters_for_report
+    from analytics.reports.tertiaire_report import subject_sites
+    from firmware_sim.faults import Scenario
+    from terril.cli.simulated_inputs import simulated_daily
+    from terril.timeutil import local_date
+
+    subj = subject_sites(reg)
+    if not subj:
+        return {}
+    tz = ZoneInfo(reg.town.timezone)
+    last_year = local_date(end_ns - 1).year - 1
+    by_ref: dict[int, list[str]] = {}
+    for s in subj:
+        if s.reference_year:
+            by_ref.setdefault(int(s.reference_year), []).append(s.id)
+    plan = invoice_months(by_ref, [s.id for s in subj], last_year, local_date(hist_start_ns))
+    redated = tuple(getattr(getattr(sim, "scenario", None), "measure_dates", ()) or ())
+    prices = {"electricity": settings.prices.electricity_eur_per_kwh, "gas": settings.prices.gas_eur_per_kwh,
+              "heat": settings.prices.heat_eur_per_kwh}
+    invoices = points = 0
+    weather_days = 0
+    for year, (site_ids, months) in plan.items():
+        sub = reg.subset(site_ids)
+        meters = [m for m in meters_for_report(sub, site_ids) if m.carrier != "pv"]
+        first = dt.date(year, months[0], 1)
+        last = dt.date(year + months[-1] // 12, months[-1] % 12 + 1, 1) - dt.timedelta(days=1)
+        known = {m.id for m in sub.measures}
+        scenario = Scenario("demo-invoices", "re-dated measures only",
+                            measure_dates=tuple((m, t) for m, t in redated if m in known))
+        d = simulated_daily(sub, meters, first, last, seed=seed, step_s=INVOICE_STEP_S, scenario=scenario)
+        month_of = np.asarray(d.dates, dtype="datetime64[M]").astype(int) % 12 + 1
+        keep = np.isin(month_of, months)
+        for m in meters:
+            lines = ["period_start;period_end;kwh;cost_eur"]
+            for mo in months:
+                kwh = float(d.energy_kwh[m.id][month_of == mo].sum())
+                a = dt.date(year, mo, 1)
+                b = dt.date(year + mo // 12, mo % 12 + 1, 1) - dt.timedelta(days=1)
+                lines.append(f"{a};{b};{kwh:.0f};{kwh * prices.get(m.carrier, 0.0):.2f}")
+            result = parse_import("\n".join(lines).encode(), "invoice", tz=tz)
+            points += store_import(client, result, site=m.site, meter=m.id, source=f"demo-factures-{year}")[0]
+            invoices += len(result.values)
+        wsrc = {sub.weather_source(sid).meter.id: sub.weather_source(sid).meter for sid in site_ids
+                if sub.weather_source(sid) is not None and sub.weather_source(sid).meter is not None}
+        for wm in wsrc.values():  # the station's daily climatology file (Q_ layout: TN, TX, TM)
+            lines = ["NUM_POSTE;AAAAMMJJ;TN;TX;TM"]
+            for day, tn, tx, tm in zip(d.dates[keep], d.temp_min_c[keep], d.temp_max_c[keep], d.temp_mean_c[keep]):
+                lines.append(f"{DEMO_STATION};{str(day).replace('-', '')};{tn:.1f};{tx:.1f};{tm:.1f}")
+            result = parse_import("\n".join(lines).encode(), "meteofrance_daily", tz=tz)
+            points += store_import(client, result, site=wm.site, meter=wm.id, source=f"demo-meteofrance-{year}",
+                                   station=result.station)[0]
+            weather_days += len(result.values)
+    return {"years": {str(y): {"sites": sites, "months": months} for y, (sites, months) in plan.items()},
+            "invoices": invoices, "weather_days": weather_days, "points": points}
+
+
+def _tertiaire_line(reg, client, year: int, console, lang: str) -> dict:  # noqa: ANN001
+    """The Décret tertiaire statuses of ``year`` (the portal's and `terril report tertiaire`'s), one line."""
+    from analytics.jobs.tertiaire import query_tertiaire_statuses
+
+    statuses = query_tertiaire_statuses(client, reg, year)[0]
+    n_on = sum(s.status in ("on_track", "achieved") for s in statuses)
+    n_late = sum(s.status == "late" for s in statuses)
+    n_none = sum(s.status == "no_data" for s in statuses)
+    console.print(_l("tertiaire_line", lang, year=year, n=len(statuses), on=n_on, late=n_late, none=n_none))
+    return {"year": year, "buildings": len(statuses), "on_track": n_on, "late": n_late, "no_data": n_none,
+            "statuses": {s.site: {"status": s.status, "reduction_pct": round(100 * s.reduction, 1)
+                                  if np.isfinite(s.reduction) else None,
+                                  "target_pct": round(100 * s.target, 1)} for s in statuses}}
 
 
 def _savings(settings, reg, client, hist_start_ns: int, end_ns: int, console, err_console, *,  # noqa: ANN001

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,9 +19,10 @@ from analytics.reports.inputs import InputBundle, MeterDaily, meters_for_report
 from analytics.reports.render import input_hash
 from analytics.reports.tertiaire_report import compute_statuses, reference_years, subject_sites
 from analytics.tertiaire import TertiaireStatus, year_total
+from firmware_sim.faults import Scenario
 from firmware_sim.fleet import FleetSimulation
 from terril.carriers import CARRIERS
-from terril.registry import Registry
+from terril.registry import Meter, Registry
 from terril.timeutil import local_midnight_ns
 
 
@@ -28,14 +30,26 @@ def _days(start: dt.date, end: dt.date) -> np.ndarray:
     return np.arange(np.datetime64(start), np.datetime64(end) + 1)
 
 
-def simulated_input_bundle(registry: Registry, site_ids: Sequence[str], start: dt.date, end: dt.date, *,
-                           seed: int = 1, step_s: float = 3600.0) -> InputBundle:
-    """Daily inputs from the fleet simulator (true interval energies summed per local day)."""
-    meters = meters_for_report(registry, site_ids)
+@dataclass(frozen=True, eq=False)
+class SimulatedDaily:
+    """The simulator's true daily values over local days: kWh per meter, temperatures. [kWh, °C]"""
+
+    dates: np.ndarray
+    energy_kwh: dict[str, np.ndarray]
+    temp_mean_c: np.ndarray
+    temp_min_c: np.ndarray
+    temp_max_c: np.ndarray
+
+
+def simulated_daily(registry: Registry, meters: Sequence[Meter], start: dt.date, end: dt.date, *, seed: int = 1,
+                    step_s: float = 3600.0, scenario: Scenario | None = None) -> SimulatedDaily:
+    """True interval energies of ``meters`` summed per local day over [start, end], and the town
+    weather's daily mean, minimum and maximum (the simulation runs ``registry``: pass a
+    :meth:`~terril.registry.Registry.subset` to simulate only what is needed)."""
     dates = _days(start, end)
     bounds = np.array([local_midnight_ns(d) for d in _days(start, end + dt.timedelta(days=1)).astype(dt.date)],
                       dtype=np.int64)
-    sim = FleetSimulation(registry, int(bounds[0]), seed=seed, step_s=step_s)
+    sim = FleetSimulation(registry, int(bounds[0]), seed=seed, step_s=step_s, scenario=scenario)
     acc = {m.id: np.zeros(dates.size) for m in meters}
     t_sum = np.zeros(dates.size)
     t_cnt = np.zeros(dates.size)
@@ -57,9 +71,18 @@ def simulated_input_bundle(registry: Registry, site_ids: Sequence[str], start: d
         np.maximum.at(tmax, idx[ok], temp[ok])
     with np.errstate(invalid="ignore", divide="ignore"):
         tmean = np.where(t_cnt > 0, t_sum / np.maximum(t_cnt, 1), np.nan)
-    hdd = hdd_costic(np.where(np.isfinite(tmin), tmin, np.nan), np.where(np.isfinite(tmax), tmax, np.nan))
-    return InputBundle(dates, tmean, hdd,
-                       tuple(MeterDaily(m.id, m.site, m.carrier, acc[m.id], "simulator") for m in meters),
+    return SimulatedDaily(dates, acc, tmean, np.where(np.isfinite(tmin), tmin, np.nan),
+                          np.where(np.isfinite(tmax), tmax, np.nan))
+
+
+def simulated_input_bundle(registry: Registry, site_ids: Sequence[str], start: dt.date, end: dt.date, *,
+                           seed: int = 1, step_s: float = 3600.0) -> InputBundle:
+    """Daily inputs from the fleet simulator (true interval energies summed per local day)."""
+    meters = meters_for_report(registry, site_ids)
+    d = simulated_daily(registry, meters, start, end, seed=seed, step_s=step_s)
+    hdd = hdd_costic(d.temp_min_c, d.temp_max_c)
+    return InputBundle(d.dates, d.temp_mean_c, hdd,
+                       tuple(MeterDaily(m.id, m.site, m.carrier, d.energy_kwh[m.id], "simulator") for m in meters),
                        weather_source=f"simulator seed {seed}")
 
 

@@ -161,3 +161,39 @@ def test_database_down_gives_a_clear_page_not_a_traceback(portal_data, tmp_path)
     c.post("/login", data={"username": "luc", "password": PASSWORD, "csrf_token": token})
     r = c.get("/overview")
     assert r.status_code == 503 and "Traceback" not in r.text and "<h1>" in r.text
+
+
+def test_default_tertiaire_year_is_the_latest_past_year_with_a_status() -> None:
+    from types import SimpleNamespace
+
+    from portal.app import TERTIAIRE_LOOKBACK_YEARS, default_tertiaire_year
+
+    def statuses(with_status: set[int]):  # noqa: ANN202
+        asked: list[int] = []
+
+        def of(year: int) -> list:
+            asked.append(year)
+            return [SimpleNamespace(status="no_data"),
+                    SimpleNamespace(status="late" if year in with_status else "no_data")]
+        return of, asked
+
+    of, asked = statuses({2024, 2023})
+    assert default_tertiaire_year(2026, of) == 2024 and asked == [2025, 2024]
+    of, asked = statuses({2021})  # beyond the look-back: last year
+    assert default_tertiaire_year(2026, of) == 2025 and len(asked) == TERTIAIRE_LOOKBACK_YEARS
+    of, _ = statuses({2025})
+    assert default_tertiaire_year(2026, of) == 2025
+
+
+def test_tertiaire_page_says_why_a_building_has_not_enough_data(app, portal_data) -> None:  # noqa: ANN001
+    # the test data holds 70 days: no reference year and no full year, every building « données insuffisantes »
+    c = login(app, "luc")
+    fr = html.unescape(c.get("/tertiaire").text)
+    assert f"Décret tertiaire — {portal_data.today.year - 1}" in fr  # no year with a status: last year
+    rows = re.findall(r"<tr><th scope=\"row\">.*?</tr>", fr, re.S)
+    assert rows and all("données insuffisantes" in r for r in rows)
+    assert all("terril import --kind invoice" in r for r in rows), rows[0]
+    assert "année de référence 2012 incomplète" in fr  # the mairie's reference year, named
+    en = html.unescape(c.get("/tertiaire?lang=en&year=2025").text)
+    assert "reference year 2012 incomplete (under 90 % of the days): import its bills" in en
+    assert "données insuffisantes" not in en
