@@ -109,12 +109,17 @@ def detect_offline(meter: str, bucket_start_ns: npt.ArrayLike, bucket_end_ns: np
 
 @dataclass(frozen=True, slots=True)
 class StringLossSettings:
-    """String-loss rule on the daily performance index ``PI = actual / expected``.
+    """String-loss rule on the array's own daily performance index ``PI = actual / expected``.
+
+    The defaults are those of an array without peers (a town with a single array): days of
+    ≥ 600 Wh/m² (some in every winter month) and a 15 % tolerance, which pays for the noisier PI
+    of those days; :data:`FORMER_STRING_LOSS` is the rule every array had before the peer rule
+    (figures in docs/pv.md).
 
     Attributes
     ----------
     min_irradiation_wh_m2 : float
-        A day is usable ("sunny enough") when its POA irradiation is at least this. [Wh/m²]
+        A day is usable ("bright enough") when its POA irradiation is at least this. [Wh/m²]
     min_availability_pct : float
         Days with an outage are left to the offline detector. [%]
     baseline_days : int
@@ -127,12 +132,17 @@ class StringLossSettings:
         Consecutive low usable days that raise the alert (the alert is dated on the last).
     """
 
-    min_irradiation_wh_m2: float = 1500.0
+    min_irradiation_wh_m2: float = 600.0
     min_availability_pct: float = 95.0
     baseline_days: int = 30
     min_baseline_days: int = 10
-    drop_pct: float = 10.0
+    drop_pct: float = 15.0
     confirm_days: int = 3
+
+
+#: The rule of every array before the peer rule: sunny days only (≥ 1500 Wh/m², none in a
+#: December of the Pas-de-Calais) and a 10 % tolerance; kept for comparison.
+FORMER_STRING_LOSS = StringLossSettings(min_irradiation_wh_m2=1500.0, drop_pct=10.0)
 
 
 def usable_days(production_wh: npt.ArrayLike, expected_wh: npt.ArrayLike, irradiation_wh_m2: npt.ArrayLike,
@@ -258,12 +268,6 @@ class PeerStringLossSettings:
     confirm_days: int = 3
 
 
-#: An array without peers (a town with a single array) is judged on its own history with the
-#: days of ≥ 600 Wh/m² (some in every winter month) and a wider tolerance (15 %), which pays for
-#: the noisier PI of those days (figures in docs/pv.md).
-SOLO_STRING_LOSS = StringLossSettings(min_irradiation_wh_m2=600.0, drop_pct=15.0)
-
-
 def peer_pi(production_wh: npt.ArrayLike, expected_wh: npt.ArrayLike, irradiation_wh_m2: npt.ArrayLike,
             availability: npt.ArrayLike, settings: PeerStringLossSettings = PeerStringLossSettings()
             ) -> tuple[np.ndarray, np.ndarray]:
@@ -315,20 +319,6 @@ def detect_string_loss_peers(meter: str, day_start_ns: npt.ArrayLike, production
     x_peer = np.where(ok, x * np.where(np.isfinite(m), m, 0.0), np.nan)
     return _step_alerts(meter, day_start_ns, p, x_peer, ok, settings.baseline_days, settings.min_baseline_days,
                         settings.drop_pct, settings.confirm_days)
-
-
-def merge_string_loss(*groups: tuple[Alert, ...]) -> tuple[Alert, ...]:
-    """One alert per loss episode when several rules saw it: the first detected is kept, the
-    others overlapping it (from onset to end, or open) are dropped."""
-    cand = sorted((a for g in groups for a in g), key=lambda a: (a.detected_ns, a.onset_ns))
-    kept: list[Alert] = []
-    for a in cand:
-        a_end = a.end_ns if a.end_ns is not None else np.iinfo(np.int64).max
-        if any(a.onset_ns < (k.end_ns if k.end_ns is not None else np.iinfo(np.int64).max) and k.onset_ns < a_end
-               for k in kept):
-            continue
-        kept.append(a)
-    return tuple(sorted(kept, key=lambda a: a.onset_ns))
 
 
 # ------------------------------------------------------------------------------ trend

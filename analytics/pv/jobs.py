@@ -72,7 +72,6 @@ class PvSettings:
     offline: pvf.OfflineSettings = pvf.OfflineSettings()
     string_loss: pvf.StringLossSettings = pvf.StringLossSettings()
     string_loss_peers: pvf.PeerStringLossSettings = pvf.PeerStringLossSettings()
-    string_loss_solo: pvf.StringLossSettings = pvf.SOLO_STRING_LOSS
     trend: pvf.TrendSettings = pvf.TrendSettings()
     clipping: pvf.ClippingSettings = pvf.ClippingSettings()
 
@@ -274,15 +273,14 @@ def string_loss_alerts(a: ArrayAnalysis, settings: PvSettings = PvSettings(),
     """String-loss alerts of one array (docs/pv.md § Faults).
 
     With peers (``peer_median_pi`` from :func:`town_peer_pi` has a value), the all-season rule
-    against the town's other arrays; without (a town with a single array), the array's own
-    history on the days of ≥ 600 Wh/m² (``settings.string_loss_solo``). ``settings.string_loss``
-    (own history, sunny days only) is the former rule, kept for callers who ask for it.
+    against the town's other arrays (``settings.string_loss_peers``); without (a town with a
+    single array), the array's own history (``settings.string_loss``: days of ≥ 600 Wh/m²).
     """
     meter = a.array.meter
     args = (a.day_start_ns, a.day_production_wh, a.day_expected_wh, a.day_irradiation_wh_m2, a.day_availability_pct)
     if peer_median_pi is not None and np.isfinite(peer_median_pi).any():
         return pvf.detect_string_loss_peers(meter, *args, peer_median_pi, settings.string_loss_peers)
-    return pvf.detect_string_loss(meter, *args, settings.string_loss_solo)
+    return pvf.detect_string_loss(meter, *args, settings.string_loss)
 
 
 def array_alerts(a: ArrayAnalysis, settings: PvSettings = PvSettings(),

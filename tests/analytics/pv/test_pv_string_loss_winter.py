@@ -79,7 +79,7 @@ def test_demo_string_failure_flagged_within_a_week_with_peers(registry: Registry
     found = _string_alerts(res)
     a = res[FAULTY]
     former = pvf.detect_string_loss(a.array.meter, a.day_start_ns, a.day_production_wh, a.day_expected_wh,
-                                    a.day_irradiation_wh_m2, a.day_availability_pct)
+                                    a.day_irradiation_wh_m2, a.day_availability_pct, pvf.FORMER_STRING_LOSS)
     print(onset, seed, "former rule:", [(str(local_date(x.onset_ns)), round(x.magnitude_pct, 1)) for x in former])
     alerts = found[FAULTY]
     assert len(alerts) == 1, alerts
@@ -109,7 +109,7 @@ def test_no_false_string_loss_over_a_year_with_peers_or_alone(registry: Registry
     for k, a in res.items():
         args = (a.array.meter, a.day_start_ns, a.day_production_wh, a.day_expected_wh, a.day_irradiation_wh_m2,
                 a.day_availability_pct)
-        print(k, "former rule:", [str(local_date(x.onset_ns)) for x in pvf.detect_string_loss(*args)])
+        print(k, "former rule:", [str(local_date(x.onset_ns)) for x in pvf.detect_string_loss(*args, pvf.FORMER_STRING_LOSS)])
         assert string_loss_alerts(a, PvSettings(), None) == (), k
 
 
@@ -169,3 +169,40 @@ def _fake_analysis(n: int) -> ArrayAnalysis:
     z = np.zeros(n)
     return ArrayAnalysis(None, np.zeros(2, np.int64), z, z, z, z, z, z, np.arange(n, dtype=np.int64) * NS_DAY,  # type: ignore[arg-type]
                          z, z, z, z, z, z)
+
+
+#: The four clocks of tests/test_demo_any_day.py (the last one is the session's demo, DEMO_NOW).
+DEMO_CLOCKS = ("2026-01-15T14:00:00+01:00", "2026-04-30T14:00:00+02:00", "2026-07-15T14:00:00+02:00",
+               "2026-12-06T14:00:00+01:00")
+
+
+@pytest.mark.parametrize("now", DEMO_CLOCKS, ids=[c[:10] for c in DEMO_CLOCKS])
+def test_demo_fleet_string_failure_found_on_the_demo_days(now: str) -> None:
+    """The demo's own faults (``demo_scenario``: Bigotte's string 20 days before the end, the church's
+    inverter off for a morning the day before...) on every PV array of the registry, 60 days up to
+    the demo's clock: Bigotte's loss is flagged within a week, and no other array gets a string loss."""
+    from firmware_sim.demo import demo_scenario
+
+    reg = subset(load_registry(), {a.site for a in load_registry().pv_arrays} | {"station-meteo"})
+    end_ns = int(dt.datetime.fromisoformat(now).timestamp()) * 10**9
+    faults = [f for f in demo_scenario(reg, end_ns - 3 * NS_DAY, end_ns)["faults"] if f["kind"].startswith(("pv", "inverter"))]
+    string = next(f for f in faults if f["id"] == "bigotte-string")
+    onset = string["start"]
+    end = local_date(end_ns)  # the analysis stops at the last complete day, as the demo's would
+    start = end - dt.timedelta(days=60)
+    _, ch = simulate(reg, start, end, seed=11, faults=[{k: v for k, v in f.items() if k != "id"} for f in faults])
+    res = _analyse(reg, ch, start, end)
+    found = _string_alerts(res)
+    alerts = found[FAULTY]
+    assert len(alerts) == 1, alerts
+    al = alerts[0]
+    a = res[FAULTY]
+    former = pvf.detect_string_loss(a.array.meter, a.day_start_ns, a.day_production_wh, a.day_expected_wh,
+                                    a.day_irradiation_wh_m2, a.day_availability_pct, pvf.FORMER_STRING_LOSS)
+    print(now[:10], "former rule:", [str(local_date(x.detected_ns - 1)) for x in former])
+    print(now[:10], "onset", onset, "flagged from", local_date(al.onset_ns), "on", local_date(al.detected_ns - 1),
+          f"{al.magnitude_pct:.1f} % {al.magnitude_kwh_per_day:.1f} kWh/day")
+    assert onset - dt.timedelta(days=1) <= local_date(al.onset_ns)
+    assert al.detected_ns <= local_midnight_ns(onset + dt.timedelta(days=8))
+    assert al.magnitude_pct == pytest.approx(-25.0, abs=7.0)
+    assert all(not v for k, v in found.items() if k != FAULTY), {k: v for k, v in found.items() if v}
