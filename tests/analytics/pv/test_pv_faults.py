@@ -70,11 +70,10 @@ def test_string_loss_20_pct_flagged_within_7_sunny_days(registry: Registry, onse
     found = {k: string_loss_alerts(other, PvSettings(), peers[k]) for k, other in res.items()}
     assert len(found["ctm-toiture"]) == 1
     pal = found["ctm-toiture"][0]
-    print("peer rule: sunny days to detection:", int(np.sum(sunny & (a.day_start_ns >= local_midnight_ns(onset))
-                                                             & (a.day_start_ns < pal.detected_ns))),
-          f"{pal.magnitude_pct:.1f} %")
+    n_peer = int(np.sum(sunny & (a.day_start_ns >= local_midnight_ns(onset)) & (a.day_start_ns < pal.detected_ns)))
+    print("peer rule: sunny days to detection:", n_peer, f"{pal.magnitude_pct:.1f} %")
     assert local_date(pal.onset_ns) >= onset - dt.timedelta(days=1)
-    assert pal.detected_ns <= al.detected_ns
+    assert 1 <= n_peer <= 7
     assert pal.magnitude_pct == pytest.approx(-20.0, abs=4.0)
     assert all(not v for k, v in found.items() if k != "ctm-toiture"), found
 
