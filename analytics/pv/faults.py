@@ -109,12 +109,17 @@ def detect_offline(meter: str, bucket_start_ns: npt.ArrayLike, bucket_end_ns: np
 
 @dataclass(frozen=True, slots=True)
 class StringLossSettings:
-    """String-loss rule on the daily performance index ``PI = actual / expected``.
+    """String-loss rule on the array's own daily performance index ``PI = actual / expected``.
+
+    The defaults are those of an array without peers (a town with a single array): days of
+    ≥ 600 Wh/m² (some in every winter month) and a 15 % tolerance, which pays for the noisier PI
+    of those days; :data:`FORMER_STRING_LOSS` is the rule every array had before the peer rule
+    (figures in docs/pv.md).
 
     Attributes
     ----------
     min_irradiation_wh_m2 : float
-        A day is usable ("sunny enough") when its POA irradiation is at least this. [Wh/m²]
+        A day is usable ("bright enough") when its POA irradiation is at least this. [Wh/m²]
     min_availability_pct : float
         Days with an outage are left to the offline detector. [%]
     baseline_days : int
@@ -127,12 +132,17 @@ class StringLossSettings:
         Consecutive low usable days that raise the alert (the alert is dated on the last).
     """
 
-    min_irradiation_wh_m2: float = 1500.0
+    min_irradiation_wh_m2: float = 600.0
     min_availability_pct: float = 95.0
     baseline_days: int = 30
     min_baseline_days: int = 10
-    drop_pct: float = 10.0
+    drop_pct: float = 15.0
     confirm_days: int = 3
+
+
+#: The rule of every array before the peer rule: sunny days only (≥ 1500 Wh/m², none in a
+#: December of the Pas-de-Calais) and a 10 % tolerance; kept for comparison.
+FORMER_STRING_LOSS = StringLossSettings(min_irradiation_wh_m2=1500.0, drop_pct=10.0)
 
 
 def usable_days(production_wh: npt.ArrayLike, expected_wh: npt.ArrayLike, irradiation_wh_m2: npt.ArrayLike,
@@ -162,11 +172,18 @@ def detect_string_loss(meter: str, day_start_ns: npt.ArrayLike, production_wh: n
     tuple of Alert
         Magnitude: mean energy missing per usable day (kWh/day) and the median relative drop (%, negative).
     """
-    t = np.asarray(day_start_ns, dtype=np.int64)
     p = np.asarray(production_wh, dtype=float)
     x = np.asarray(expected_wh, dtype=float)
     ok = usable_days(p, x, irradiation_wh_m2, availability, settings.min_irradiation_wh_m2,
                      settings.min_availability_pct)
+    return _step_alerts(meter, day_start_ns, p, x, ok, settings.baseline_days, settings.min_baseline_days,
+                        settings.drop_pct, settings.confirm_days)
+
+
+def _step_alerts(meter: str, day_start_ns: npt.ArrayLike, p: np.ndarray, x: np.ndarray, ok: np.ndarray,
+                 baseline_days: int, min_baseline_days: int, drop_pct: float, confirm_days: int) -> tuple[Alert, ...]:
+    """The step rule of :func:`detect_string_loss` on ``PI = p / x`` over the days where ``ok``."""
+    t = np.asarray(day_start_ns, dtype=np.int64)
     idx = np.flatnonzero(ok)
     pi = p[idx] / x[idx]
     alerts: list[Alert] = []
@@ -174,7 +191,7 @@ def detect_string_loss(meter: str, day_start_ns: npt.ArrayLike, production_wh: n
     ok_run = 0
     ref = float("nan")
     episode: list[int] | None = None
-    thr = settings.drop_pct / 100.0
+    thr = drop_pct / 100.0
 
     def close(state: str) -> None:
         assert episode is not None
@@ -183,24 +200,24 @@ def detect_string_loss(meter: str, day_start_ns: npt.ArrayLike, production_wh: n
         missing = (x[idx[members]] * ref - p[idx[members]]) / 1000.0
         alerts.append(Alert(
             kind="pv_string_loss", meter=meter, onset_ns=int(t[idx[members[0]]]),
-            detected_ns=int(t[idx[members[settings.confirm_days - 1]]]) + NS_PER_DAY,
+            detected_ns=int(t[idx[members[confirm_days - 1]]]) + NS_PER_DAY,
             magnitude_kwh_per_day=-float(np.mean(missing)), magnitude_pct=float(np.median(ratio) - 1.0) * 100.0,
             evidence=Evidence(t[idx[members]].copy(), -missing, ratio), state=state,
             end_ns=int(t[idx[members[-1]]]) + NS_PER_DAY if state == "closed" else None))
 
     for k in range(idx.size):
         if episode is None:
-            past = pi[max(0, k - settings.baseline_days):k]
+            past = pi[max(0, k - baseline_days):k]
             # the reference ignores the days already in the current low run
             past = past[:past.size - len(low_run)] if low_run else past
-            if past.size < settings.min_baseline_days:
+            if past.size < min_baseline_days:
                 continue
             ref_k = float(np.median(past))
             if pi[k] < (1.0 - thr) * ref_k:
                 if not low_run:
                     ref = ref_k
                 low_run.append(k)
-                if len(low_run) >= settings.confirm_days:
+                if len(low_run) >= confirm_days:
                     episode = list(low_run)
                     low_run = []
                     ok_run = 0
@@ -209,7 +226,7 @@ def detect_string_loss(meter: str, day_start_ns: npt.ArrayLike, production_wh: n
         else:
             if pi[k] >= (1.0 - thr / 2.0) * ref:
                 ok_run += 1
-                if ok_run >= settings.confirm_days:
+                if ok_run >= confirm_days:
                     close("closed")
                     episode = None
                     ok_run = 0
@@ -219,6 +236,91 @@ def detect_string_loss(meter: str, day_start_ns: npt.ArrayLike, production_wh: n
     if episode is not None:
         close("open")
     return tuple(alerts)
+
+
+@dataclass(frozen=True, slots=True)
+class PeerStringLossSettings:
+    """String-loss rule against the other arrays of the town (all seasons, dark days included).
+
+    The arrays of a town share the weather, so on the same day the irradiance model errs on all
+    of them alike: the array's PI divided by the median PI of its peers (the *peer ratio*) is
+    steady even on days too dark for :class:`StringLossSettings`. A step of that ratio is a loss
+    of this array, not of the sky.
+
+    Attributes
+    ----------
+    min_irradiation_wh_m2 : float
+        A day is usable when the array's POA irradiation is at least this; the same for each peer. [Wh/m²]
+    min_availability_pct : float
+        Days with an outage (of the array or of a peer) are left out. [%]
+    min_peers : int
+        Usable peers needed on a day (the median of one peer is that peer).
+    baseline_days, min_baseline_days, drop_pct, confirm_days
+        As in :class:`StringLossSettings`, on the peer ratio. 12 % and 4 days rather than 10 % and
+        3: the simulated arrays share one sky, real neighbours do not quite (docs/pv.md gives the
+        false alarms with per-roof noise added).
+    """
+
+    min_irradiation_wh_m2: float = 300.0
+    min_availability_pct: float = 95.0
+    min_peers: int = 1
+    baseline_days: int = 30
+    min_baseline_days: int = 10
+    drop_pct: float = 12.0
+    confirm_days: int = 4
+
+
+def peer_pi(production_wh: npt.ArrayLike, expected_wh: npt.ArrayLike, irradiation_wh_m2: npt.ArrayLike,
+            availability: npt.ArrayLike, settings: PeerStringLossSettings = PeerStringLossSettings()
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Median PI of the *other* arrays, per array and day.
+
+    Parameters
+    ----------
+    production_wh, expected_wh, irradiation_wh_m2, availability : 2-D arrays (arrays × days)
+        Daily figures of the town's arrays on a shared day grid. [Wh, Wh, Wh/m², %]
+
+    Returns
+    -------
+    (median, count) : 2-D arrays (arrays × days)
+        Median PI of the usable peers (NaN below ``min_peers``) and how many there were.
+    """
+    p = np.atleast_2d(np.asarray(production_wh, dtype=float))
+    x = np.atleast_2d(np.asarray(expected_wh, dtype=float))
+    ok = usable_days(p, x, irradiation_wh_m2, availability, settings.min_irradiation_wh_m2,
+                     settings.min_availability_pct)
+    pi = np.where(ok, p / np.where(x > 0, x, np.nan), np.nan)
+    med = np.full(p.shape, np.nan)
+    count = np.zeros(p.shape, dtype=int)
+    for i in range(p.shape[0]):
+        others = np.delete(pi, i, axis=0)
+        n = np.sum(np.isfinite(others), axis=0)
+        count[i] = n
+        enough = n >= max(settings.min_peers, 1)
+        if enough.any():
+            med[i, enough] = np.nanmedian(others[:, enough], axis=0)
+    return med, count
+
+
+def detect_string_loss_peers(meter: str, day_start_ns: npt.ArrayLike, production_wh: npt.ArrayLike,
+                             expected_wh: npt.ArrayLike, irradiation_wh_m2: npt.ArrayLike,
+                             availability: npt.ArrayLike, peer_median_pi: npt.ArrayLike,
+                             settings: PeerStringLossSettings = PeerStringLossSettings()) -> tuple[Alert, ...]:
+    """String loss judged on the peer ratio ``PI / median PI of the peers`` (see :class:`PeerStringLossSettings`).
+
+    The step rule is that of :func:`detect_string_loss` with the expectation replaced by
+    ``expected × median PI of the peers`` (what the array would have made had it done as well
+    as its neighbours that day), so the magnitude is the energy missing against the neighbours
+    (kWh/day) and the median relative drop (%, negative).
+    """
+    p = np.asarray(production_wh, dtype=float)
+    x = np.asarray(expected_wh, dtype=float)
+    m = np.asarray(peer_median_pi, dtype=float)
+    ok = (usable_days(p, x, irradiation_wh_m2, availability, settings.min_irradiation_wh_m2,
+                      settings.min_availability_pct) & np.isfinite(m) & (m > 0))
+    x_peer = np.where(ok, x * np.where(np.isfinite(m), m, 0.0), np.nan)
+    return _step_alerts(meter, day_start_ns, p, x_peer, ok, settings.baseline_days, settings.min_baseline_days,
+                        settings.drop_pct, settings.confirm_days)
 
 
 # ------------------------------------------------------------------------------ trend

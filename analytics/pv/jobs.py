@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,6 +71,7 @@ class PvSettings:
     co2: EmissionFactor = ELECTRICITY_FR_MIX_2022
     offline: pvf.OfflineSettings = pvf.OfflineSettings()
     string_loss: pvf.StringLossSettings = pvf.StringLossSettings()
+    string_loss_peers: pvf.PeerStringLossSettings = pvf.PeerStringLossSettings()
     trend: pvf.TrendSettings = pvf.TrendSettings()
     clipping: pvf.ClippingSettings = pvf.ClippingSettings()
 
@@ -248,14 +249,48 @@ def analyse_site(production_wh: np.ndarray, grid_ns: np.ndarray, import_time_ns:
 
 # ------------------------------------------------------------------------------ alerts
 
-def array_alerts(a: ArrayAnalysis, settings: PvSettings = PvSettings()) -> tuple[Alert, ...]:
-    """Every PV fault rule on one analysed array."""
+def town_peer_pi(analyses: Mapping[str, ArrayAnalysis], settings: PvSettings = PvSettings()) -> dict[str, np.ndarray]:
+    """Per array, the median daily PI of the town's *other* arrays (NaN where too few are usable).
+
+    The analyses must share their day grid (as those of one :func:`run_pv` do). A town with a
+    single array gets nothing (its arrays are judged on their own history alone).
+    """
+    ids = list(analyses)
+    if len(ids) < 2:
+        return {}
+    days = analyses[ids[0]].day_start_ns
+    if any(not np.array_equal(analyses[k].day_start_ns, days) for k in ids[1:]):
+        raise ValueError("town_peer_pi: the analyses do not share their day grid")
+    stack = {f: np.vstack([getattr(analyses[k], f) for k in ids])
+             for f in ("day_production_wh", "day_expected_wh", "day_irradiation_wh_m2", "day_availability_pct")}
+    med, _ = pvf.peer_pi(stack["day_production_wh"], stack["day_expected_wh"], stack["day_irradiation_wh_m2"],
+                         stack["day_availability_pct"], settings.string_loss_peers)
+    return {k: med[i] for i, k in enumerate(ids)}
+
+
+def string_loss_alerts(a: ArrayAnalysis, settings: PvSettings = PvSettings(),
+                       peer_median_pi: np.ndarray | None = None) -> tuple[Alert, ...]:
+    """String-loss alerts of one array (docs/pv.md § Faults).
+
+    With peers (``peer_median_pi`` from :func:`town_peer_pi` has a value), the all-season rule
+    against the town's other arrays (``settings.string_loss_peers``); without (a town with a
+    single array), the array's own history (``settings.string_loss``: days of ≥ 600 Wh/m²).
+    """
+    meter = a.array.meter
+    args = (a.day_start_ns, a.day_production_wh, a.day_expected_wh, a.day_irradiation_wh_m2, a.day_availability_pct)
+    if peer_median_pi is not None and np.isfinite(peer_median_pi).any():
+        return pvf.detect_string_loss_peers(meter, *args, peer_median_pi, settings.string_loss_peers)
+    return pvf.detect_string_loss(meter, *args, settings.string_loss)
+
+
+def array_alerts(a: ArrayAnalysis, settings: PvSettings = PvSettings(),
+                 peer_median_pi: np.ndarray | None = None) -> tuple[Alert, ...]:
+    """Every PV fault rule on one analysed array (``peer_median_pi``: see :func:`string_loss_alerts`)."""
     meter = a.array.meter
     g = a.grid_ns
     found: list[Alert] = []
     found += pvf.detect_offline(meter, g[:-1], g[1:], a.production_wh, a.expected_wh, a.array.kwp, settings.offline)
-    found += pvf.detect_string_loss(meter, a.day_start_ns, a.day_production_wh, a.day_expected_wh,
-                                    a.day_irradiation_wh_m2, a.day_availability_pct, settings.string_loss)
+    found += string_loss_alerts(a, settings, peer_median_pi)
     # a step (string loss) is not a trend: the trend rule only runs on arrays without one
     if not any(al.kind == "pv_string_loss" for al in found):
         found += pvf.detect_trend(meter, a.day_start_ns, a.day_production_wh, a.day_expected_wh,
@@ -395,6 +430,7 @@ def run_pv(client: InfluxClient, registry: Registry, start_ns: int, end_ns: int,
             if i + s_ > 0:
                 f["self_sufficiency_pct"] = _round(100.0 * s_ / (i + s_), 3)
             points.append(Point("pv_site_daily", {"site": site_id}, f, int(day_bounds[d])))
+    peers = town_peer_pi(res.arrays, settings)
     for a in res.arrays.values():
         arr = a.array
         pr = a.day_pr
@@ -412,7 +448,7 @@ def run_pv(client: InfluxClient, registry: Registry, start_ns: int, end_ns: int,
                 f["availability_pct"] = _round(a.day_availability_pct[d], 2)
             points.append(Point("pv_daily", {"site": arr.site, "array": arr.id, "technology": arr.technology},
                                 {k: v for k, v in f.items() if math.isfinite(v)}, int(a.day_start_ns[d])))
-        for al in array_alerts(a, settings):
+        for al in array_alerts(a, settings, peers.get(arr.id)):
             res.alerts.append(alert_record(al, arr, site_scr.get(arr.site, math.nan), settings, until_ns=end_ns))
     if write:
         res.points_written = client.write_points(points)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from analytics.pv import faults as pvf
-from analytics.pv.jobs import analyse_array, array_alerts, make_grid, weather_grid
+from analytics.pv.jobs import (PvSettings, analyse_array, array_alerts, make_grid, string_loss_alerts,
+                               town_peer_pi, weather_grid)
 from pv_helpers import readings, simulate, subset
 from terril.registry import Registry, load_registry
 from terril.timeutil import local_date, local_midnight_ns
@@ -50,9 +51,13 @@ def test_string_loss_20_pct_flagged_within_7_sunny_days(registry: Registry, onse
     al = alerts[0]
     assert local_date(al.onset_ns) >= onset - dt.timedelta(days=1)
     sunny = pvf.usable_days(a.day_production_wh, a.day_expected_wh, a.day_irradiation_wh_m2, a.day_availability_pct,
-                            pvf.StringLossSettings().min_irradiation_wh_m2, 95.0)
+                            pvf.FORMER_STRING_LOSS.min_irradiation_wh_m2, 95.0)
     after = (a.day_start_ns >= local_midnight_ns(onset)) & (a.day_start_ns < al.detected_ns)
-    print("usable days to detection:", int(np.sum(sunny & after)))
+    former = pvf.detect_string_loss(a.array.meter, a.day_start_ns, a.day_production_wh, a.day_expected_wh,
+                                    a.day_irradiation_wh_m2, a.day_availability_pct, pvf.FORMER_STRING_LOSS)
+    print("alone: sunny days to detection:", int(np.sum(sunny & after)), f"{al.magnitude_pct:.1f} %; former rule:",
+          [(int(np.sum(sunny & (a.day_start_ns >= local_midnight_ns(onset)) & (a.day_start_ns < f.detected_ns))),
+            round(f.magnitude_pct, 1)) for f in former])
     assert 1 <= int(np.sum(sunny & after)) <= 7
     assert al.magnitude_pct == pytest.approx(-20.0, abs=4.0)
     assert al.state == "open"
@@ -60,6 +65,17 @@ def test_string_loss_20_pct_flagged_within_7_sunny_days(registry: Registry, onse
     for k, other in res.items():
         if k != "ctm-toiture":
             assert not [x for x in array_alerts(other) if x.kind in ("pv_string_loss", "pv_offline")], k
+    # the same with the town's other arrays as peers (what run_pv does): the all-season peer rule
+    peers = town_peer_pi(res)
+    found = {k: string_loss_alerts(other, PvSettings(), peers[k]) for k, other in res.items()}
+    assert len(found["ctm-toiture"]) == 1
+    pal = found["ctm-toiture"][0]
+    n_peer = int(np.sum(sunny & (a.day_start_ns >= local_midnight_ns(onset)) & (a.day_start_ns < pal.detected_ns)))
+    print("peer rule: sunny days to detection:", n_peer, f"{pal.magnitude_pct:.1f} %")
+    assert local_date(pal.onset_ns) >= onset - dt.timedelta(days=1)
+    assert 1 <= n_peer <= 7
+    assert pal.magnitude_pct == pytest.approx(-20.0, abs=4.0)
+    assert all(not v for k, v in found.items() if k != "ctm-toiture"), found
 
 
 def test_inverter_offline_for_a_day_is_flagged_the_same_day(registry: Registry) -> None:

@@ -86,6 +86,27 @@ def test_pv_job_writes_daily_site_and_alerts(influx_db: InfluxClient) -> None:
 
 
 @pytest.mark.integration
+def test_pv_job_flags_a_december_string_loss_against_the_other_arrays(influx_db: InfluxClient) -> None:
+    """The demo's fault (25 % of Bigotte's array) in December, through the job: the other arrays of
+    the town (Basly school, town hall) are its peers, the loss is stored as an open alert within a
+    week; the former sunny-day rule would have found no usable day."""
+    reg = parse_registry(_registry_data({"salle-bigotte", "ecole-basly", "mairie", "station-meteo"}))
+    onset = dt.date(2024, 12, 10)
+    _, ch = simulate(reg, dt.date(2024, 10, 25), dt.date(2024, 12, 18), seed=3,
+                     faults=[{"kind": "pv_string_failure", "meter": "bigotte-toiture-pv", "start": onset, "pct": 25}])
+    assert _write_sim(influx_db, ch, carriers=("pv", "weather")) > 10_000
+    res = run_pv(influx_db, reg, local_midnight_ns(dt.date(2024, 12, 1)), local_midnight_ns(dt.date(2024, 12, 18)))
+    assert set(res.arrays) == {"bigotte-toiture", "basly-toiture", "mairie-toiture"}
+    alerts = [a for a in query_alerts(influx_db) if a.kind == "pv_string_loss"]
+    assert [(a.meter, a.state) for a in alerts] == [("bigotte-toiture-pv", "open")]
+    al = alerts[0]
+    assert abs((local_date(al.onset_ns) - onset).days) <= 1
+    assert local_date(al.detected_ns) <= onset + dt.timedelta(days=7)
+    assert al.magnitude_pct == pytest.approx(-25.0, abs=7.0) and al.magnitude_kwh_per_day < 0
+    assert al.cost_eur > 0
+
+
+@pytest.mark.integration
 @pytest.mark.slow
 def test_multi_year_rollout_status_and_report(influx_db: InfluxClient, tmp_path: Path) -> None:
     """Arrays commissioned stage by stage over 20 months; funnel, kWp over time, production, report."""
