@@ -57,6 +57,21 @@ def test_alerts_table_keeps_whole_ids_and_speaks_one_language_on_a_narrow_termin
     assert "resolved" not in french and " open " not in french
 
 
+def test_alerts_table_dates_an_onset_on_the_town_s_day():
+    """An onset at the town's midnight is that day, not the day before (its UTC date)."""
+    import datetime as dt
+
+    from rich.console import Console
+
+    from terril.timeutil import local_midnight_ns
+
+    rec = _rec("bigotte-toiture-pv", "pv", onset_ns=local_midnight_ns(dt.date(2026, 11, 17)))
+    console = Console(width=100, record=True)
+    console.print(alerts_table([rec], "fr"))
+    text = console.export_text()
+    assert "2026-11-17" in text and "2026-11-16" not in text
+
+
 def test_registry_show_lists_meter_ids_and_alerts_list_takes_a_registry():
     runner = CliRunner()
     shown = runner.invoke(app, ["registry", "show"])

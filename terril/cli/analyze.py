@@ -100,7 +100,7 @@ def alerts_table(alerts, lang: str = "fr") -> Table:  # noqa: ANN001
     from rich import box
 
     from analytics.reports.i18n import format_number
-    from terril.timeutil import format_rfc3339_ns
+    from terril.timeutil import local_date
 
     fr = lang == "fr"
     # no vertical rules: the nine columns fit a 100-column terminal
@@ -126,7 +126,7 @@ def alerts_table(alerts, lang: str = "fr") -> Table:  # noqa: ANN001
         per_day = num(a.magnitude_m3_per_day, 2, " m³") if a.magnitude_m3_per_day == a.magnitude_m3_per_day \
             else num(a.magnitude_kwh_per_day, 1, " kWh")
         table.add_row(a.alert_id, a.meter, a.title_fr if fr else a.title_en, words.get(a.state, a.state),
-                      format_rfc3339_ns(a.onset_ns)[:10], per_day, rate, num(a.magnitude_pct, 1), num(a.cost_eur, 0))
+                      str(local_date(a.onset_ns)), per_day, rate, num(a.magnitude_pct, 1), num(a.cost_eur, 0))
     return table
 
 
@@ -146,6 +146,7 @@ def alerts_list_cmd(state: Annotated[Optional[AlertState], typer.Option(help="On
     from analytics.jobs.alerts import query_alerts
 
     settings = load_settings(config, data_dir, registry)
+    load_registry(settings)  # a bad registry stops here; its town's time zone dates the alerts
     with influx_client(settings, "reader") as client:
         alerts = query_alerts(client, state=state.value if state else None, site=site)
     if json_out:
