@@ -202,6 +202,15 @@ LABELS: dict[str, dict[str, str]] = {
     "measure.kind.other": {"fr": "autre", "en": "other"},
     "cli.tertiaire.line": {"fr": "{n} bâtiments assujettis, {late} en retard, {no_data} aux données insuffisantes",
                            "en": "{n} subject buildings, {late} late, {no_data} with not enough data"},
+    "cli.tertiaire.future_year": {
+        "fr": "--year {year} : cette année n'a pas commencé (nous sommes en {today}) ; déclarez une année écoulée, "
+              "par exemple {last}",
+        "en": "--year {year}: that year has not begun (this is {today}); declare a past year, for example {last}"},
+    "cli.tertiaire.before_reference": {
+        "fr": "--year {year} : antérieure à toutes les années de référence des bâtiments assujettis (la première "
+              "est {first}) ; une déclaration porte sur une année postérieure",
+        "en": "--year {year}: before every subject building's reference year (the first is {first}); a declaration "
+              "is for a later year"},
     "cli.tertiaire.operat": {"fr": " ; fiche OPERAT {path}", "en": "; OPERAT worksheet {path}"},
     "cli.progress.loading": {"fr": "Lecture des données", "en": "Loading data"},
     "cli.progress.fitting": {"fr": "Ajustement des modèles de référence", "en": "Fitting baselines"},

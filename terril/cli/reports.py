@@ -238,6 +238,20 @@ def report_savings_cmd(
                   markup=False, highlight=False)
 
 
+def _check_tertiaire_year(reg, year: int, lang: str) -> None:  # noqa: ANN001
+    """A declared year has begun and follows a subject building's reference year; else a clear error."""
+    from analytics.reports.i18n import t
+    from analytics.reports.tertiaire_report import subject_sites
+
+    today = dt.datetime.now(ZoneInfo(reg.town.timezone)).date()
+    if year > today.year:
+        raise _said_in(lang, ConfigError(t("cli.tertiaire.future_year", lang, year=year, today=today.year,
+                                           last=today.year - 1)))
+    firsts = [int(s.reference_year) for s in subject_sites(reg) if s.reference_year]
+    if firsts and year < min(firsts):
+        raise _said_in(lang, ConfigError(t("cli.tertiaire.before_reference", lang, year=year, first=min(firsts))))
+
+
 @report_app.command("tertiaire")
 def report_tertiaire_cmd(
     year: Annotated[int, typer.Option(help="Declared year.")],
@@ -259,6 +273,7 @@ def report_tertiaire_cmd(
     _check_format_lang(format, lang)
     settings, reg = settings_and_registry(config, data_dir, registry)
     lang = lang or reg.town.language
+    _check_tertiaire_year(reg, year, lang)
     if simulate is not None:
         statuses, sha, rng, dju_ref = simulated_statuses(reg, year, simulate)
         dju_ref = dju_reference or dju_ref

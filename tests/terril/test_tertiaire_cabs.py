@@ -5,6 +5,7 @@ computed by hand, and the registry fields that select a row."""
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 
@@ -293,3 +294,21 @@ def test_registry_indicators_reach_the_cabs() -> None:
     with pytest.raises(RegistryError) as info:
         parse_registry({"sites": [dict(site, tertiaire_occupancy_pct=0)]})
     assert info.value.problems[0].location.endswith("tertiaire_occupancy_pct")
+
+
+def test_report_tertiaire_refuses_a_year_not_begun_or_before_every_reference_year(tmp_path) -> None:
+    """A declared year that has not begun, or that precedes every reference year, is a clear error in the
+    report's language (it gave a report of « données insuffisantes » everywhere)."""
+    import datetime as dt
+
+    from helpers import run_terril
+
+    env = {**os.environ, "TERRIL_DATA_DIR": str(tmp_path)}
+    nxt = dt.date.today().year + 1
+    r = run_terril("report", "tertiaire", "--year", str(nxt), "-o", str(tmp_path / "t.pdf"), env=env)
+    assert r.returncode == 2 and r.stderr.startswith("erreur :")
+    assert f"--year {nxt} : cette année n'a pas commencé" in " ".join(r.stderr.split())
+    r = run_terril("report", "tertiaire", "--year", "1999", "-o", str(tmp_path / "t.pdf"), "--lang", "en", env=env)
+    assert r.returncode == 2 and "--year 1999: before every subject building's reference year (the first is 2010)" \
+        in " ".join(r.stderr.split())
+    assert not (tmp_path / "t.pdf").exists()
