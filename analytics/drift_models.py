@@ -275,6 +275,33 @@ def collapse_episodes(alerts: tuple[Alert, ...] | list[Alert], gap_days: float =
     return out
 
 
+def baseload_episodes(found: tuple[Alert, ...] | list[Alert], day_start_ns: np.ndarray, load_w: np.ndarray,
+                      n_baseline_days: int, gap_days: float = 14.0, *,
+                      reference_level: float | None = None) -> list[Alert]:
+    """Base-load alarms as episodes (:func:`collapse_episodes`), each closed once the night load came back.
+
+    The night load's rise over its baseline mean (the same mean the charts used) is the residual:
+    an episode is over when, ``gap_days`` after its last alarm, it fell below half the episode's rise
+    (:func:`episode_end_ns`). Without this a base-load alert, once raised, stayed open for ever. [W]
+    """
+    t = np.asarray(day_start_ns, dtype=np.int64)
+    x = np.asarray(load_w, dtype=float)
+    episodes = collapse_episodes(found, gap_days, reference_level=reference_level)
+    if not episodes or n_baseline_days >= x.size:
+        return episodes
+    rise_w = x[n_baseline_days:] - float(np.nanmean(x[:n_baseline_days]))
+    mon = t[n_baseline_days:]
+    out = []
+    for ep in episodes:
+        later = [e.onset_ns for e in episodes if e.kind == ep.kind and e.onset_ns > ep.onset_ns]
+        until = min(later, default=None)
+        last_alarm = max(a.detected_ns for a in found
+                         if a.kind == ep.kind and a.onset_ns >= ep.onset_ns and (until is None or a.onset_ns < until))
+        end = episode_end_ns(mon, rise_w, last_alarm, ep.magnitude_w, gap_days)
+        out.append(dataclasses.replace(ep, state="closed", end_ns=end) if end is not None else ep)
+    return out
+
+
 #: Days over which the residual must stay back near zero for a drift episode to be over. [day]
 EPISODE_QUIET_DAYS = 7
 
@@ -731,7 +758,7 @@ def analyse_meter(meter: Meter, site: Site, registry: Registry, inputs: MeterInp
                                        else np.nan)
                 found_b = detect_baseload_drift(meter.id, days, load, n_base, expected_kwh_per_day=exp_days)
                 ref = exp_days[:n_base]
-                alerts.extend(collapse_episodes(found_b, reference_level=float(np.nanmean(ref))
+                alerts.extend(baseload_episodes(found_b, days, load, n_base, reference_level=float(np.nanmean(ref))
                                                 if np.isfinite(ref).any() else None))
     return MeterDrift(tuple(alerts), kind, qualifies, reasons, expected, days, load,
                       nmbe if t.size >= 30 else None, fixed if t.size >= 30 else (),

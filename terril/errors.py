@@ -12,10 +12,13 @@ from __future__ import annotations
 class TerrilError(Exception):
     """Base of every error Terril raises on purpose.
 
-    ``hint`` says what the user should do next.
+    ``hint`` says what the user should do next. ``lang`` is the language its message was
+    written in (``"fr"`` or ``"en"``; ``None`` for English), so that the CLI's prefixes
+    (« erreur », « conseil ») match it: one language at a time.
     """
 
     exit_code = 1
+    lang: str | None = None
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)

@@ -115,12 +115,16 @@ def parse_time_arg(text: str, *, end_of_day: bool = False) -> int:
     With ``end_of_day`` a bare date means the midnight that ends that day.
     """
     s = text.strip()
-    if len(s) == 10:
-        day = dt.date.fromisoformat(s)
-        if end_of_day:
-            day = day + dt.timedelta(days=1)
-        return datetime_to_ns(dt.datetime(day.year, day.month, day.day, tzinfo=local_tz()))
-    return parse_rfc3339(s)
+    try:
+        if len(s) == 10:
+            day = dt.date.fromisoformat(s)
+            if end_of_day:
+                day = day + dt.timedelta(days=1)
+            return datetime_to_ns(dt.datetime(day.year, day.month, day.day, tzinfo=local_tz()))
+        return parse_rfc3339(s)
+    except ValueError:
+        raise ValueError(f"{s[:40]!r} is neither a date YYYY-MM-DD nor an RFC 3339 time "
+                         "(e.g. 2026-01-15T08:00:00+01:00)") from None
 
 
 def local_midnight_ns(day: dt.date, tz: dt.tzinfo | None = None) -> int:

@@ -29,10 +29,32 @@ def test_alerts_table_states_each_carrier_in_its_unit_in_french_format():
     console = Console(width=250, record=True)
     console.print(alerts_table([leak, base, gas], "fr"))
     text = console.export_text()
-    assert "m³/j" in text and "0,29" in text and "12 L/h" in text
-    assert "150 W" in text and "3,6" in text
+    assert "0,29 m³" in text and "12 L/h" in text
+    assert "150 W" in text and "3,6 kWh" in text
     assert "1\u202f617,5" in text and "12,6" in text  # French thousands: a narrow no-break space
     assert "2544" not in text
+
+
+def test_alerts_table_keeps_whole_ids_and_speaks_one_language_on_a_narrow_terminal():
+    """`terril alerts ack ID` takes the id the table shows: on an 100-column terminal it is not cut,
+    and the state is in the table's language."""
+    from rich.console import Console
+
+    recs = [_rec("ecole-pasteur-elec", "electricity", alert_id=f"{i:x}" * 12, site="ecole-pasteur",
+                 kind="baseload_up", title_fr="Talon de consommation (nuit) en hausse",
+                 title_en="Night base load rising", magnitude_kwh_per_day=21.6, magnitude_w=899.0,
+                 magnitude_pct=29.7, state=state) for i, state in ((10, "open"), (11, "resolved"))]
+    for lang, words in (("fr", ("ouverte", "résolue")), ("en", ("open", "resolved"))):
+        console = Console(width=100, record=True)
+        console.print(alerts_table(recs, lang))
+        text = console.export_text()
+        assert "a" * 12 in text and "b" * 12 in text
+        assert all(w in text for w in words)
+        assert "899 W" in text and "29" in text
+    console = Console(width=100, record=True)
+    console.print(alerts_table(recs, "fr"))
+    french = console.export_text()
+    assert "resolved" not in french and " open " not in french
 
 
 def test_registry_show_lists_meter_ids_and_alerts_list_takes_a_registry():

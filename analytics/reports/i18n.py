@@ -45,6 +45,13 @@ LABELS: dict[str, dict[str, str]] = {
     "metadata.data_range": {"fr": "Période des données", "en": "Data range"},
     "metadata.input_sha256": {"fr": "Empreinte des données (SHA-256)", "en": "Input data hash (SHA-256)"},
     "metadata.model_parameters": {"fr": "Paramètres des modèles", "en": "Model parameters"},
+    "metadata.model_parameters_digest": {
+        "fr": "{n} modèles ajustés, détaillés chacun dans la page de son compteur. Leur texte complet (JSON) "
+              "figure dans les exports XLSX (feuille « Reproductibilité »), CSV et JSON de ce rapport. "
+              "Empreinte SHA-256 de ce texte : {sha}",
+        "en": "{n} fitted models, each detailed on its meter's page. Their full text (JSON) is in this "
+              "report's XLSX (sheet \"Reproducibility\"), CSV and JSON exports. SHA-256 of that text: {sha}",
+    },
     "metadata.software_version": {"fr": "Version du logiciel", "en": "Software version"},
     "metadata.generated_at": {"fr": "Généré le", "en": "Generated at"},
     "contents.title": {"fr": "Sommaire des tableaux", "en": "Tables"},

@@ -572,8 +572,12 @@ class _Pdf:
             self.ensure(2 * LINE_IN)
             self.text(MARGIN_L, self.y - 0.15, label, fontsize=9, weight="bold", color=PALETTE["primary"])
             self.y -= 0.22
-            # the model parameters' JSON runs long: smaller, still legible (the XLSX and JSON hold it too)
-            self.paragraph(value, size=7.5 if len(value) < 2000 else 6.0, color="#222222")
+            if key == "model_parameters" and len(value) > _PARAMETERS_INLINE_CHARS:
+                # pages of raw JSON help nobody on paper: the PDF gives its fingerprint, and the XLSX,
+                # CSV and JSON exports hold the text itself (the per-meter pages show each model's table)
+                value = t("metadata.model_parameters_digest", self.lang, n=_model_count(value),
+                          sha=hashlib.sha256(value.encode("utf-8")).hexdigest())
+            self.paragraph(value, size=7.5, color="#222222")
 
     def footers(self) -> None:
         md = self.report.metadata
@@ -606,6 +610,18 @@ class _Pdf:
         self.metadata_page()
         self.footers()
         return self.pages
+
+
+_PARAMETERS_INLINE_CHARS = 600
+
+
+def _model_count(parameters_json: str) -> int | str:
+    """How many models a ``model_parameters`` JSON text holds (a list of models, or one object)."""
+    try:
+        doc = json.loads(parameters_json)
+    except ValueError:
+        return "?"
+    return len(doc) if isinstance(doc, list) else 1
 
 
 def _metadata_labels() -> set[str]:

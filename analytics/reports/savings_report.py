@@ -619,7 +619,8 @@ def build_savings_report(result: SavingsResult, registry: Registry, lang: str, *
     sections.append(Section(t("savings.table.per_meter", lang), (), (per_meter, completeness, sources, monthly)))
     sections.append(Section(t("savings.section.method", lang), t_tuple("savings.method", lang), (factors, nra)))
 
-    md = report_metadata(data_range=f"{result.data_range}; baseline {result.baseline}; reporting {result.reporting}",
+    md = report_metadata(data_range=f"{result.data_range}; {t('period.baseline', lang)} {result.baseline}; "
+                                    f"{t('period.reporting', lang)} {result.reporting}",
                          input_sha256=result.input_sha256, model_parameters=result.parameters_json(),
                          generated_at=generated_at,
                          extra={"sites": ",".join(result.site_ids), "weather": result.bundle.weather_source,

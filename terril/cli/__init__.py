@@ -97,12 +97,13 @@ def main() -> None:
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except TerrilError as err:
-        err_console.print(f"[red]error:[/red] {err.message}", highlight=False)
+        fr = err.lang == "fr"
+        err_console.print(f"[red]{'erreur :' if fr else 'error:'}[/red] {err.message}", highlight=False)
         if getattr(err, "problems", None):
             for p in err.problems:  # type: ignore[attr-defined]
                 err_console.print(f"  {p}", highlight=False, markup=False, soft_wrap=True)
         if err.hint:
-            err_console.print(f"hint: {err.hint}", highlight=False)
+            err_console.print(f"{'conseil :' if fr else 'hint:'} {err.hint}", highlight=False)
         sys.exit(err.exit_code)
     except typer.Exit as e:
         sys.exit(e.exit_code)

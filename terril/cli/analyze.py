@@ -91,24 +91,42 @@ def analyze_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
                   + (f"; {published} meters' alerts published on terril/_alerts/#" if published else ""))
 
 
+#: Alert states as a user reads them (the portal's words).
+_STATE_WORDS = {"fr": {"open": "ouverte", "acknowledged": "prise en compte", "resolved": "résolue"},
+                "en": {"open": "open", "acknowledged": "acknowledged", "resolved": "resolved"}}
+
+
 def alerts_table(alerts, lang: str = "fr") -> Table:  # noqa: ANN001
+    from rich import box
+
     from analytics.reports.i18n import format_number
     from terril.timeutil import format_rfc3339_ns
 
-    table = Table(title="Alertes" if lang == "fr" else "Alerts")
-    for col in ("id", "site", "meter" if lang == "en" else "compteur", "kind" if lang == "en" else "type",
-                "state" if lang == "en" else "état", "onset" if lang == "en" else "début",
-                "kWh/day" if lang == "en" else "kWh/j", "m³/day" if lang == "en" else "m³/j",
-                "rate" if lang == "en" else "débit/puissance", "%", "€"):
-        table.add_column(col, justify="left" if col in ("id", "site") else "right")
+    fr = lang == "fr"
+    # no vertical rules: the nine columns fit a 100-column terminal
+    table = Table(title="Alertes" if fr else "Alerts", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  padding=(0, 1), collapse_padding=True)
+    # the id is what `terril alerts ack|resolve` takes: never cut; the meter id names its site; words
+    # wrap, figures stay on one line, each with the unit of its meter's carrier
+    table.add_column("id", no_wrap=True, min_width=12)
+    table.add_column("compteur" if fr else "meter", overflow="fold", ratio=2,
+                     min_width=min(14, max((len(a.meter) for a in alerts), default=8)))
+    table.add_column("type" if fr else "kind", ratio=3)
+    words = _STATE_WORDS["fr" if fr else "en"]
+    table.add_column("état" if fr else "state", no_wrap=True,
+                     min_width=max((len(words.get(a.state, a.state)) for a in alerts), default=5))
+    table.add_column("début" if fr else "onset", no_wrap=True)
+    for col in ("excès/j" if fr else "excess/day", "W ou L/h" if fr else "W or L/h", "%", "€"):
+        table.add_column(col, justify="right", no_wrap=True)
     for a in alerts:
         def num(v: float, decimals: int, unit: str = "") -> str:
             return "" if v != v else format_number(v, lang, decimals) + unit
         rate = num(a.magnitude_l_per_h, 0, " L/h") if a.magnitude_l_per_h == a.magnitude_l_per_h \
             else num(a.magnitude_w, 0, " W")
-        table.add_row(a.alert_id, a.site, a.meter, a.title_fr if lang == "fr" else a.title_en, a.state,
-                      format_rfc3339_ns(a.onset_ns)[:10], num(a.magnitude_kwh_per_day, 1),
-                      num(a.magnitude_m3_per_day, 2), rate, num(a.magnitude_pct, 1), num(a.cost_eur, 0))
+        per_day = num(a.magnitude_m3_per_day, 2, " m³") if a.magnitude_m3_per_day == a.magnitude_m3_per_day \
+            else num(a.magnitude_kwh_per_day, 1, " kWh")
+        table.add_row(a.alert_id, a.meter, a.title_fr if fr else a.title_en, words.get(a.state, a.state),
+                      format_rfc3339_ns(a.onset_ns)[:10], per_day, rate, num(a.magnitude_pct, 1), num(a.cost_eur, 0))
     return table
 
 

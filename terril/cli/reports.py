@@ -24,7 +24,7 @@ from terril.cli._common import (
     ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, influx_client, settings_and_registry,
 )
 from analytics.jobs.sources import write_ledger_sources
-from terril.errors import ConfigError, ImportFileError, InfluxError, StackError
+from terril.errors import ConfigError, ImportFileError, InfluxError, StackError, TerrilError
 from terril.ids import validate_id
 
 report_app = typer.Typer(help="Savings and Décret tertiaire reports (PDF, XLSX, CSV, JSON; fr/en).", no_args_is_help=True)
@@ -48,6 +48,12 @@ def _why_nothing_kept(result: ImportResult, lang: str) -> str:
     if len(result.rejected) == 1:
         return text("one_rejected", lang, reason=reason_text(reason, lang))
     return text("all_rejected", lang, n=len(result.rejected), reason=reason_text(reason, lang), count=count)
+
+
+def _said_in(lang: str, err: TerrilError) -> TerrilError:
+    """Mark an error whose message is written in ``lang``, so that its prefix is in the same language."""
+    err.lang = lang
+    return err
 
 
 def import_cmd(
@@ -90,16 +96,17 @@ def import_cmd(
         result = parse_import(data, kind, tz=ZoneInfo(reg.town.timezone), unit=unit,
                               kwh_per_m3=kwh_per_m3 or m.gas_kwh_per_m3, step_min=step_min, station=station)
     except ImportFileError as err:
-        raise ImportFileError(err.reason, f"{file.name}: {error_text(err, lang)}", **err.params) from None
+        raise _said_in(lang, ImportFileError(err.reason, f"{file.name}: {error_text(err, lang)}", **err.params)) from None
     except (ValueError, KeyError, IndexError, TypeError, OverflowError) as err:  # a damaged file the parsers missed
-        raise ImportFileError("bad_file", f"{file.name}: {text('bad_file', lang, kind=kind, error=type(err).__name__)}"
-                              ) from None
+        raise _said_in(lang, ImportFileError(
+            "bad_file", f"{file.name}: {text('bad_file', lang, kind=kind, error=type(err).__name__)}")) from None
     if not result.values:
-        raise ImportFileError("nothing_kept", text("nothing_kept", lang, file=file.name,
-                                                   why=_why_nothing_kept(result, lang)))
+        raise _said_in(lang, ImportFileError("nothing_kept", text("nothing_kept", lang, file=file.name,
+                                                                  why=_why_nothing_kept(result, lang))))
     if result.carriers and m.carrier not in result.carriers:
-        raise ConfigError(text("carrier", lang, meter=m.id, carrier=m.carrier, what=result.format or result.kind,
-                               allowed=f" {text('or', lang)} ".join(result.carriers)))
+        raise _said_in(lang, ConfigError(text("carrier", lang, meter=m.id, carrier=m.carrier,
+                                              what=result.format or result.kind,
+                                              allowed=f" {text('or', lang)} ".join(result.carriers))))
     sid = result.station or (station.strip() if station else "")
     if sid and not STATION_RE.match(sid):
         raise ImportFileError("bad_station", f"{file.name}: station id {sid!r} is not a valid tag")

@@ -133,6 +133,34 @@ def test_baseload_rise_detected_within_a_week():
     assert DEFAULT_BASELOAD.target_shift_pct == 15.0
 
 
+def test_a_base_load_episode_closes_when_the_night_load_comes_back():
+    """A heater left on for 40 nights, then switched off: its base-load alert is closed when the
+    load is back, not left open for ever; a rise that lasts stays open."""
+    from analytics.drift_models import baseload_episodes
+
+    rng = np.random.default_rng(7)
+    nb, nm = 365, 200
+    x = np.percentile(hourly_base_load_w(rng, 1, nb + nm, day_cv=0.04, day_rho=0.3, hour_cv=0.05)[0, :, 0:5], 5,
+                      axis=1)
+    days = DAY0 + np.arange(nb + nm, dtype=np.int64) * DAY
+    on, off = nb + 60, nb + 100
+    back = x.copy()
+    back[on:off] += 600.0  # 600 W on a ~1.8 kW night load
+    lasting = x.copy()
+    lasting[on:] += 600.0
+    for series, state in ((back, "closed"), (lasting, "open")):
+        found = detect_baseload_drift("m", days, series, nb)
+        eps = [e for e in baseload_episodes(found, days, series, nb) if e.kind == "baseload_up"]
+        assert len(eps) == 1, eps
+        ep = eps[0]
+        assert ep.state == state and days[on] <= ep.onset_ns <= days[on + 3]
+        assert 450.0 <= ep.magnitude_w <= 750.0
+        if state == "closed":
+            assert days[off] <= ep.end_ns <= days[off + 3]
+        else:
+            assert ep.end_ns is None
+
+
 def test_silent_meter_open_and_closed():
     t = DAY0 + np.r_[np.arange(10), np.arange(30, 40)] * 600 * S
     alerts = detect_silent("m", t, expected_interval_s=600, missing_intervals=6, now_ns=int(t[-1]) + 7 * 600 * S)

@@ -72,12 +72,15 @@ def test_errors_are_one_line_with_the_reason(cli_env, case, extra, code, needle_
     assert r.returncode == code, r.stderr
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr
     assert needle_en in " ".join(r.stderr.split())
+    assert r.stderr.startswith("error:")
 
 
 def test_errors_follow_the_language(cli_env) -> None:
     path = str(GOLDEN / "error_missing_column" / "input.csv")
     r = _run(path, "--meter", "mairie-elec", "--source", "t", "--unit", "kWh", env=cli_env)  # French by default
     assert r.returncode == 1 and "colonne manquante : attendu" in r.stderr and "Traceback" not in r.stderr
+    # one language at a time: the prefix too
+    assert r.stderr.startswith("erreur :") and "error:" not in r.stderr
 
 
 def test_unknown_unit_lists_the_accepted_units(cli_env) -> None:
@@ -104,6 +107,7 @@ def test_the_meter_carrier_must_fit_the_data(cli_env) -> None:
     gas = str(GOLDEN / "grdf_adict_real_publiees" / "input.ndjson")
     r = _run(gas, "--meter", "mairie-elec", "--source", "t", "--lang", "fr", "--dry-run", env=cli_env)
     assert r.returncode == 2 and "le compteur mairie-elec est de type electricity" in " ".join(r.stderr.split())
+    assert r.stderr.startswith("erreur :")
     ok = _run(gas, "--meter", "mairie-gaz", "--source", "t", "--dry-run", env=cli_env)
     assert ok.returncode == 0 and "essai à blanc" in ok.stdout
 

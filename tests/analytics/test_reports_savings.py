@@ -5,6 +5,8 @@ significant change; every figure in the report comes from the computation."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import subprocess
 from pathlib import Path
 
 import openpyxl
@@ -55,3 +57,10 @@ def test_report_carries_figures_and_reproducibility(result, tmp_path: Path) -> N
     assert {"Per building", "Per meter", "Monthly", "Completeness", "Reproducibility"} <= set(wb.sheetnames)
     pdf = write_report(rep, tmp_path / "s.pdf", "pdf")
     assert pdf.stat().st_size > 50_000
+    # the PDF gives the parameters' fingerprint, not pages of raw JSON (the XLSX and JSON hold the text)
+    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                   check=True).stdout.split())
+    params = rep.metadata["model_parameters"]
+    digest = hashlib.sha256(params.encode("utf-8")).hexdigest()
+    assert f"{len(r.meters)} fitted models" in text and digest in text.replace(" ", "")
+    assert '"cvrmse"' in params and '"cvrmse"' not in text

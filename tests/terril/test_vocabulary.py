@@ -60,6 +60,9 @@ def test_rfc3339_round_trip_keeps_nanoseconds():
 
 
 def test_dates_are_paris_midnights_including_dst_days():
+    for bad in ("bogus", "2026-13-01", "2026-03-29 08:00"):
+        with pytest.raises(ValueError, match="neither a date YYYY-MM-DD nor an RFC 3339 time"):
+            parse_time_arg(bad)
     start = parse_time_arg("2026-03-29")
     end = parse_time_arg("2026-03-29", end_of_day=True)
     assert end - start == 23 * 3600 * 10**9
