@@ -20,7 +20,7 @@ Usage: ``python bench/drift_offline.py --seeds 100 101 102 [--cache /tmp/terril-
 of the charts; ``--set`` overrides a chart setting of :class:`analytics.drift.DriftSettings`). The
 cached fits are the models of the code that made them: delete ``seed-N-fit.pkl`` after changing a
 model. Tuning seeds (0-2, 6-11), check seeds (3-5) and held-out seeds (100-107; 108-115, scored once in the
-fourth round) must differ:
+fourth round; 116-123, simulated at the start of the sixth round and scored once at its end) must differ:
 docs/analytics.md §7.2.
 """
 

@@ -58,11 +58,13 @@ from analytics.baseline.metrics import (
 )
 from analytics.baseline.operating import (
     BOOST_POSITIONS,
+    HOUR_CLASSES,
     MAX_BOOST_SHARE,
     MIN_OPERATING_HOURS,
     OPERATING_THRESHOLD_FRACTION,
     STANDBY_GRID_C,
     OperatingPowerModel,
+    class_variances,
     fit_operating_power,
     run_positions,
 )
@@ -77,6 +79,7 @@ __all__ = [
     "Gl14Verdict",
     "Granularity",
     "HOURLY_BALANCE_GRID_C",
+    "HOUR_CLASSES",
     "HourlyChangePointModel",
     "MAX_BASELINE_DAYS",
     "MAX_BOOST_SHARE",
@@ -93,6 +96,7 @@ __all__ = [
     "STANDBY_GRID_C",
     "TOWT_KNOTS_C",
     "TowtModel",
+    "class_variances",
     "effective_n",
     "fit_daily",
     "fit_hourly_change_point",

@@ -141,6 +141,37 @@ class OperatingPowerModel:
                        np.where(on, self.standby_energy(t), self.off_level))
         return np.where(np.isfinite(e) & np.isfinite(t), out, np.nan)
 
+    def hour_classes(self, energy: np.ndarray, temp_c: np.ndarray) -> np.ndarray:
+        """Class of each of consecutive hours given its observed mode: 0 off (or missing), 1 standby,
+        ``1 + p`` a boost hour of :func:`run_positions` class ``p`` (2 … ``BOOST_POSITIONS + 1``)."""
+        on, boost = self.modes(energy, temp_c)
+        return np.where(boost, 1 + run_positions(boost), np.where(on, 1, 0))
+
+
+#: Classes of :meth:`OperatingPowerModel.hour_classes`.
+HOUR_CLASSES = BOOST_POSITIONS + 2
+
+
+def class_variances(residual: np.ndarray, classes: np.ndarray, min_hours: int = 20) -> np.ndarray:
+    """Mean squared hourly residual of each class of :meth:`OperatingPowerModel.hour_classes`.
+
+    A boost class with fewer than ``min_hours`` finite residuals takes the pooled variance of the
+    boost hours; the off and standby classes, that of their own hours or NaN. [energy unit²]
+    """
+    r = np.asarray(residual, dtype=float)
+    c = np.asarray(classes, dtype=int)
+    ok = np.isfinite(r)
+    out = np.full(HOUR_CLASSES, np.nan)
+    boost = ok & (c >= 2)
+    pooled = float(np.mean(r[boost] ** 2)) if boost.any() else np.nan
+    for k in range(HOUR_CLASSES):
+        sel = ok & (c == k)
+        if sel.sum() >= min_hours:
+            out[k] = float(np.mean(r[sel] ** 2))
+        elif k >= 2:
+            out[k] = pooled
+    return out
+
 
 def _modes(e: np.ndarray, t: np.ndarray, threshold: float, balance_c: float, base: float, slope: float
            ) -> tuple[np.ndarray, np.ndarray]:

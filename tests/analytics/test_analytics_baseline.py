@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from analytics.baseline import (
+    HOUR_CLASSES,
+    class_variances,
     fit_daily,
     fit_hourly_change_point,
     fit_metrics,
@@ -294,3 +296,22 @@ def test_operating_power_model_refuses_a_plant_that_runs_on_a_schedule():
     assert m.disqualifications == ("baseline.not_intermittent",)
     few = fit_operating_power(np.r_[np.zeros(2000), 5000.0 * np.ones(50)], np.zeros(2050))
     assert few.disqualifications == ("baseline.insufficient_operating_hours",)
+
+
+def test_hour_classes_and_their_variances_for_the_weighted_daily_excess():
+    """Each hour of a plant that runs on demand is off (0), standby (1) or a boost hour of its place in the run
+    (2 + …); the variance of a boost class with too few hours is the pooled boost variance."""
+    rng = np.random.default_rng(3)
+    y, temp = _event_plant(rng, 240)
+    m = fit_operating_power(y, temp)
+    cls = m.hour_classes(y, temp)
+    on, boost = m.modes(y, temp)
+    assert np.array_equal(cls == 0, ~on) and np.array_equal(cls == 1, on & ~boost)
+    assert np.array_equal(cls[boost] - 1, run_positions(boost)[boost])
+    resid = rng.normal(0.0, 1.0, y.size) * np.where(cls == 2, 3.0, 1.0)  # the first boost hour is wider
+    var = class_variances(resid, cls, min_hours=20)
+    assert var.shape == (HOUR_CLASSES,)
+    assert var[2] == pytest.approx(9.0, rel=0.35) and var[3] == pytest.approx(1.0, rel=0.35)
+    sparse = [k for k in range(2, HOUR_CLASSES) if (cls == k).sum() < 20]
+    pooled = float(np.mean(resid[cls >= 2] ** 2))
+    assert sparse and all(var[k] == pytest.approx(pooled) for k in sparse)
