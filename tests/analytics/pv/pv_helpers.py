@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from analytics.pv.jobs import WeatherGrid, make_grid, weather_grid
 from firmware_sim.faults import Scenario, parse_scenario
 from firmware_sim.fleet import FleetChunk, FleetSimulation
 from terril.readings import Point
@@ -36,6 +37,19 @@ def readings(chunk: FleetChunk, meter: str, quantity: str) -> tuple[np.ndarray, 
     s = chunk.series[meter]
     m = s.due & s.online
     return chunk.time_ns[m], np.asarray(s.values[quantity], dtype=float)[m]
+
+
+def station_weather(chunk: FleetChunk, start: dt.date, end: dt.date, step_s: float = 900.0,
+                    until_ns: int | None = None) -> tuple[np.ndarray, WeatherGrid]:
+    """The weather station's published irradiance and air temperature on the PV job's grid (as
+    ``run_pv`` builds it), optionally only what was published by ``until_ns``."""
+    g = make_grid(local_midnight_ns(start), local_midnight_ns(end), step_s)
+    wt, ghi = readings(chunk, "station-meteo-meteo", "irradiance_w_m2")
+    _, ta = readings(chunk, "station-meteo-meteo", "temp_air_c")
+    if until_ns is not None:
+        keep = wt <= until_ns
+        wt, ghi, ta = wt[keep], ghi[keep], ta[keep]
+    return g, weather_grid(g, wt, ghi, ta)
 
 
 def reading_points(chunk: FleetChunk) -> list[Point]:

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from analytics.pv import faults as pvf
-from analytics.pv.jobs import analyse_array, array_alerts, make_grid, weather_grid
-from pv_helpers import readings, simulate, subset
+from analytics.pv.jobs import analyse_array, array_alerts
+from pv_helpers import readings, simulate, station_weather, subset
 from terril.registry import load_registry
 from terril.timeutil import local_midnight_ns
 
@@ -29,10 +29,7 @@ def two_years():
     arrays = [a for a in reg.pv_arrays if a.meter in ("pf-mono-perc-pv", "pf-amorphous-pv")]
     reg = subset(reg, ["plateforme-pv", "station-meteo"], arrays)
     _, chunk = simulate(reg, START, END, seed=7, step_s=3600.0)
-    g = make_grid(local_midnight_ns(START), local_midnight_ns(END), 3600)
-    wt, ghi = readings(chunk, "station-meteo-meteo", "irradiance_w_m2")
-    _, ta = readings(chunk, "station-meteo-meteo", "temp_air_c")
-    w = weather_grid(g, wt, ghi, ta)
+    _, w = station_weather(chunk, START, END, 3600)
     out = {}
     for arr in reg.pv_arrays:
         t, v = readings(chunk, arr.meter, "energy_produced_wh")

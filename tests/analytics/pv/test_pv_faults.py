@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from analytics.pv import faults as pvf
-from analytics.pv.jobs import (PvSettings, analyse_array, array_alerts, make_grid, string_loss_alerts,
-                               town_peer_pi, weather_grid)
-from pv_helpers import readings, simulate, subset
+from analytics.pv.jobs import PvSettings, analyse_array, array_alerts, string_loss_alerts, town_peer_pi
+from pv_helpers import readings, simulate, station_weather, subset
 from terril.registry import Registry, load_registry
 from terril.timeutil import local_date, local_midnight_ns
 
@@ -23,13 +22,7 @@ def registry() -> Registry:
 
 
 def _analyse(reg: Registry, chunk, start: dt.date, end: dt.date, until_ns: int | None = None):
-    g = make_grid(local_midnight_ns(start), local_midnight_ns(end), 900)
-    wt, ghi = readings(chunk, "station-meteo-meteo", "irradiance_w_m2")
-    _, ta = readings(chunk, "station-meteo-meteo", "temp_air_c")
-    if until_ns is not None:
-        keep = wt <= until_ns
-        wt, ghi, ta = wt[keep], ghi[keep], ta[keep]
-    w = weather_grid(g, wt, ghi, ta)
+    _, w = station_weather(chunk, start, end, 900, until_ns)
     out = {}
     for arr in reg.pv_arrays:
         t, v = readings(chunk, arr.meter, "energy_produced_wh")

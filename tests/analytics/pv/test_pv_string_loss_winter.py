@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from analytics.pv import faults as pvf
-from analytics.pv.jobs import (ArrayAnalysis, PvSettings, analyse_array, array_alerts, make_grid, string_loss_alerts,
-                               town_peer_pi, weather_grid)
-from pv_helpers import readings, simulate, subset
+from analytics.pv.jobs import (ArrayAnalysis, PvSettings, analyse_array, array_alerts, string_loss_alerts,
+                               town_peer_pi)
+from pv_helpers import readings, simulate, station_weather, subset
 from terril.registry import Registry, load_registry
 from terril.timeutil import local_date, local_midnight_ns
 
@@ -42,10 +42,7 @@ def _analyse(reg: Registry, chunk, start: dt.date, end: dt.date, step_s: float =
              snow: dict[str, list[tuple[dt.date, float]]] | None = None) -> dict[str, ArrayAnalysis]:
     """Every array analysed as ``run_pv`` does (one grid); ``snow``: per array, days whose production
     is scaled by a factor (the counter's increments of that day, as a covered roof would give)."""
-    g = make_grid(local_midnight_ns(start), local_midnight_ns(end), step_s)
-    wt, ghi = readings(chunk, "station-meteo-meteo", "irradiance_w_m2")
-    _, ta = readings(chunk, "station-meteo-meteo", "temp_air_c")
-    w = weather_grid(g, wt, ghi, ta)
+    _, w = station_weather(chunk, start, end, step_s)
     out = {}
     for arr in reg.pv_arrays:
         t, v = readings(chunk, arr.meter, "energy_produced_wh")

@@ -7,11 +7,10 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from analytics.pv.jobs import analyse_array, make_grid, weather_grid
+from analytics.pv.jobs import analyse_array
 from analytics.pv.technology import ArrayDays, ScaleRule, compare_technologies, months_of
-from pv_helpers import readings, simulate, subset
+from pv_helpers import readings, simulate, station_weather, subset
 from terril.registry import load_registry
-from terril.timeutil import local_midnight_ns
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +22,7 @@ def platform():
     reg = subset(full, ["plateforme-pv", "station-meteo"], arrays)
     start, end = dt.date(2022, 1, 1), dt.date(2024, 1, 1)
     _, ch = simulate(reg, start, end, seed=9)
-    g = make_grid(local_midnight_ns(start), local_midnight_ns(end), 900)
-    wt, ghi = readings(ch, "station-meteo-meteo", "irradiance_w_m2")
-    _, ta = readings(ch, "station-meteo-meteo", "temp_air_c")
-    w = weather_grid(g, wt, ghi, ta)
+    _, w = station_weather(ch, start, end, 900)
     days, truth = [], {}
     for a in reg.pv_arrays:
         t, v = readings(ch, a.meter, "energy_produced_wh")
