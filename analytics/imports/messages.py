@@ -49,16 +49,18 @@ REASON_TEXT: dict[str, tuple[str, str]] = {
 }
 
 _TEXT: dict[str, tuple[str, str]] = {
-    "summary": ("{file} ({format}) : {read} lignes lues, {kept} gardées, {rejected} rejetées, {gaps} trous",
-                "{file} ({format}): {read} rows read, {kept} kept, {rejected} rejected, {gaps} gaps"),
+    "summary": ("{file} ({format}) : {read} ligne{read_s} lue{read_s}, {kept} gardée{kept_s}, "
+                "{rejected} rejetée{rejected_s}, {gaps} trou{gaps_s}",
+                "{file} ({format}): {read} row{read_s} read, {kept} kept, {rejected} rejected, {gaps} gap{gaps_s}"),
     "span": ("du {first} au {last} ; somme : {sums}", "from {first} to {last}; sum: {sums}"),
     "mean": ("moyenne", "mean"),
-    "written": ("{written} points écrits dans « imported » (compteur {meter}, source {source}, type {kind}{station})",
-                "{written} points written to `imported` (meter {meter}, source {source}, kind {kind}{station})"),
-    "overwrote": ("{n} points importés auparavant sur cette période ont été remplacés",
-                  "{n} points imported earlier over this span were overwritten"),
-    "dry_run": ("essai à blanc : rien n'a été écrit ({n} points seraient écrits, {over} remplacés)",
-                "dry run: nothing written ({n} points would be written, {over} overwritten)"),
+    "written": ("{written} point{written_s} écrit{written_s} dans « imported » (compteur {meter}, source {source}, "
+                "type {kind}{station})",
+                "{written} point{written_s} written to `imported` (meter {meter}, source {source}, kind {kind}{station})"),
+    "overwrote": ("{n} point{n_s} importé{n_s} auparavant sur cette période {n_verb} remplacé{n_s}",
+                  "{n} point{n_s} imported earlier over this span {n_verb} overwritten"),
+    "dry_run": ("essai à blanc : rien n'a été écrit ({n} point{n_s} {n_verb} écrit{n_s}, {over} remplacé{over_s})",
+                "dry run: nothing written ({n} point{n_s} would be written, {over} overwritten)"),
     "reason": ("  {reason} : {n} (première à la ligne {line} : {text!r})",
                "  {reason}: {n} (first at line {line}: {text!r})"),
     "note": ("  note : {note}", "  note: {note}"),
@@ -118,9 +120,28 @@ def _lang(lang: str) -> int:
     return 0 if lang != "en" else 1
 
 
+#: Verbs that agree with a count: (French singular, plural), (English singular, plural), per sentence.
+_VERBS = {"overwrote": (("a été", "ont été"), ("was", "were")),
+          "dry_run": (("serait", "seraient"), ("", ""))}
+
+
 def text(key: str, lang: str, **params: object) -> str:
-    """One sentence of :data:`_TEXT` in ``lang``."""
-    return _TEXT[key][_lang(lang)].format(**params)
+    """One sentence of :data:`_TEXT` in ``lang``. Every integer parameter ``x`` also gives ``x_s``, the
+    plural mark its words take ("s" or ""; French counts 0 and 1 as singular, English only 1), and
+    ``x_verb`` where the sentence has a verb that agrees with it."""
+    idx = _lang(lang)
+    fr = idx == 0
+    full: dict[str, object] = dict(params)
+    for k, v in params.items():
+        if isinstance(v, int) and not isinstance(v, bool):
+            singular = abs(v) <= 1 if fr else abs(v) == 1
+            full[f"{k}_s"] = "" if singular else "s"
+            verbs = _VERBS.get(key)
+            if verbs is not None:
+                full[f"{k}_verb"] = verbs[0 if fr else 1][0 if singular else 1]
+        elif isinstance(v, str) and v == "?":
+            full.setdefault(f"{k}_s", "s")
+    return _TEXT[key][idx].format(**full)
 
 
 def reason_text(reason: str, lang: str) -> str:

@@ -110,6 +110,9 @@ def test_the_meter_carrier_must_fit_the_data(cli_env) -> None:
     assert r.stderr.startswith("erreur :")
     ok = _run(gas, "--meter", "mairie-gaz", "--source", "t", "--dry-run", env=cli_env)
     assert ok.returncode == 0 and "essai à blanc" in ok.stdout
+    # one row: every word agrees with its count (French takes 0 and 1 as singular)
+    said = " ".join(ok.stdout.split())
+    assert "1 ligne lue, 1 gardée, 0 rejetée, 0 trou" in said and "1 point serait écrit" in said
 
 
 def test_french_summary_keeps_french_typography(cli_env) -> None:
