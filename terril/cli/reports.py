@@ -140,7 +140,14 @@ def import_cmd(
         return
     console.print(text("summary", lang, file=file.name, format=result.format, read=result.rows_read,
                        kept=result.rows_kept, rejected=len(result.rejected), gaps=len(result.gaps)), highlight=False, markup=False)
-    console.print("  " + text("span", lang, first=summary["first"], last=summary["last"],
+    first_shown, last_shown = summary["first"], summary["last"]
+    if max(v.span_s for v in result.values) > 86_400 + 3_600:
+        # periods (invoices, months, meter readings): their days, up to the last period's last day
+        zone = ZoneInfo(tz)
+        last_end_s = (t1 + round(result.values[-1].span_s * 1e9)) // 10**9 - 1  # the last second it covers
+        first_shown = dt.datetime.fromtimestamp(t0 // 10**9, zone).date().isoformat()
+        last_shown = dt.datetime.fromtimestamp(last_end_s, zone).date().isoformat()
+    console.print("  " + text("span", lang, first=first_shown, last=last_shown,
                               sums=sums_text(sums, result.rows_kept, lang)),
                   highlight=False, markup=False)
     for reason, n in sorted(result.rejected_by_reason().items()):

@@ -155,3 +155,16 @@ def test_daily_values_land_on_the_towns_days(cli_env, tmp_path) -> None:
     paris = _json(_run(*args, env=cli_env))
     assert paris["first"] == "2024-03-29T00:00:00+01:00" and paris["last"] == "2024-10-28T00:00:00+01:00"
     assert cayenne["sums"] == paris["sums"] == {"energy_wh": 261_000.0}
+
+
+def test_an_invoice_import_shows_the_days_its_periods_cover(cli_env, tmp_path) -> None:
+    """The summary of periods (invoices, months) runs to the last period's last day, not to its first."""
+    bills = tmp_path / "factures.csv"
+    bills.write_text("period_start;period_end;kwh;cost_eur\n2012-01-01;2012-01-31;12000;1500\n"
+                     "2012-02-01;2012-02-29;11000;1380\n", encoding="utf-8")
+    r = _run(str(bills), "--kind", "invoice", "--meter", "mairie-gaz", "--source", "factures-2012", "--dry-run",
+             env=cli_env)
+    assert r.returncode == 0, r.stderr
+    said = " ".join(r.stdout.split())
+    assert "2 lignes lues, 2 gardées, 0 rejetée, 0 trou" in said
+    assert "du 2012-01-01 au 2012-02-29 ;" in said and "23 000,0 kWh" in said.replace("\u202f", " ")
