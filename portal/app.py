@@ -46,7 +46,7 @@ from terril.ids import is_valid_id
 from terril.influx import InfluxClient
 from terril.registry import Registry
 from terril.settings import Settings
-from terril.timeutil import PARIS, format_rfc3339_ns
+from terril.timeutil import format_rfc3339_ns, local_tz
 
 log = logging.getLogger("terril.portal")
 HERE = Path(__file__).resolve().parent
@@ -203,11 +203,13 @@ class Portal:
         def when(ns: int | None) -> str:
             if ns is None:
                 return translate("never", lang)
-            local = dt.datetime.fromtimestamp(ns / 1e9, tz=PARIS)
+            local = dt.datetime.fromtimestamp(ns / 1e9, tz=local_tz())  # the town's time zone
             return local.strftime("%d/%m/%Y %H:%M") if lang == "fr" else local.strftime("%Y-%m-%d %H:%M")
 
         return self.env.get_template(template).render(
             _=_, lang=lang, num=lambda v, d=0: num(v, lang, d), date=lambda v: fmt_date(v, lang), when=when,
+            # the plural mark of a count's words: French takes 0 and 1 as singular, English only 1
+            s=lambda n: "" if (abs(n) <= 1 if lang == "fr" else abs(n) == 1) else "s",
             user=sess.user, role=sess.role, csrf=sess.csrf, path=request.url.path, public_page=self.public_page,
             can=lambda needed: sess.role is not None and role_at_least(sess.role, needed),
             carrier_name=lambda c: carrier(c, lang), kind_name=lambda k: kind(k, lang),
@@ -470,13 +472,16 @@ def _import_history(portal: Portal) -> list[dict]:
 async def imports_page(portal: Portal, request: Request, sess: Session) -> Response:
     from analytics.imports import KINDS
 
+    done = request.query_params.get("done", "")
     return portal.render(request, sess, "imports.html", kinds=KINDS, meters=portal.registry.meters,
-                         history=_import_history(portal))
+                         history=_import_history(portal), done=int(done) if done.isdigit() else None)
 
 
 @route("/imports/preview", ("POST",), "gestionnaire")
 async def imports_preview(portal: Portal, request: Request, sess: Session, form: dict) -> Response:
     from analytics.imports import KINDS, parse_import
+    from analytics.imports.messages import error_text, text
+    from terril.errors import ImportFileError
     from terril.ids import validate_id
 
     kind, meter_id, source = str(form.get("kind", "")), str(form.get("meter", "")), str(form.get("source", "")).strip()
@@ -493,8 +498,18 @@ async def imports_preview(portal: Portal, request: Request, sess: Session, form:
     if len(body) > 50 * 1024 * 1024:
         return portal.render(request, sess, "error.html", status_code=413, message="file larger than 50 MB")
     unit = str(form.get("unit", "")).strip() or None
-    result = await run_in_threadpool(parse_import, body, kind, tz=portal.town_tz(), unit=unit,
-                                     kwh_per_m3=meter.gas_kwh_per_m3)
+    try:
+        result = await run_in_threadpool(parse_import, body, kind, tz=portal.town_tz(), unit=unit,
+                                         kwh_per_m3=meter.gas_kwh_per_m3)
+    except ImportFileError as err:  # the file as a whole cannot be read: say why, in the page's language
+        return portal.render(request, sess, "error.html", status_code=400, message=error_text(err, sess.lang))
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError) as err:  # a damaged file the parsers missed
+        return portal.render(request, sess, "error.html", status_code=400,
+                             message=text("bad_file", sess.lang, kind=kind, error=type(err).__name__))
+    if result.values and result.carriers and meter.carrier not in result.carriers:
+        return portal.render(request, sess, "error.html", status_code=400, message=text(
+            "carrier", sess.lang, meter=meter.id, carrier=meter.carrier, what=result.format or result.kind,
+            allowed=f" {text('or', sess.lang)} ".join(result.carriers)))
     token = uuid.uuid4().hex
     portal.uploads_dir.mkdir(parents=True, exist_ok=True)
     for old in portal.uploads_dir.iterdir():  # previews never confirmed are forgotten after a day
@@ -511,7 +526,7 @@ async def imports_preview(portal: Portal, request: Request, sess: Session, form:
 
 @route("/imports/confirm", ("POST",), "gestionnaire")
 async def imports_confirm(portal: Portal, request: Request, sess: Session, form: dict) -> Response:
-    from analytics.jobs.imported import write_imported
+    from analytics.jobs.imported import commit_import
     from analytics.imports import parse_import
 
     token = str(form.get("token", ""))
@@ -526,13 +541,14 @@ async def imports_confirm(portal: Portal, request: Request, sess: Session, form:
                                      kwh_per_m3=meter.gas_kwh_per_m3)
     if not result.values:
         return portal.render(request, sess, "error.html", status_code=400, message=translate("imports.nothing", sess.lang))
-    n = await run_in_threadpool(write_imported, portal.writer, result, site=meter.site, meter=meter.id,
-                                source=meta["source"], kind=meta["kind"])
+    # stored as `terril import` stores it: under the kind the parser found, idempotent, the ledger told
+    n, overwritten = await run_in_threadpool(commit_import, portal.writer, portal.registry, meter, result,
+                                             meta["source"])
     for ext in ("bin", "json"):
         (portal.uploads_dir / f"{token}.{ext}").unlink(missing_ok=True)
     portal.audit.record(sess.user or "?", "imported", meter.id, site=meter.site, file=meta["file"], kind=meta["kind"],
                         source=meta["source"], rows_read=result.rows_read, rows_kept=result.rows_kept,
-                        rejected=len(result.rejected), points_written=n,
+                        rejected=len(result.rejected), points_written=n, points_overwritten=overwritten,
                         sha256=hashlib.sha256(body).hexdigest())
     portal.cache.clear()
     return portal.redirect(request, sess, f"/imports?done={n}")

@@ -22,14 +22,15 @@ from portal import queries
 from terril.influx import InfluxClient
 from terril.registry import Registry
 from terril.settings import PricesSettings
-from terril.timeutil import PARIS, local_date, local_midnight_ns
+from terril.timeutil import local_date, local_midnight_ns, local_tz
 
 DAY_NS = 86_400 * 10**9
 ENERGY_CARRIERS = ("electricity", "gas", "heat")
 
 
 def today() -> dt.date:
-    return dt.datetime.now(PARIS).date()
+    """Today in the town's time zone (``[town] timezone``, set when the registry is loaded)."""
+    return dt.datetime.now(local_tz()).date()
 
 
 def _finite(x: float) -> float | None:

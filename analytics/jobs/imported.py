@@ -5,12 +5,16 @@ that a re-import is idempotent. The parsing is pure (:mod:`analytics.imports`); 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from analytics.imports import ImportResult
-from terril.errors import ConfigError
+from terril.errors import ConfigError, ImportFileError
 from terril.ids import validate_id
 from terril.influx import InfluxClient, quote_ident, quote_literal
 from terril.readings import Point
+
+if TYPE_CHECKING:
+    from terril.registry import Meter, Registry
 
 #: A weather station id as stored in the ``station`` tag (NUM_POSTE, WMO number…).
 STATION_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -65,4 +69,26 @@ def store_import(client: InfluxClient, result: ImportResult, *, site: str, meter
     if overwritten:
         client.execute(f"DELETE FROM imported WHERE {span_where(meter, result.kind, station, t0, t1)}")
     written = write_imported(client, result, site=site, meter=meter, source=source, kind=result.kind, station=station)
+    return written, overwritten
+
+
+def commit_import(client: InfluxClient, registry: "Registry", meter: "Meter", result: ImportResult, source: str,
+                  station: str | None = None) -> tuple[int, int]:
+    """Store a parsed file for ``meter``, as ``terril import`` and the portal's imports page both do:
+    under the kind the parser found (``daily``, ``load_curve``, ``invoice``, ``temperature``…, never
+    the layout asked for, such as ``auto``, which no analysis reads), temperatures tagged with their
+    station (the file's, else ``station``), re-imports idempotent (:func:`store_import`), then the
+    quality ledger told which days this history fills. Returns (points written, points overwritten)."""
+    from analytics.jobs.sources import write_ledger_sources
+
+    if not result.values:
+        return 0, 0
+    sid = result.station or (station.strip() if station else "")
+    if sid and not STATION_RE.match(sid):
+        raise ImportFileError("bad_station", f"station id {sid!r} is not a valid tag")
+    tag_station = sid if result.kind == "temperature" else None
+    written, overwritten = store_import(client, result, site=meter.site, meter=meter.id, source=source,
+                                        station=tag_station)
+    # the ledger says which days this history fills (live data keeps the days it covers)
+    write_ledger_sources(client, registry, meter, result.values[0].time_ns, result.values[-1].time_ns + 1)
     return written, overwritten

@@ -17,13 +17,12 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from analytics.jobs.imported import STATION_RE, existing_in_span, store_import
+from analytics.jobs.imported import STATION_RE, commit_import, existing_in_span
 from analytics.jobs.tertiaire import query_tertiaire_statuses
 from analytics.imports import KINDS, ImportResult, parse_import
 from terril.cli._common import (
     ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, influx_client, settings_and_registry,
 )
-from analytics.jobs.sources import write_ledger_sources
 from terril.errors import ConfigError, ImportFileError, InfluxError, StackError, TerrilError
 from terril.ids import validate_id
 
@@ -123,10 +122,7 @@ def import_cmd(
             overwritten = None
     else:
         with influx_client(settings) as client:
-            written, overwritten = store_import(client, result, site=m.site, meter=m.id, source=source,
-                                                station=tag_station)
-            # the ledger says which days this history fills (live data keeps the days it covers)
-            write_ledger_sources(client, reg, m, t0, t1 + 1)
+            written, overwritten = commit_import(client, reg, m, result, source, station=sid or None)
     sums = result.sums()
     tz = reg.town.timezone  # the summary's times are the town's local times
     summary = {"file": str(file), "format": result.format, "kind": result.kind, "unit": result.unit,

@@ -197,3 +197,40 @@ def test_tertiaire_page_says_why_a_building_has_not_enough_data(app, portal_data
     en = html.unescape(c.get("/tertiaire?lang=en&year=2025").text)
     assert "reference year 2012 incomplete (under 90 % of the days): import its bills" in en
     assert "données insuffisantes" not in en
+
+
+GOLDEN = __import__("pathlib").Path(__file__).resolve().parents[1] / "analytics" / "data" / "imports" / "golden"
+
+
+def test_a_portal_import_is_stored_as_terril_import_stores_it(app, portal_data) -> None:  # noqa: ANN001
+    """The layout « auto » (the form's first choice) on a real Enedis export: the points are stored
+    under the kind the parser found (`daily`, which the analyses read), not « auto », the ledger is told,
+    and the imports page says how many points were written."""
+    c = login(app, "gaelle")
+    body = (GOLDEN / "enedis_dc_json_real_daily" / "input.json").read_bytes()
+    r = c.post("/imports/preview", data={"csrf_token": csrf_of(c.get("/imports").text), "kind": "auto",
+                                         "meter": "mediatheque-elec", "source": "enedis-portail"},
+               files={"file": ("enedis.json", body, "application/json")})
+    assert r.status_code == 200 and "200 gardées" in html.unescape(r.text).replace("\u202f", " ")
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', r.text).group(1)
+    done = c.post("/imports/confirm", data={"csrf_token": csrf_of(r.text), "token": token})
+    assert done.status_code in (302, 303) and done.headers["location"].startswith("/imports?done=200")
+    page = html.unescape(c.get(done.headers["location"]).text)
+    assert "Import enregistré : 200 points écrits." in page
+    kinds = portal_data.client.query('SELECT count("energy_wh") FROM "imported" WHERE "source" = \'enedis-portail\' '
+                                     'GROUP BY "kind"')
+    assert {s.tags["kind"]: s.values[0][1] for s in kinds} == {"daily": 200}
+    ledger = portal_data.client.query('SELECT count("coverage_pct") FROM "data_quality" WHERE "meter" = '
+                                      '\'mediatheque-elec\' AND "source" = \'imported\' AND time < \'2022-10-01\'')
+    assert ledger and ledger[0].values[0][1] > 0
+
+
+def test_a_portal_import_of_a_wrong_file_says_why_in_the_page_s_language(app) -> None:  # noqa: ANN001
+    c = login(app, "gaelle")
+    form = {"csrf_token": csrf_of(c.get("/imports").text), "kind": "auto", "meter": "mediatheque-elec", "source": "x"}
+    bad = c.post("/imports/preview", data=form, files={"file": ("x.csv", b"\x00\x01 nothing here", "text/csv")})
+    assert bad.status_code == 400 and "Traceback" not in bad.text
+    gas = (GOLDEN / "grdf_adict_real_publiees" / "input.ndjson").read_bytes()
+    wrong = c.post("/imports/preview", data=form, files={"file": ("grdf.ndjson", gas, "application/json")})
+    assert wrong.status_code == 400
+    assert "le compteur mediatheque-elec est de type electricity" in html.unescape(wrong.text)
