@@ -389,6 +389,7 @@ def _import_tertiaire_history(settings, reg, client, hist_start_ns: int, end_ns:
     from analytics.reports.inputs import meters_for_report
     from analytics.reports.tertiaire_report import subject_sites
     from firmware_sim.faults import Scenario
+    from portal.audit import AuditLog
     from terril.cli.simulated_inputs import simulated_daily
     from terril.timeutil import local_date
 
@@ -407,6 +408,7 @@ def _import_tertiaire_history(settings, reg, client, hist_start_ns: int, end_ns:
               "heat": settings.prices.heat_eur_per_kwh}
     invoices = points = 0
     weather_days = 0
+    audit = AuditLog(settings.data_dir)  # the portal's Imports page lists what the demo imported
     for year, (site_ids, months) in plan.items():
         sub = reg.subset(site_ids)
         meters = [m for m in meters_for_report(sub, site_ids) if m.carrier != "pv"]
@@ -426,7 +428,11 @@ def _import_tertiaire_history(settings, reg, client, hist_start_ns: int, end_ns:
                 b = dt.date(year + mo // 12, mo % 12 + 1, 1) - dt.timedelta(days=1)
                 lines.append(f"{a};{b};{kwh:.0f};{kwh * prices.get(m.carrier, 0.0):.2f}")
             result = parse_import("\n".join(lines).encode(), "invoice", tz=tz)
-            points += store_import(client, result, site=m.site, meter=m.id, source=f"demo-factures-{year}")[0]
+            n = store_import(client, result, site=m.site, meter=m.id, source=f"demo-factures-{year}")[0]
+            audit.record("demo", "imported", m.id, site=m.site, file=f"factures-{m.id}-{year}.csv", kind=result.kind,
+                         source=f"demo-factures-{year}", rows_read=result.rows_read, rows_kept=result.rows_kept,
+                         rejected=len(result.rejected), points_written=n)
+            points += n
             invoices += len(result.values)
         wsrc = {sub.weather_source(sid).meter.id: sub.weather_source(sid).meter for sid in site_ids
                 if sub.weather_source(sid) is not None and sub.weather_source(sid).meter is not None}
@@ -435,8 +441,12 @@ def _import_tertiaire_history(settings, reg, client, hist_start_ns: int, end_ns:
             for day, tn, tx, tm in zip(d.dates[keep], d.temp_min_c[keep], d.temp_max_c[keep], d.temp_mean_c[keep]):
                 lines.append(f"{DEMO_STATION};{str(day).replace('-', '')};{tn:.1f};{tx:.1f};{tm:.1f}")
             result = parse_import("\n".join(lines).encode(), "meteofrance_daily", tz=tz)
-            points += store_import(client, result, site=wm.site, meter=wm.id, source=f"demo-meteofrance-{year}",
-                                   station=result.station)[0]
+            n = store_import(client, result, site=wm.site, meter=wm.id, source=f"demo-meteofrance-{year}",
+                             station=result.station)[0]
+            audit.record("demo", "imported", wm.id, site=wm.site, file=f"Q_{DEMO_STATION}-{year}.csv",
+                         kind=result.kind, source=f"demo-meteofrance-{year}", rows_read=result.rows_read,
+                         rows_kept=result.rows_kept, rejected=len(result.rejected), points_written=n)
+            points += n
             weather_days += len(result.values)
     return {"years": {str(y): {"sites": sites, "months": months} for y, (sites, months) in plan.items()},
             "invoices": invoices, "weather_days": weather_days, "points": points}

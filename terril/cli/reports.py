@@ -10,6 +10,7 @@ The numbers come from :mod:`analytics.savings`, :mod:`analytics.tertiaire` and
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 from typing import Annotated, Optional
@@ -123,6 +124,13 @@ def import_cmd(
     else:
         with influx_client(settings) as client:
             written, overwritten = commit_import(client, reg, m, result, source, station=sid or None)
+        # the same audit log as the portal's imports: its Imports page lists this one too
+        from portal.audit import AuditLog
+
+        AuditLog(settings.data_dir).record("cli", "imported", m.id, site=m.site, file=file.name, kind=result.kind,
+                                           source=source, rows_read=result.rows_read, rows_kept=result.rows_kept,
+                                           rejected=len(result.rejected), points_written=written,
+                                           points_overwritten=overwritten, sha256=hashlib.sha256(data).hexdigest())
     sums = result.sums()
     tz = reg.town.timezone  # the summary's times are the town's local times
     summary = {"file": str(file), "format": result.format, "kind": result.kind, "unit": result.unit,

@@ -54,6 +54,14 @@ def test_reimport_under_another_source_replaces_the_span(stack, cli_env) -> None
     one = _json(_run(*base, "--source", "enedis-a", env=cli_env))
     two = _json(_run(*base, "--source", "enedis-b", env=cli_env))
     assert one["rows_kept"] == two["rows_kept"] == 200 and two["points_overwritten"] == 200
+    # both are in the audit log the portal's Imports page lists
+    audit = [json.loads(line) for line in (Path(stack.data_dir) / "portal" / "audit.jsonl").read_text(
+        encoding="utf-8").splitlines()]
+    mine = [a for a in audit if a["action"] == "imported" and a["source"] in ("enedis-a", "enedis-b")
+            and a["target"] == "ecole-basly-elec"]
+    assert [(a["user"], a["source"], a["kind"], a["rows_kept"]) for a in mine[-2:]] == [
+        ("cli", "enedis-a", "daily", 200), ("cli", "enedis-b", "daily", 200)]
+    assert mine[-1]["points_overwritten"] == 200 and len(mine[-1]["sha256"]) == 64
     with InfluxClient(stack.influx_url, stack.database) as db:
         rows = db.query("SELECT sum(energy_wh) FROM imported WHERE meter = 'ecole-basly-elec' AND kind = 'daily'")
     assert rows[0].values[0][1] == pytest.approx(4_260_079.0)  # counted once, not twice
