@@ -137,3 +137,9 @@ def test_analyze_and_alerts_commands(stack, cli_env, tmp_path):
     assert bad.returncode == 2 and "invalid alert id" in bad.stderr
     missing = run_terril("alerts", "ack", "0123456789ab", env=env)
     assert missing.returncode == 2 and "no alert with id" in missing.stderr
+    found = [json.loads(line) for line in listing.stdout.splitlines()]
+    assert found, "the demo's two live days with their faults raise at least one alert"
+    acked = run_terril("alerts", "ack", found[0]["alert_id"], env=env)  # in the town's language: French
+    assert acked.returncode == 0 and acked.stdout.strip().endswith("→ prise en compte"), acked.stdout
+    done = run_terril("alerts", "resolve", found[0]["alert_id"], "--lang", "en", env=env)
+    assert done.returncode == 0 and done.stdout.strip().endswith("→ resolved"), done.stdout

@@ -159,26 +159,35 @@ def alerts_list_cmd(state: Annotated[Optional[AlertState], typer.Option(help="On
     console.print(alerts_table(alerts, lang))
 
 
-def _set_alert_state(alert_id: str, state: str, settings) -> None:  # noqa: ANN001
+def _set_alert_state(alert_id: str, state: str, settings, lang: str | None) -> None:  # noqa: ANN001
     from analytics.jobs.alerts import set_state
     from terril.ids import validate_id
 
     validate_id(alert_id, "alert")
+    reg = load_registry(settings)
+    fr = (lang or reg.town.language or "fr") != "en"
     with influx_client(settings, "analytics") as client:
         rec = set_state(client, alert_id, state)
-        publish_open_alerts(settings, load_registry(settings), client)
-    console.print(f"{rec.alert_id}: {rec.title_fr} / {rec.title_en} — {rec.meter} → {state}")
+        publish_open_alerts(settings, reg, client)
+    word = _STATE_WORDS["fr" if fr else "en"][state]
+    console.print(f"{rec.alert_id}{' :' if fr else ':'} {rec.title_fr if fr else rec.title_en} — {rec.meter} → {word}",
+                  highlight=False, markup=False)
+
+
+LangOpt = Annotated[Optional[str], typer.Option("--lang", help="fr or en (default: the town's language).")]
 
 
 @alerts_app.command("ack")
 def alerts_ack_cmd(alert_id: Annotated[str, typer.Argument(help="Alert id (see `terril alerts list`).")],
+                   lang: LangOpt = None,
                    registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
     """Acknowledge an alert (it stays visible until resolved)."""
-    _set_alert_state(alert_id, "acknowledged", load_settings(config, data_dir, registry))
+    _set_alert_state(alert_id, "acknowledged", load_settings(config, data_dir, registry), lang)
 
 
 @alerts_app.command("resolve")
 def alerts_resolve_cmd(alert_id: Annotated[str, typer.Argument(help="Alert id (see `terril alerts list`).")],
+                       lang: LangOpt = None,
                        registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
     """Resolve an alert."""
-    _set_alert_state(alert_id, "resolved", load_settings(config, data_dir, registry))
+    _set_alert_state(alert_id, "resolved", load_settings(config, data_dir, registry), lang)
