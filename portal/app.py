@@ -480,7 +480,7 @@ async def imports_page(portal: Portal, request: Request, sess: Session) -> Respo
 @route("/imports/preview", ("POST",), "gestionnaire")
 async def imports_preview(portal: Portal, request: Request, sess: Session, form: dict) -> Response:
     from analytics.imports import KINDS, parse_import
-    from analytics.imports.messages import error_text, text
+    from analytics.imports.messages import error_text, reason_text, text
     from terril.errors import ImportFileError
     from terril.ids import validate_id
 
@@ -521,7 +521,10 @@ async def imports_preview(portal: Portal, request: Request, sess: Session, form:
         "kind": kind, "meter": meter.id, "source": source, "file": filename, "user": sess.user, "unit": unit}), encoding="utf-8")
     kept = [(format_rfc3339_ns(v.time_ns), dict(v.fields)) for v in result.values[:20]]
     return portal.render(request, sess, "import_preview.html", r=result, kept=kept, token=token, meter=meter,
-                         kind=kind, source=source, filename=filename, reasons=result.rejected_by_reason())
+                         kind=kind, source=source, filename=filename, reasons={
+                             # as `terril import` says them: reasons in words, not codes
+                             reason: (reason_text(reason, sess.lang), n)
+                             for reason, n in sorted(result.rejected_by_reason().items())})
 
 
 @route("/imports/confirm", ("POST",), "gestionnaire")

@@ -234,3 +234,16 @@ def test_a_portal_import_of_a_wrong_file_says_why_in_the_page_s_language(app) ->
     wrong = c.post("/imports/preview", data=form, files={"file": ("grdf.ndjson", gas, "application/json")})
     assert wrong.status_code == 400
     assert "le compteur mediatheque-elec est de type electricity" in html.unescape(wrong.text)
+
+
+def test_the_import_preview_gives_each_rejection_s_reason_in_words_and_its_first_line(app) -> None:  # noqa: ANN001
+    c = login(app, "gaelle")
+    bills = (b"period_start;period_end;kwh;cost_eur\n2012-01-01;2012-01-31;12000;1500\n"
+             b"2012-02-01;2012-02-29;abc;10\n2012-03-15;2012-03-01;500;50\n")
+    r = c.post("/imports/preview", data={"csrf_token": csrf_of(c.get("/imports").text), "kind": "invoice",
+                                         "meter": "mairie-gaz", "source": "factures-2012"},
+               files={"file": ("factures.csv", bills, "text/csv")})
+    page = " ".join(html.unescape(r.text).split())
+    assert r.status_code == 200 and "3 lignes lues, 1 gardée, 2 rejetées." in page
+    assert "<li>valeur illisible : 1</li>" in page and "<li>période invalide : 1</li>" in page
+    assert "<td>3</td><td>valeur illisible</td>" in page and "bad_period" not in page and "bad_value" not in page
