@@ -148,10 +148,11 @@ def test_upload_an_enedis_export_preview_confirm_and_the_chart_changes(browser, 
     summary = browser.find_element(By.ID, "import-summary").text
     assert "144 gardées" in summary and "2 rejetées" in summary, summary
     reasons = browser.find_element(By.ID, "rejected").text
-    assert "bad_time" in reasons and "bad_value" in reasons
+    assert "horodatage illisible" in reasons and "valeur illisible" in reasons, reasons  # words, not codes
     browser.find_element(By.ID, "confirm").click()
     wait(browser, lambda d: "/imports" in d.current_url and d.find_elements(By.ID, "import-history"))
     assert "enedis-courbe.csv" in browser.find_element(By.ID, "import-history").text
+    assert "Import enregistré : 144 points écrits." in browser.find_element(By.ID, "import-done").text
     assert _chart_days_with_data(browser, site_url) == 3
 
 
