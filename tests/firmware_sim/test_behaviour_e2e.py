@@ -103,7 +103,15 @@ def test_behaviour_is_stored_exactly_as_predicted(private_stack, private_influx)
             return (collector.stats.messages_acked >= report.messages and collector.pending() == 0
                     and count_points(influx_db) >= report.expected_points)
 
-        assert wait_for(settled, timeout_s=180), (count_points(influx_db), report.expected_points, collector.stats)
+        if not wait_for(settled, timeout_s=180):  # say where the points went: which meters, acked or not, quarantined
+            per_meter = influx_db.query('SELECT count("received_ns") FROM "reading" GROUP BY "meter"')
+            got = {s.tags["meter"]: int(s.values[0][1]) for s in per_meter}
+            short = {m: (got.get(m, 0), n) for m, n in report.points_by_meter.items() if got.get(m, 0) != n}
+            st = collector.stats
+            pytest.fail(f"stored {count_points(influx_db)} of {report.expected_points} points; meters short (stored, "
+                        f"predicted): {short}; messages published {report.messages}, received {st.messages_received}, "
+                        f"acked {st.messages_acked}, pending {collector.pending()}, duplicate copies "
+                        f"{st.duplicate_copies}, quarantined {dict(st.quarantined)}, reconnections {st.reconnections}")
         time.sleep(1.0)  # nothing more must arrive: a late duplicate stored as a new point would show here
         assert collector.fatal is None
         stored = count_points(influx_db)
