@@ -233,14 +233,19 @@ class Collector:
                 self.outbox.add_ack_only(session, message)  # another copy, through the canonical filter, is stored
                 return
         received = self.clock_ns()
-        key = hash((topic, payload))
+        # one publication: a redelivery carries the packet id of its first delivery (MQTT 3.1.1 §4.4,
+        # 5.0 §4.4). Without it, a device that sends the same payload twice (a water index that did not
+        # move, a payload without device time) had its second message, redelivered after a reconnection
+        # before it was processed, stamped with the first one's receipt: one point fewer.
+        key = hash((topic, payload, message.mid))
         with self.stats.lock:
             self.stats.messages_received += 1
             first = self._receipts.get(key) if message.dup else None
             if first is not None:
                 received = first  # a redelivery: same receive time, so the same points
-            elif key not in self._receipts:
-                self._receipts[key] = received
+            else:
+                self._receipts[key] = received  # the latest publication with this key (packet ids are reused)
+                self._receipts.move_to_end(key)
                 if len(self._receipts) > self._receipts_max:
                     self._receipts.popitem(last=False)
         points: tuple[Point, ...]

@@ -77,6 +77,24 @@ def test_a_redelivered_message_keeps_its_first_receipt_time(tmp_path):
     assert c.outbox.buffered_lines()[2].rsplit(" ", 1)[1] != first.rsplit(" ", 1)[1]
 
 
+def test_a_redelivery_of_a_repeated_payload_is_not_stamped_with_an_earlier_message(tmp_path):
+    """A device sends the same payload twice (no device time, a value that did not move); the second is
+    redelivered (DUP) after a reconnection before it was processed: it is its own point, not the first's."""
+    registry = make_registry(1, 1)
+    c = Collector(Pipeline(registry), MqttEndpoint("127.0.0.1", 1, None, None), None,  # type: ignore[arg-type]
+                  MqttSettings(client_id="t-dup2"), CollectorSettings(), data_dir=tmp_path)
+    topic, payload = b"terril/site-00/site-00-d00/telemetry", b'{"power_w": 12.5}'
+    a = mqtt.MQTTMessage(mid=7, topic=topic)
+    a.payload, a.qos = payload, 1
+    c.on_message(c.session, a)
+    time.sleep(0.01)
+    b = mqtt.MQTTMessage(mid=9, topic=topic)  # a later publication, same payload; its first delivery was lost
+    b.payload, b.qos, b.dup = payload, 1, True
+    c.on_message(c.session, b)
+    first, second = c.outbox.buffered_lines()
+    assert first.rsplit(" ", 1)[1] != second.rsplit(" ", 1)[1]  # two points, as two publications
+
+
 # ---- against the real broker and database ----
 @pytest.mark.integration
 def test_metrics_and_health_endpoints(private_stack, private_influx):
