@@ -13,6 +13,7 @@ is the one on the OPERAT certificate. No public source gives OPERAT's bulk-impor
 
 from __future__ import annotations
 
+import calendar
 import csv
 import datetime as dt
 import io
@@ -68,7 +69,7 @@ def year_total(dates: np.ndarray, values: np.ndarray, year: int, min_coverage: f
     d = np.asarray(dates, dtype="datetime64[D]")
     v = np.asarray(values, dtype=float)
     sel = d.astype("datetime64[Y]").astype(int) + 1970 == year
-    n_days = 366 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 365
+    n_days = _n_days(year)
     ok = sel & np.isfinite(v)
     cov = ok.sum() / n_days
     if cov < min_coverage:
@@ -106,7 +107,7 @@ class AnnualTotal:
 
 
 def _n_days(year: int) -> int:
-    return 366 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 365
+    return 366 if calendar.isleap(year) else 365
 
 
 def annual_total(dates: np.ndarray, daily_kwh: np.ndarray, periods: Sequence[ImportedPeriod], year: int,

@@ -702,17 +702,10 @@ def _year(request: Request, default: int) -> int:
 
 
 def _why(statuses: list, lang: str) -> dict[str, str]:
-    """Per building with « données insuffisantes »: why, and what to do."""
-    from analytics.tertiaire import no_data_reasons
+    """Per building with « données insuffisantes »: why, and what to do (the report's own sentences)."""
+    from analytics.reports.tertiaire_report import no_data_why
 
-    out = {}
-    for s in statuses:
-        reasons = no_data_reasons(s)
-        if reasons:
-            out[s.site] = (" ; " if lang == "fr" else "; ").join(
-                translate(f"tertiaire.why.{r}", lang, year=s.reference_year if r.startswith("reference") else s.year)
-                for r in reasons)
-    return out
+    return {s.site: why for s in statuses if (why := no_data_why(s, lang))}
 
 
 def _origin(items, lang: str) -> str:  # noqa: ANN001

@@ -182,24 +182,6 @@ T: dict[str, tuple[str, str]] = {
     "tertiaire.origin.invoices": ("{n} j factures", "{n} invoice days"),
     "tertiaire.default_year": ("Par défaut : la dernière année passée où au moins un bâtiment a un statut.",
                                "By default: the latest past year in which at least one building has a status."),
-    "tertiaire.why.no_reference_year": ("pas d'année de référence dans le registre : renseignez reference_year",
-                                        "no reference year in the registry: enter reference_year"),
-    "tertiaire.why.reference_incomplete": ("année de référence {year} incomplète (moins de 90 % des jours) : importez "
-                                           "ses factures (terril import --kind invoice, ou la page Imports)",
-                                           "reference year {year} incomplete (under 90 % of the days): import its "
-                                           "bills (terril import --kind invoice, or the Imports page)"),
-    "tertiaire.why.year_incomplete": ("année {year} incomplète (moins de 90 % des jours) : importez les factures des "
-                                      "mois manquants (terril import --kind invoice)",
-                                      "year {year} incomplete (under 90 % of the days): import the bills of the "
-                                      "missing months (terril import --kind invoice)"),
-    "tertiaire.why.reference_weather": ("pas de températures pour l'année de référence {year} (DJU) : importez les "
-                                        "températures quotidiennes Météo-France de la station",
-                                        "no temperatures for the reference year {year} (HDD): import the station's "
-                                        "Météo-France daily temperatures"),
-    "tertiaire.why.year_weather": ("pas de températures pour l'année {year} (DJU) : importez les températures "
-                                   "quotidiennes Météo-France de la station",
-                                   "no temperatures for {year} (HDD): import the station's Météo-France daily "
-                                   "temperatures"),
     "pv.title": ("PV et déploiement", "PV and rollout"),
     "pv.funnel": ("De l'expérimentation à la massification", "From experimentation to massification"),
     "pv.technology": ("Comparaison des technologies", "Technology comparison"),

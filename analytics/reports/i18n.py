@@ -566,12 +566,14 @@ LABELS: dict[str, dict[str, str]] = {
     "tertiaire.target.absolute": {"fr": "valeur absolue", "en": "absolute"},
     "tertiaire.status.not_set": {"fr": "Cabs non renseigné", "en": "no Cabs entered"},
     "tertiaire.legend.cabs": {"fr": "Cabs 2030", "en": "Cabs 2030"},
-    "tertiaire.why.no_reference_year": {"fr": "pas d'année de référence dans le registre (reference_year)",
-                                        "en": "no reference year in the registry (reference_year)"},
+    "tertiaire.why.no_reference_year": {"fr": "pas d'année de référence dans le registre : renseignez reference_year",
+                                        "en": "no reference year in the registry: enter reference_year"},
     "tertiaire.why.reference_incomplete": {"fr": "année de référence {year} incomplète (moins de 90 % des jours) : "
-                                                 "importez ses factures (terril import --kind invoice) ou son historique",
+                                                 "importez ses factures (terril import --kind invoice, ou la page "
+                                                 "Imports) ou son historique",
                                            "en": "reference year {year} incomplete (under 90 % of the days): "
-                                                 "import its bills (terril import --kind invoice) or its history"},
+                                                 "import its bills (terril import --kind invoice, or the Imports "
+                                                 "page) or its history"},
     "tertiaire.why.year_incomplete": {"fr": "année {year} incomplète (moins de 90 % des jours) : importez les "
                                             "factures des mois manquants (terril import --kind invoice)",
                                       "en": "year {year} incomplete (under 90 % of the days): import the bills of "

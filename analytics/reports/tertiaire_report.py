@@ -110,9 +110,10 @@ def _draw_trajectory(st: TertiaireStatus, lang: str):  # noqa: ANN202
     return draw
 
 
-def _no_data_why(st: TertiaireStatus, lang: str) -> str | None:
-    """Why a building has "not enough data" on the relative target and what to do (None when it has enough)."""
-    reasons = no_data_reasons(st, "relative")
+def no_data_why(st: TertiaireStatus, lang: str, target: str | None = None) -> str | None:
+    """Why a building has "not enough data" on ``target`` (default: the one its entity chose) and what
+    to do, in ``lang`` (None when it has enough): the PDF and the portal's page say the same."""
+    reasons = no_data_reasons(st, target)
     if not reasons:
         return None
     return (" ; " if lang == "fr" else "; ").join(
@@ -142,7 +143,7 @@ def build_tertiaire_report(statuses: Sequence[TertiaireStatus], registry: Regist
     relative_rows = tuple(
         (sites[s.site].name, s.reference_year or None, s.reference_kwh if s.reference else None,
          s.current_kwh if s.current else None, 100 * s.reduction, 100 * s.target, s.gap_kwh, st(s.relative_status),
-         _no_data_why(s, lang)) for s in statuses)
+         no_data_why(s, lang, "relative")) for s in statuses)
     relative_table = Table("relative", t("tertiaire.table.relative", lang),
                            (t("col.site", lang), t("col.reference_year", lang), t("col.reference_kwh", lang),
                             t("col.adjusted_kwh", lang), t("col.reduction_pct", lang), t("col.target_pct", lang),
