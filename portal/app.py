@@ -46,7 +46,7 @@ from terril.ids import is_valid_id
 from terril.influx import InfluxClient
 from terril.registry import Registry
 from terril.settings import Settings
-from terril.timeutil import format_rfc3339_ns, local_tz
+from terril.timeutil import format_rfc3339_ns
 
 log = logging.getLogger("terril.portal")
 HERE = Path(__file__).resolve().parent
@@ -203,7 +203,7 @@ class Portal:
         def when(ns: int | None) -> str:
             if ns is None:
                 return translate("never", lang)
-            local = dt.datetime.fromtimestamp(ns / 1e9, tz=local_tz())  # the town's time zone
+            local = dt.datetime.fromtimestamp(ns / 1e9, tz=self.town_tz())
             return local.strftime("%d/%m/%Y %H:%M") if lang == "fr" else local.strftime("%Y-%m-%d %H:%M")
 
         return self.env.get_template(template).render(
