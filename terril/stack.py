@@ -13,6 +13,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -47,8 +48,43 @@ INFLUX_WAL_FSYNC_DELAY = "0s"
 MQTT_ROLES = {"admin": "terril-admin", "collector": "terril-collector", "simulator": "terril-simulator"}
 
 
+#: Where ``free_port`` looks first: below Linux's ephemeral range (32768-60999 by default), which
+#: outgoing connections draw their local ports from. A port the kernel handed out with
+#: ``bind(0)`` lies inside that range, and any client connection opened before the server
+#: binds it may take it ("Address already in use": CI, 6 Dec 2026).
+FREE_PORT_RANGE = (20000, 32000)
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
+    """A TCP port free on 127.0.0.1 right now, outside the kernel's ephemeral range when it can.
+
+    A random port of ``FREE_PORT_RANGE`` (kept below the ephemeral range) that binds now; the
+    kernel's choice (``bind(0)``) only when none of 200 tries binds.
+    """
+    low, high = FREE_PORT_RANGE
+    high = min(high, _ephemeral_low() - 1)
+    if high - low >= 1000:
+        rng = random.SystemRandom()
+        for _ in range(200):
+            port = rng.randrange(low, high)
+            if _bindable(port):
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -451,6 +487,14 @@ def stack_restart(data_dir: str | os.PathLike[str], server: str, timeout_s: floa
     return state
 
 
+#: Tries of ``stack_up`` when a server finds one of its freshly chosen ports already taken
+PORT_ATTEMPTS = 4
+
+
+def _port_clash(exc: StackError) -> bool:
+    return "address already in use" in str(exc).lower()
+
+
 def stack_up(data_dir: str | os.PathLike[str], *, mqtt_port: int | None = None, influx_port: int | None = None,
              database: str = "terril", timeout_s: float = 30.0, registry: "Registry | None" = None,
              registry_path: str | os.PathLike[str] | None = None, tls: bool | None = None,
@@ -481,42 +525,55 @@ def stack_up(data_dir: str | os.PathLike[str], *, mqtt_port: int | None = None, 
     def pick(wanted: int | None, old: int | None) -> int:
         if wanted:
             return wanted
-        if old:
-            try:
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", old))
-                return old
-            except OSError:
-                pass
+        if old and _bindable(old):
+            return old
         return free_port()
 
-    state = StackState(
-        data_dir=str(data),
-        mqtt_port=pick(mqtt_port, previous.mqtt_port if previous else None),
-        influx_port=pick(influx_port, previous.influx_port if previous else None),
-        influx_rpc_port=pick(None, previous.influx_rpc_port if previous else None),
-        database=database,
-        influx_auth=bool(influx_auth if influx_auth is not None else (previous and previous.influx_auth)),
-        registry=str(registry_path) if registry_path is not None else (previous.registry if previous else None),
-    )
-    if tls or (tls is None and previous is not None and previous.mqtt_tls_port):
-        state.mqtt_tls_port = pick(None, previous.mqtt_tls_port if previous else None)
-    while len({state.mqtt_port, state.influx_port, state.influx_rpc_port, state.mqtt_tls_port}) < 4:
-        state.influx_rpc_port = free_port()
-        if state.mqtt_tls_port and state.mqtt_tls_port in (state.mqtt_port, state.influx_port):
-            state.mqtt_tls_port = free_port()
-    state.root.mkdir(parents=True, exist_ok=True)
-    _write_mosquitto_config(state, registry=registry)
-    _write_influx_config(state)
-    _write_state(state)
-    try:
-        start_influxd(state, timeout_s)
-        start_mosquitto(state, timeout_s)
-    except BaseException:
-        stop_mosquitto(state)
-        stop_influxd(state)
-        raise
-    return state, True
+    want_tls = bool(tls or (tls is None and previous is not None and previous.mqtt_tls_port))
+    for attempt in range(PORT_ATTEMPTS):
+        # the previous run's ports are tried first; after a clash, fresh ones
+        old = previous if attempt == 0 else None
+        state = StackState(
+            data_dir=str(data),
+            mqtt_port=pick(mqtt_port, old.mqtt_port if old else None),
+            influx_port=pick(influx_port, old.influx_port if old else None),
+            influx_rpc_port=pick(None, old.influx_rpc_port if old else None),
+            database=database,
+            influx_auth=bool(influx_auth if influx_auth is not None else (previous and previous.influx_auth)),
+            registry=str(registry_path) if registry_path is not None else (previous.registry if previous else None),
+        )
+        if want_tls:
+            state.mqtt_tls_port = pick(None, old.mqtt_tls_port if old else None)
+        while len({state.mqtt_port, state.influx_port, state.influx_rpc_port, state.mqtt_tls_port}) < 4:
+            state.influx_rpc_port = free_port()
+            if state.mqtt_tls_port and state.mqtt_tls_port in (state.mqtt_port, state.influx_port):
+                state.mqtt_tls_port = free_port()
+        state.root.mkdir(parents=True, exist_ok=True)
+        _write_mosquitto_config(state, registry=registry)
+        _write_influx_config(state)
+        _write_state(state)
+        try:
+            start_influxd(state, timeout_s)
+            start_mosquitto(state, timeout_s)
+        except StackError as exc:
+            stop_mosquitto(state)
+            stop_influxd(state)
+            # a port chosen here was taken between the choice and the server's bind: choose again
+            # (Mosquitto's ports are all the user's when --mqtt-port is given without TLS)
+            chosen_here = not str(exc).startswith("Mosquitto") or not mqtt_port or want_tls
+            if _port_clash(exc) and chosen_here and attempt + 1 < PORT_ATTEMPTS:
+                continue
+            if _port_clash(exc):
+                raise StackError(f"{exc.message}\nA port the stack needs is taken by another program.",
+                                 hint="choose free ports with --mqtt-port / --influx-port, or stop the program "
+                                      "that holds them") from exc
+            raise
+        except BaseException:
+            stop_mosquitto(state)
+            stop_influxd(state)
+            raise
+        return state, True
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def stack_down(data_dir: str | os.PathLike[str]) -> list[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import socket
 import threading
 import time
 import uuid
@@ -18,6 +17,7 @@ import pytest
 from portal_helpers import HISTORY_DAYS, PortalData, make_portal, write_portal_data  # type: ignore[import-not-found]
 from terril.influx import InfluxClient
 from terril.registry import load_registry
+from terril.stack import free_port
 from terril.timeutil import PARIS
 
 
@@ -51,9 +51,7 @@ def portal_server(portal) -> Iterator[str]:  # noqa: ANN001
 
     from portal.app import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(portal), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

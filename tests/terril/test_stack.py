@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from terril import processes
-from terril.errors import MissingBinaryError
+from terril import stack as stack_module
+from terril.errors import MissingBinaryError, StackError
 from terril.stack import influx_ready, mqtt_ready, read_state, stack_down, stack_status, stack_up
 
 pytestmark = pytest.mark.integration
@@ -84,3 +86,53 @@ def test_missing_binary_names_the_package(monkeypatch, tmp_path: Path):
 def test_status_of_an_empty_folder(tmp_path: Path):
     status = stack_status(tmp_path)
     assert status["running"] is False and status["mqtt_url"] is None
+
+
+def _listening_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", stack_module.free_port()))
+    sock.listen(1)
+    return sock
+
+
+def test_a_port_taken_after_it_was_chosen_is_chosen_again(monkeypatch, tmp_path: Path):
+    # CI, 6 Dec 2026: "Mosquitto exited during start-up ... Address already in use". A port chosen
+    # free can be taken before the server binds it; stack up must choose again, not fail.
+    taken = _listening_socket()
+    real_free_port = stack_module.free_port
+    handed = []
+
+    def free_port_taken_first() -> int:
+        port = taken.getsockname()[1] if not handed else real_free_port()
+        handed.append(port)
+        return port
+
+    monkeypatch.setattr(stack_module, "free_port", free_port_taken_first)
+    try:
+        state, started = stack_up(tmp_path / "s")
+        assert started and handed[0] == taken.getsockname()[1]
+        assert taken.getsockname()[1] not in (state.mqtt_port, state.influx_port, state.influx_rpc_port)
+        assert mqtt_ready(state) and influx_ready(state)
+        assert read_state(tmp_path / "s").mqtt_port == state.mqtt_port
+    finally:
+        stack_down(tmp_path / "s")
+        taken.close()
+
+
+def test_a_taken_port_the_user_chose_is_named(tmp_path: Path):
+    taken = _listening_socket()
+    try:
+        with pytest.raises(StackError) as info:
+            stack_up(tmp_path / "s", mqtt_port=taken.getsockname()[1])
+        assert "Address already in use" in info.value.message and "port" in info.value.message
+        assert "--mqtt-port" in (info.value.hint or "")
+        assert not any(stack_status(tmp_path / "s")[k] for k in ("mosquitto", "influxdb"))
+    finally:
+        stack_down(tmp_path / "s")
+        taken.close()
+
+
+def test_free_ports_lie_below_the_ephemeral_range():
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports = {stack_module.free_port() for _ in range(20)}
+    assert all(stack_module.FREE_PORT_RANGE[0] <= p < min(low, stack_module.FREE_PORT_RANGE[1]) for p in ports)
