@@ -90,6 +90,12 @@ app.command("demo")(demo.demo_cmd)
 
 
 # ---------------------------------------------------------------- entry point
+def _is_click_error(err: BaseException) -> bool:
+    """A usage error of click, or of the copy of click Typer ships (either may raise)."""
+    names = {c.__name__ for c in type(err).__mro__}
+    return "ClickException" in names and hasattr(err, "show")
+
+
 def main() -> None:
     """Entry point: run the CLI, turning every error into a message, never a traceback."""
     try:
@@ -115,10 +121,10 @@ def main() -> None:
         sys.exit(130)
     except Exception as err:  # click usage errors and anything unexpected
         # usage errors (click's, or the copy typer vendors): shown as click shows them
-        if type(err).__name__ in {"UsageError", "BadParameter", "MissingParameter", "NoSuchOption", "BadOptionUsage",
-                                  "BadArgumentUsage", "ClickException", "FileError"} and hasattr(err, "show"):
-            err.show()
-            sys.exit(getattr(err, "exit_code", 2))
+        if _is_click_error(err):
+            from terril.cli.usage import show_usage_error
+
+            sys.exit(show_usage_error(err))
         crash_dir = Path(os.environ.get("TERRIL_DATA_DIR") or Path.home() / ".local/share/terril") / "logs"
         try:
             crash_dir.mkdir(parents=True, exist_ok=True)

@@ -61,8 +61,7 @@ def demo_now_ns(text: str | None) -> int:
     try:
         return parse_time_arg(text)
     except ValueError as err:
-        raise typer.BadParameter(f"{text!r} is neither YYYY-MM-DD nor an RFC 3339 date-time with offset ({err})",
-                                 param_hint="--now") from None
+        raise typer.BadParameter(str(err), param_hint="--now") from None
 
 
 def works_date(hist_start_ns: int, end_ns: int) -> dt.date | None:
@@ -108,7 +107,7 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
         wanted = [x.strip() for x in sites.split(",") if x.strip()]
         unknown = [x for x in wanted if x not in reg.site_by_id]
         if unknown or not wanted:
-            raise typer.BadParameter(f"unknown site(s) {', '.join(unknown) or '(none given)'}; the registry has "
+            raise typer.BadParameter(f"unknown site(s) {', '.join(unknown) or '(none given / aucun)'}; the registry has "
                                      f"{', '.join(s.id for s in reg.sites)}", param_hint="--sites")
         reg = reg.subset(wanted)
     with err_console.status(_l("stack_starting", lang)):
