@@ -211,7 +211,8 @@ class Alert:
     state : str
         ``open`` or ``closed`` (silent/stuck episode that has ended).
     cost_eur : float or None
-        Cost of the excess from onset to detection, filled by :func:`with_cost`. [EUR]
+        Cost of the excess from onset to ``until_ns`` (the jobs: the end of a closed episode, the end
+        of the analysed data for an open one; detection by default), filled by :func:`with_cost`. [EUR]
     co2_kg : float or None
         Emissions of the excess, filled by :func:`with_cost`. [kg CO2e]
     magnitude_w : float

@@ -92,8 +92,16 @@ def _weather(client: InfluxClient, registry: Registry, start_ns: int, end_ns: in
 
 
 
-def _record(a: Alert, meter: Meter, prices: PricesSettings) -> AlertRecord:
-    a = with_cost(a, *unit_value(meter.carrier, prices))
+def cost_until_ns(a: Alert, analysed_to_ns: int | None) -> int | None:
+    """Where an alert's cost stops: a resolved episode at its end, an open one at the end of the
+    analysed data (the cost so far, as a PV alert's), else at its detection."""
+    if a.state != "open":
+        return a.end_ns or None
+    return max(int(analysed_to_ns), a.detected_ns) if analysed_to_ns else None
+
+
+def _record(a: Alert, meter: Meter, prices: PricesSettings, analysed_to_ns: int | None = None) -> AlertRecord:
+    a = with_cost(a, *unit_value(meter.carrier, prices), until_ns=cost_until_ns(a, analysed_to_ns))
     fr, en = TITLES.get(a.kind, (a.kind, a.kind))
     water = meter.carrier == "water"  # daily series in m³, not kWh
     # a rate beside the daily excess: W for a base load (or an excess whose share means nothing), L/h for water
@@ -156,7 +164,7 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
             report.fitted[meter.id] = res.model_kind or ""
         else:
             report.skipped[meter.id] = ",".join(res.reasons)
-        report.alerts.extend(_record(a, meter, prices) for a in res.alerts)
+        report.alerts.extend(_record(a, meter, prices, end_ns) for a in res.alerts)
         tags = {"site": meter.site, "meter": meter.id, "carrier": meter.carrier}
         if res.expected is not None:
             # the expected series is shown even for a model that does not qualify (flagged so);
@@ -182,7 +190,7 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
             # a frozen import register is expected while PV covers the load: no stuck watch on PV sites.
             # A register frozen now raises an open alert; an episode over inside the analysed window a
             # resolved one, with its real start and end (what a town sees after a back-fill)
-            report.alerts.extend(_record(a, meter, prices) for a in detect_stuck(meter.id, roll.consumption))
+            report.alerts.extend(_record(a, meter, prices, end_ns) for a in detect_stuck(meter.id, roll.consumption))
     client.write_points(points)
     return report
 
@@ -216,7 +224,7 @@ def run_silent(client: InfluxClient, registry: Registry, start_ns: int, end_ns: 
         per_gap = data_step_s(t[:-1], t[1:], interval) if t.size >= 2 else None
         for a in detect_silent(meter.id, t, expected_interval_s=interval, missing_intervals=missing_intervals,
                                now_ns=now + int(interval * 1e9) - 1, interval_s_per_gap=per_gap):
-            out.append(_record(a, meter, prices))
+            out.append(_record(a, meter, prices, now))
     return out
 
 

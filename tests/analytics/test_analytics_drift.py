@@ -777,3 +777,26 @@ def test_the_learnt_end_of_the_season_is_not_trusted_above_a_large_summer_load()
         "2025-05-20")
     nxt = skipped_library[skipped_library.astype("datetime64[Y]") == np.datetime64("2025", "Y")]
     assert nxt.min() == np.datetime64("2025-05-21") and nxt.size == 10
+
+
+def test_an_open_alert_costs_what_it_has_cost_so_far_and_a_closed_one_what_its_episode_cost():
+    # The demo of 7 Dec 2026 listed a gas drift open since 30 October at 85 €: 4 days of excess, from
+    # onset to detection, while it had run 38 days. An open alert now costs until the end of the
+    # analysed data (as a PV alert does), a closed one until its end.
+    from analytics.drift import Alert
+    from analytics.jobs.drift import _record
+    from terril.registry import DEMO_REGISTRY_PATH, load_registry
+    from terril.settings import PricesSettings
+
+    reg = load_registry(DEMO_REGISTRY_PATH)
+    meter = reg.meter_by_id["ecole-curie-gaz"]
+    prices = PricesSettings()
+    onset = local_midnight_ns(dt.date(2026, 10, 30))
+    detected, now = onset + 4 * DAY, onset + 38 * DAY
+    open_ = Alert("drift_up", meter.id, onset, detected, 200.0, 25.0, None, "open")
+    rec = _record(open_, meter, prices, now)
+    assert rec.cost_eur == pytest.approx(200.0 * 38 * prices.gas_eur_per_kwh)
+    assert _record(open_, meter, prices).cost_eur == pytest.approx(200.0 * 4 * prices.gas_eur_per_kwh)
+    closed = Alert("drift_up", meter.id, onset, detected, 200.0, 25.0, None, "closed", end_ns=onset + 20 * DAY)
+    assert _record(closed, meter, prices, now).cost_eur == pytest.approx(200.0 * 20 * prices.gas_eur_per_kwh)
+    assert rec.co2_kg > _record(open_, meter, prices).co2_kg
