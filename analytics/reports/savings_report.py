@@ -188,18 +188,36 @@ def savings_monthly_points(result: SavingsResult) -> list[Point]:
 # charts (pure drawing callbacks)
 
 
+#: A week of the weekly chart is drawn from at least this many valid days (its mean day × 7); with
+#: fewer (the report's last, partial week; a week of gaps) it is left out rather than drawn as a
+#: fall towards zero. [day]
+MIN_VALID_DAYS_PER_WEEK = 4
+
+
 def _week_sums(dates: np.ndarray, *arrays: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Weeks of 7 days from the first date: each array's weekly total, as its mean valid day × 7
+    (NaN for a week with fewer than :data:`MIN_VALID_DAYS_PER_WEEK` valid days). [unit × 7 days]"""
     wk = (np.arange(dates.size) // 7)
     starts = dates[::7]
+    n_valid = np.bincount(wk, weights=valid.astype(float), minlength=starts.size)
     out = []
     for a in arrays:
-        out.append(np.bincount(wk, weights=np.where(valid, a, 0.0), minlength=starts.size))
+        total = np.bincount(wk, weights=np.where(valid, a, 0.0), minlength=starts.size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.append(np.where(n_valid >= MIN_VALID_DAYS_PER_WEEK, total / n_valid * 7.0, np.nan))
     return starts, out
 
 
 def _fmt_axis(ax, lang: str) -> None:  # noqa: ANN001
-    ax.xaxis.set_major_locator(mdates.MonthLocator(interval=2))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m/%y" if lang == "fr" else "%Y-%m"))
+    """Dates on the x axis: months (``11/26``) over a long span, days (``02/11``) over a short one,
+    where month ticks would leave one label, or the same month label several times."""
+    lo, hi = ax.get_xlim()
+    if hi - lo > 120:  # days (matplotlib's date numbers)
+        ax.xaxis.set_major_locator(mdates.MonthLocator(interval=2))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m/%y" if lang == "fr" else "%Y-%m"))
+    else:
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=6))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m" if lang == "fr" else "%d %b"))
     ax.yaxis.set_major_formatter(lambda v, _: format_number(v, lang))
     ax.grid(True, color="#dddddd", lw=0.5)
 

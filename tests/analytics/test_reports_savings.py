@@ -64,3 +64,47 @@ def test_report_carries_figures_and_reproducibility(result, tmp_path: Path) -> N
     digest = hashlib.sha256(params.encode("utf-8")).hexdigest()
     assert f"{len(r.meters)} fitted models" in text and digest in text.replace(" ", "")
     assert '"cvrmse"' in params and '"cvrmse"' not in text
+
+
+def test_the_weekly_chart_leaves_out_a_partial_week_instead_of_falling_to_zero() -> None:
+    # The December demo's report ended every weekly chart with a fall to zero: its reporting period
+    # ended on a day not yet measured (6 weeks and 1 day). A week is its mean valid day × 7.
+    import numpy as np
+
+    from analytics.reports.savings_report import _week_sums
+
+    dates = np.arange(np.datetime64("2026-10-26"), np.datetime64("2026-12-08"))  # 43 days
+    kwh = np.full(dates.size, 100.0)
+    valid = np.ones(dates.size, bool)
+    valid[-1] = False  # today: not a whole day yet
+    valid[7:10] = False  # a week with three days missing
+    starts, (weekly,) = _week_sums(dates, kwh, valid=valid)
+    assert starts.size == 7
+    assert np.allclose(weekly[:6], 700.0)  # the gap week too: its 4 valid days, × 7
+    assert np.isnan(weekly[6])
+    valid[7:11] = False  # 3 valid days left: too few to stand for a week
+    assert np.isnan(_week_sums(dates, kwh, valid=valid)[1][0][1])
+
+
+@pytest.mark.parametrize("days,lang", [(43, "fr"), (43, "en"), (400, "fr"), (12, "fr")])
+def test_date_axes_have_several_distinct_labels(days: int, lang: str) -> None:
+    # A 6-week chart had one label (« 11/26 ») or the same month three times (« 11/26 11/26 12/26 »).
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from analytics.reports.savings_report import _fmt_axis
+
+    x = np.arange(np.datetime64("2026-10-26"), np.datetime64("2026-10-26") + days).astype(dt.date)
+    fig, ax = plt.subplots(figsize=(6.5, 2.5))
+    try:
+        ax.plot(x, np.arange(days, dtype=float))
+        _fmt_axis(ax, lang)
+        fig.canvas.draw()
+        labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    finally:
+        plt.close(fig)
+    assert len(labels) >= 3, labels
+    assert len(set(labels)) == len(labels), labels
