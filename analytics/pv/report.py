@@ -23,7 +23,7 @@ from analytics.pv.rollout import ELECTRICITY_FR_MIX_2022, EmissionFactor
 from analytics.pv.technology import ScaleRule, compare_technologies
 from analytics.reports.i18n import add_labels, format_date, format_number, t
 from analytics.reports.model import Figure, Report, Section, Table, report_metadata
-from analytics.reports.render import input_hash
+from analytics.reports.render import date_axis, input_hash
 from terril.registry import Registry
 from terril.timeutil import local_date
 
@@ -39,8 +39,13 @@ LABELS = {
               "{eur} € (self-consumed energy at the purchase price, exported energy at the feed-in price). "
               "Overall performance ratio: {pr} %."},
     "pv.summary.losses": {
-        "fr": "Écart à la production attendue (d'après l'ensoleillement mesuré) : {kwh} kWh, soit {eur} €.",
-        "en": "Shortfall against the production expected from the measured sunshine: {kwh} kWh, {eur} €."},
+        "fr": "Production perdue par les installations restées en deçà de leur production attendue (d'après "
+              "l'ensoleillement mesuré) : {kwh} kWh, soit {eur} €.",
+        "en": "Production lost by the arrays that fell short of their expected production (from the measured "
+              "sunshine): {kwh} kWh, {eur} €."},
+    "pv.state.open": {"fr": "ouverte", "en": "open"},
+    "pv.state.acknowledged": {"fr": "prise en compte", "en": "acknowledged"},
+    "pv.state.resolved": {"fr": "résolue", "en": "resolved"},
     "pv.summary.alerts": {"fr": "Alertes photovoltaïques sur la période : {n}.",
                           "en": "PV alerts over the period: {n}."},
     "pv.statement.title": {"fr": "Relevé de production par installation", "en": "Production statement per array"},
@@ -124,7 +129,7 @@ def build_pv_report(registry: Registry, daily: PvDailyTable, site_daily: dict[st
         site_rows.append((site.name if site else site_id, _f(p / 1000, 0), _f(s / 1000, 0), _f(x / 1000, 0),
                           _f(i / 1000, 0), _f(scr[site_id]), _f(ssr), _f(s / 1000 * factor.value_kg_per_kwh, 0)))
     statement, perf_rows = [], []
-    tot_p = tot_x = tot_h_kwp = tot_kwp = tot_eur = tot_loss_eur = 0.0
+    tot_p = tot_h_kwp = tot_kwp = tot_eur = tot_loss = tot_loss_eur = 0.0
     for arr in registry.pv_arrays:
         m = daily.array == arr.id
         if not m.any():
@@ -143,7 +148,7 @@ def build_pv_report(registry: Registry, daily: PvDailyTable, site_daily: dict[st
         perf_rows.append((arr.id, arr.technology, arr.kwp, int(m.sum()), _f(p / 1000, 0), _f(x / 1000, 0),
                           _f(loss / 1000, 0), _f(loss_eur, 0), _f(pr), _f(avail)))
         tot_p += p
-        tot_x += x
+        tot_loss += loss  # arrays short of their expected production; one above it offsets no other's loss
         tot_h_kwp += arr.kwp * h
         tot_kwp += arr.kwp
         tot_eur += eur
@@ -154,7 +159,7 @@ def build_pv_report(registry: Registry, daily: PvDailyTable, site_daily: dict[st
         tot_p / 1000 / tot_kwp if tot_kwp else float("nan"), lang, 1), eur=format_number(tot_eur, lang),
         pr=format_number(pr_all, lang, 1))
     in_period = [a for a in alerts if start <= local_date(a.onset_ns) <= end and a.kind.startswith("pv_")]
-    paragraphs = (lead, t("pv.summary.losses", lang, kwh=format_number(max(tot_x - tot_p, 0) / 1000, lang),
+    paragraphs = (lead, t("pv.summary.losses", lang, kwh=format_number(tot_loss / 1000, lang),
                                         eur=format_number(tot_loss_eur, lang)),
                   t("pv.summary.alerts", lang, n=len(in_period)))
     note = t("pv.note.value", lang, buy=format_number(tariffs.purchase_eur_per_kwh, lang, 2),
@@ -172,6 +177,8 @@ def build_pv_report(registry: Registry, daily: PvDailyTable, site_daily: dict[st
         ax.plot(dates, totals, lw=0.8)
         ax.set_ylabel("kWh")
         ax.grid(alpha=0.3)
+        date_axis(ax, lang)
+        ax.yaxis.set_major_formatter(lambda v, _: format_number(v, lang))
 
     sections = [Section(t("pv.performance.title", lang), (t("pv.performance.text", lang),),
                         (Table("performance", t("pv.performance.title", lang),
@@ -202,7 +209,8 @@ def build_pv_report(registry: Registry, daily: PvDailyTable, site_daily: dict[st
                                 (Table("technologies", t("pv.tech.title", lang),
                                        col("rank", "technology", "pr", "pr_ci", "sy", "degradation", "ready"),
                                        tuple(tech_rows)),)))
-    alert_rows = tuple((a.meter, a.title_fr if lang == "fr" else a.title_en, local_date(a.onset_ns), a.state,
+    alert_rows = tuple((a.meter, a.title_fr if lang == "fr" else a.title_en, local_date(a.onset_ns),
+                        t(f"pv.state.{a.state}", lang),
                         _f(a.magnitude_kwh_per_day, 2), _f(a.cost_eur, 0)) for a in in_period)
     sections.append(Section(t("pv.alerts.title", lang), () if alert_rows else (t("pv.alerts.none", lang),),
                             (Table("alerts", t("pv.alerts.title", lang),

@@ -127,6 +127,19 @@ def input_hash(*arrays_or_bytes: object) -> str:
 # cell formatting
 
 
+def date_axis(ax, lang: str) -> None:  # noqa: ANN001
+    """Dates on a chart's x axis, after its data are drawn: months (``11/26``) over a long span,
+    days (``02/11``) over a short one, where month ticks would leave one label, or the same month
+    label several times; matplotlib's default (``2026-11-01``) runs its labels into each other."""
+    lo, hi = ax.get_xlim()
+    if hi - lo > 120:  # days (matplotlib's date numbers)
+        ax.xaxis.set_major_locator(mdates.MonthLocator(interval=2))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m/%y" if lang == "fr" else "%Y-%m"))
+    else:
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=6))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m" if lang == "fr" else "%d %b"))
+
+
 def format_cell(value: object, lang: str) -> str:
     """A table value as text for the PDF: numbers in the report's locale, dates, booleans."""
     if value is None:

@@ -24,7 +24,7 @@ from analytics.reports.i18n import LABELS, format_date, format_month, format_num
 from analytics.reports.inputs import InputBundle
 from analytics.reports.model import Figure, Report, Section, Table, report_metadata
 from analytics.reports.reasons import explain, ordered, short_reason
-from analytics.reports.render import PALETTE
+from analytics.reports.render import PALETTE, date_axis
 from analytics.savings import (
     DEFAULT_VALUE_FACTORS, MeasureResult, MeterSavings, NonRoutineAdjustment, Period, SavingsTotal, ValueFactors,
     cusum_kwh, learnt_heating_season, measure_result, meter_savings, monthly_savings, parameters_json, pv_option_b,
@@ -209,15 +209,7 @@ def _week_sums(dates: np.ndarray, *arrays: np.ndarray, valid: np.ndarray) -> tup
 
 
 def _fmt_axis(ax, lang: str) -> None:  # noqa: ANN001
-    """Dates on the x axis: months (``11/26``) over a long span, days (``02/11``) over a short one,
-    where month ticks would leave one label, or the same month label several times."""
-    lo, hi = ax.get_xlim()
-    if hi - lo > 120:  # days (matplotlib's date numbers)
-        ax.xaxis.set_major_locator(mdates.MonthLocator(interval=2))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m/%y" if lang == "fr" else "%Y-%m"))
-    else:
-        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=6))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m" if lang == "fr" else "%d %b"))
+    date_axis(ax, lang)
     ax.yaxis.set_major_formatter(lambda v, _: format_number(v, lang))
     ax.grid(True, color="#dddddd", lw=0.5)
 

@@ -172,10 +172,30 @@ def pv_report_cmd(period: Annotated[str, typer.Option(help="START..END, days YYY
         daily = query_pv_daily(client, s_ns, e_ns)
         sites = query_pv_site_daily(client, s_ns, e_ns)
         alerts = [a for a in query_alerts(client) if a.kind.startswith("pv_")]
+    language = lang.value if lang else (reg.town.language or "fr")
+    fr = language == "fr"
     if daily.time_ns.size == 0:
-        raise TerrilError(f"no pv_daily data between {start} and {end}",
-                          hint=f"run `terril pv run --start {start} --end {end}` first")
-    report = build_pv_report(reg, daily, sites, alerts, start, end, lang.value if lang else reg.town.language,
+        err = TerrilError(f"aucune donnée pv_daily du {start} au {end}" if fr
+                          else f"no pv_daily data between {start} and {end}",
+                          hint=(f"lancez d'abord `terril pv run --start {start} --end {end}`" if fr
+                                else f"run `terril pv run --start {start} --end {end}` first"))
+        err.lang = language
+        raise err
+    report = build_pv_report(reg, daily, sites, alerts, start, end, language,
                              tariffs=Tariffs(purchase_eur_per_kwh, feed_in_eur_per_kwh))
     path = write_report(report, output, format.value)
-    err_console.print(f"PV report written to {path}")
+    import numpy as np
+
+    from analytics.reports.i18n import format_number
+    from terril.timeutil import local_date
+
+    n = len(set(daily.array.tolist()))
+    kwh = format_number(float(np.nansum(daily.fields["production_wh"])) / 1000.0, language)
+    n_alerts = sum(start <= local_date(a.onset_ns) <= end for a in alerts)
+    if fr:
+        err_console.print(f"{path} : {n} installation{'s' if n > 1 else ''}, {kwh} kWh produits du "
+                          f"{start} au {end}, {n_alerts} alerte{'s' if n_alerts > 1 else ''} photovoltaïque"
+                          f"{'s' if n_alerts > 1 else ''}.", highlight=False)
+    else:
+        err_console.print(f"{path}: {n} array{'s' if n != 1 else ''}, {kwh} kWh produced from {start} to {end}, "
+                          f"{n_alerts} PV alert{'s' if n_alerts != 1 else ''}.", highlight=False)
