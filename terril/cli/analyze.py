@@ -46,13 +46,14 @@ def analyze_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
                 until: Annotated[Optional[str], typer.Option(help="Analyse up to this instant (default: now).")] = None,
                 site: Annotated[Optional[str], typer.Option(help="Only this site.")] = None,
                 publish: Annotated[bool, typer.Option(help="Publish open alerts as retained MQTT messages.")] = True,
-                json_out: Annotated[bool, typer.Option("--json", help="Print the run's report as JSON.")] = False) -> None:
+                json_out: Annotated[bool, typer.Option("--json", help="Print the run's report as JSON.")] = False,
+                lang: Annotated[Optional[str], typer.Option("--lang", help="fr or en (default: the registry's town.language).")] = None) -> None:
     """One analytics run: rollups, data quality, degree days, baselines, drift and alerts (incremental)."""
     from dataclasses import asdict
 
     from analytics.analyze import analyze
     from terril.ids import validate_id
-    from terril.timeutil import format_rfc3339_ns, parse_time_arg
+    from terril.timeutil import parse_time_arg
 
     if site is not None:
         validate_id(site, "site")
@@ -63,32 +64,70 @@ def analyze_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
         until_ns = parse_time_arg(until, end_of_day=True) if until else None
     except ValueError as err:
         raise ConfigError(f"bad --since/--until: {err}") from err
+    lang = _summary_lang(lang, reg)
+    fr = lang == "fr"
     with influx_client(settings, "analytics") as client:
-        with err_console.status("Analysing…") as status:
+        with err_console.status("Analyse…" if fr else "Analysing…") as status:
             report = analyze(client, reg, Path(settings.data_dir), since_ns=since_ns, end_ns=until_ns, site=site,
                              prices=settings.prices,
-                             progress=lambda what: status.update(f"Analysing: {what}"))
+                             progress=lambda what: status.update(f"Analyse : {what}" if fr else f"Analysing: {what}"))
         published = publish_open_alerts(settings, reg, client) if publish and not report.nothing_new else 0
     if json_out:
         print(json.dumps(asdict(report), default=str))
         return
+    for line, warn in analyze_summary_lines(report, published, lang):
+        (err_console if warn else console).print(line, highlight=False)
+
+
+def _summary_lang(lang: str | None, reg) -> str:  # noqa: ANN001
+    if lang is not None and lang not in ("fr", "en"):
+        raise typer.BadParameter(f"{lang!r}: choose fr or en", param_hint="--lang")
+    return lang or (reg.town.language or "fr")
+
+
+def analyze_summary_lines(report, published: int, lang: str) -> list[tuple[str, bool]]:  # noqa: ANN001
+    """What ``terril analyze`` prints, in ``lang``: (line, is a warning)."""
+    from analytics.reports.i18n import format_number
+    from analytics.reports.reasons import short_reason
+    from terril.timeutil import local_date
+
+    fr = lang == "fr"
+    n = lambda x: format_number(x, lang)  # noqa: E731
     if report.nothing_new:
-        console.print("Nothing new since the last run (use --since DATE to recompute).")
-        return
-    console.print(f"Analysed from {format_rfc3339_ns(report.window_start_ns or 0)[:10]}: "
-                  f"{report.meters_rolled_up} meters rolled up ({report.rollup_points} points), "
-                  f"{report.counter_events} counter events, {report.weather_days} weather days.")
+        return [("Rien de nouveau depuis la dernière analyse (--since DATE pour tout recalculer)." if fr
+                 else "Nothing new since the last run (use --since DATE to recompute).", False)]
+    since = local_date(report.window_start_ns or 0).isoformat()  # the town's day (UTC said the day before)
+    lines = [(f"Analyse depuis le {since} : {n(report.meters_rolled_up)} compteurs agrégés "
+              f"({n(report.rollup_points)} points), {n(report.counter_events)} événements de compteur, "
+              f"{n(report.weather_days)} jours de météo." if fr else
+              f"Analysed from {since}: {report.meters_rolled_up} meters rolled up ({report.rollup_points} points), "
+              f"{report.counter_events} counter events, {report.weather_days} weather days.", False)]
     if report.step_notes:
         first = next(iter(report.step_notes.items()))
-        err_console.print(f"[yellow]warning:[/yellow] {len(report.step_notes)} meters send data at a coarser step "
-                          f"than their device declares (e.g. {first[0]}: {first[1]})")
-    console.print(f"Baselines fitted: {len(report.baselines_fitted)}; not fitted: {len(report.baselines_skipped)}"
-                  + (f" (e.g. {next(iter(report.baselines_skipped.items()))[0]}: "
-                     f"{next(iter(report.baselines_skipped.items()))[1]})" if report.baselines_skipped else ""))
+        lines.append((f"[yellow]attention :[/yellow] {len(report.step_notes)} compteurs envoient leurs données à un pas "
+                      f"plus long que celui que déclare leur appareil (par ex. {first[0]}) : leur couverture est "
+                      f"jugée sur le pas de leurs données." if fr else
+                      f"[yellow]warning:[/yellow] {len(report.step_notes)} meters send data at a coarser step "
+                      f"than their device declares (e.g. {first[0]}: {first[1]})", True))
+    skipped = ""
+    if report.baselines_skipped:
+        meter, codes = next(iter(report.baselines_skipped.items()))
+        why = ", ".join(short_reason(c, lang) for c in codes.split(",") if c)
+        skipped = f" (par ex. {meter} : {why})" if fr else f" (e.g. {meter}: {why})"
+    lines.append((f"Références ajustées : {len(report.baselines_fitted)} ; non ajustées : "
+                  f"{len(report.baselines_skipped)}{skipped}" if fr else
+                  f"Baselines fitted: {len(report.baselines_fitted)}; not fitted: {len(report.baselines_skipped)}"
+                  f"{skipped}", False))
     if report.pv_arrays:
-        console.print(f"PV: {report.pv_arrays} arrays analysed (pv_daily, pv_site_daily, rollout).")
-    console.print(f"Alerts open: {report.alerts_open} (new: {report.alerts_new})"
-                  + (f"; {published} meters' alerts published on terril/_alerts/#" if published else ""))
+        lines.append((f"PV : {report.pv_arrays} installations analysées (pv_daily, pv_site_daily, rollout)." if fr
+                      else f"PV: {report.pv_arrays} arrays analysed (pv_daily, pv_site_daily, rollout).", False))
+    pub = ""
+    if published:
+        pub = (f" ; alertes de {published} compteurs publiées sur terril/_alerts/#" if fr
+               else f"; {published} meters' alerts published on terril/_alerts/#")
+    lines.append((f"Alertes ouvertes : {report.alerts_open} (nouvelles : {report.alerts_new}){pub}" if fr
+                  else f"Alerts open: {report.alerts_open} (new: {report.alerts_new}){pub}", False))
+    return lines
 
 
 #: Alert states as a user reads them (the portal's words).
