@@ -81,3 +81,18 @@ def test_french_usage_error_through_the_installed_entry_point(tmp_path: Path):
     assert result.stderr.splitlines()[0] == "Utilisation : terril import [OPTIONS] {file}"
     assert "Aide : terril import --help" in result.stderr
     assert "erreur : option manquante : --meter." in result.stderr
+
+
+def test_the_stack_and_account_commands_speak_the_town_s_language(tmp_path: Path, monkeypatch):
+    monkeypatch.delenv("TERRIL_REGISTRY", raising=False)
+    monkeypatch.setenv("TERRIL_DATA_DIR", str(tmp_path))
+    assert run_terril("stack", "down").stdout.strip() == "Rien ne tournait."
+    status = run_terril("stack", "status")
+    assert status.returncode == 1 and "arrêtée" in status.stdout and "terril stack up" in " ".join(status.stdout.split())
+    assert "Aucun compte du portail" in run_terril("users", "list").stdout
+    text = DEMO_REGISTRY_PATH.read_text(encoding="utf-8").replace("[town]\n", '[town]\nlanguage = "en"\n', 1)
+    registry = tmp_path / "registry.toml"
+    registry.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("TERRIL_REGISTRY", str(registry))
+    assert run_terril("stack", "down").stdout.strip() == "Nothing was running."
+    assert "No portal account yet" in run_terril("users", "list").stdout

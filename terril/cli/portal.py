@@ -39,6 +39,13 @@ def _password(password_file: Path | None) -> str:
     return typer.prompt("Password / mot de passe", hide_input=True, confirmation_prompt=True)
 
 
+def _fr(settings) -> bool:  # noqa: ANN001
+    """The town speaks French (its registry's ``[town] language``, read without loading the registry)."""
+    from terril.cli.usage import usage_language
+
+    return usage_language(settings.registry) == "fr"
+
+
 @users_app.command("add")
 def users_add_cmd(name: Annotated[str, typer.Argument(help="User name (a-z, 0-9, '.', '_', '-').")],
                   role: Annotated[str, typer.Option(help="lecteur, technicien, gestionnaire or admin.")] = "lecteur",
@@ -51,7 +58,8 @@ def users_add_cmd(name: Annotated[str, typer.Argument(help="User name (a-z, 0-9,
     settings = load_settings(config, data_dir)
     user = UserStore(settings.data_dir).add(name, role, _password(password_file), display_name)
     AuditLog(settings.data_dir).record("cli", "user_added", user.name, role=user.role)
-    console.print(f"User {user.name!r} added with role {user.role}.")
+    console.print(f"Compte « {user.name} » créé avec le rôle {user.role}." if _fr(settings)
+                  else f"User {user.name!r} added with role {user.role}.", highlight=False)
 
 
 @users_app.command("passwd")
@@ -64,7 +72,8 @@ def users_passwd_cmd(name: Annotated[str, typer.Argument(help="User name.")], pa
     settings = load_settings(config, data_dir)
     UserStore(settings.data_dir).set_password(name, _password(password_file))
     AuditLog(settings.data_dir).record("cli", "user_password_changed", name)
-    console.print(f"Password of {name!r} changed.")
+    console.print(f"Mot de passe de « {name} » changé." if _fr(settings) else f"Password of {name!r} changed.",
+                  highlight=False)
 
 
 @users_app.command("remove")
@@ -77,7 +86,7 @@ def users_remove_cmd(name: Annotated[str, typer.Argument(help="User name.")],
     settings = load_settings(config, data_dir)
     UserStore(settings.data_dir).remove(name)
     AuditLog(settings.data_dir).record("cli", "user_removed", name)
-    console.print(f"User {name!r} removed.")
+    console.print(f"Compte « {name} » supprimé." if _fr(settings) else f"User {name!r} removed.", highlight=False)
 
 
 @users_app.command("list")
@@ -85,12 +94,15 @@ def users_list_cmd(data_dir: DataDirOpt = None, config: ConfigOpt = None) -> Non
     """List portal accounts and their roles."""
     from portal.users import UserStore
 
-    users = UserStore(load_settings(config, data_dir).data_dir).list()
+    settings = load_settings(config, data_dir)
+    fr = _fr(settings)
+    users = UserStore(settings.data_dir).list()
     if not users:
-        console.print("No portal account yet: `terril users add NAME --role admin`.")
+        console.print("Aucun compte du portail : `terril users add NOM --role admin`." if fr
+                      else "No portal account yet: `terril users add NAME --role admin`.")
         return
     table = Table()
-    for col in ("user", "role", "name"):
+    for col in (("compte", "rôle", "nom") if fr else ("user", "role", "name")):
         table.add_column(col)
     for u in users:
         table.add_row(u.name, u.role, u.display_name)
@@ -109,7 +121,15 @@ def web_cmd(host: Annotated[str, typer.Option(help="Address to listen on.")] = "
     settings = load_settings(config, data_dir, registry)
     portal = build_portal(settings, public_page=public)
     portal.reader.ping()
+    fr = _fr(settings)
     if not UserStore(settings.data_dir).list():
-        err_console.print("[yellow]No portal account yet[/yellow]: create one with `terril users add NAME --role admin`.")
-    err_console.print(f"Portal on http://{host}:{port}/ (public page {'on' if portal.public_page else 'off'}). Ctrl-C to stop.")
+        err_console.print("[yellow]Aucun compte du portail[/yellow] : créez-en un avec `terril users add NOM --role admin`."
+                          if fr else
+                          "[yellow]No portal account yet[/yellow]: create one with `terril users add NAME --role admin`.")
+    if fr:
+        err_console.print(f"Portail sur http://{host}:{port}/ (page publique "
+                          f"{'activée' if portal.public_page else 'désactivée'}). Ctrl-C pour arrêter.")
+    else:
+        err_console.print(f"Portal on http://{host}:{port}/ (public page {'on' if portal.public_page else 'off'}). "
+                          "Ctrl-C to stop.")
     serve(portal, host, port)

@@ -90,8 +90,10 @@ def translate_usage_message(message: str, lang: str) -> str:
     return translated if translated is not None else message
 
 
-def usage_language() -> str:
-    """The registry's ``[town] language`` as the environment names it; ``"fr"`` when unreadable."""
+def usage_language(registry_path: object = None) -> str:
+    """The registry's ``[town] language`` (``registry_path``, else the one the environment names);
+    ``"fr"`` when unreadable. Read without validating the registry: the commands that do not load
+    it (``stack``, ``users``) and a usage error still speak the town's language."""
     try:
         import tomllib
         from pathlib import Path
@@ -99,7 +101,7 @@ def usage_language() -> str:
         from terril.registry import DEMO_REGISTRY_PATH
         from terril.settings import load_settings
 
-        path = load_settings(None).registry or DEMO_REGISTRY_PATH
+        path = registry_path or load_settings(None).registry or DEMO_REGISTRY_PATH
         lang = tomllib.loads(Path(path).read_text(encoding="utf-8")).get("town", {}).get("language", "fr")
         return "en" if lang == "en" else "fr"
     except Exception:  # noqa: BLE001 - a usage error must be shown whatever the configuration holds

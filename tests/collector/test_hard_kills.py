@@ -394,7 +394,7 @@ def test_stack_restart_and_status_after_a_restart_by_hand(private_stack):
     env.pop("TERRIL_CONFIG", None)
     down = subprocess.run([sys.executable, "-m", "terril.cli", "stack", "status"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
-    assert down.returncode == 1 and "mosquitto is down" in down.stdout
+    assert down.returncode == 1 and "mosquitto est arrêté" in down.stdout
     # restarted by hand, as an operator would: same binary, same config, a PID terril did not record
     with open(Path(data) / "stack" / "logs" / "mosquitto-by-hand.log", "ab") as out:
         by_hand = subprocess.Popen([find_binary("mosquitto"), "-c", str(private_stack.mosquitto_conf)], stdout=out,
@@ -408,7 +408,7 @@ def test_stack_restart_and_status_after_a_restart_by_hand(private_stack):
     done = subprocess.run([sys.executable, "-m", "terril.cli", "stack", "restart", "influxdb"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "influxdb restarted" in done.stdout
+    assert "influxdb redémarré" in done.stdout
     after = stack_status(data)
     assert after["running"] and after["influxd_pid"] not in (None, influx_before)
     assert after["mosquitto_pid"] == state.mosquitto_pid

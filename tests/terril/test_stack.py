@@ -36,7 +36,7 @@ def test_up_status_down_through_the_cli(tmp_path: Path):
     pids = (state.mosquitto_pid, state.influxd_pid)
 
     again = _terril("stack", "up", "--data-dir", data, env=env)
-    assert again.returncode == 0 and "already running" in again.stdout
+    assert again.returncode == 0 and "déjà en marche" in again.stdout  # the town speaks French
     assert (read_state(data).mosquitto_pid, read_state(data).influxd_pid) == pids
 
     st = _terril("stack", "status", "--data-dir", data, "--json", env=env)
@@ -50,7 +50,7 @@ def test_up_status_down_through_the_cli(tmp_path: Path):
     st = _terril("stack", "status", "--data-dir", data, "--json", env=env)
     assert json.loads(st.stdout)["running"] is False and st.returncode == 0
     assert _terril("stack", "status", "--data-dir", data, env=env).returncode == 1
-    assert _terril("stack", "down", "--data-dir", data, env=env).stdout.strip() == "Nothing was running."
+    assert _terril("stack", "down", "--data-dir", data, env=env).stdout.strip() == "Rien ne tournait."
 
 
 def test_down_leaves_foreign_processes_alone(tmp_path: Path, stack):
