@@ -70,14 +70,14 @@ def pv_self_consumption(lang: Lang):  # noqa: ANN201
 
 def savings(lang: Lang):  # noqa: ANN201
     q = ('SELECT sum("avoided") AS "avoided_wh" FROM (SELECT last("cumulative_avoided_wh") AS "avoided" '
-         'FROM "savings_monthly" WHERE $timeFilter GROUP BY "meter")')
+         'FROM "savings_monthly" WHERE $timeFilter AND "carrier" != \'pv\' GROUP BY "meter")')
     return single(Text("Économies depuis les travaux", "Savings to date"), "wh", [Q(q)], lang, time_from="10y",
                   description=Text("Énergie évitée cumulée (IPMVP), tous bâtiments.",
                                    "Cumulative avoided energy (IPMVP), all buildings."))
 
 
 def savings_eur(lang: Lang):  # noqa: ANN201
-    q = 'SELECT sum("avoided_eur") AS "avoided_eur" FROM "savings_monthly" WHERE $timeFilter'
+    q = 'SELECT sum("avoided_eur") AS "avoided_eur" FROM "savings_monthly" WHERE $timeFilter AND "carrier" != \'pv\''
     return single(Text("Économies en euros", "Savings in euros"), "eur", [Q(q)], lang, time_from="10y", decimals=0)
 
 

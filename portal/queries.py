@@ -48,8 +48,9 @@ def quality_by_site(client: InfluxClient, start_ns: int, end_ns: int) -> dict[st
 
 def savings_by_site(client: InfluxClient) -> dict[str, tuple[float, float, float]]:
     """Per site: avoided energy [Wh], value [€] and CO₂e [kg] summed over every stored ``savings_monthly`` point."""
+    # PV production is no saving: rows an earlier version wrote for PV meters are left out
     q = ('SELECT sum("avoided_wh"), sum("avoided_eur"), sum("avoided_co2_kg") FROM "savings_monthly" '
-         'WHERE time > 0 GROUP BY "site"')
+         'WHERE time > 0 AND "carrier" != \'pv\' GROUP BY "site"')
     return {s.tags.get("site", ""): (_num(s.values[0][1]), _num(s.values[0][2]), _num(s.values[0][3]))
             for s in client.query(q) if s.values}
 

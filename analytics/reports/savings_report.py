@@ -168,11 +168,13 @@ def _with_reason(s: MeterSavings, reason: str) -> MeterSavings:
 
 
 def savings_monthly_points(result: SavingsResult) -> list[Point]:
-    """``savings_monthly`` points (docs/schema.md): one per qualifying meter and month, at the
-    month's local midnight."""
+    """``savings_monthly`` points (docs/schema.md): one per qualifying consumption meter and month,
+    at the month's local midnight. PV production is not avoided energy (the report counts it apart,
+    « comptée non comme économie »): its meters write none, so that what sums these points (the
+    public page, the town dashboard) does not add it to the savings."""
     pts: list[Point] = []
     for s in result.meters:
-        if not s.qualifies:
+        if not s.qualifies or s.carrier == "pv":
             continue
         for row in monthly_savings(s, result.factors):
             pts.append(Point("savings_monthly", {"site": s.site, "meter": s.meter, "carrier": s.carrier},

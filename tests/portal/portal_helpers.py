@@ -65,6 +65,10 @@ def write_portal_data(client: InfluxClient, today: dt.date) -> tuple[str, str]:
     pts.append(Point("savings_monthly", {"site": "mairie", "meter": "mairie-elec", "carrier": "electricity"},
                      {"avoided_wh": 1_234_000.0, "avoided_eur": 246.8, "avoided_co2_kg": 64.2},
                      local_midnight_ns(today.replace(day=1))))
+    # a PV meter's row, as versions before 7 Dec 2026 wrote: production, which is no saving
+    pts.append(Point("savings_monthly", {"site": "mairie", "meter": "mairie-toiture-pv", "carrier": "pv"},
+                     {"avoided_wh": 5_000_000.0, "avoided_eur": 900.0, "avoided_co2_kg": 260.0},
+                     local_midnight_ns(today.replace(day=1))))
     now = time.time_ns()
     midnight = local_midnight_ns(today)
     tags = {"site": "mairie", "meter": "mairie-toiture-pv", "carrier": "pv", "device": "mairie-toiture-ondu"}

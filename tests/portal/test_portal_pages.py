@@ -83,6 +83,10 @@ def test_public_page_shows_aggregates_only(app, portal, portal_data) -> None:  #
     assert r.status_code == 200
     assert "L'énergie de nos bâtiments publics" in html.unescape(r.text)
     assert "3,5 kW" in r.text  # PV now, French format
+    # the town hall's measured savings: its electricity's 1,234 kWh, not the PV production stored beside
+    # them by earlier versions (5,000 kWh: « Économies mesurées : 6 234 kWh » on 7 Dec 2026's demo)
+    words = " ".join(re.sub(r"<[^>]+>", " ", html.unescape(r.text)).split())
+    assert re.search(r"Économies mesurées : 1\s?234 kWh \(247 €\)", words), words[words.find("Économies"):][:200]
     for secret in ("mairie-toiture-pv", "mairie-toiture-ondu", "mairie-elec", portal_data.drift_alert, "tele/", "password"):
         assert secret not in r.text
     csv = c.get("/public/opendata/mairie.csv")
