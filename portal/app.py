@@ -775,13 +775,19 @@ def _pv_page(portal: Portal) -> dict:
     status = rollout_status_data(portal.registry, day, query_rollout(portal.reader, local_midnight_ns(day)))
     table = query_pv_daily(portal.reader, local_midnight_ns(day - dt.timedelta(days=365)), local_midnight_ns(day))
     tech: dict[str, list[float]] = {}
+    arrays: dict[str, set[str]] = {}
+    days: dict[str, set[int]] = {}
     import numpy as np
 
-    for t, y, cov in zip(table.technology, table.fields["specific_yield_kwh_kwp"], table.fields["coverage_pct"]):
+    for a, t, tn, y, cov in zip(table.array, table.technology, table.time_ns, table.fields["specific_yield_kwh_kwp"],
+                                table.fields["coverage_pct"]):
         if math.isfinite(y) and (not math.isfinite(cov) or cov >= 90):
-            tech.setdefault(str(t), []).append(float(y))
-    comparison = [{"technology": t, "days": len(v), "mean_yield": float(np.mean(v)), "p10": float(np.percentile(v, 10)),
-                   "p90": float(np.percentile(v, 90))} for t, v in sorted(tech.items())]
+            tech.setdefault(str(t), []).append(float(y))  # one value per array-day
+            arrays.setdefault(str(t), set()).add(str(a))
+            days.setdefault(str(t), set()).add(int(tn))
+    comparison = [{"technology": t, "arrays": len(arrays[t]), "days": len(days[t]), "mean_yield": float(np.mean(v)),
+                   "p10": float(np.percentile(v, 10)), "p90": float(np.percentile(v, 90))}
+                  for t, v in sorted(tech.items())]
     return {"status": status, "technology": comparison}
 
 

@@ -187,7 +187,14 @@ T: dict[str, tuple[str, str]] = {
     "pv.technology": ("Comparaison des technologies", "Technology comparison"),
     "pv.roofs_equipped": ("Toits équipés", "Roofs equipped"),
     "pv.roofs_planned": ("Toits à venir", "Roofs to come"),
-    "pv.yield": ("Productible [kWh/kWc]", "Specific yield [kWh/kWp]"),
+    "pv.yield": ("Productible moyen [kWh/kWc/j]", "Mean specific yield [kWh/kWp/d]"),
+    "pv.arrays": ("Installations", "Arrays"),
+    "pv.days": ("Jours", "Days"),
+    "pv.technology_note": ("Productible journalier par kWc installé de chaque technologie sur les 365 derniers "
+                           "jours : moyenne, 10e (P10) et 90e (P90) centiles des journées d'installation "
+                           "couvertes à 90 % au moins.",
+                           "Daily yield per installed kWp of each technology over the last 365 days: mean, "
+                           "10th (P10) and 90th (P90) percentiles of the array-days at least 90 % covered."),
     "devices.title": ("Appareils", "Devices"),
     "devices.unmapped": ("Appareils inconnus", "Unmapped devices"),
     "devices.add": ("Ajouter", "Add"),

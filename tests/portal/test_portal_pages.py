@@ -251,3 +251,11 @@ def test_the_import_preview_gives_each_rejection_s_reason_in_words_and_its_first
     assert r.status_code == 200 and "3 lignes lues, 1 gardée, 2 rejetées." in page
     assert "<li>valeur illisible : 1</li>" in page and "<li>période invalide : 1</li>" in page
     assert "<td>3</td><td>valeur illisible</td>" in page and "bad_period" not in page and "bad_value" not in page
+
+
+def test_the_technology_table_counts_arrays_and_days_apart(app) -> None:  # noqa: ANN001
+    # It said « jours : 1825 » for 5 arrays of one technology over a year (array-days), beside a yield
+    # with no time unit; it now gives the arrays, the days and the yield per day.
+    page = html.unescape(login(app, "luc").get("/pv").text)
+    assert "Productible moyen [kWh/kWc/j]" in page and ">Installations<" in page and ">Jours<" in page
+    assert "10e (P10) et 90e (P90) centiles" in page
