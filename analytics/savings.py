@@ -210,6 +210,37 @@ class Period:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
 
 
+class PeriodProblem(ValueError):
+    """Baseline and reporting periods that cannot be measured: ``key`` names the message
+    (``analytics/reports/i18n.py``, ``periods.*``) and ``fmt`` its figures."""
+
+    def __init__(self, key: str, **fmt: object) -> None:
+        super().__init__(f"{key}: {fmt}")
+        self.key = key
+        self.fmt = fmt
+
+
+def measurable_periods(baseline: Period, reporting: Period, today: dt.date) -> tuple[Period, list[tuple[str, dict]]]:
+    """The reporting period to measure, and notes (message key, figures) on what was changed.
+
+    IPMVP measures savings after the baseline: a reporting period that starts on or before the
+    baseline's last day would compare the baseline with itself (:class:`PeriodProblem`
+    ``periods.overlap``). One that starts after ``today`` has nothing to measure
+    (``periods.future``); one that ends after it stops at ``today`` (note ``periods.clamped``),
+    rather than a report and ``savings_monthly`` rows for months not yet lived.
+    """
+    if reporting.start <= baseline.end:
+        raise PeriodProblem("periods.overlap", reporting=f"{reporting.start}..{reporting.end}",
+                            baseline=f"{baseline.start}..{baseline.end}",
+                            first=(baseline.end + dt.timedelta(days=1)).isoformat())
+    if reporting.start > today:
+        raise PeriodProblem("periods.future", start=reporting.start.isoformat(), today=today.isoformat())
+    if reporting.end > today:
+        return Period(reporting.start, today), [("periods.clamped", {"end": reporting.end.isoformat(),
+                                                                      "today": today.isoformat()})]
+    return reporting, []
+
+
 #: Conventional French heating season, 1 October to 20 May (232 days; analytics-spec §5.1).
 HEATING_SEASON_END = (5, 20)
 #: Days after the learnt end of a heating season whose state is uncertain (the last days of a season are

@@ -637,7 +637,8 @@ async def reports_page(portal: Portal, request: Request, sess: Session) -> Respo
 
 @route("/reports", ("POST",), "gestionnaire")
 async def reports_generate(portal: Portal, request: Request, sess: Session, form: Any) -> Response:
-    from analytics.savings import Period
+    from analytics.reports.i18n import t
+    from analytics.savings import Period, PeriodProblem, measurable_periods
 
     sites = [s for s in form.getlist("sites") if s in portal.registry.site_by_id]
     lang = form.get("lang") if form.get("lang") in LANGS else "fr"
@@ -646,7 +647,11 @@ async def reports_generate(portal: Portal, request: Request, sess: Session, form
         base = Period.parse(f"{form.get('baseline_start')}..{form.get('baseline_end')}")
         rep = Period.parse(f"{form.get('period_start')}..{form.get('period_end')}")
     except ValueError as err:
-        return portal.render(request, sess, "error.html", status_code=400, message=f"bad period: {err}")
+        return portal.render(request, sess, "error.html", status_code=400, message=t("periods.bad", sess.lang, error=err))
+    try:  # the same rule as `terril report savings`: after the baseline, up to today
+        rep, _notes = measurable_periods(base, rep, pdata.today())
+    except PeriodProblem as problem:
+        return portal.render(request, sess, "error.html", status_code=400, message=t(problem.key, sess.lang, **problem.fmt))
     if not sites:
         return portal.render(request, sess, "error.html", status_code=400, message=translate("reports.sites", sess.lang) + " ?")
     job = ReportJob(uuid.uuid4().hex, sess.user or "?")

@@ -202,6 +202,28 @@ LABELS: dict[str, dict[str, str]] = {
     "measure.kind.other": {"fr": "autre", "en": "other"},
     "cli.tertiaire.line": {"fr": "{n} bâtiments assujettis, {late} en retard, {no_data} aux données insuffisantes",
                            "en": "{n} subject buildings, {late} late, {no_data} with not enough data"},
+    "periods.bad": {
+        "fr": "période invalide ({error}) : attendu AAAA-MM-JJ..AAAA-MM-JJ, par exemple 2025-01-01..2025-12-31",
+        "en": "bad period ({error}): expected YYYY-MM-DD..YYYY-MM-DD, for example 2025-01-01..2025-12-31"},
+    "periods.overlap": {
+        "fr": "la période de suivi {reporting} commence avant la fin de la référence {baseline} : les économies se "
+              "mesurent après la référence ; faites commencer le suivi le {first} ou après",
+        "en": "the reporting period {reporting} starts before the baseline {baseline} ends: savings are measured "
+              "after the baseline; start the reporting period on {first} or later"},
+    "periods.future": {
+        "fr": "la période de suivi commence le {start}, après aujourd'hui ({today}) : il n'y a rien à mesurer",
+        "en": "the reporting period starts on {start}, after today ({today}): there is nothing to measure"},
+    "periods.clamped": {
+        "fr": "la période de suivi, demandée jusqu'au {end}, s'arrête aujourd'hui ({today}) : les jours à venir "
+              "n'ont pas de mesure",
+        "en": "the reporting period, asked until {end}, stops today ({today}): the days to come have no measurement"},
+    "cli.site_unknown": {
+        "fr": "site inconnu : {site} ; le registre a : {known}",
+        "en": "unknown site {site}; the registry has: {known}"},
+    "cli.sites_missing": {"fr": "donnez --site S (répétable) ou --portfolio",
+                          "en": "give --site S (repeatable) or --portfolio"},
+    "cli.bad_format": {"fr": "--format {format} : attendu l'un de {formats}",
+                       "en": "--format {format}: expected one of {formats}"},
     "cli.tertiaire.future_year": {
         "fr": "--year {year} : cette année n'a pas commencé (nous sommes en {today}) ; déclarez une année écoulée, "
               "par exemple {last}",

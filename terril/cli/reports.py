@@ -170,26 +170,44 @@ def import_cmd(
         console.print(text("overwrote", lang, n=overwritten), highlight=False, markup=False)
 
 
-def _check_format_lang(format: str, lang: str | None) -> None:
+def _check_format_lang(format: str, lang: str | None, town_lang: str = "fr") -> None:
+    """A bad --lang (said in both languages), then a bad --format (in the report's language)."""
+    from analytics.reports.i18n import t
     from analytics.reports.render import FORMATS
 
-    if format not in FORMATS:
-        raise ConfigError(f"--format {format!r}: expected one of {', '.join(FORMATS)}")
     if lang is not None and lang not in ("fr", "en"):
-        raise ConfigError(f"--lang {lang!r}: expected fr or en")
+        raise ConfigError(f"--lang {lang!r}: expected fr or en / attendu fr ou en")
+    if format not in FORMATS:
+        words = lang or town_lang
+        raise _said_in(words, ConfigError(t("cli.bad_format", words, format=repr(format), formats=", ".join(FORMATS))))
 
 
-def _sites(reg, site: list[str] | None, portfolio: bool) -> list[str]:  # noqa: ANN001
+def _sites(reg, site: list[str] | None, portfolio: bool, lang: str = "en") -> list[str]:  # noqa: ANN001
+    from analytics.reports.i18n import t
+
     if portfolio:
         return [s.id for s in reg.sites if any(m.site == s.id and m.carrier in ("electricity", "gas", "heat")
                                                 for m in reg.meters)]
     if not site:
-        raise ConfigError("give --site S (repeatable) or --portfolio")
+        raise _said_in(lang, ConfigError(t("cli.sites_missing", lang)))
     for s in site:
         validate_id(s, "site")
         if s not in reg.site_by_id:
-            raise ConfigError(f"unknown site {s!r}")
+            raise _said_in(lang, ConfigError(t("cli.site_unknown", lang, site=repr(s),
+                                                known=", ".join(x.id for x in reg.sites))))
     return list(site)
+
+
+def _today(reg) -> dt.date:  # noqa: ANN001
+    """The town's today, or that of ``TERRIL_NOW`` (the demo's injected now) when set."""
+    import os
+
+    from terril.timeutil import parse_time_arg
+
+    injected = os.environ.get("TERRIL_NOW", "").strip()
+    instant = (dt.datetime.fromtimestamp(parse_time_arg(injected) / 1e9, dt.timezone.utc) if injected
+               else dt.datetime.now(dt.timezone.utc))
+    return instant.astimezone(ZoneInfo(reg.town.timezone)).date()
 
 
 @report_app.command("savings")
@@ -215,16 +233,27 @@ def report_savings_cmd(
     from analytics.reports.render import write_report
     from analytics.reports.i18n import t
     from analytics.reports.savings_report import build_savings_report, compute_savings, savings_summary_line
-    from analytics.savings import Period, value_factors_from_prices
+    from analytics.savings import Period, PeriodProblem, measurable_periods, value_factors_from_prices
 
-    _check_format_lang(format, lang)
+    settings, reg = settings_and_registry(config, data_dir, registry)
+    _check_format_lang(format, lang, reg.town.language or "fr")
+    lang = lang or reg.town.language
     try:
         base, rep = Period.parse(baseline), Period.parse(period)
     except ValueError as err:
-        raise ConfigError(f"bad period: {err}") from err
-    settings, reg = settings_and_registry(config, data_dir, registry)
-    lang = lang or reg.town.language
-    sites = _sites(reg, site, portfolio)
+        raise _said_in(lang, ConfigError(t("periods.bad", lang, error=err))) from None
+    if simulate is None:  # the simulator has no today: any period is simulated
+        try:
+            rep, notes = measurable_periods(base, rep, _today(reg))
+        except PeriodProblem as problem:
+            raise _said_in(lang, ConfigError(t(problem.key, lang, **problem.fmt))) from None
+        for key, fmt in notes:
+            err_console.print(t(key, lang, **fmt), highlight=False, markup=False)
+    elif rep.start <= base.end:
+        raise _said_in(lang, ConfigError(t("periods.overlap", lang, reporting=f"{rep.start}..{rep.end}",
+                                           baseline=f"{base.start}..{base.end}",
+                                           first=(base.end + dt.timedelta(days=1)).isoformat())))
+    sites = _sites(reg, site, portfolio, lang)
     start, end = min(base.start, rep.start), max(base.end, rep.end)
     with Progress(console=err_console, transient=True) as progress:
         task = progress.add_task(t("cli.progress.loading", lang), total=None)
@@ -281,8 +310,8 @@ def report_tertiaire_cmd(
     from terril.cli.simulated_inputs import simulated_statuses
     from analytics.tertiaire import operat_csv, operat_layout, operat_rows
 
-    _check_format_lang(format, lang)
     settings, reg = settings_and_registry(config, data_dir, registry)
+    _check_format_lang(format, lang, reg.town.language or "fr")
     lang = lang or reg.town.language
     _check_tertiaire_year(reg, year, lang)
     if simulate is not None:
