@@ -135,8 +135,10 @@ def test_analyze_and_alerts_commands(stack, cli_env, tmp_path):
     assert all(json.loads(line)["state"] in ("open", "acknowledged", "resolved") for line in listing.stdout.splitlines())
     bad = run_terril("alerts", "ack", "nope!", env=env)
     assert bad.returncode == 2 and "invalid alert id" in bad.stderr
-    missing = run_terril("alerts", "ack", "0123456789ab", env=env)
-    assert missing.returncode == 2 and "no alert with id" in missing.stderr
+    missing = run_terril("alerts", "ack", "0123456789ab", env=env)  # the town's language
+    assert missing.returncode == 2 and "erreur : aucune alerte n'a l'identifiant '0123456789ab'" in missing.stderr
+    missing = run_terril("alerts", "ack", "0123456789ab", "--lang", "en", env=env)
+    assert missing.returncode == 2 and "error: no alert with id" in missing.stderr
     found = [json.loads(line) for line in listing.stdout.splitlines()]
     assert found, "the demo's two live days with their faults raise at least one alert"
     acked = run_terril("alerts", "ack", found[0]["alert_id"], env=env)  # in the town's language: French

@@ -96,3 +96,20 @@ def test_the_stack_and_account_commands_speak_the_town_s_language(tmp_path: Path
     monkeypatch.setenv("TERRIL_REGISTRY", str(registry))
     assert run_terril("stack", "down").stdout.strip() == "Nothing was running."
     assert "No portal account yet" in run_terril("users", "list").stdout
+
+
+def test_wrong_sites_ids_and_ranges_are_named_not_answered_with_nothing(monkeypatch):
+    # « Aucune alerte. » for a mistyped site, « 0 points exported » for an end before the start, an
+    # English « no alert with id » in a French CLI: each now says what is wrong, in the town's language.
+    monkeypatch.delenv("TERRIL_REGISTRY", raising=False)
+    listing = run_terril("alerts", "list", "--site", "nope")
+    assert listing.returncode == 2 and "erreur : site inconnu : 'nope' ; le registre a : mairie" in listing.stderr
+    backwards = run_terril("export", "readings", "--site", "mairie", "--start", "2026-12-06", "--end", "2026-12-05")
+    assert backwards.returncode == 2 and "--end (2026-12-05) n'est pas après --start (2026-12-06)" in backwards.stderr
+    unknown = run_terril("export", "readings", "--site", "nope", "--start", "2026-12-06", "--end", "2026-12-07")
+    assert unknown.returncode == 2 and "site inconnu : 'nope'" in unknown.stderr
+    meter = run_terril("export", "readings", "--site", "mairie", "--meter", "x", "--start", "2026-12-06",
+                       "--end", "2026-12-07")
+    assert meter.returncode == 2 and "compteur inconnu : 'x'" in meter.stderr
+    since = run_terril("analyze", "--since", "yesterday")
+    assert since.returncode != 0 and "« yesterday » n'est ni une date AAAA-MM-JJ" in " ".join(since.stderr.split())

@@ -14,7 +14,7 @@ from rich.table import Table
 from terril.cli._common import (
     ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, influx_client, load_registry, load_settings,
 )
-from terril.errors import ConfigError
+from terril.errors import AlertNotFoundError, ConfigError
 
 alerts_app = typer.Typer(help="Alerts: drift, base load, silent and stuck meters (alertes).", no_args_is_help=True)
 
@@ -59,13 +59,18 @@ def analyze_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
         validate_id(site, "site")
     settings = load_settings(config, data_dir, registry)
     reg = load_registry(settings)
+    lang = _summary_lang(lang, reg)
+    fr = lang == "fr"
     try:
         since_ns = parse_time_arg(since) if since else None
         until_ns = parse_time_arg(until, end_of_day=True) if until else None
     except ValueError as err:
-        raise ConfigError(f"bad --since/--until: {err}") from err
-    lang = _summary_lang(lang, reg)
-    fr = lang == "fr"
+        from terril.cli.usage import translate_usage_message
+
+        bad = ConfigError(f"--since/--until : {translate_usage_message(f'Invalid value: {err}', lang)}" if fr
+                          else f"bad --since/--until: {err}")
+        bad.lang = lang
+        raise bad from None
     with influx_client(settings, "analytics") as client:
         with err_console.status("Analyse…" if fr else "Analysing…") as status:
             report = analyze(client, reg, Path(settings.data_dir), since_ns=since_ns, end_ns=until_ns, site=site,
@@ -185,7 +190,13 @@ def alerts_list_cmd(state: Annotated[Optional[AlertState], typer.Option(help="On
     from analytics.jobs.alerts import query_alerts
 
     settings = load_settings(config, data_dir, registry)
-    load_registry(settings)  # a bad registry stops here; its town's time zone dates the alerts
+    reg = load_registry(settings)  # a bad registry stops here; its town's time zone dates the alerts
+    if site is not None and site not in reg.site_by_id:  # else « Aucune alerte. », as if the site were quiet
+        err = ConfigError(f"site inconnu : {site!r} ; le registre a : {', '.join(s.id for s in reg.sites)}"
+                          if lang == "fr" else
+                          f"unknown site {site!r}; the registry has: {', '.join(s.id for s in reg.sites)}")
+        err.lang = lang
+        raise err
     with influx_client(settings, "reader") as client:
         alerts = query_alerts(client, state=state.value if state else None, site=site)
     if json_out:
@@ -206,7 +217,14 @@ def _set_alert_state(alert_id: str, state: str, settings, lang: str | None) -> N
     reg = load_registry(settings)
     fr = (lang or reg.town.language or "fr") != "en"
     with influx_client(settings, "analytics") as client:
-        rec = set_state(client, alert_id, state)
+        try:
+            rec = set_state(client, alert_id, state)
+        except AlertNotFoundError as err:
+            if fr:
+                err.message = f"aucune alerte n'a l'identifiant {alert_id!r}"
+                err.hint = "voyez `terril alerts list` (identifiants de 12 caractères)"
+            err.lang = "fr" if fr else "en"
+            raise
         publish_open_alerts(settings, reg, client)
     word = _STATE_WORDS["fr" if fr else "en"][state]
     console.print(f"{rec.alert_id}{' :' if fr else ':'} {rec.title_fr if fr else rec.title_en} — {rec.meter} → {word}",
