@@ -25,6 +25,11 @@ class TerrilError(Exception):
         self.message = message
         self.hint = hint
 
+    def said_in(self, lang: str) -> "TerrilError":
+        """This error, marked as written in ``lang`` (its prefixes follow); for ``raise err.said_in(lang)``."""
+        self.lang = lang
+        return self
+
     def __str__(self) -> str:
         return self.message
 

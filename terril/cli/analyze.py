@@ -67,10 +67,8 @@ def analyze_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
     except ValueError as err:
         from terril.cli.usage import translate_usage_message
 
-        bad = ConfigError(f"--since/--until : {translate_usage_message(f'Invalid value: {err}', lang)}" if fr
-                          else f"bad --since/--until: {err}")
-        bad.lang = lang
-        raise bad from None
+        raise ConfigError(f"--since/--until : {translate_usage_message(f'Invalid value: {err}', lang)}" if fr
+                          else f"bad --since/--until: {err}").said_in(lang) from None
     with influx_client(settings, "analytics") as client:
         with err_console.status("Analyse…" if fr else "Analysing…") as status:
             report = analyze(client, reg, Path(settings.data_dir), since_ns=since_ns, end_ns=until_ns, site=site,
@@ -192,11 +190,9 @@ def alerts_list_cmd(state: Annotated[Optional[AlertState], typer.Option(help="On
     settings = load_settings(config, data_dir, registry)
     reg = load_registry(settings)  # a bad registry stops here; its town's time zone dates the alerts
     if site is not None and site not in reg.site_by_id:  # else « Aucune alerte. », as if the site were quiet
-        err = ConfigError(f"site inconnu : {site!r} ; le registre a : {', '.join(s.id for s in reg.sites)}"
+        raise ConfigError(f"site inconnu : {site!r} ; le registre a : {', '.join(s.id for s in reg.sites)}"
                           if lang == "fr" else
-                          f"unknown site {site!r}; the registry has: {', '.join(s.id for s in reg.sites)}")
-        err.lang = lang
-        raise err
+                          f"unknown site {site!r}; the registry has: {', '.join(s.id for s in reg.sites)}").said_in(lang)
     with influx_client(settings, "reader") as client:
         alerts = query_alerts(client, state=state.value if state else None, site=site)
     if json_out:
@@ -223,8 +219,7 @@ def _set_alert_state(alert_id: str, state: str, settings, lang: str | None) -> N
             if fr:
                 err.message = f"aucune alerte n'a l'identifiant {alert_id!r}"
                 err.hint = "voyez `terril alerts list` (identifiants de 12 caractères)"
-            err.lang = "fr" if fr else "en"
-            raise
+            raise err.said_in("fr" if fr else "en") from None
         publish_open_alerts(settings, reg, client)
     word = _STATE_WORDS["fr" if fr else "en"][state]
     console.print(f"{rec.alert_id}{' :' if fr else ':'} {rec.title_fr if fr else rec.title_en} — {rec.meter} → {word}",

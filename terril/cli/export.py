@@ -43,9 +43,7 @@ def export_readings_cmd(site: Annotated[str, typer.Option(help="Site id.")],
     fr = (reg.town.language or "fr") != "en"
 
     def refuse(fr_text: str, en_text: str) -> ConfigError:
-        err = ConfigError(fr_text if fr else en_text)
-        err.lang = "fr" if fr else "en"
-        return err
+        return ConfigError(fr_text if fr else en_text).said_in("fr" if fr else "en")
 
     if site not in reg.site_by_id:
         known = ", ".join(s.id for s in reg.sites)

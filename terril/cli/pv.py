@@ -175,12 +175,10 @@ def pv_report_cmd(period: Annotated[str, typer.Option(help="START..END, days YYY
     language = lang.value if lang else (reg.town.language or "fr")
     fr = language == "fr"
     if daily.time_ns.size == 0:
-        err = TerrilError(f"aucune donnée pv_daily du {start} au {end}" if fr
+        raise TerrilError(f"aucune donnée pv_daily du {start} au {end}" if fr
                           else f"no pv_daily data between {start} and {end}",
                           hint=(f"lancez d'abord `terril pv run --start {start} --end {end}`" if fr
-                                else f"run `terril pv run --start {start} --end {end}` first"))
-        err.lang = language
-        raise err
+                                else f"run `terril pv run --start {start} --end {end}` first")).said_in(language)
     report = build_pv_report(reg, daily, sites, alerts, start, end, language,
                              tariffs=Tariffs(purchase_eur_per_kwh, feed_in_eur_per_kwh))
     path = write_report(report, output, format.value)

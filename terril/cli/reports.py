@@ -52,8 +52,7 @@ def _why_nothing_kept(result: ImportResult, lang: str) -> str:
 
 def _said_in(lang: str, err: TerrilError) -> TerrilError:
     """Mark an error whose message is written in ``lang``, so that its prefix is in the same language."""
-    err.lang = lang
-    return err
+    return err.said_in(lang)
 
 
 def import_cmd(
