@@ -38,12 +38,22 @@ def collect_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, confi
     reg = load_registry(settings)
     collector = _start_collector(settings, reg)
     influx = collector.influx
-    err_console.print(f"Collecting for {len(reg.devices)} devices of {reg.town.name} → {influx.url} "
-                      f"(db {influx.database}). Ctrl-C to stop.")
+    fr = (reg.town.language or "fr") != "en"
+    if fr:
+        err_console.print(f"Collecte pour les {len(reg.devices)} appareils de {reg.town.name} → {influx.url} "
+                          f"(base {influx.database}). Ctrl-C pour arrêter.", highlight=False)
+    else:
+        err_console.print(f"Collecting for {len(reg.devices)} devices of {reg.town.name} → {influx.url} "
+                          f"(db {influx.database}). Ctrl-C to stop.", highlight=False)
     collector.run_forever()
     s = collector.stats
-    err_console.print(f"Stopped: {s.messages_received} messages, {s.points_written} points written, "
-                      f"{sum(s.quarantined.values())} quarantined.")
+    q = sum(s.quarantined.values())
+    if fr:
+        err_console.print(f"Arrêté : {s.messages_received} messages, {s.points_written} points écrits, "
+                          f"{q} en quarantaine.", highlight=False)
+    else:
+        err_console.print(f"Stopped: {s.messages_received} messages, {s.points_written} points written, "
+                          f"{q} quarantined.", highlight=False)
 
 
 def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: ConfigOpt = None,
@@ -77,7 +87,12 @@ def run_cmd(registry: RegistryOpt = None, data_dir: DataDirOpt = None, config: C
 
     thread = threading.Thread(target=scheduler, name="terril-analytics", daemon=True)
     thread.start()
-    err_console.print(f"Terril running: collector for {len(reg.devices)} devices, analytics every {analyze_every:g} s.")
+    if (reg.town.language or "fr") != "en":
+        err_console.print(f"Terril en marche : collecteur pour {len(reg.devices)} appareils, analyses toutes les "
+                          f"{analyze_every:g} s.", highlight=False)
+    else:
+        err_console.print(f"Terril running: collector for {len(reg.devices)} devices, analytics every "
+                          f"{analyze_every:g} s.", highlight=False)
     try:
         collector.run_forever()
     finally:

@@ -21,24 +21,42 @@ broker_app = typer.Typer(help="Mosquitto configuration generated from the regist
 BrokerDirOpt = Annotated[Optional[Path], typer.Option(
     "--broker-dir", help="Folder of broker files from `terril broker config` (default: the local stack's broker).")]
 
-_RELOAD_HINT = ("reload the broker so that it takes effect, e.g. `docker compose kill -s HUP mosquitto` "
-                "(Mosquitto re-reads its password and ACL files on SIGHUP)")
+_RELOAD_HINT = {
+    "en": ("reload the broker so that it takes effect, e.g. `docker compose kill -s HUP mosquitto` "
+           "(Mosquitto re-reads its password and ACL files on SIGHUP)"),
+    "fr": ("rechargez le broker pour que cela prenne effet, par exemple `docker compose kill -s HUP mosquitto` "
+           "(Mosquitto relit ses fichiers de mots de passe et d'ACL sur SIGHUP)"),
+}
 
 
-def _print_credentials(creds, reloaded: bool, local: bool, json_out: bool) -> None:  # noqa: ANN001
+def _lang(target) -> str:  # noqa: ANN001
+    """The town's language, from the registry the broker target edits."""
+    from terril.cli.usage import usage_language
+
+    return usage_language(getattr(target, "registry_path", None))
+
+
+def _print_credentials(creds, reloaded: bool, local: bool, json_out: bool, lang: str = "en") -> None:  # noqa: ANN001
+    fr = lang == "fr"
     if json_out:
         print(json.dumps({"device": creds.device, "username": creds.username, "password": creds.password,
                           "publish": list(creds.publish), "subscribe": list(creds.subscribe)}))
+    elif fr:
+        console.print(f"Appareil [bold]{creds.device}[/bold] — identifiants MQTT (affichés une seule fois, conservés "
+                      "nulle part en clair) :")
+        print(f"  utilisateur : {creds.username}")
+        print(f"  mot de passe : {creds.password}")
+        console.print(f"  peut publier sur : {', '.join(creds.publish)}", highlight=False)
     else:
-        console.print(f"Device [bold]{creds.device}[/bold] — MQTT credentials (shown once, stored nowhere in clear; "
-                      "identifiants affichés une seule fois):")
+        console.print(f"Device [bold]{creds.device}[/bold] — MQTT credentials (shown once, stored nowhere in clear):")
         print(f"  username: {creds.username}")
         print(f"  password: {creds.password}")
-        console.print(f"  may publish to: {', '.join(creds.publish)}")
+        console.print(f"  may publish to: {', '.join(creds.publish)}", highlight=False)
     if local and not reloaded:
-        err_console.print("The local broker is not running: the account is active at the next `terril stack up`.")
+        err_console.print("Le broker local ne tourne pas : le compte sera actif au prochain `terril stack up`." if fr
+                          else "The local broker is not running: the account is active at the next `terril stack up`.")
     elif not local:
-        err_console.print(_RELOAD_HINT)
+        err_console.print(_RELOAD_HINT[lang])
 
 
 @devices_app.command("add")
@@ -63,10 +81,12 @@ def devices_add_cmd(device: Annotated[str, typer.Argument(help="Device id (a-z, 
     creds, reloaded = add_device(target, entry)
     remember_registry(target, data_dir)
     mapped = ", ".join(f"{c['channel']} -> {c['meter']}" for c in plan.channels)
-    err_console.print(f"Added {device!r} to {target.registry_path} (channels {mapped}).", highlight=False)
+    lang = _lang(target)
+    err_console.print(f"{device!r} ajouté à {target.registry_path} (canaux {mapped})." if lang == "fr"
+                      else f"Added {device!r} to {target.registry_path} (channels {mapped}).", highlight=False)
     for note in plan.notes:
-        err_console.print(f"note: {note}", highlight=False)
-    _print_credentials(creds, reloaded, target.pid is not None, json_out)
+        err_console.print(f"note : {note}" if lang == "fr" else f"note: {note}", highlight=False)
+    _print_credentials(creds, reloaded, target.pid is not None, json_out, lang)
 
 
 @devices_app.command("rotate")
@@ -79,7 +99,7 @@ def devices_rotate_cmd(device: Annotated[str, typer.Argument(help="Device id.")]
     target = broker_target(broker_dir, registry, data_dir)
     creds, reloaded = rotate_device(target, device)
     remember_registry(target, data_dir)
-    _print_credentials(creds, reloaded, target.pid is not None, json_out)
+    _print_credentials(creds, reloaded, target.pid is not None, json_out, _lang(target))
 
 
 @devices_app.command("revoke")
@@ -91,13 +111,20 @@ def devices_revoke_cmd(device: Annotated[str, typer.Argument(help="Device id.")]
 
     target = broker_target(broker_dir, registry, data_dir)
     result = revoke_device(target, device)
-    if not result.changed:
-        console.print(f"{device!r} had no account.")
+    lang = _lang(target)
+    if lang == "fr":
+        if not result.changed:
+            console.print(f"{device!r} n'avait pas de compte.", highlight=False)
+        else:
+            console.print(f"Compte de {device!r} révoqué" + (" (broker rechargé ; ses connexions ont été coupées)."
+                                                              if result.reloaded else "."), highlight=False)
+    elif not result.changed:
+        console.print(f"{device!r} had no account.", highlight=False)
     else:
         console.print(f"Revoked {device!r}" + (" (broker reloaded; its connections were dropped)."
-                                               if result.reloaded else "."))
+                                               if result.reloaded else "."), highlight=False)
     if target.pid is None and result.changed:
-        err_console.print(_RELOAD_HINT)
+        err_console.print(_RELOAD_HINT[lang])
 
 
 @devices_app.command("list")

@@ -53,7 +53,7 @@ def test_broker_config_then_device_add_list_revoke(tmp_path: Path, registry_file
     rows = {row["device"]: row for row in json.loads(r.stdout)}
     assert rows["mairie-pm"]["account"] is True and rows["mairie-linky"]["account"] is False
     r = runner.invoke(app, ["devices", "revoke", "mairie-pm", *args])
-    assert r.exit_code == 0 and "Revoked" in r.stdout
+    assert r.exit_code == 0 and "révoqué" in r.stdout  # the town speaks French
     assert "mairie-pm" not in read_password_entries(out / "passwd")
 
 
