@@ -76,25 +76,29 @@ def simulated_daily(registry: Registry, meters: Sequence[Meter], start: dt.date,
 
 
 def simulated_input_bundle(registry: Registry, site_ids: Sequence[str], start: dt.date, end: dt.date, *,
-                           seed: int = 1, step_s: float = 3600.0) -> InputBundle:
+                           seed: int = 1, step_s: float = 3600.0, scenario: Scenario | None = None) -> InputBundle:
     """Daily inputs from the fleet simulator (true interval energies summed per local day)."""
     meters = meters_for_report(registry, site_ids)
-    d = simulated_daily(registry, meters, start, end, seed=seed, step_s=step_s)
+    d = simulated_daily(registry, meters, start, end, seed=seed, step_s=step_s, scenario=scenario)
     hdd = hdd_costic(d.temp_min_c, d.temp_max_c)
     return InputBundle(d.dates, d.temp_mean_c, hdd,
                        tuple(MeterDaily(m.id, m.site, m.carrier, d.energy_kwh[m.id], "simulator") for m in meters),
                        weather_source=f"simulator seed {seed}")
 
 
-def simulated_statuses(registry: Registry, year: int, seed: int) -> tuple[list[TertiaireStatus], str, str, float]:
-    """Statuses from the simulator: each reference year and ``year`` simulated separately."""
+def simulated_statuses(registry: Registry, year: int, seed: int, *, scenario: Scenario | None = None
+                       ) -> tuple[list[TertiaireStatus], str, str, float]:
+    """Statuses from the simulator: each reference year and ``year`` simulated separately
+    (``scenario``: e.g. measures re-dated as the demo does)."""
     sites = subject_sites(registry)
     ids = [s.id for s in sites]
-    current = simulated_input_bundle(registry, ids, dt.date(year, 1, 1), dt.date(year, 12, 31), seed=seed)
+    current = simulated_input_bundle(registry, ids, dt.date(year, 1, 1), dt.date(year, 12, 31), seed=seed,
+                                     scenario=scenario)
     reference: dict[int, InputBundle] = {}
     for ry in reference_years(sites):
         rids = [s.id for s in sites if s.reference_year == ry]
-        reference[ry] = simulated_input_bundle(registry, rids, dt.date(ry, 1, 1), dt.date(ry, 12, 31), seed=seed)
+        reference[ry] = simulated_input_bundle(registry, rids, dt.date(ry, 1, 1), dt.date(ry, 12, 31), seed=seed,
+                                               scenario=scenario)
     bundles = [current, *reference.values()]
     djus = [year_total(b.dates, b.hdd_k_d, int(str(b.dates[0])[:4]))[0] for b in bundles]
     dju_ref = float(np.nanmean(djus))
