@@ -378,13 +378,14 @@ def _import_tertiaire_history(settings, reg, client, hist_start_ns: int, end_ns:
     """As an energy manager would for the Décret tertiaire: import the monthly invoices of each subject
     building's reference year and of last year's months the history does not cover, and the weather
     station's Météo-France daily temperatures of those months, through the path of `terril import`
-    (:func:`analytics.imports.parse_import`, :func:`analytics.jobs.imported.store_import`). The
+    (:func:`analytics.imports.parse_import`, :func:`analytics.jobs.imported.commit_import`: the parser's
+    kind, idempotent re-imports, the quality ledger told which days the invoices fill). The
     simulator writes them (true energies, :data:`INVOICE_STEP_S` step, only the meters needed;
     the scenario's re-dated measures kept, its faults not)."""
     from zoneinfo import ZoneInfo
 
     from analytics.imports import parse_import
-    from analytics.jobs.imported import store_import
+    from analytics.jobs.imported import commit_import
     from analytics.reports.inputs import meters_for_report
     from analytics.reports.tertiaire_report import subject_sites
     from firmware_sim.faults import Scenario
@@ -427,7 +428,7 @@ def _import_tertiaire_history(settings, reg, client, hist_start_ns: int, end_ns:
                 b = dt.date(year + mo // 12, mo % 12 + 1, 1) - dt.timedelta(days=1)
                 lines.append(f"{a};{b};{kwh:.0f};{kwh * prices.get(m.carrier, 0.0):.2f}")
             result = parse_import("\n".join(lines).encode(), "invoice", tz=tz)
-            n = store_import(client, result, site=m.site, meter=m.id, source=f"demo-factures-{year}")[0]
+            n = commit_import(client, reg, m, result, f"demo-factures-{year}")[0]
             audit.record("demo", "imported", m.id, site=m.site, file=f"factures-{m.id}-{year}.csv", kind=result.kind,
                          source=f"demo-factures-{year}", rows_read=result.rows_read, rows_kept=result.rows_kept,
                          rejected=len(result.rejected), points_written=n)
@@ -440,8 +441,7 @@ def _import_tertiaire_history(settings, reg, client, hist_start_ns: int, end_ns:
             for day, tn, tx, tm in zip(d.dates[keep], d.temp_min_c[keep], d.temp_max_c[keep], d.temp_mean_c[keep]):
                 lines.append(f"{DEMO_STATION};{str(day).replace('-', '')};{tn:.1f};{tx:.1f};{tm:.1f}")
             result = parse_import("\n".join(lines).encode(), "meteofrance_daily", tz=tz)
-            n = store_import(client, result, site=wm.site, meter=wm.id, source=f"demo-meteofrance-{year}",
-                             station=result.station)[0]
+            n = commit_import(client, reg, wm, result, f"demo-meteofrance-{year}")[0]
             audit.record("demo", "imported", wm.id, site=wm.site, file=f"Q_{DEMO_STATION}-{year}.csv",
                          kind=result.kind, source=f"demo-meteofrance-{year}", rows_read=result.rows_read,
                          rows_kept=result.rows_kept, rejected=len(result.rejected), points_written=n)
