@@ -588,6 +588,7 @@ LABELS: dict[str, dict[str, str]] = {
     "tertiaire.target.absolute": {"fr": "valeur absolue", "en": "absolute"},
     "tertiaire.status.not_set": {"fr": "Cabs non renseigné", "en": "no Cabs entered"},
     "tertiaire.legend.cabs": {"fr": "Cabs 2030", "en": "Cabs 2030"},
+    "tertiaire.note.no_data": {"fr": "« Données insuffisantes » : {advice}.", "en": "“Not enough data”: {advice}."},
     "tertiaire.why.no_reference_year": {"fr": "pas d'année de référence dans le registre : renseignez reference_year",
                                         "en": "no reference year in the registry: enter reference_year"},
     "tertiaire.why.reference_incomplete": {"fr": "année de référence {year} incomplète (moins de 90 % des jours) : "

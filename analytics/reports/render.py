@@ -140,6 +140,18 @@ def date_axis(ax, lang: str) -> None:  # noqa: ANN001
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m" if lang == "fr" else "%d %b"))
 
 
+#: A table cell shows at most this many lines in the PDF; a longer text ends in « … » (the XLSX,
+#: CSV and JSON exports keep it whole). It was 8, cut silently: the Décret tertiaire advice lost
+#: « page Imports) » after « ou la ».
+MAX_CELL_LINES = 12
+
+
+def _capped(lines: list[str]) -> list[str]:
+    if len(lines) <= MAX_CELL_LINES:
+        return lines
+    return [*lines[:MAX_CELL_LINES - 1], lines[MAX_CELL_LINES - 1].rstrip(" ,;:") + " …"]
+
+
 def format_cell(value: object, lang: str) -> str:
     """A table value as text for the PDF: numbers in the report's locale, dates, booleans."""
     if value is None:
@@ -427,7 +439,7 @@ class _Pdf:
                     size, widths = size_widths
                     scale = avail / (sum(widths) * size / 72.0)
                     inner = [w * scale - pad for w in widths]
-                    return sum(max([1] + [len(wrap_em(c, inner[j])[:8]) for j, c in enumerate(r) if not numeric[j]])
+                    return sum(max([1] + [len(wrap_em(c, inner[j])[:MAX_CELL_LINES]) for j, c in enumerate(r) if not numeric[j]])
                                for r in body)
 
                 size, widths = min(readable, key=lambda f: (n_lines(f), -f[0]))
@@ -462,7 +474,7 @@ class _Pdf:
             return wrap_em(s, width_em, bold=bold, whole_words=whole_words)
 
         head_lines = [wrap(hname, inner[j], bold=True, whole_words=True) for j, hname in enumerate(header)]
-        row_lines = [[[c] if numeric[j] else wrap(c, inner[j])[:8] for j, c in enumerate(r)] for r in body]
+        row_lines = [[[c] if numeric[j] else _capped(wrap(c, inner[j])) for j, c in enumerate(r)] for r in body]
         head_h = max(len(x) for x in head_lines) * ROW_IN * 0.85 + 0.08
         row_hs = [max(len(x) for x in rl) * ROW_IN * 0.85 + 0.05 for rl in row_lines]
 
@@ -550,7 +562,7 @@ class _Pdf:
         avail = (PAGE_H if land else PAGE_W) - MARGIN_L - MARGIN_R
         scale = avail / (sum(widths) * em_in) if sum(widths) else 1.0
         inner = [w * scale - pad for w in widths]
-        lines = [max([1] + [len(wrap_em(c, inner[j])[:8]) for j, c in enumerate(r) if not numeric[j]]) for r in body]
+        lines = [max([1] + [len(wrap_em(c, inner[j])[:MAX_CELL_LINES]) for j, c in enumerate(r) if not numeric[j]]) for r in body]
         return land, sum(n * ROW_IN * 0.85 + 0.05 for n in lines)
 
     def _folded(self, tb: Table) -> Table:

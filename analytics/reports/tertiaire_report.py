@@ -110,15 +110,37 @@ def _draw_trajectory(st: TertiaireStatus, lang: str):  # noqa: ANN202
     return draw
 
 
-def no_data_why(st: TertiaireStatus, lang: str, target: str | None = None) -> str | None:
-    """Why a building has "not enough data" on ``target`` (default: the one its entity chose) and what
-    to do, in ``lang`` (None when it has enough): the PDF and the portal's page say the same."""
-    reasons = no_data_reasons(st, target)
-    if not reasons:
+def _why_parts(st: TertiaireStatus, lang: str, target: str | None) -> list[tuple[str, str]]:
+    """Each reason of a "not enough data" as (what is missing, what to do), from one text per reason
+    (``tertiaire.why.*``: « what : what to do »)."""
+    sep = " : " if lang == "fr" else ": "
+    out = []
+    for r in no_data_reasons(st, target):
+        text = t(f"tertiaire.why.{r}", lang, year=st.reference_year if r.startswith("reference") else st.year)
+        what, _, do = text.partition(sep)
+        out.append((what, do))
+    return out
+
+
+def no_data_why(st: TertiaireStatus, lang: str, target: str | None = None, *, advice: bool = True) -> str | None:
+    """Why a building has "not enough data" on ``target`` (default: the one its entity chose) and, with
+    ``advice``, what to do, in ``lang`` (None when it has enough): the PDF and the portal's page say
+    the same. The PDF's table gives what is missing, and the advice once in its note
+    (:func:`no_data_advice`): in a narrow column the whole text ran over its 12 lines."""
+    parts = _why_parts(st, lang, target)
+    if not parts:
         return None
-    return (" ; " if lang == "fr" else "; ").join(
-        t(f"tertiaire.why.{r}", lang, year=st.reference_year if r.startswith("reference") else st.year)
-        for r in reasons)
+    sep = " : " if lang == "fr" else ": "
+    return (" ; " if lang == "fr" else "; ").join(f"{what}{sep}{do}" if advice and do else what
+                                                   for what, do in parts)
+
+
+def no_data_advice(statuses: Sequence[TertiaireStatus], lang: str, target: str | None = None) -> str:
+    """What to do about every "not enough data" of ``statuses``, each advice once (a table's note)."""
+    advice = list(dict.fromkeys(do for s in statuses for _, do in _why_parts(s, lang, target) if do))
+    if not advice:
+        return ""
+    return t("tertiaire.note.no_data", lang, advice=(" ; " if lang == "fr" else "; ").join(advice))
 
 
 def build_tertiaire_report(statuses: Sequence[TertiaireStatus], registry: Registry, year: int, lang: str, *,
@@ -143,11 +165,12 @@ def build_tertiaire_report(statuses: Sequence[TertiaireStatus], registry: Regist
     relative_rows = tuple(
         (sites[s.site].name, s.reference_year or None, s.reference_kwh if s.reference else None,
          s.current_kwh if s.current else None, 100 * s.reduction, 100 * s.target, s.gap_kwh, st(s.relative_status),
-         no_data_why(s, lang, "relative")) for s in statuses)
+         no_data_why(s, lang, "relative", advice=False)) for s in statuses)
     relative_table = Table("relative", t("tertiaire.table.relative", lang),
                            (t("col.site", lang), t("col.reference_year", lang), t("col.reference_kwh", lang),
                             t("col.adjusted_kwh", lang), t("col.reduction_pct", lang), t("col.target_pct", lang),
                             t("col.gap_kwh", lang), t("col.status", lang), t("col.note", lang)), relative_rows,
+                           notes=no_data_advice(statuses, lang, "relative"),
                            column_keys=("site", "reference_year", "reference_kwh", "adjusted_kwh", "reduction_pct",
                                         "target_pct", "gap_kwh", "status", "note"))
     absolute_rows = tuple(

@@ -93,3 +93,24 @@ def test_without_the_reference_invoices_the_reason_says_what_to_import(influx_db
     assert st.status == "no_data"
     # the year's consumption is complete but no temperatures at all: both years lack their DJU or data
     assert no_data_reasons(st) == ("reference_incomplete", "year_weather")
+    # the PDF's table says what is missing; what to do is said once, in its note (in a narrow column
+    # the whole text ran over the cell's lines and was cut after « ou la »)
+    from analytics.reports.tertiaire_report import build_tertiaire_report, no_data_why
+
+    assert no_data_why(st, "fr").startswith("année de référence 2012 incomplète (moins de 90 % des jours) : importez")
+    assert no_data_why(st, "fr", advice=False) == ("année de référence 2012 incomplète (moins de 90 % des jours) ; "
+                                                   "pas de températures pour l'année 2025 (DJU)")
+    report = build_tertiaire_report([st], reg, 2025, "fr", input_sha256="0" * 64, data_range="x", dju_reference=2500.0)
+    relative = next(tb for tb in report.summary.tables if tb.key == "relative")
+    assert "importez" not in relative.rows[0][-1]
+    assert relative.notes.startswith("« Données insuffisantes » : importez ses factures (terril import --kind invoice")
+    assert "importez les températures quotidiennes Météo-France" in relative.notes
+
+
+def test_a_table_cell_longer_than_the_pdf_shows_ends_with_an_ellipsis() -> None:
+    from analytics.reports.render import MAX_CELL_LINES, _capped
+
+    lines = [f"line {i}," for i in range(MAX_CELL_LINES + 3)]
+    shown = _capped(lines)
+    assert len(shown) == MAX_CELL_LINES and shown[-1] == f"line {MAX_CELL_LINES - 1} …"
+    assert _capped(lines[:MAX_CELL_LINES]) == lines[:MAX_CELL_LINES]
