@@ -437,9 +437,9 @@ def savings_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, carrier: st
         hdd = season * np.maximum(SEASON_HDD_BASE_C - ts, 0.0)
         temp = np.where(season > 0, ts, np.where(np.isfinite(ts), OFF_SEASON_TEMP_C, np.nan))
         cols = np.column_stack([days * season[:, None], days * (1.0 - season)[:, None], 1.0 - season,
-                                days * hdd[:, None]])
+                                hdd, days * hdd[:, None]])
         all_names = (tuple(f"{n}_in_season" for n in names) + tuple(f"{n}_off_season" for n in names)
-                     + ("off_season",) + tuple(f"{n}_hdd" for n in names))
+                     + ("off_season", "hdd16_in_season") + tuple(f"{n}_hdd" for n in names))
         return temp, cols, all_names
     temp = np.asarray(temp_mean_c, dtype=float)
     occupied = x[:, 0] if school_week else 1.0 - np.maximum(x[:, 2], x[:, 4])
