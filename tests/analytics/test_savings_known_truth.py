@@ -93,3 +93,26 @@ def test_the_boiler_replacement_is_found_in_a_mild_november() -> None:
     assert truth > 5000.0, truth
     assert abs(s.avoided_kwh - truth) <= s.u90_kwh, (s.avoided_kwh, s.u90_kwh, truth)
     assert abs(s.avoided_kwh - truth) <= 0.5 * truth, (s.avoided_kwh, truth)
+
+
+def test_the_heating_season_starts_when_the_plant_first_runs_not_after_a_warm_october() -> None:
+    """A warm start of October (the simulated plants heat from 1 October, lightly while it is mild):
+    the season used to start on the first week above 15 % of the winter level, 13 October with
+    seed 1, 28 October with seed 11; the early-October heating then counted as summer hot water and
+    lifted the off-season level (June and September predicted 15 % high): the boiler's true saving
+    from 9 June to 14 July 2026 (659 kWh) was measured as 1,234 ± 319 kWh. The start is now the first
+    autumn day the plant clearly ran, with another in the week after, as the end already was."""
+    from analytics.reports.savings_report import _season
+
+    reg, sim, bundle, bounds, works = _simulate(dt.date(2026, 7, 15), seed=1)
+    baseline = Period(bundle.dates[0].astype(dt.date), works - dt.timedelta(days=1))
+    reporting = Period(works, bundle.dates[-1].astype(dt.date))
+    gas = next(m for m in bundle.meters if m.meter == "salle-bigotte-gaz")
+    end, start = _season(bundle, gas.energy_kwh, "gas", baseline)
+    assert 1001 <= start <= 1003, start
+    rm = reporting.mask(bundle.dates)
+    result = compute_savings(bundle, reg, ["ecole-basly", "salle-bigotte"], baseline, reporting)
+    s = next(m for m in result.meters if m.meter == "salle-bigotte-gaz")
+    truth = sum(sim.measure_avoided_kwh(s.meter, int(bounds[i]), int(bounds[i + 1])) for i in np.flatnonzero(rm))
+    assert s.qualifies, (s.reasons, s.model.metrics.cvrmse)
+    assert abs(s.avoided_kwh - truth) <= s.u90_kwh, (s.avoided_kwh, s.u90_kwh, truth)
