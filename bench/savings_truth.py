@@ -121,7 +121,9 @@ def main() -> None:
         rs = [r for r in rows if r["meter"] == meter_id]
         b = np.array([r["bias"] for r in rs])
         inside = sum(r["inside"] for r in rs)
-        print(f"{meter_id:18s} inside 90 %: {inside}/{len(rs)} ({100 * inside / len(rs):.0f} %)  "
+        counted = sum(r["inside"] and r["qualifies"] for r in rs)  # the demo's « inside »: qualified too
+        print(f"{meter_id:18s} inside 90 %: {inside}/{len(rs)} ({100 * inside / len(rs):.0f} %), qualified and "
+              f"inside {counted}/{len(rs)}  "
               f"bias mean {100 * np.nanmean(b):+.1f} %  median {100 * np.nanmedian(b):+.1f} %  "
               f"sd {100 * np.nanstd(b):.1f} %")
         for day in args.days.split(","):
