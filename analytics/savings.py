@@ -280,10 +280,14 @@ def learnt_heating_season(dates: np.ndarray, energy: np.ndarray, baseline: np.nd
 
     A day is heated when its energy is clearly above the summer level (the 90th percentile of
     July-August, so that a summer closure does not lower it, + 15 % of the spread to the winter
-    median). The season starts on the first autumn day whose week (median of the 7 days around it)
-    is heated — one busy day in September does not start it — and ends on the last spring day on which
-    the plant clearly ran (above twice the summer level and 3 % of the spread, with another such day
-    in its week): late-season heating is light, and a threshold set for the winter misses it. A conventional end (20 May)
+    median). The season ends on the last spring day on which the plant clearly ran (above twice the
+    summer level and 3 % of the spread, with another such day in its week): late-season heating is
+    light, and a threshold set for the winter misses it. It starts on the first autumn day the plant
+    clearly ran, with another such day in the week after (one busy day in September does not start
+    it), or on the first autumn day whose week (median of the 7 days around it) is heated if that
+    is earlier. Early-season heating is light too: the heated-week rule alone started the season
+    12 to 27 days late after a warm start of October, and the off-season level learnt that heating
+    as hot water (a sports hall's June 15 % high, its boiler saving in July measured +87 %). A conventional end (20 May)
     instead of the plant's own (the simulated plants stop on 15 May) made every model predict heating
     on the cold days in between: +19 to +22 % from 8 May to 4 June on every gas meter (issue 16).
     """
@@ -313,7 +317,14 @@ def learnt_heating_season(dates: np.ndarray, energy: np.ndarray, baseline: np.nd
     ran_week = np.array([ran[max(i - 6, 0):i + 1].sum() >= 2 for i in range(e.size)])
     last = ran & ran_week & spring
     end = int(md[last].max()) if last.any() else int(md[on_week & spring].max())
-    return end, int(md[on_week & autumn].min())
+    # the start: the first autumn day the plant clearly ran, with another such day in the week after
+    # (early-autumn heating is light too), and no later than the first heated week
+    ran_next = np.array([ran[i:i + 7].sum() >= 2 for i in range(e.size)])
+    first = ran & ran_next & autumn
+    start = int(md[on_week & autumn].min())
+    if first.any():
+        start = min(start, int(md[first].min()))
+    return end, start
 
 
 def season_mask(dates: np.ndarray, bounds: tuple[int, int] | None) -> np.ndarray:
@@ -437,9 +448,9 @@ def savings_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, carrier: st
         hdd = season * np.maximum(SEASON_HDD_BASE_C - ts, 0.0)
         temp = np.where(season > 0, ts, np.where(np.isfinite(ts), OFF_SEASON_TEMP_C, np.nan))
         cols = np.column_stack([days * season[:, None], days * (1.0 - season)[:, None], 1.0 - season,
-                                days * hdd[:, None]])
+                                hdd, days * hdd[:, None]])
         all_names = (tuple(f"{n}_in_season" for n in names) + tuple(f"{n}_off_season" for n in names)
-                     + ("off_season",) + tuple(f"{n}_hdd" for n in names))
+                     + ("off_season", "hdd16_in_season") + tuple(f"{n}_hdd" for n in names))
         return temp, cols, all_names
     temp = np.asarray(temp_mean_c, dtype=float)
     occupied = x[:, 0] if school_week else 1.0 - np.maximum(x[:, 2], x[:, 4])

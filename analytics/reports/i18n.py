@@ -453,6 +453,7 @@ LABELS: dict[str, dict[str, str]] = {
     "regressor.sunday": {"fr": "dimanche", "en": "Sunday"},
     "regressor.closed": {"fr": "fermeture annuelle", "en": "annual closure"},
     "regressor.off_season": {"fr": "hors saison de chauffe", "en": "outside heating season"},
+    "regressor.hdd16": {"fr": "DJ base 16 °C", "en": "HDD base 16 °C"},
     "regressor.night_occupied_h": {"fr": "durée de nuit, jours occupés [h]", "en": "night length, occupied days [h]"},
     "regressor.night_unoccupied_h": {"fr": "durée de nuit, jours inoccupés [h]", "en": "night length, unoccupied days [h]"},
     "regressor.pv_occupied_kwh": {"fr": "production PV, jours occupés [kWh]", "en": "PV production, occupied days [kWh]"},

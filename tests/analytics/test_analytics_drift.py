@@ -277,6 +277,11 @@ def test_heating_season_is_learnt_from_the_baseline_year():
     both = np.r_[dates, nxt]
     mask = heating_season_from_data(both, np.r_[late, np.full(nxt.size, np.nan)], dates.size)
     assert mask[dates.size:].tolist() == [d <= np.datetime64("2025-05-15") for d in nxt]
+    # a mild start of the season: the plant runs lightly (a few times the summer level, below 15 % of
+    # the winter level) for a fortnight from 7 October; the season starts with it, not with the first
+    # week of full heating
+    mild = np.where((doy >= 280) & (doy < 294), 25.0, energy)
+    assert np.array_equal(heating_season_from_data(dates, mild, dates.size), on)
 
 
 def test_hourly_means_and_smoothing():
