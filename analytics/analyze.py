@@ -126,7 +126,9 @@ def analyze(client: InfluxClient, registry: Registry, data_dir: Path, *, since_n
     found: list[AlertRecord] = list(drift.alerts)
     # silent meters over the window (at least the last 60 days): past gaps are raised and closed
     silent_start = min(report.window_start_ns, end - 60 * 86_400 * NS_PER_S)
-    found += [a for a in run_silent(client, registry, silent_start, end, prices=prices)
+    # the rollups read the readings of their window: a meter's whose window is the silent check's is not read again
+    known = {m: r.reading_times_ns for m, r in rollups.items() if r.window_start_ns == silent_start}
+    found += [a for a in run_silent(client, registry, silent_start, end, prices=prices, reading_times=known)
               if site is None or a.site == site]
     if registry.pv_arrays and (site is None or any(a.site == site for a in registry.pv_arrays)):
         if progress:

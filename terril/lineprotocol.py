@@ -72,11 +72,12 @@ def _field_value(value: object) -> str | None:
 
 @lru_cache(maxsize=4096)  # bounded: the series a process writes repeat; a flood of new ones only evicts
 def _series(measurement: str, tags: tuple[tuple[str, str], ...]) -> str:
-    """``measurement,k=v,...`` escaped, tags in the order given (sorted by the caller)."""
+    """``measurement,k=v,...`` escaped, tags sorted by key (``tags`` in any order: sorted here, once per
+    series and order met, not once per point)."""
     if not measurement:
         raise LineProtocolError("empty measurement")
     parts = [_escape_measurement(measurement)]
-    for key, value in tags:
+    for key, value in sorted(tags):
         if not key:
             raise LineProtocolError("empty tag key")
         if value == "":
@@ -98,7 +99,7 @@ def format_point(point: Point) -> str:
     Raises :class:`LineProtocolError` when no field is finite, or a key or value is unusable
     (empty keys, empty tag values are dropped as InfluxDB requires).
     """
-    series = _series(point.measurement, tuple(sorted(point.tags.items())))
+    series = _series(point.measurement, tuple(point.tags.items()))
     fields = []
     for key, value in point.fields.items():
         name = _field_key(key)

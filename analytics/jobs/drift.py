@@ -196,18 +196,25 @@ def run_drift(client: InfluxClient, registry: Registry, end_ns: int, *, history_
 
 
 def run_silent(client: InfluxClient, registry: Registry, start_ns: int, end_ns: int, missing_intervals: int = 2,
-               *, prices: PricesSettings = DEFAULT_PRICES) -> list[AlertRecord]:
+               *, prices: PricesSettings = DEFAULT_PRICES,
+               reading_times: dict[str, np.ndarray] | None = None) -> list[AlertRecord]:
     """Silent meters: no reading for ``missing_intervals`` expected intervals.
 
     "Now" is the freshest reading of the whole fleet (capped at ``end_ns``), so that
     analysing a backfilled period does not call every meter silent. A gap still running gives an
     open alert; a gap that ended inside ``[start_ns, end_ns)`` a resolved one with its real start
     and end (after a back-fill, the past episodes are raised and closed at once).
+    ``reading_times`` gives, for some meters, the times of their readings (points holding
+    ``received_ns``) in exactly ``[start_ns, end_ns)``, sorted, as the rollups of the same run read
+    them (:attr:`analytics.jobs.rollups.MeterRollup.reading_times_ns`): those are not read again.
     """
     last: dict[str, int] = {}
     times: dict[str, np.ndarray] = {}
     for meter in registry.meters:
-        t, _ = query_meter_series(client, meter.id, ["received_ns"], start_ns, end_ns)
+        if reading_times is not None and meter.id in reading_times:
+            t = reading_times[meter.id]
+        else:
+            t, _ = query_meter_series(client, meter.id, ["received_ns"], start_ns, end_ns)
         times[meter.id] = t
         if t.size:
             last[meter.id] = int(t[-1])

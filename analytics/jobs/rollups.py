@@ -45,7 +45,10 @@ class MeterRollup:
     daily_start_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     daily_main: np.ndarray = field(default_factory=lambda: np.zeros(0))  # kWh/day of the main counter
     daily_coverage: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # the times of the meter's readings (points holding ``received_ns``) in [window_start_ns, end): what
+    # :func:`analytics.jobs.drift.run_silent` reads, handed over so that it need not read them again
     reading_times_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    window_start_ns: int | None = None
     points_written: int = 0
     events: int = 0
     step_note: str | None = None  # the data arrive at a coarser step than the device declares
@@ -73,8 +76,11 @@ def rollup_meter(client: InfluxClient, registry: Registry, meter: Meter, start_n
     specs = spec.counters
     win_start = month_start_ns(start_ns)
     raw_fields = [raw for raw, _ in specs]
-    times, series = query_meter_series(client, meter.id, raw_fields, win_start, end_ns)
-    out.reading_times_ns = times
+    # received_ns too, in the same query: the silent-meter check of the same run needs the times of
+    # every reading (run_silent), and a second query of the year's rows cost InfluxDB as much again
+    times, series = query_meter_series(client, meter.id, [*raw_fields, "received_ns"], win_start, end_ns)
+    out.reading_times_ns = times[np.isfinite(series["received_ns"])]
+    out.window_start_ns = win_start
     interval_s = expected_interval_s(registry, meter.id)
     points: list[Point] = []
     tags = {"site": meter.site, "meter": meter.id, "carrier": meter.carrier}
@@ -115,22 +121,30 @@ def rollup_meter(client: InfluxClient, registry: Registry, meter: Meter, start_n
                 bounds = np.r_[ro.bucket_start_ns, ro.bucket_end_ns[-1:]]
                 covered = (rollup(ic.start_ns[ok], ic.end_ns[ok], np.zeros(int(ok.sum())), period,
                                   boundaries_ns=bounds).coverage if ok.any() else np.zeros(ro.sums.size))
-            for k in range(ro.sums.size):
-                b0 = int(ro.bucket_start_ns[k])
+            # plain Python numbers, converted once per column (a year of hours is ~9,000 buckets per counter)
+            starts, sums = ro.bucket_start_ns.tolist(), ro.sums.tolist()
+            if i == 0 and sums:
+                cover, estimated = covered.tolist(), ro.estimated_sums.tolist()
+            day_start, day_main, day_cover = [], [], []
+            for k, b0 in enumerate(starts):
                 if b0 < win_start or b0 >= end_ns:
                     continue
                 fields = per_bucket.setdefault((period, b0), {})
-                fields[derived] = float(ro.sums[k])
+                total = sums[k]
+                fields[derived] = total
                 if i == 0:
-                    fields["coverage_pct"] = round(100.0 * float(covered[k]), 3)
-                    fields["estimated_pct"] = (round(100.0 * float(ro.estimated_sums[k] / ro.sums[k]), 3)
-                                               if ro.sums[k] > 0 else 0.0)
+                    fields["coverage_pct"] = round(100.0 * cover[k], 3)
+                    fields["estimated_pct"] = round(100.0 * (estimated[k] / total), 3) if total > 0 else 0.0
                     if spec.rollup_field != derived:  # gas: the energy of the volume
-                        fields[spec.rollup_field] = spec.energy_wh(meter, float(ro.sums[k]))
-                if i == 0 and period == "day":
-                    out.daily_start_ns = np.r_[out.daily_start_ns, b0]
-                    out.daily_main = np.r_[out.daily_main, spec.rollup_to_daily(float(fields[spec.rollup_field]))]
-                    out.daily_coverage = np.r_[out.daily_coverage, float(covered[k])]
+                        fields[spec.rollup_field] = spec.energy_wh(meter, total)
+                    if period == "day":
+                        day_start.append(b0)
+                        day_main.append(spec.rollup_to_daily(float(fields[spec.rollup_field])))
+                        day_cover.append(cover[k])
+            if day_start:
+                out.daily_start_ns = np.r_[out.daily_start_ns, np.array(day_start, dtype=np.int64)]
+                out.daily_main = np.r_[out.daily_main, np.array(day_main, dtype=float)]
+                out.daily_coverage = np.r_[out.daily_coverage, np.array(day_cover, dtype=float)]
     measurement = dict(PERIODS)
     for (period, b0), fields in sorted(per_bucket.items()):
         points.append(Point(measurement[period], tags, fields, b0))

@@ -330,15 +330,26 @@ class PvRunResult:
 
 
 def _counter(client: InfluxClient, meter: str, fld: str, start_ns: int, end_ns: int) -> tuple[np.ndarray, np.ndarray]:
-    t, s = query_meter_series(client, meter, [fld], start_ns, end_ns)
-    v = s[fld]
-    ok = np.isfinite(v)
-    t, v = t[ok], v[ok]
-    prev = query_last_before(client, meter, fld, start_ns)
-    if prev is not None:
-        t = np.r_[np.int64(prev[0]), t]
-        v = np.r_[prev[1], v]
-    return t, v
+    return _counters(client, meter, (fld,), start_ns, end_ns)[0]
+
+
+def _counters(client: InfluxClient, meter: str, flds: tuple[str, ...], start_ns: int,
+              end_ns: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Times and values of each counter of ``flds`` in [start, end), each preceded by its last value
+    before ``start_ns``: the counters read in one query (a year of a meter's rows costs InfluxDB
+    much less read once for two fields than twice for one each)."""
+    times, s = query_meter_series(client, meter, list(flds), start_ns, end_ns)
+    out = []
+    for fld in flds:
+        v = s[fld]
+        ok = np.isfinite(v)
+        t, v = times[ok], v[ok]
+        prev = query_last_before(client, meter, fld, start_ns)
+        if prev is not None:
+            t = np.r_[np.int64(prev[0]), t]
+            v = np.r_[prev[1], v]
+        out.append((t, v))
+    return out
 
 
 def _main_electricity_meter(registry: Registry, site_id: str) -> str | None:
@@ -406,8 +417,7 @@ def run_pv(client: InfluxClient, registry: Registry, start_ns: int, end_ns: int,
         em = _main_electricity_meter(registry, site_id)
         if em is None:
             continue
-        it, iv = _counter(client, em, "energy_import_wh", a_start, a_end)
-        xt, xv = _counter(client, em, "energy_export_wh", a_start, a_end)
+        (it, iv), (xt, xv) = _counters(client, em, ("energy_import_wh", "energy_export_wh"), a_start, a_end)
         if it.size < 2 or xt.size < 2:
             continue
         sc = analyse_site(prod, grid, it, iv, xt, xv)

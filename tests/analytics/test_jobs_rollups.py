@@ -201,3 +201,30 @@ def test_ledger_says_live_or_imported_whatever_came_first(influx_db, tmp_path):
     # a later analytics run over the same window keeps the same answer
     analyze(influx_db, reg, tmp_path, since_ns=live0, end_ns=end)
     assert ledger() == got
+
+
+def test_silent_check_given_the_rollups_reading_times_finds_what_it_reads_itself(influx_db):
+    """analyze() hands run_silent the reading times rollup_meter read (its query asks for received_ns
+    too): they must be exactly the times run_silent reads on its own, rows without a counter included
+    (a reading holding only power), so that its alerts are the same."""
+    from analytics.jobs.drift import run_silent
+    from analytics.jobs.rollups import rollup_meter
+
+    reg = _registry()
+    start = local_midnight_ns(dt.date(2026, 3, 1))  # a month's start: the rollup's window starts there
+    end = local_midnight_ns(dt.date(2026, 3, 20))
+    pts = _counter_points(start, end, None, received_ns=10)
+    gap_lo, gap_hi = start + 5 * 86_400 * NS_PER_S, start + 7 * 86_400 * NS_PER_S
+    pts = [p for p in pts if not (gap_lo <= p.time_ns < gap_hi and p.tags["meter"] == "ecole-elec")]
+    # in the gap of the counter, readings of power only: the meter is not silent there
+    pts += [Point("reading", {"site": "ecole", "meter": "ecole-elec", "carrier": "electricity", "device": "ecole-linky"},
+                  {"power_w": 900.0, "received_ns": 10}, t) for t in range(gap_lo, gap_lo + 86_400 * NS_PER_S, 900 * NS_PER_S)]
+    influx_db.write_points(pts)
+    roll = rollup_meter(influx_db, reg, reg.meters[0], start, end)
+    assert roll.window_start_ns == start
+    own = run_silent(influx_db, reg, start, end)
+    given = run_silent(influx_db, reg, start, end, reading_times={"ecole-elec": roll.reading_times_ns})
+    assert roll.reading_times_ns.size == sum(p.tags["meter"] == "ecole-elec" for p in pts)
+    assert [a.alert_id for a in given] == [a.alert_id for a in own] and own
+    silent = [a for a in own if a.meter == "ecole-elec"]
+    assert silent and all(a.onset_ns >= gap_lo + 86_400 * NS_PER_S - 900 * NS_PER_S for a in silent), silent
