@@ -447,10 +447,16 @@ def savings_model_inputs(dates: np.ndarray, temp_mean_c: np.ndarray, carrier: st
         season = season_mask(d, season).astype(float)
         hdd = season * np.maximum(SEASON_HDD_BASE_C - ts, 0.0)
         temp = np.where(season > 0, ts, np.where(np.isfinite(ts), OFF_SEASON_TEMP_C, np.nan))
+        # a common in-season slope, for the days no day type marks (a sports hall's or an office's
+        # ordinary weekdays); a school's day types (school day, holiday, weekend, public holiday)
+        # mark every day, their slopes already sum to it: the common column would make the fit
+        # singular (every school's heating « described by no model » on seed 0)
+        common = () if school_week else (hdd,)
         cols = np.column_stack([days * season[:, None], days * (1.0 - season)[:, None], 1.0 - season,
-                                hdd, days * hdd[:, None]])
+                                *common, days * hdd[:, None]])
         all_names = (tuple(f"{n}_in_season" for n in names) + tuple(f"{n}_off_season" for n in names)
-                     + ("off_season", "hdd16_in_season") + tuple(f"{n}_hdd" for n in names))
+                     + ("off_season",) + (() if school_week else ("hdd16_in_season",))
+                     + tuple(f"{n}_hdd" for n in names))
         return temp, cols, all_names
     temp = np.asarray(temp_mean_c, dtype=float)
     occupied = x[:, 0] if school_week else 1.0 - np.maximum(x[:, 2], x[:, 4])
