@@ -27,46 +27,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analytics.reports.inputs import InputBundle, MeterDaily  # noqa: E402
 from analytics.reports.savings_report import compute_savings  # noqa: E402
 from analytics.savings import Period  # noqa: E402
-from firmware_sim.faults import parse_scenario  # noqa: E402
-from firmware_sim.fleet import FleetSimulation  # noqa: E402
+from terril.cli.simulated_inputs import DEMO_HISTORY_DAYS, DEMO_WORKS, demo_works_bundle  # noqa: E402
 from terril.registry import load_registry  # noqa: E402
-from terril.timeutil import local_midnight_ns  # noqa: E402
 
-SITES = ["ecole-basly", "salle-bigotte"]
-WORKS = {"ecole-basly-elec": "basly-led", "salle-bigotte-gaz": "bigotte-chaudiere"}
-HISTORY_DAYS = 401  # the demo's 400 days before its live day, and the live day
+SITES = ["ecole-basly", "salle-bigotte"]  # the sites of DEMO_WORKS
+WORKS = DEMO_WORKS
+HISTORY_DAYS = DEMO_HISTORY_DAYS  # the demo's 400 days before its live day, and the live day
 
 
 def simulate(now: dt.date, seed: int, step_s: float = 900.0):  # noqa: ANN201
     """(registry, simulation, daily bundle, local-midnight bounds, works date) of the demo run on ``now``."""
-    reg = load_registry().subset(SITES)
-    first = now - dt.timedelta(days=HISTORY_DAYS)
-    works = first + dt.timedelta(days=365)
-    scenario = parse_scenario({"measures": [{"measure": m, "date": works} for m in WORKS.values()]}, reg)
-    days = [first + dt.timedelta(days=i) for i in range(HISTORY_DAYS)]
-    bounds = np.array([local_midnight_ns(d) for d in [*days, now]], dtype=np.int64)
-    sim = FleetSimulation(reg, int(bounds[0]), seed=seed, step_s=step_s, scenario=scenario)
-    meters = [m for m in reg.meters if m.carrier in ("electricity", "gas", "pv")]
-    kwh = {m.id: np.zeros(len(days)) for m in meters}
-    t_sum, t_n = np.zeros(len(days)), np.zeros(len(days))
-    for chunk in sim.run(int(bounds[-1]), chunk_s=30 * 86_400.0):
-        idx = np.searchsorted(bounds, chunk.time_ns - sim.step_ns // 2, side="right") - 1
-        ok = (idx >= 0) & (idx < len(days))
-        for m in meters:
-            tv = chunk.series[m.id].true_values
-            e = (tv["interval_volume_m3"] * (m.gas_kwh_per_m3 or 11.2) if m.carrier == "gas"
-                 else tv["interval_energy_produced_wh"] / 1000.0 if m.carrier == "pv"
-                 else tv["interval_energy_import_wh"] / 1000.0)
-            kwh[m.id] += np.bincount(idx[ok], weights=e[ok], minlength=len(days))[: len(days)]
-        t_sum += np.bincount(idx[ok], weights=chunk.weather.temp_air_c[ok], minlength=len(days))[: len(days)]
-        t_n += np.bincount(idx[ok], minlength=len(days))[: len(days)]
-    dates = np.array(days, dtype="datetime64[D]")
-    bundle = InputBundle(dates, t_sum / t_n, np.zeros(len(days)),
-                         tuple(MeterDaily(m.id, m.site, m.carrier, kwh[m.id], "simulator") for m in meters))
-    return reg, sim, bundle, bounds, works
+    return demo_works_bundle(load_registry(), now, seed, step_s=step_s, history_days=HISTORY_DAYS)
 
 
 def measure(now: dt.date, seed: int, step_s: float = 900.0) -> list[dict]:

@@ -105,3 +105,47 @@ def simulated_statuses(registry: Registry, year: int, seed: int, *, scenario: Sc
     sha = input_hash(*(b.sha256() for b in bundles))
     rng = f"reference years {sorted(reference)}; year {year}; DJU_ref = mean of the simulated years"
     return compute_statuses(registry, year, reference, current, dju_ref), sha, rng, dju_ref
+
+
+#: The demo's two works and the meters they are measured on (terril/cli/demo.py ``works_date``)
+DEMO_WORKS = {"ecole-basly-elec": "basly-led", "salle-bigotte-gaz": "bigotte-chaudiere"}
+#: The demo's 400 days of history before its live day, and the live day
+DEMO_HISTORY_DAYS = 401
+
+
+def demo_works_bundle(registry: Registry, now: dt.date, seed: int, *, step_s: float = 900.0,
+                      history_days: int = DEMO_HISTORY_DAYS
+                      ) -> tuple[Registry, FleetSimulation, InputBundle, np.ndarray, dt.date]:
+    """The demo's savings story on ``now`` without broker or database: ``history_days`` local days
+    before ``now``, the demo's works (:data:`DEMO_WORKS`) re-dated a year after the first, the
+    simulator's true daily energies of the sites of those works. Returns (registry of those
+    sites, simulation — its ``measure_avoided_kwh`` is the truth —, daily bundle, local-midnight
+    bounds of the days and ``now``, works date). Used by the known-truth tests and
+    ``bench/savings_truth.py``."""
+    from firmware_sim.faults import parse_scenario
+
+    reg = registry.subset(sorted({registry.meter_by_id[m].site for m in DEMO_WORKS}))
+    first = now - dt.timedelta(days=history_days)
+    works = first + dt.timedelta(days=365)
+    scenario = parse_scenario({"measures": [{"measure": m, "date": works} for m in DEMO_WORKS.values()]}, reg)
+    days = [first + dt.timedelta(days=i) for i in range(history_days)]
+    bounds = np.array([local_midnight_ns(d) for d in [*days, now]], dtype=np.int64)
+    sim = FleetSimulation(reg, int(bounds[0]), seed=seed, step_s=step_s, scenario=scenario)
+    meters = [m for m in reg.meters if m.carrier in ("electricity", "gas", "pv")]
+    kwh = {m.id: np.zeros(len(days)) for m in meters}
+    t_sum, t_n = np.zeros(len(days)), np.zeros(len(days))
+    for chunk in sim.run(int(bounds[-1]), chunk_s=30 * 86_400.0):
+        idx = np.searchsorted(bounds, chunk.time_ns - sim.step_ns // 2, side="right") - 1
+        ok = (idx >= 0) & (idx < len(days))
+        for m in meters:
+            tv = chunk.series[m.id].true_values
+            e = (tv["interval_volume_m3"] * (m.gas_kwh_per_m3 or 11.2) if m.carrier == "gas"
+                 else tv["interval_energy_produced_wh"] / 1000.0 if m.carrier == "pv"
+                 else tv["interval_energy_import_wh"] / 1000.0)
+            kwh[m.id] += np.bincount(idx[ok], weights=e[ok], minlength=len(days))[: len(days)]
+        t_sum += np.bincount(idx[ok], weights=chunk.weather.temp_air_c[ok], minlength=len(days))[: len(days)]
+        t_n += np.bincount(idx[ok], minlength=len(days))[: len(days)]
+    dates = np.array(days, dtype="datetime64[D]")
+    bundle = InputBundle(dates, t_sum / t_n, np.zeros(len(days)),
+                         tuple(MeterDaily(m.id, m.site, m.carrier, kwh[m.id], "simulator") for m in meters))
+    return reg, sim, bundle, bounds, works

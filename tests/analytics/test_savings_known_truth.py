@@ -15,13 +15,10 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from analytics.reports.inputs import InputBundle, MeterDaily
 from analytics.reports.savings_report import compute_savings
 from analytics.savings import Period
-from firmware_sim.faults import parse_scenario
-from firmware_sim.fleet import FleetSimulation
+from terril.cli.simulated_inputs import demo_works_bundle
 from terril.registry import load_registry
-from terril.timeutil import local_midnight_ns
 
 #: The days the demo test runs on; the same seed as that test.
 NOW_DAYS = (dt.date(2026, 1, 15), dt.date(2026, 4, 30), dt.date(2026, 7, 15), dt.date(2026, 12, 6))
@@ -30,32 +27,7 @@ METERS = {"ecole-basly-elec": True, "salle-bigotte-gaz": True, "salle-bigotte-el
 
 
 def _simulate(now: dt.date, seed: int = SEED):  # noqa: ANN202
-    reg = load_registry().subset(["ecole-basly", "salle-bigotte"])
-    first = now - dt.timedelta(days=401)
-    works = first + dt.timedelta(days=365)
-    scenario = parse_scenario({"measures": [{"measure": "basly-led", "date": works},
-                                            {"measure": "bigotte-chaudiere", "date": works}]}, reg)
-    days = [first + dt.timedelta(days=i) for i in range(401)]
-    bounds = np.array([local_midnight_ns(d) for d in [*days, now]], dtype=np.int64)
-    sim = FleetSimulation(reg, int(bounds[0]), seed=seed, step_s=900.0, scenario=scenario)
-    meters = [m for m in reg.meters if m.carrier in ("electricity", "gas", "pv")]
-    kwh = {m.id: np.zeros(len(days)) for m in meters}
-    t_sum, t_n = np.zeros(len(days)), np.zeros(len(days))
-    for chunk in sim.run(int(bounds[-1]), chunk_s=30 * 86_400.0):
-        idx = np.searchsorted(bounds, chunk.time_ns - sim.step_ns // 2, side="right") - 1
-        ok = (idx >= 0) & (idx < len(days))
-        for m in meters:
-            tv = chunk.series[m.id].true_values
-            e = (tv["interval_volume_m3"] * (m.gas_kwh_per_m3 or 11.2) if m.carrier == "gas"
-                 else tv["interval_energy_produced_wh"] / 1000.0 if m.carrier == "pv"
-                 else tv["interval_energy_import_wh"] / 1000.0)
-            kwh[m.id] += np.bincount(idx[ok], weights=e[ok], minlength=len(days))[: len(days)]
-        t_sum += np.bincount(idx[ok], weights=chunk.weather.temp_air_c[ok], minlength=len(days))[: len(days)]
-        t_n += np.bincount(idx[ok], minlength=len(days))[: len(days)]
-    dates = np.array(days, dtype="datetime64[D]")
-    bundle = InputBundle(dates, t_sum / t_n, np.zeros(len(days)),
-                         tuple(MeterDaily(m.id, m.site, m.carrier, kwh[m.id], "simulator") for m in meters))
-    return reg, sim, bundle, bounds, works
+    return demo_works_bundle(load_registry(), now, seed)
 
 
 @pytest.mark.parametrize("now", NOW_DAYS, ids=[str(d) for d in NOW_DAYS])
