@@ -46,6 +46,13 @@ def simulated_daily(registry: Registry, meters: Sequence[Meter], start: dt.date,
     """True interval energies of ``meters`` summed per local day over [start, end], and the town
     weather's daily mean, minimum and maximum (the simulation runs ``registry``: pass a
     :meth:`~terril.registry.Registry.subset` to simulate only what is needed)."""
+    return _simulate_days(registry, meters, start, end, seed=seed, step_s=step_s, scenario=scenario)[0]
+
+
+def _simulate_days(registry: Registry, meters: Sequence[Meter], start: dt.date, end: dt.date, *, seed: int,
+                   step_s: float, scenario: Scenario | None) -> tuple[SimulatedDaily, FleetSimulation, np.ndarray]:
+    """:func:`simulated_daily`, with the simulation (its ground truth) and the local-midnight bounds
+    of the days and the day after ``end``. [UTC ns]"""
     dates = _days(start, end)
     bounds = np.array([local_midnight_ns(d) for d in _days(start, end + dt.timedelta(days=1)).astype(dt.date)],
                       dtype=np.int64)
@@ -72,7 +79,7 @@ def simulated_daily(registry: Registry, meters: Sequence[Meter], start: dt.date,
     with np.errstate(invalid="ignore", divide="ignore"):
         tmean = np.where(t_cnt > 0, t_sum / np.maximum(t_cnt, 1), np.nan)
     return SimulatedDaily(dates, acc, tmean, np.where(np.isfinite(tmin), tmin, np.nan),
-                          np.where(np.isfinite(tmax), tmax, np.nan))
+                          np.where(np.isfinite(tmax), tmax, np.nan)), sim, bounds
 
 
 def simulated_input_bundle(registry: Registry, site_ids: Sequence[str], start: dt.date, end: dt.date, *,
@@ -128,24 +135,9 @@ def demo_works_bundle(registry: Registry, now: dt.date, seed: int, *, step_s: fl
     first = now - dt.timedelta(days=history_days)
     works = first + dt.timedelta(days=365)
     scenario = parse_scenario({"measures": [{"measure": m, "date": works} for m in DEMO_WORKS.values()]}, reg)
-    days = [first + dt.timedelta(days=i) for i in range(history_days)]
-    bounds = np.array([local_midnight_ns(d) for d in [*days, now]], dtype=np.int64)
-    sim = FleetSimulation(reg, int(bounds[0]), seed=seed, step_s=step_s, scenario=scenario)
     meters = [m for m in reg.meters if m.carrier in ("electricity", "gas", "pv")]
-    kwh = {m.id: np.zeros(len(days)) for m in meters}
-    t_sum, t_n = np.zeros(len(days)), np.zeros(len(days))
-    for chunk in sim.run(int(bounds[-1]), chunk_s=30 * 86_400.0):
-        idx = np.searchsorted(bounds, chunk.time_ns - sim.step_ns // 2, side="right") - 1
-        ok = (idx >= 0) & (idx < len(days))
-        for m in meters:
-            tv = chunk.series[m.id].true_values
-            e = (tv["interval_volume_m3"] * (m.gas_kwh_per_m3 or 11.2) if m.carrier == "gas"
-                 else tv["interval_energy_produced_wh"] / 1000.0 if m.carrier == "pv"
-                 else tv["interval_energy_import_wh"] / 1000.0)
-            kwh[m.id] += np.bincount(idx[ok], weights=e[ok], minlength=len(days))[: len(days)]
-        t_sum += np.bincount(idx[ok], weights=chunk.weather.temp_air_c[ok], minlength=len(days))[: len(days)]
-        t_n += np.bincount(idx[ok], minlength=len(days))[: len(days)]
-    dates = np.array(days, dtype="datetime64[D]")
-    bundle = InputBundle(dates, t_sum / t_n, np.zeros(len(days)),
-                         tuple(MeterDaily(m.id, m.site, m.carrier, kwh[m.id], "simulator") for m in meters))
+    d, sim, bounds = _simulate_days(reg, meters, first, now - dt.timedelta(days=1), seed=seed, step_s=step_s,
+                                    scenario=scenario)
+    bundle = InputBundle(d.dates, d.temp_mean_c, np.zeros(d.dates.size),
+                         tuple(MeterDaily(m.id, m.site, m.carrier, d.energy_kwh[m.id], "simulator") for m in meters))
     return reg, sim, bundle, bounds, works
