@@ -6,12 +6,15 @@ One definition each: a command module imports these instead of defining its own.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
+
+from terril.errors import ConfigError
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -54,6 +57,38 @@ def settings_and_registry(config: Path | None, data_dir: Path | None,
                           registry: Path | None) -> tuple[Settings, Registry]:
     settings = load_settings(config, data_dir, registry)
     return settings, load_registry(settings)
+
+
+def now_ns(text: str | None = None) -> int:
+    """"Now": ``text`` (``YYYY-MM-DD`` = the town's midnight, or RFC 3339; ``terril demo --now``, whose
+    environment variable ``TERRIL_NOW`` the other commands read too), else the clock. [UTC ns]"""
+    import time
+
+    from terril.timeutil import parse_time_arg
+
+    if text is None or not text.strip():
+        return time.time_ns()
+    try:
+        return parse_time_arg(text)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--now (TERRIL_NOW)") from None
+
+
+def town_today() -> dt.date:
+    """The town's today (its time zone is set when the registry is loaded), at ``TERRIL_NOW`` when set."""
+    import os
+
+    from terril.timeutil import local_date
+
+    return local_date(now_ns(os.environ.get("TERRIL_NOW")))
+
+
+def unknown_site(reg: Registry, site: str, lang: str) -> ConfigError:
+    """The error of a site id the registry does not have, naming those it has, in ``lang``."""
+    from analytics.reports.i18n import t
+
+    return ConfigError(t("cli.site_unknown", lang, site=repr(site),
+                         known=", ".join(s.id for s in reg.sites))).said_in(lang)
 
 
 def influx_client(settings: Settings, role: str = "analytics", timeout_s: float | None = None) -> InfluxClient:

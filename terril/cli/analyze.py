@@ -13,6 +13,7 @@ from rich.table import Table
 
 from terril.cli._common import (
     ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, influx_client, load_registry, load_settings,
+    unknown_site,
 )
 from terril.errors import AlertNotFoundError, ConfigError
 
@@ -190,9 +191,7 @@ def alerts_list_cmd(state: Annotated[Optional[AlertState], typer.Option(help="On
     settings = load_settings(config, data_dir, registry)
     reg = load_registry(settings)  # a bad registry stops here; its town's time zone dates the alerts
     if site is not None and site not in reg.site_by_id:  # else « Aucune alerte. », as if the site were quiet
-        raise ConfigError(f"site inconnu : {site!r} ; le registre a : {', '.join(s.id for s in reg.sites)}"
-                          if lang == "fr" else
-                          f"unknown site {site!r}; the registry has: {', '.join(s.id for s in reg.sites)}").said_in(lang)
+        raise unknown_site(reg, site, lang)
     with influx_client(settings, "reader") as client:
         alerts = query_alerts(client, state=state.value if state else None, site=site)
     if json_out:

@@ -27,7 +27,7 @@ import typer
 from rich.table import Table
 
 from terril.cli._common import (
-    ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, load_registry, load_settings, progress,
+    ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, load_registry, load_settings, now_ns, progress,
 )
 from terril.errors import TerrilError
 
@@ -50,18 +50,6 @@ def _fmt(value: float, digits: int = 0, lang: str = "en") -> str:
     from analytics.reports.i18n import format_number
 
     return format_number(value, lang, digits)
-
-
-def demo_now_ns(text: str | None) -> int:
-    """The demo's "now": ``text`` (``YYYY-MM-DD`` = local midnight, or RFC 3339), else the clock. [UTC ns]"""
-    from terril.timeutil import parse_time_arg
-
-    if text is None or not text.strip():
-        return time.time_ns()
-    try:
-        return parse_time_arg(text)
-    except ValueError as err:
-        raise typer.BadParameter(str(err), param_hint="--now") from None
 
 
 def works_date(hist_start_ns: int, end_ns: int) -> dt.date | None:
@@ -117,7 +105,7 @@ def demo_cmd(days: Annotated[int, typer.Option(min=1, max=366, help="Days simula
                          mqtt=state.mqtt_url, influx=state.influx_url))
     # the live days run up to now (on the step grid), so that "today" has data too
     step_ns = int(step * 1e9)
-    injected_ns = demo_now_ns(now)
+    injected_ns = now_ns(now)
     # every clock of the demo (the collector's receive times, quarantine, its own statistics) runs
     # from the injected now, so that the dashboards' "last 5 minutes" mean the demo's
     clock_offset_ns = injected_ns - time.time_ns() if now else 0

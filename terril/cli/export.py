@@ -9,7 +9,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from terril.cli._common import ConfigOpt, DataDirOpt, err_console, influx_client, load_registry, load_settings
+from terril.cli._common import (
+    ConfigOpt, DataDirOpt, err_console, influx_client, load_registry, load_settings, unknown_site,
+)
 from terril.errors import ConfigError
 
 export_app = typer.Typer(help="Export stored data.", no_args_is_help=True)
@@ -46,8 +48,7 @@ def export_readings_cmd(site: Annotated[str, typer.Option(help="Site id.")],
         return ConfigError(fr_text if fr else en_text).said_in("fr" if fr else "en")
 
     if site not in reg.site_by_id:
-        known = ", ".join(s.id for s in reg.sites)
-        raise refuse(f"site inconnu : {site!r} ; le registre a : {known}", f"unknown site {site!r}; the registry has: {known}")
+        raise unknown_site(reg, site, "fr" if fr else "en")
     if meter is not None and reg.meter_by_id.get(meter) is None:
         raise refuse(f"compteur inconnu : {meter!r} (voyez `terril registry show`)",
                      f"unknown meter {meter!r} (see `terril registry show`)")

@@ -22,7 +22,8 @@ from analytics.jobs.imported import STATION_RE, commit_import, existing_in_span
 from analytics.jobs.tertiaire import query_tertiaire_statuses
 from analytics.imports import KINDS, ImportResult, parse_import
 from terril.cli._common import (
-    ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, influx_client, settings_and_registry,
+    ConfigOpt, DataDirOpt, RegistryOpt, console, err_console, influx_client, settings_and_registry, town_today,
+    unknown_site,
 )
 from terril.errors import ConfigError, ImportFileError, InfluxError, StackError, TerrilError
 from terril.ids import validate_id
@@ -192,21 +193,8 @@ def _sites(reg, site: list[str] | None, portfolio: bool, lang: str = "en") -> li
     for s in site:
         validate_id(s, "site")
         if s not in reg.site_by_id:
-            raise _said_in(lang, ConfigError(t("cli.site_unknown", lang, site=repr(s),
-                                                known=", ".join(x.id for x in reg.sites))))
+            raise unknown_site(reg, s, lang)
     return list(site)
-
-
-def _today(reg) -> dt.date:  # noqa: ANN001
-    """The town's today, or that of ``TERRIL_NOW`` (the demo's injected now) when set."""
-    import os
-
-    from terril.timeutil import parse_time_arg
-
-    injected = os.environ.get("TERRIL_NOW", "").strip()
-    instant = (dt.datetime.fromtimestamp(parse_time_arg(injected) / 1e9, dt.timezone.utc) if injected
-               else dt.datetime.now(dt.timezone.utc))
-    return instant.astimezone(ZoneInfo(reg.town.timezone)).date()
 
 
 @report_app.command("savings")
@@ -243,7 +231,7 @@ def report_savings_cmd(
         raise _said_in(lang, ConfigError(t("periods.bad", lang, error=err))) from None
     if simulate is None:  # the simulator has no today: any period is simulated
         try:
-            rep, notes = measurable_periods(base, rep, _today(reg))
+            rep, notes = measurable_periods(base, rep, town_today())
         except PeriodProblem as problem:
             raise _said_in(lang, ConfigError(t(problem.key, lang, **problem.fmt))) from None
         for key, fmt in notes:
@@ -282,7 +270,7 @@ def _check_tertiaire_year(reg, year: int, lang: str) -> None:  # noqa: ANN001
     from analytics.reports.i18n import t
     from analytics.reports.tertiaire_report import subject_sites
 
-    today = dt.datetime.now(ZoneInfo(reg.town.timezone)).date()
+    today = town_today()
     if year > today.year:
         raise _said_in(lang, ConfigError(t("cli.tertiaire.future_year", lang, year=year, today=today.year,
                                            last=today.year - 1)))
